@@ -1,0 +1,66 @@
+/* robot-webrtc
+ * Copyright (C) 2026 robot-webrtc contributors
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+/**
+ * RwCodec:
+ * @RW_CODEC_VP8: VP8
+ * @RW_CODEC_H264: H.264, constrained baseline, packetization-mode 1
+ *
+ * The codec the one shared encoder produces.
+ */
+typedef enum
+{
+  RW_CODEC_VP8,
+  RW_CODEC_H264,
+} RwCodec;
+
+/**
+ * RwConfig:
+ *
+ * Everything the daemon is told by its command line: a plain struct of
+ * validated values.
+ */
+typedef struct
+{
+  /* [server] */
+  guint port;
+  gchar *bind_address;          /* NULL: all addresses */
+  gchar **allowed_origins;      /* "*" or exact origins */
+  guint max_viewers;
+
+  /* [webrtc] */
+  gchar *stun_server;
+  gchar *turn_server;
+  gchar **ice_addresses;        /* NULL: every interface */
+
+  /* [media] */
+  gint camera;
+  RwCodec codec;
+  guint width;
+  guint height;
+  guint framerate;
+  guint bitrate;                /* bits per second */
+  guint keyframe_interval;      /* seconds */
+} RwConfig;
+
+RwConfig *rw_config_new (void);
+void rw_config_free (RwConfig * config);
+gboolean rw_config_validate (const RwConfig * config, GError ** error);
+gchar *rw_config_camera_device (const RwConfig * config);
+gboolean rw_config_origin_allowed (const RwConfig * config,
+    const gchar * origin);
+
+const gchar *rw_codec_to_string (RwCodec codec);
+gboolean rw_codec_from_string (const gchar * name, RwCodec * codec,
+    GError ** error);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (RwConfig, rw_config_free);
+
+G_END_DECLS

@@ -1,0 +1,130 @@
+/* robot-webrtc
+ * Copyright (C) 2026 robot-webrtc contributors
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+/**
+ * SECTION:rw-daemon
+ * @title: RwDaemon
+ * @short_description: the robot daemon: settings, stream and HTTP server
+ *
+ * #RwDaemon ties the validated settings to the media stream and the HTTP
+ * signaling server, and starts and stops them in order.
+ */
+
+#include "rw-daemon.h"
+#include "rw-http-server.h"
+#include "rw-stream.h"
+
+struct _RwDaemon
+{
+  GObject parent;
+
+  RwConfig *config;
+  RwStream *stream;
+  RwHttpServer *http;
+};
+
+G_DEFINE_FINAL_TYPE (RwDaemon, rw_daemon, G_TYPE_OBJECT);
+
+static void
+rw_daemon_dispose (GObject * object)
+{
+  RwDaemon *self = RW_DAEMON (object);
+
+  rw_daemon_stop (self);
+  g_clear_object (&self->http);
+  g_clear_object (&self->stream);
+
+  G_OBJECT_CLASS (rw_daemon_parent_class)->dispose (object);
+}
+
+static void
+rw_daemon_finalize (GObject * object)
+{
+  RwDaemon *self = RW_DAEMON (object);
+
+  rw_config_free (self->config);
+
+  G_OBJECT_CLASS (rw_daemon_parent_class)->finalize (object);
+}
+
+static void
+rw_daemon_class_init (RwDaemonClass * klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->dispose = rw_daemon_dispose;
+  object_class->finalize = rw_daemon_finalize;
+}
+
+static void
+rw_daemon_init (RwDaemon * self)
+{
+}
+
+/**
+ * rw_daemon_new:
+ * @config: (transfer full): validated settings
+ *
+ * Returns: (transfer full): a daemon that is not started.
+ */
+RwDaemon *
+rw_daemon_new (RwConfig * config)
+{
+  RwDaemon *self = g_object_new (RW_TYPE_DAEMON, NULL);
+
+  self->config = config;
+  self->stream = rw_stream_new (config);
+  self->http = rw_http_server_new (config, self->stream);
+  return self;
+}
+
+/**
+ * rw_daemon_start:
+ * @self: a daemon
+ * @error: why it could not start
+ *
+ * Prewarms webrtcbin, starts the media pipeline, then listens.
+ *
+ * Returns: %TRUE when serving.
+ */
+gboolean
+rw_daemon_start (RwDaemon * self, GError ** error)
+{
+  if (self->config->stun_server == NULL && self->config->turn_server == NULL)
+    g_message ("no STUN or TURN server configured: viewers must reach this "
+        "robot directly (same network or routed)");
+
+  rw_viewer_prewarm ();
+  if (!rw_stream_start (self->stream, error))
+    return FALSE;
+  return rw_http_server_listen (self->http, error);
+}
+
+/**
+ * rw_daemon_get_uris:
+ * @self: a started daemon
+ *
+ * Returns: (transfer full) (element-type GUri): where it listens.
+ */
+GSList *
+rw_daemon_get_uris (RwDaemon * self)
+{
+  return rw_http_server_get_uris (self->http);
+}
+
+/**
+ * rw_daemon_stop:
+ * @self: a daemon
+ *
+ * Stops taking requests, closes every viewer and stops the pipeline.
+ */
+void
+rw_daemon_stop (RwDaemon * self)
+{
+  if (self->http)
+    rw_http_server_stop (self->http);
+  if (self->stream)
+    rw_stream_stop (self->stream);
+}

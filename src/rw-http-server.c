@@ -1,0 +1,622 @@
+/* robot-webrtc
+ * Copyright (C) 2026 robot-webrtc contributors
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+/**
+ * SECTION:rw-http-server
+ * @title: RwHttpServer
+ * @short_description: the HTTP signaling routes, CORS and limits
+ *
+ * The lab frontend's signaling protocol on a libsoup server:
+ * `POST /offer`, `POST /ice-candidate`, `DELETE /peers/{id}`,
+ * `GET /status` and the viewer page at `GET /`. Every error is answered
+ * with a status and a JSON `{"error": …}` body; bodies are bounded before
+ * they are read; CORS follows the configured allow-list. `POST /offer` is
+ * answered asynchronously, once the viewer's answer is complete.
+ */
+
+#include "rw-http-server.h"
+#include "rw-error.h"
+#include "rw-signaling.h"
+
+#include <libsoup/soup.h>
+#include <string.h>
+
+#include "config.h"
+
+GST_DEBUG_CATEGORY_STATIC (rw_http_debug);
+#define GST_CAT_DEFAULT rw_http_debug
+
+#define PAGE_RESOURCE "/org/robot-webrtc/www/index.html"
+
+struct _RwHttpServer
+{
+  GObject parent;
+
+  const RwConfig *config;       /* the caller's; outlives the server */
+  RwStream *stream;
+  SoupServer *server;
+  gint64 started;
+  GList *pending;               /* PendingOffer, answers not sent yet */
+};
+
+G_DEFINE_FINAL_TYPE (RwHttpServer, rw_http_server, G_TYPE_OBJECT);
+
+typedef void (*RouteFunc) (RwHttpServer * self, SoupServerMessage * msg,
+    const gchar * path);
+
+typedef struct
+{
+  const gchar *path;
+  gboolean prefix;
+  const gchar *method;
+  RouteFunc func;
+} Route;
+
+static void handle_page (RwHttpServer * self, SoupServerMessage * msg,
+    const gchar * path);
+static void handle_status (RwHttpServer * self, SoupServerMessage * msg,
+    const gchar * path);
+static void handle_offer (RwHttpServer * self, SoupServerMessage * msg,
+    const gchar * path);
+static void handle_candidate (RwHttpServer * self, SoupServerMessage * msg,
+    const gchar * path);
+static void handle_hangup (RwHttpServer * self, SoupServerMessage * msg,
+    const gchar * path);
+
+static const Route routes[] = {
+  {"/", FALSE, "GET", handle_page},
+  {"/index.html", FALSE, "GET", handle_page},
+  {"/status", FALSE, "GET", handle_status},
+  {"/offer", FALSE, "POST", handle_offer},
+  {"/ice-candidate", FALSE, "POST", handle_candidate},
+  {"/peers/", TRUE, "DELETE", handle_hangup},
+};
+
+/* --- replies --- */
+
+static void
+reply_json (SoupServerMessage * msg, guint status, gchar * json)
+{
+  soup_server_message_set_status (msg, status, NULL);
+  soup_server_message_set_response (msg, "application/json",
+      SOUP_MEMORY_TAKE, json, strlen (json));
+}
+
+static void reply_error (SoupServerMessage * msg, guint status,
+    const gchar * format, ...) G_GNUC_PRINTF (3, 4);
+
+static void
+reply_error (SoupServerMessage * msg, guint status, const gchar * format, ...)
+{
+  g_autofree gchar *message = NULL;
+  va_list args;
+
+  va_start (args, format);
+  message = g_strdup_vprintf (format, args);
+  va_end (args);
+
+  GST_INFO ("%s %s -> %u: %s", soup_server_message_get_method (msg),
+      g_uri_get_path (soup_server_message_get_uri (msg)), status, message);
+  reply_json (msg, status, rw_signaling_error_to_json (message));
+}
+
+static guint
+status_for_error (const GError * error)
+{
+  if (error->domain != RW_ERROR)
+    return SOUP_STATUS_INTERNAL_SERVER_ERROR;
+
+  switch ((RwError) error->code) {
+    case RW_ERROR_BAD_REQUEST:
+    case RW_ERROR_UNSUPPORTED:
+    case RW_ERROR_INVALID_ARGUMENT:
+      return SOUP_STATUS_BAD_REQUEST;
+    case RW_ERROR_FORBIDDEN:
+      return SOUP_STATUS_FORBIDDEN;
+    case RW_ERROR_NOT_FOUND:
+      return SOUP_STATUS_NOT_FOUND;
+    case RW_ERROR_FULL:
+      return SOUP_STATUS_SERVICE_UNAVAILABLE;
+    case RW_ERROR_TIMEOUT:
+      return SOUP_STATUS_GATEWAY_TIMEOUT;
+    case RW_ERROR_PIPELINE:
+    case RW_ERROR_FAILED:
+      return SOUP_STATUS_INTERNAL_SERVER_ERROR;
+  }
+  return SOUP_STATUS_INTERNAL_SERVER_ERROR;
+}
+
+static void
+reply_gerror (SoupServerMessage * msg, const GError * error)
+{
+  reply_error (msg, status_for_error (error), "%s", error->message);
+}
+
+static gchar *
+status_object (const gchar * status, const gchar * key, const gchar * value)
+{
+  g_autoptr (JsonBuilder) builder = json_builder_new_immutable ();
+  g_autoptr (JsonNode) root = NULL;
+
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "status");
+  json_builder_add_string_value (builder, status);
+  if (key) {
+    json_builder_set_member_name (builder, key);
+    json_builder_add_string_value (builder, value);
+  }
+  json_builder_end_object (builder);
+  root = json_builder_get_root (builder);
+  return json_to_string (root, FALSE);
+}
+
+/* --- CORS --- */
+
+static void
+add_cors_headers (RwHttpServer * self, SoupServerMessage * msg)
+{
+  SoupMessageHeaders *request = soup_server_message_get_request_headers (msg);
+  SoupMessageHeaders *response =
+      soup_server_message_get_response_headers (msg);
+  const gchar *origin = soup_message_headers_get_one (request, "Origin");
+  gboolean any = self->config->allowed_origins == NULL ||
+      g_strv_contains ((const gchar * const *) self->config->allowed_origins,
+      "*");
+
+  if (origin == NULL || !rw_config_origin_allowed (self->config, origin))
+    return;
+
+  soup_message_headers_replace (response, "Access-Control-Allow-Origin",
+      any ? "*" : origin);
+  if (!any)
+    soup_message_headers_append (response, "Vary", "Origin");
+}
+
+static void
+answer_preflight (RwHttpServer * self, SoupServerMessage * msg,
+    const Route * route)
+{
+  SoupMessageHeaders *request = soup_server_message_get_request_headers (msg);
+  SoupMessageHeaders *response =
+      soup_server_message_get_response_headers (msg);
+  g_autofree gchar *methods = g_strdup_printf ("%s, OPTIONS", route->method);
+  const gchar *pna = soup_message_headers_get_one (request,
+      "Access-Control-Request-Private-Network");
+
+  soup_message_headers_replace (response, "Access-Control-Allow-Methods",
+      methods);
+  soup_message_headers_replace (response, "Access-Control-Allow-Headers",
+      "Content-Type, Authorization");
+  soup_message_headers_replace (response, "Access-Control-Max-Age", "600");
+  if (g_strcmp0 (pna, "true") == 0)
+    soup_message_headers_replace (response,
+        "Access-Control-Allow-Private-Network", "true");
+  soup_message_headers_replace (response, "Allow", methods);
+  soup_server_message_set_status (msg, SOUP_STATUS_NO_CONTENT, NULL);
+}
+
+/* --- routes --- */
+
+static void
+handle_page (RwHttpServer * self, SoupServerMessage * msg, const gchar * path)
+{
+  g_autoptr (GBytes) page = g_resources_lookup_data (PAGE_RESOURCE, 0, NULL);
+
+  if (page == NULL) {
+    reply_error (msg, SOUP_STATUS_NOT_FOUND, "the viewer page is not built "
+        "in");
+    return;
+  }
+  soup_message_headers_replace (soup_server_message_get_response_headers
+      (msg), "Cache-Control", "no-cache");
+  soup_server_message_set_status (msg, SOUP_STATUS_OK, NULL);
+  soup_server_message_set_response (msg, "text/html; charset=utf-8",
+      SOUP_MEMORY_COPY, g_bytes_get_data (page, NULL),
+      g_bytes_get_size (page));
+}
+
+static void
+handle_status (RwHttpServer * self, SoupServerMessage * msg,
+    const gchar * path)
+{
+  g_autoptr (JsonBuilder) builder = json_builder_new_immutable ();
+  g_autoptr (JsonNode) root = NULL;
+  gboolean ok = rw_stream_is_running (self->stream);
+
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "status");
+  json_builder_add_string_value (builder, ok ? "ok" : "error");
+  json_builder_set_member_name (builder, "version");
+  json_builder_add_string_value (builder, PACKAGE_VERSION);
+  json_builder_set_member_name (builder, "uptime");
+  json_builder_add_double_value (builder,
+      (g_get_monotonic_time () - self->started) / (gdouble) G_USEC_PER_SEC);
+  rw_stream_add_status (self->stream, builder);
+  json_builder_end_object (builder);
+
+  root = json_builder_get_root (builder);
+  reply_json (msg, SOUP_STATUS_OK, json_to_string (root, FALSE));
+}
+
+typedef struct
+{
+  RwHttpServer *self;
+  SoupServerMessage *msg;
+  gchar *peer_id;
+  GCancellable *cancellable;
+  gboolean gone;
+  gint64 started;
+} PendingOffer;
+
+static void
+pending_offer_free (PendingOffer * pending)
+{
+  g_signal_handlers_disconnect_by_data (pending->msg, pending);
+  g_object_unref (pending->msg);
+  g_object_unref (pending->cancellable);
+  g_free (pending->peer_id);
+  g_object_unref (pending->self);
+  g_free (pending);
+}
+
+static void
+on_client_gone (SoupServerMessage * msg, gpointer user_data)
+{
+  PendingOffer *pending = user_data;
+
+  GST_INFO ("viewer %s: the client went away before the answer",
+      pending->peer_id);
+  pending->gone = TRUE;
+  g_cancellable_cancel (pending->cancellable);
+}
+
+static void
+on_negotiated (GObject * source, GAsyncResult * result, gpointer user_data)
+{
+  PendingOffer *pending = user_data;
+  RwHttpServer *self = pending->self;
+  g_autoptr (GError) error = NULL;
+  g_autofree gchar *answer = NULL;
+
+  answer = rw_viewer_negotiate_finish (RW_VIEWER (source), result, &error);
+  self->pending = g_list_remove (self->pending, pending);
+
+  if (answer == NULL) {
+    g_autofree gchar *reason = g_strdup_printf ("negotiation failed: %s",
+        error->message);
+
+    rw_stream_remove_viewer (self->stream, pending->peer_id, reason);
+    if (!pending->gone)
+      reply_gerror (pending->msg, error);
+  } else {
+    GST_INFO ("viewer %s answered in %" G_GINT64_FORMAT " ms",
+        pending->peer_id, (g_get_monotonic_time () - pending->started) / 1000);
+    reply_json (pending->msg, SOUP_STATUS_OK,
+        rw_signaling_answer_to_json (answer, pending->peer_id));
+  }
+
+  if (!pending->gone)
+    soup_server_message_unpause (pending->msg);
+  pending_offer_free (pending);
+}
+
+static GBytes *
+request_body (SoupServerMessage * msg)
+{
+  return soup_message_body_flatten (soup_server_message_get_request_body
+      (msg));
+}
+
+static void
+handle_offer (RwHttpServer * self, SoupServerMessage * msg,
+    const gchar * path)
+{
+  g_auto (RwOfferRequest) req = { 0 };
+  g_auto (RwCodecMatch) match = { 0 };
+  g_autoptr (GBytes) body = request_body (msg);
+  g_autoptr (GError) error = NULL;
+  GstSDPMessage *offer;
+  PendingOffer *pending;
+  RwViewer *viewer;
+  guint dropped;
+
+  if (!rw_signaling_parse_offer (body, &req, &error)) {
+    reply_gerror (msg, error);
+    return;
+  }
+
+  offer = rw_sdp_parse_offer (req.sdp, &error);
+  if (offer == NULL) {
+    reply_gerror (msg, error);
+    return;
+  }
+  dropped = rw_sdp_filter_candidates (offer,
+      (const gchar * const *) self->config->ice_addresses);
+  if (dropped)
+    GST_DEBUG ("ignored %u of the offer's candidates", dropped);
+
+  if (!rw_sdp_match_codec (offer, self->config->codec, &match, &error)) {
+    gst_sdp_message_free (offer);
+    reply_gerror (msg, error);
+    return;
+  }
+
+  viewer = rw_stream_add_viewer (self->stream, &match, &error);
+  if (viewer == NULL) {
+    gst_sdp_message_free (offer);
+    if (g_error_matches (error, RW_ERROR, RW_ERROR_PIPELINE) &&
+        !rw_stream_is_running (self->stream))
+      reply_error (msg, SOUP_STATUS_SERVICE_UNAVAILABLE, "%s",
+          error->message);
+    else
+      reply_gerror (msg, error);
+    return;
+  }
+
+  pending = g_new0 (PendingOffer, 1);
+  pending->self = g_object_ref (self);
+  pending->msg = g_object_ref (msg);
+  pending->peer_id = g_strdup (rw_viewer_get_id (viewer));
+  pending->cancellable = g_cancellable_new ();
+  pending->started = g_get_monotonic_time ();
+  self->pending = g_list_prepend (self->pending, pending);
+  g_signal_connect (msg, "disconnected", G_CALLBACK (on_client_gone),
+      pending);
+
+  soup_server_message_pause (msg);
+  rw_viewer_negotiate_async (viewer, offer, pending->cancellable,
+      on_negotiated, pending);
+}
+
+static void
+handle_candidate (RwHttpServer * self, SoupServerMessage * msg,
+    const gchar * path)
+{
+  g_auto (RwCandidateRequest) req = { 0 };
+  g_autoptr (GBytes) body = request_body (msg);
+  g_autoptr (GError) error = NULL;
+  const gchar *reason = NULL;
+  RwViewer *viewer;
+
+  if (!rw_signaling_parse_candidate (body, &req, &error)) {
+    reply_gerror (msg, error);
+    return;
+  }
+
+  viewer = rw_stream_lookup_viewer (self->stream, req.peer_id);
+  if (viewer == NULL) {
+    reply_error (msg, SOUP_STATUS_NOT_FOUND, "no session with peer_id '%s'",
+        req.peer_id);
+    return;
+  }
+
+  if (req.candidate == NULL || req.candidate[0] == '\0') {
+    GST_DEBUG ("viewer %s: end of candidates", req.peer_id);
+    reply_json (msg, SOUP_STATUS_OK, status_object ("ok", NULL, NULL));
+    return;
+  }
+
+  if (!rw_sdp_candidate_acceptable (req.candidate,
+          (const gchar * const *) self->config->ice_addresses, &reason,
+          &error)) {
+    reply_gerror (msg, error);
+    return;
+  }
+  if (reason) {
+    GST_DEBUG ("viewer %s: ignoring candidate: %s", req.peer_id, reason);
+    reply_json (msg, SOUP_STATUS_OK, status_object ("ignored", "reason",
+            reason));
+    return;
+  }
+
+  rw_viewer_add_candidate (viewer, req.mline, req.candidate);
+  reply_json (msg, SOUP_STATUS_OK, status_object ("ok", NULL, NULL));
+}
+
+static void
+handle_hangup (RwHttpServer * self, SoupServerMessage * msg,
+    const gchar * path)
+{
+  const gchar *id = path + strlen ("/peers/");
+
+  if (!rw_stream_remove_viewer (self->stream, id, "hung up")) {
+    reply_error (msg, SOUP_STATUS_NOT_FOUND, "no session with peer_id '%s'",
+        id);
+    return;
+  }
+  reply_json (msg, SOUP_STATUS_OK, status_object ("closed", "peer_id", id));
+}
+
+static const Route *
+find_route (const gchar * path)
+{
+  for (guint i = 0; i < G_N_ELEMENTS (routes); i++) {
+    if (routes[i].prefix ? (g_str_has_prefix (path, routes[i].path) &&
+            path[strlen (routes[i].path)] != '\0') :
+        g_str_equal (path, routes[i].path))
+      return &routes[i];
+  }
+  return NULL;
+}
+
+static void
+handle_request (SoupServer * server, SoupServerMessage * msg,
+    const char *path, GHashTable * query, gpointer user_data)
+{
+  RwHttpServer *self = user_data;
+  const gchar *method = soup_server_message_get_method (msg);
+  const gchar *origin =
+      soup_message_headers_get_one (soup_server_message_get_request_headers
+      (msg), "Origin");
+  const Route *route = find_route (path);
+
+  GST_DEBUG ("%s %s", method, path);
+  add_cors_headers (self, msg);
+
+  if (route == NULL) {
+    reply_error (msg, SOUP_STATUS_NOT_FOUND, "no such endpoint: %s", path);
+    return;
+  }
+
+  if (!g_str_equal (method, "GET") && !g_str_equal (method, "HEAD") &&
+      !rw_config_origin_allowed (self->config, origin)) {
+    reply_error (msg, SOUP_STATUS_FORBIDDEN, "origin %s is not allowed "
+        "(see --allow-origin)", origin);
+    return;
+  }
+
+  if (g_str_equal (method, "OPTIONS")) {
+    answer_preflight (self, msg, route);
+    return;
+  }
+
+  if (!g_str_equal (method, route->method) &&
+      !(g_str_equal (method, "HEAD") && g_str_equal (route->method, "GET"))) {
+    g_autofree gchar *allow = g_strdup_printf ("%s, OPTIONS", route->method);
+
+    soup_message_headers_replace (soup_server_message_get_response_headers
+        (msg), "Allow", allow);
+    reply_error (msg, SOUP_STATUS_METHOD_NOT_ALLOWED, "%s %s is not "
+        "supported; use %s", method, path, route->method);
+    return;
+  }
+
+  route->func (self, msg, path);
+}
+
+/* Before the body is read: refuse bodies we would not read anyway. */
+static void
+check_request_size (SoupServer * server, SoupServerMessage * msg,
+    const char *path, GHashTable * query, gpointer user_data)
+{
+  RwHttpServer *self = user_data;
+  SoupMessageHeaders *headers = soup_server_message_get_request_headers (msg);
+  const gchar *method = soup_server_message_get_method (msg);
+
+  if (!g_str_equal (method, "POST") && !g_str_equal (method, "PUT") &&
+      !g_str_equal (method, "PATCH"))
+    return;
+
+  if (soup_message_headers_get_encoding (headers) !=
+      SOUP_ENCODING_CONTENT_LENGTH) {
+    add_cors_headers (self, msg);
+    reply_error (msg, SOUP_STATUS_LENGTH_REQUIRED,
+        "the request needs a Content-Length (at most %d bytes)",
+        RW_HTTP_MAX_BODY);
+  } else if (soup_message_headers_get_content_length (headers) >
+      RW_HTTP_MAX_BODY) {
+    add_cors_headers (self, msg);
+    reply_error (msg, SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE,
+        "the request body is larger than %d bytes", RW_HTTP_MAX_BODY);
+  }
+}
+
+/* --- object --- */
+
+static void
+rw_http_server_dispose (GObject * object)
+{
+  RwHttpServer *self = RW_HTTP_SERVER (object);
+
+  rw_http_server_stop (self);
+  g_clear_object (&self->server);
+  g_clear_object (&self->stream);
+
+  G_OBJECT_CLASS (rw_http_server_parent_class)->dispose (object);
+}
+
+static void
+rw_http_server_class_init (RwHttpServerClass * klass)
+{
+  G_OBJECT_CLASS (klass)->dispose = rw_http_server_dispose;
+
+  GST_DEBUG_CATEGORY_INIT (rw_http_debug, "rw-http", 0,
+      "robot-webrtc HTTP signaling");
+}
+
+static void
+rw_http_server_init (RwHttpServer * self)
+{
+  self->started = g_get_monotonic_time ();
+}
+
+/**
+ * rw_http_server_new:
+ * @config: (transfer none): the settings; must outlive the server
+ * @stream: the stream viewers join
+ *
+ * Returns: (transfer full): a server that is not listening yet.
+ */
+RwHttpServer *
+rw_http_server_new (const RwConfig * config, RwStream * stream)
+{
+  RwHttpServer *self = g_object_new (RW_TYPE_HTTP_SERVER, NULL);
+
+  self->config = config;
+  self->stream = g_object_ref (stream);
+  self->server = soup_server_new ("server-header",
+      PACKAGE_NAME "/" PACKAGE_VERSION " ", NULL);
+  soup_server_add_early_handler (self->server, NULL, check_request_size,
+      self, NULL);
+  soup_server_add_handler (self->server, NULL, handle_request, self, NULL);
+  return self;
+}
+
+/**
+ * rw_http_server_listen:
+ * @self: a server
+ * @error: why it could not listen
+ *
+ * Listens on the configured address (all addresses by default) and port.
+ *
+ * Returns: %TRUE if listening.
+ */
+gboolean
+rw_http_server_listen (RwHttpServer * self, GError ** error)
+{
+  g_autoptr (GSocketAddress) address = NULL;
+  gboolean ok;
+
+  if (self->config->bind_address == NULL) {
+    ok = soup_server_listen_all (self->server, self->config->port, 0, error);
+  } else {
+    address = g_inet_socket_address_new_from_string
+        (self->config->bind_address, self->config->port);
+    ok = soup_server_listen (self->server, address, 0, error);
+  }
+  if (!ok)
+    g_prefix_error (error, "cannot listen on port %u: ", self->config->port);
+  return ok;
+}
+
+/**
+ * rw_http_server_get_uris:
+ * @self: a listening server
+ *
+ * Returns: (transfer full) (element-type GUri): where the server listens.
+ */
+GSList *
+rw_http_server_get_uris (RwHttpServer * self)
+{
+  return soup_server_get_uris (self->server);
+}
+
+/**
+ * rw_http_server_stop:
+ * @self: a server
+ *
+ * Stops listening, closes connections and cancels answers not sent yet.
+ */
+void
+rw_http_server_stop (RwHttpServer * self)
+{
+  for (GList * l = self->pending; l; l = l->next) {
+    PendingOffer *pending = l->data;
+
+    g_cancellable_cancel (pending->cancellable);
+  }
+  if (self->server)
+    soup_server_disconnect (self->server);
+}

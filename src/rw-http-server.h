@@ -1,0 +1,26 @@
+/* robot-webrtc
+ * Copyright (C) 2026 robot-webrtc contributors
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#pragma once
+
+#include <gio/gio.h>
+
+#include "rw-config.h"
+#include "rw-stream.h"
+
+G_BEGIN_DECLS
+
+/* The largest request body accepted: an offer with many candidates is a few
+ * kilobytes. */
+#define RW_HTTP_MAX_BODY (64 * 1024)
+
+#define RW_TYPE_HTTP_SERVER (rw_http_server_get_type ())
+G_DECLARE_FINAL_TYPE (RwHttpServer, rw_http_server, RW, HTTP_SERVER, GObject);
+
+RwHttpServer *rw_http_server_new (const RwConfig * config, RwStream * stream);
+gboolean rw_http_server_listen (RwHttpServer * self, GError ** error);
+GSList *rw_http_server_get_uris (RwHttpServer * self);
+void rw_http_server_stop (RwHttpServer * self);
+
+G_END_DECLS

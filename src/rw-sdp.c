@@ -1,0 +1,436 @@
+/* robot-webrtc
+ * Copyright (C) 2026 robot-webrtc contributors
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+/**
+ * SECTION:rw-sdp
+ * @title: Offers
+ * @short_description: checks a viewer's SDP offer and picks our codec in it
+ *
+ * A 1.22 webrtcbin asserts on some malformed SDP, so every offer is checked
+ * here first: it must parse, carry ICE credentials and a DTLS fingerprint,
+ * and have a video m-line that accepts the codec our one encoder produces.
+ * The payload type we send is the one the viewer chose for that codec.
+ */
+
+#include "rw-sdp.h"
+#include "rw-error.h"
+
+#include <gio/gio.h>
+#include <string.h>
+
+/* An offer larger than the HTTP body limit never gets here; this bounds a
+ * single attribute so that nothing downstream copies megabytes of it. */
+#define MAX_ATTRIBUTE_LEN 4096
+
+void
+rw_codec_match_clear (RwCodecMatch * match)
+{
+  gst_clear_caps (&match->caps);
+}
+
+static const gchar *
+attribute_anywhere (const GstSDPMessage * msg, const GstSDPMedia * media,
+    const gchar * key)
+{
+  const gchar *value = gst_sdp_media_get_attribute_val (media, key);
+
+  return value ? value : gst_sdp_message_get_attribute_val (msg, key);
+}
+
+/* Port 0 rejects an m-line, unless it is bundle-only (RFC 8843): then it
+ * rides on the bundle's transport. */
+static gboolean
+media_is_rejected (const GstSDPMedia * media)
+{
+  return gst_sdp_media_get_port (media) == 0 &&
+      gst_sdp_media_get_attribute_val (media, "bundle-only") == NULL;
+}
+
+static gboolean
+check_media (const GstSDPMessage * msg, guint idx, GError ** error)
+{
+  const GstSDPMedia *media = gst_sdp_message_get_media (msg, idx);
+
+  if (gst_sdp_media_get_media (media) == NULL ||
+      gst_sdp_media_formats_len (media) == 0) {
+    g_set_error (error, RW_ERROR, RW_ERROR_BAD_REQUEST,
+        "invalid SDP: m-line %u has no media type or no formats", idx);
+    return FALSE;
+  }
+
+  for (guint i = 0; i < gst_sdp_media_attributes_len (media); i++) {
+    const GstSDPAttribute *attr = gst_sdp_media_get_attribute (media, i);
+
+    if (attr->value && strlen (attr->value) > MAX_ATTRIBUTE_LEN) {
+      g_set_error (error, RW_ERROR, RW_ERROR_BAD_REQUEST,
+          "invalid SDP: attribute a=%s of m-line %u is longer than %d bytes",
+          attr->key, idx, MAX_ATTRIBUTE_LEN);
+      return FALSE;
+    }
+  }
+
+  /* A rejected m-line needs no transport. */
+  if (media_is_rejected (media))
+    return TRUE;
+
+  if (attribute_anywhere (msg, media, "ice-ufrag") == NULL ||
+      attribute_anywhere (msg, media, "ice-pwd") == NULL) {
+    g_set_error (error, RW_ERROR, RW_ERROR_BAD_REQUEST,
+        "invalid SDP: m-line %u has no a=ice-ufrag/a=ice-pwd", idx);
+    return FALSE;
+  }
+  if (attribute_anywhere (msg, media, "fingerprint") == NULL) {
+    g_set_error (error, RW_ERROR, RW_ERROR_BAD_REQUEST,
+        "invalid SDP: m-line %u has no a=fingerprint (DTLS is required)", idx);
+    return FALSE;
+  }
+  return TRUE;
+}
+
+/**
+ * rw_sdp_parse_offer:
+ * @text: the offer's SDP text
+ * @error: where to say what is wrong with it
+ *
+ * Parses and checks an offer as far as webrtcbin needs it to be sound.
+ *
+ * Returns: (transfer full) (nullable): the offer, or %NULL with @error set.
+ */
+GstSDPMessage *
+rw_sdp_parse_offer (const gchar * text, GError ** error)
+{
+  GstSDPMessage *msg = NULL;
+
+  g_return_val_if_fail (text != NULL, NULL);
+
+  if (!g_str_has_prefix (text, "v=0") ||
+      gst_sdp_message_new_from_text (text, &msg) != GST_SDP_OK) {
+    g_set_error (error, RW_ERROR, RW_ERROR_BAD_REQUEST,
+        "invalid SDP: it must start with v=0 and parse as SDP (RFC 4566)");
+    goto fail;
+  }
+
+  if (gst_sdp_message_get_origin (msg)->sess_id == NULL) {
+    g_set_error (error, RW_ERROR, RW_ERROR_BAD_REQUEST,
+        "invalid SDP: no o= line");
+    goto fail;
+  }
+
+  if (gst_sdp_message_medias_len (msg) == 0) {
+    g_set_error (error, RW_ERROR, RW_ERROR_BAD_REQUEST,
+        "invalid SDP: no m-line; the offer must receive video");
+    goto fail;
+  }
+
+  for (guint i = 0; i < gst_sdp_message_medias_len (msg); i++) {
+    if (!check_media (msg, i, error))
+      goto fail;
+  }
+  return msg;
+
+fail:
+  if (msg)
+    gst_sdp_message_free (msg);
+  return NULL;
+}
+
+static gboolean
+media_is_video (const GstSDPMedia * media)
+{
+  return g_strcmp0 (gst_sdp_media_get_media (media), "video") == 0 &&
+      !media_is_rejected (media);
+}
+
+static gboolean
+media_receives (const GstSDPMedia * media)
+{
+  return gst_sdp_media_get_attribute_val (media, "sendonly") == NULL &&
+      gst_sdp_media_get_attribute_val (media, "inactive") == NULL;
+}
+
+/* How much we like a viewer's H264 variant: constrained baseline first
+ * (what x264 and v4l2h264enc make here, and every browser decodes it), then
+ * baseline, then the profiles that decode a constrained-baseline stream
+ * too. GStreamer turns the offer's profile-level-id into a "profile" field.
+ * Without packetization-mode=1 we cannot send it (no single-NAL mode). */
+static gint
+h264_score (const GstStructure * s)
+{
+  static const gchar *profiles[] = { "constrained-baseline", "baseline",
+    "constrained-high", "main", "high",
+  };
+  const gchar *pm = gst_structure_get_string (s, "packetization-mode");
+  const gchar *profile = gst_structure_get_string (s, "profile");
+
+  if (g_strcmp0 (pm, "1") != 0)
+    return -1;
+  for (guint i = 0; profile && i < G_N_ELEMENTS (profiles); i++) {
+    if (g_str_equal (profile, profiles[i]))
+      return G_N_ELEMENTS (profiles) + 1 - i;
+  }
+  return 1;
+}
+
+static gint
+codec_score (RwCodec codec, const GstStructure * s)
+{
+  const gchar *name = gst_structure_get_string (s, "encoding-name");
+  gint clock_rate = 0;
+
+  if (!gst_structure_get_int (s, "clock-rate", &clock_rate) ||
+      clock_rate != 90000 || name == NULL)
+    return -1;
+
+  switch (codec) {
+    case RW_CODEC_VP8:
+      return g_ascii_strcasecmp (name, "VP8") == 0 ? 1 : -1;
+    case RW_CODEC_H264:
+      return g_ascii_strcasecmp (name, "H264") == 0 ? h264_score (s) : -1;
+  }
+  return -1;
+}
+
+/* Feedback we act on: PLI and FIR become keyframe requests. Generic NACK
+ * (retransmission) and congestion-control feedback are not answered. */
+static gboolean
+keep_field (GQuark field, GValue * value, gpointer user_data)
+{
+  const gchar *name = g_quark_to_string (field);
+
+  if (!g_str_has_prefix (name, "rtcp-fb-"))
+    return TRUE;
+  return g_str_equal (name, "rtcp-fb-nack-pli") ||
+      g_str_equal (name, "rtcp-fb-ccm-fir");
+}
+
+static gboolean
+media_has_encoding (const GstSDPMedia * media, const gchar * name)
+{
+  for (guint i = 0; i < gst_sdp_media_formats_len (media); i++) {
+    g_autoptr (GstCaps) caps = NULL;
+    const gchar *enc;
+    guint64 pt;
+
+    if (g_ascii_string_to_unsigned (gst_sdp_media_get_format (media, i), 10,
+            0, 127, &pt, NULL))
+      caps = gst_sdp_media_get_caps_from_media (media, (gint) pt);
+    if (caps == NULL)
+      continue;
+    enc = gst_structure_get_string (gst_caps_get_structure (caps, 0),
+        "encoding-name");
+    if (enc && g_ascii_strcasecmp (enc, name) == 0)
+      return TRUE;
+  }
+  return FALSE;
+}
+
+/**
+ * rw_sdp_match_codec:
+ * @offer: a checked offer
+ * @codec: the codec we send
+ * @match: (out caller-allocates): the m-line, payload type and caps to answer
+ * @error: where to say why the offer cannot be served
+ *
+ * Finds the first video m-line that can receive @codec and the payload type
+ * the viewer gave it (when it offers the codec several times, the variant we
+ * like best, then the first).
+ *
+ * Returns: %TRUE if the offer can be served.
+ */
+gboolean
+rw_sdp_match_codec (const GstSDPMessage * offer, RwCodec codec,
+    RwCodecMatch * match, GError ** error)
+{
+  gboolean any_video = FALSE;
+
+  g_return_val_if_fail (offer != NULL && match != NULL, FALSE);
+  memset (match, 0, sizeof (*match));
+
+  for (guint m = 0; m < gst_sdp_message_medias_len (offer); m++) {
+    const GstSDPMedia *media = gst_sdp_message_get_media (offer, m);
+    gint best_score = -1;
+
+    if (!media_is_video (media) || !media_receives (media))
+      continue;
+    any_video = TRUE;
+
+    for (guint i = 0; i < gst_sdp_media_formats_len (media); i++) {
+      const gchar *fmt = gst_sdp_media_get_format (media, i);
+      guint64 pt;
+      GstCaps *caps;
+      gint score;
+
+      if (!g_ascii_string_to_unsigned (fmt, 10, 0, 127, &pt, NULL))
+        continue;
+      caps = gst_sdp_media_get_caps_from_media (media, (gint) pt);
+      if (caps == NULL)
+        continue;
+      score = codec_score (codec, gst_caps_get_structure (caps, 0));
+      if (score > best_score) {
+        gst_clear_caps (&match->caps);
+        match->caps = caps;
+        match->payload = (gint) pt;
+        match->mline = m;
+        best_score = score;
+      } else {
+        gst_caps_unref (caps);
+      }
+    }
+
+    if (match->caps) {
+      GstStructure *s = gst_caps_get_structure (match->caps, 0);
+
+      gst_structure_set_name (s, "application/x-rtp");
+      gst_structure_filter_and_map_in_place (s, keep_field, NULL);
+      return TRUE;
+    }
+
+    if (codec == RW_CODEC_H264 && media_has_encoding (media, "H264")) {
+      g_set_error (error, RW_ERROR, RW_ERROR_UNSUPPORTED,
+          "the offer's H264 lacks packetization-mode=1; this server sends "
+          "H264 (packetization-mode=1)");
+      return FALSE;
+    }
+  }
+
+  if (!any_video) {
+    g_set_error (error, RW_ERROR, RW_ERROR_UNSUPPORTED,
+        "the offer has no video m-line that can receive; add "
+        "addTransceiver('video', {direction: 'recvonly'})");
+    return FALSE;
+  }
+
+  g_set_error (error, RW_ERROR, RW_ERROR_UNSUPPORTED,
+      "the offer accepts no codec this server sends; it sends %s",
+      codec == RW_CODEC_H264 ? "H264 (packetization-mode=1)" : "VP8");
+  return FALSE;
+}
+
+static gboolean
+all_loopback (const gchar * const *addresses)
+{
+  if (addresses == NULL || addresses[0] == NULL)
+    return FALSE;
+
+  for (guint i = 0; addresses[i]; i++) {
+    g_autoptr (GInetAddress) addr = g_inet_address_new_from_string
+        (addresses[i]);
+
+    if (addr == NULL || !g_inet_address_get_is_loopback (addr))
+      return FALSE;
+  }
+  return TRUE;
+}
+
+/**
+ * rw_sdp_candidate_acceptable:
+ * @candidate: an ICE candidate line, "candidate:…" or "a=candidate:…"
+ * @ice_addresses: (nullable): the addresses ICE is restricted to
+ * @reason: (out) (transfer none): why the candidate is skipped, or %NULL
+ *   when it should be used
+ * @error: where to say why the line is not a candidate
+ *
+ * Checks one of a viewer's candidates. mDNS names (webrtcbin 1.22 leaks per
+ * resolved name), host names, TCP (ICE-TCP is off) and, when ICE is
+ * restricted to loopback, other addresses are skipped.
+ *
+ * Returns: %FALSE if @candidate does not parse.
+ */
+gboolean
+rw_sdp_candidate_acceptable (const gchar * candidate,
+    const gchar * const *ice_addresses, const gchar ** reason,
+    GError ** error)
+{
+  g_auto (GStrv) tokens = NULL;
+  g_autoptr (GInetAddress) addr = NULL;
+  guint64 value;
+
+  g_return_val_if_fail (candidate != NULL && reason != NULL, FALSE);
+  *reason = NULL;
+
+  if (g_str_has_prefix (candidate, "a="))
+    candidate += 2;
+  if (!g_str_has_prefix (candidate, "candidate:") ||
+      strlen (candidate) > MAX_ATTRIBUTE_LEN)
+    goto invalid;
+
+  tokens = g_strsplit (candidate, " ", 0);
+  if (g_strv_length (tokens) < 8 || tokens[0][strlen ("candidate:")] == '\0'
+      || !g_ascii_string_to_unsigned (tokens[1], 10, 1, 256, NULL, NULL)
+      || !g_ascii_string_to_unsigned (tokens[3], 10, 0, G_MAXUINT32, NULL,
+          NULL)
+      || !g_ascii_string_to_unsigned (tokens[5], 10, 0, 65535, &value, NULL)
+      || g_strcmp0 (tokens[6], "typ") != 0 || tokens[4][0] == '\0')
+    goto invalid;
+
+  if (g_ascii_strcasecmp (tokens[2], "udp") != 0) {
+    if (g_ascii_strcasecmp (tokens[2], "tcp") != 0)
+      goto invalid;
+    *reason = "TCP candidate (ICE-TCP is off)";
+    return TRUE;
+  }
+
+  if (g_str_has_suffix (tokens[4], ".local")) {
+    *reason = "mDNS (.local) candidate";
+    return TRUE;
+  }
+
+  addr = g_inet_address_new_from_string (tokens[4]);
+  if (addr == NULL) {
+    *reason = "the address is not an IP address";
+    return TRUE;
+  }
+
+  if (all_loopback (ice_addresses) && !g_inet_address_get_is_loopback (addr))
+    *reason = "ICE is restricted to loopback addresses";
+  return TRUE;
+
+invalid:
+  g_set_error (error, RW_ERROR, RW_ERROR_BAD_REQUEST,
+      "not an ICE candidate line: expected 'candidate:<foundation> "
+      "<component> udp|tcp <priority> <address> <port> typ <type> ...'");
+  return FALSE;
+}
+
+/**
+ * rw_sdp_filter_candidates:
+ * @offer: an offer
+ * @ice_addresses: (nullable): the addresses ICE is restricted to
+ *
+ * Removes the candidates rw_sdp_candidate_acceptable() would skip or
+ * reject from a complete offer.
+ *
+ * Returns: how many candidates were removed.
+ */
+guint
+rw_sdp_filter_candidates (GstSDPMessage * offer,
+    const gchar * const *ice_addresses)
+{
+  guint removed = 0;
+
+  for (guint m = 0; m < gst_sdp_message_medias_len (offer); m++) {
+    GstSDPMedia *media = (GstSDPMedia *) gst_sdp_message_get_media (offer, m);
+    guint i = 0;
+
+    while (i < gst_sdp_media_attributes_len (media)) {
+      const GstSDPAttribute *attr = gst_sdp_media_get_attribute (media, i);
+      g_autofree gchar *line = NULL;
+      const gchar *reason = NULL;
+
+      if (g_strcmp0 (attr->key, "candidate") == 0) {
+        line = g_strconcat ("candidate:", attr->value ? attr->value : "",
+            NULL);
+        if (!rw_sdp_candidate_acceptable (line, ice_addresses, &reason, NULL)
+            || reason != NULL) {
+          gst_sdp_media_remove_attribute (media, i);
+          removed++;
+          continue;
+        }
+      }
+      i++;
+    }
+  }
+  return removed;
+}

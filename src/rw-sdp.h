@@ -1,0 +1,42 @@
+/* robot-webrtc
+ * Copyright (C) 2026 robot-webrtc contributors
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#pragma once
+
+#include <gst/gst.h>
+#include <gst/sdp/sdp.h>
+
+#include "rw-config.h"
+
+G_BEGIN_DECLS
+
+/**
+ * RwCodecMatch:
+ * @mline: index of the offer's video m-line we answer
+ * @payload: the payload type the viewer chose for our codec
+ * @caps: the codec as the viewer offered it (encoding name, clock rate,
+ *   fmtp parameters), for the transceiver's codec preferences
+ *
+ * What a viewer's offer asks of our codec.
+ */
+typedef struct
+{
+  guint mline;
+  gint payload;
+  GstCaps *caps;
+} RwCodecMatch;
+
+void rw_codec_match_clear (RwCodecMatch * match);
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (RwCodecMatch, rw_codec_match_clear);
+
+GstSDPMessage *rw_sdp_parse_offer (const gchar * text, GError ** error);
+gboolean rw_sdp_match_codec (const GstSDPMessage * offer, RwCodec codec,
+    RwCodecMatch * match, GError ** error);
+gboolean rw_sdp_candidate_acceptable (const gchar * candidate,
+    const gchar * const *ice_addresses, const gchar ** reason,
+    GError ** error);
+guint rw_sdp_filter_candidates (GstSDPMessage * offer,
+    const gchar * const *ice_addresses);
+
+G_END_DECLS

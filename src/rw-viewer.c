@@ -1,0 +1,943 @@
+/* robot-webrtc
+ * Copyright (C) 2026 robot-webrtc contributors
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+/**
+ * SECTION:rw-viewer
+ * @title: RwViewer
+ * @short_description: one browser: a queue, a payloader and a webrtcbin
+ *
+ * A viewer is the bin `queue ! payloader ! webrtcbin` that one branch of
+ * the shared tee feeds. It answers the viewer's offer with the payload type
+ * the viewer chose, restricts ICE as configured, and watches the
+ * connection: #RwViewer::connected when media can flow, #RwViewer::closed
+ * when the connection fails or closes. rw_viewer_check_liveness() finds
+ * viewers that never connect or stopped sending RTCP (a closed tab sends
+ * nothing, not even a BYE).
+ *
+ * webrtcbin calls back on its own threads; every callback here only hops
+ * to the viewer's main context, where all state lives.
+ */
+
+#include "rw-viewer.h"
+#include "rw-error.h"
+#include "rw-private.h"
+
+#define GST_USE_UNSTABLE_API
+#include <gst/webrtc/webrtc.h>
+
+GST_DEBUG_CATEGORY_STATIC (rw_viewer_debug);
+#define GST_CAT_DEFAULT rw_viewer_debug
+
+/* Bounds on the answer: the whole negotiation, and the wait for our ICE
+ * candidates (host candidates take milliseconds; STUN may take longer). */
+#define NEGOTIATE_TIMEOUT_MS 5000
+#define GATHER_TIMEOUT_MS 3000
+/* A leaky queue never lets a slow viewer hold up the tee. */
+#define QUEUE_MAX_TIME (500 * GST_MSECOND)
+#define RTP_MTU 1200
+
+typedef enum
+{
+  STEP_REMOTE_SET,
+  STEP_ANSWER_CREATED,
+  STEP_LOCAL_SET,
+} Step;
+
+struct _RwViewer
+{
+  GObject parent;
+
+  gchar *id;
+  GMainContext *context;
+  GstElement *bin;
+  GstElement *webrtcbin;
+  guint mline;
+
+  /* main context only */
+  RwViewerState state;
+  gint64 created;               /* monotonic */
+  gint64 connected_since;       /* wall clock, 0 until connected */
+  GTask *negotiation;
+  GSource *negotiation_timeout;
+  GSource *gather_timeout;
+  gulong cancelled_id;
+
+  GMutex lock;                  /* protects the two fields below */
+  gint64 last_rtcp;             /* monotonic */
+  guint64 bytes_sent;
+};
+
+enum
+{
+  SIGNAL_CONNECTED,
+  SIGNAL_CLOSED,
+  N_SIGNALS
+};
+
+static guint signals[N_SIGNALS];
+
+G_DEFINE_FINAL_TYPE (RwViewer, rw_viewer, G_TYPE_OBJECT);
+
+static void
+rw_viewer_dispose (GObject * object)
+{
+  RwViewer *self = RW_VIEWER (object);
+
+  g_warn_if_fail (self->negotiation == NULL);
+  if (self->bin) {
+    /* Normally the owner has set the bin to NULL already (off the main
+     * thread); after that webrtcbin calls back no more. */
+    gst_element_set_state (self->bin, GST_STATE_NULL);
+    if (self->webrtcbin)
+      g_signal_handlers_disconnect_by_data (self->webrtcbin, self);
+    gst_clear_object (&self->webrtcbin);
+    gst_clear_object (&self->bin);
+  }
+
+  G_OBJECT_CLASS (rw_viewer_parent_class)->dispose (object);
+}
+
+static void
+rw_viewer_finalize (GObject * object)
+{
+  RwViewer *self = RW_VIEWER (object);
+
+  GST_DEBUG ("viewer %s freed", self->id);
+  g_free (self->id);
+  g_main_context_unref (self->context);
+  g_mutex_clear (&self->lock);
+
+  G_OBJECT_CLASS (rw_viewer_parent_class)->finalize (object);
+}
+
+static void
+rw_viewer_class_init (RwViewerClass * klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->dispose = rw_viewer_dispose;
+  object_class->finalize = rw_viewer_finalize;
+
+  /**
+   * RwViewer::connected:
+   *
+   * ICE and DTLS are up: media reaches the viewer from now on.
+   */
+  signals[SIGNAL_CONNECTED] = g_signal_new ("connected",
+      G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
+      G_TYPE_NONE, 0);
+
+  /**
+   * RwViewer::closed:
+   * @reason: why
+   *
+   * The connection failed or closed; the viewer should be removed.
+   */
+  signals[SIGNAL_CLOSED] = g_signal_new ("closed",
+      G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
+      G_TYPE_NONE, 1, G_TYPE_STRING);
+
+  GST_DEBUG_CATEGORY_INIT (rw_viewer_debug, "rw-viewer", 0,
+      "robot-webrtc viewers");
+}
+
+static void
+rw_viewer_init (RwViewer * self)
+{
+  g_mutex_init (&self->lock);
+  self->context = g_main_context_ref_thread_default ();
+  self->created = g_get_monotonic_time ();
+  self->state = RW_VIEWER_NEGOTIATING;
+}
+
+/* --- callbacks from streaming and webrtcbin threads --- */
+
+static GstPadProbeReturn
+count_bytes (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
+{
+  RwViewer *self = user_data;
+  gsize size = 0;
+
+  if (info->type & GST_PAD_PROBE_TYPE_BUFFER)
+    size = gst_buffer_get_size (GST_PAD_PROBE_INFO_BUFFER (info));
+  else if (info->type & GST_PAD_PROBE_TYPE_BUFFER_LIST)
+    size = gst_buffer_list_calculate_size (GST_PAD_PROBE_INFO_BUFFER_LIST
+        (info));
+
+  g_mutex_lock (&self->lock);
+  self->bytes_sent += size;
+  g_mutex_unlock (&self->lock);
+  return GST_PAD_PROBE_OK;
+}
+
+static void
+on_ssrc_active (GstElement * rtpbin, guint session, guint ssrc,
+    gpointer user_data)
+{
+  RwViewer *self = user_data;
+
+  g_mutex_lock (&self->lock);
+  self->last_rtcp = g_get_monotonic_time ();
+  g_mutex_unlock (&self->lock);
+}
+
+/* --- state, on the main context --- */
+
+static void
+set_state (RwViewer * self, RwViewerState state)
+{
+  if (self->state == state)
+    return;
+  GST_DEBUG ("viewer %s: %s -> %s", self->id,
+      rw_viewer_state_to_string (self->state),
+      rw_viewer_state_to_string (state));
+  self->state = state;
+}
+
+static gboolean
+connection_state_changed (gpointer user_data)
+{
+  RwViewer *self = user_data;
+  GstWebRTCPeerConnectionState state;
+
+  if (self->state == RW_VIEWER_CLOSING || self->webrtcbin == NULL)
+    return G_SOURCE_REMOVE;
+
+  g_object_get (self->webrtcbin, "connection-state", &state, NULL);
+  GST_DEBUG ("viewer %s: connection state %d", self->id, state);
+
+  switch (state) {
+    case GST_WEBRTC_PEER_CONNECTION_STATE_CONNECTED:
+      if (self->state == RW_VIEWER_CONNECTED)
+        break;
+      self->connected_since = g_get_real_time ();
+      g_mutex_lock (&self->lock);
+      self->last_rtcp = g_get_monotonic_time ();
+      g_mutex_unlock (&self->lock);
+      set_state (self, RW_VIEWER_CONNECTED);
+      g_signal_emit (self, signals[SIGNAL_CONNECTED], 0);
+      break;
+    case GST_WEBRTC_PEER_CONNECTION_STATE_FAILED:
+      g_signal_emit (self, signals[SIGNAL_CLOSED], 0,
+          "the connection failed (ICE or DTLS)");
+      break;
+    case GST_WEBRTC_PEER_CONNECTION_STATE_CLOSED:
+      g_signal_emit (self, signals[SIGNAL_CLOSED], 0,
+          "the connection closed");
+      break;
+    default:
+      break;
+  }
+  return G_SOURCE_REMOVE;
+}
+
+static void
+on_connection_state (GObject * webrtcbin, GParamSpec * pspec,
+    gpointer user_data)
+{
+  RwViewer *self = user_data;
+
+  rw_invoke_later (self->context, connection_state_changed,
+      g_object_ref (self), g_object_unref);
+}
+
+/* --- negotiation, on the main context --- */
+
+static void
+negotiation_return (RwViewer * self, gchar * answer, GError * error)
+{
+  g_autoptr (GTask) task = g_steal_pointer (&self->negotiation);
+
+  if (task == NULL)
+    return;
+
+  if (self->negotiation_timeout) {
+    g_source_destroy (self->negotiation_timeout);
+    g_clear_pointer (&self->negotiation_timeout, g_source_unref);
+  }
+  if (self->gather_timeout) {
+    g_source_destroy (self->gather_timeout);
+    g_clear_pointer (&self->gather_timeout, g_source_unref);
+  }
+  g_cancellable_disconnect (g_task_get_cancellable (task), self->cancelled_id);
+  self->cancelled_id = 0;
+
+  if (error)
+    g_task_return_error (task, error);
+  else
+    g_task_return_pointer (task, answer, g_free);
+}
+
+static gboolean
+answer_is_active (const GstSDPMessage * answer, guint mline)
+{
+  const GstSDPMedia *media;
+
+  if (mline >= gst_sdp_message_medias_len (answer))
+    return FALSE;
+  media = gst_sdp_message_get_media (answer, mline);
+  return gst_sdp_media_get_port (media) != 0 &&
+      gst_sdp_media_get_attribute_val (media, "inactive") == NULL &&
+      gst_sdp_media_get_attribute_val (media, "recvonly") == NULL;
+}
+
+static void
+finish_answer (RwViewer * self)
+{
+  GstWebRTCSessionDescription *desc = NULL;
+  gchar *text;
+
+  g_object_get (self->webrtcbin, "local-description", &desc, NULL);
+  if (desc == NULL) {
+    negotiation_return (self, NULL, g_error_new (RW_ERROR, RW_ERROR_PIPELINE,
+            "webrtcbin has no local description"));
+    return;
+  }
+
+  if (!answer_is_active (desc->sdp, self->mline)) {
+    gst_webrtc_session_description_free (desc);
+    negotiation_return (self, NULL, g_error_new (RW_ERROR, RW_ERROR_PIPELINE,
+            "webrtcbin answered the video m-line as inactive; the codec "
+            "could not be matched"));
+    return;
+  }
+
+  text = gst_sdp_message_as_text (desc->sdp);
+  gst_webrtc_session_description_free (desc);
+  GST_DEBUG ("viewer %s: answer\n%s", self->id, text);
+  set_state (self, RW_VIEWER_CONNECTING);
+  negotiation_return (self, text, NULL);
+}
+
+static gboolean
+gathering_changed (gpointer user_data)
+{
+  RwViewer *self = user_data;
+  GstWebRTCICEGatheringState state;
+
+  if (self->negotiation == NULL || self->gather_timeout == NULL)
+    return G_SOURCE_REMOVE;
+
+  g_object_get (self->webrtcbin, "ice-gathering-state", &state, NULL);
+  if (state == GST_WEBRTC_ICE_GATHERING_STATE_COMPLETE)
+    finish_answer (self);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+on_gathering_state (GObject * webrtcbin, GParamSpec * pspec,
+    gpointer user_data)
+{
+  RwViewer *self = user_data;
+
+  rw_invoke_later (self->context, gathering_changed, g_object_ref (self),
+      g_object_unref);
+}
+
+static gboolean
+gather_timed_out (gpointer user_data)
+{
+  RwViewer *self = user_data;
+
+  GST_INFO ("viewer %s: ICE gathering still running after %d ms, answering "
+      "with the candidates found so far", self->id, GATHER_TIMEOUT_MS);
+  finish_answer (self);
+  return G_SOURCE_REMOVE;
+}
+
+static GSource *
+add_timeout (RwViewer * self, guint ms, GSourceFunc func)
+{
+  GSource *source = g_timeout_source_new (ms);
+
+  g_source_set_callback (source, func, self, NULL);
+  g_source_attach (source, self->context);
+  return source;
+}
+
+static void
+wait_for_gathering (RwViewer * self)
+{
+  GstWebRTCICEGatheringState state;
+
+  g_object_get (self->webrtcbin, "ice-gathering-state", &state, NULL);
+  if (state == GST_WEBRTC_ICE_GATHERING_STATE_COMPLETE) {
+    finish_answer (self);
+    return;
+  }
+  self->gather_timeout = add_timeout (self, GATHER_TIMEOUT_MS,
+      gather_timed_out);
+}
+
+typedef struct
+{
+  RwViewer *viewer;
+  Step step;
+  GstPromise *promise;
+} PromiseReply;
+
+static void
+promise_reply_free (gpointer data)
+{
+  PromiseReply *reply = data;
+
+  g_object_unref (reply->viewer);
+  if (reply->promise)
+    gst_promise_unref (reply->promise);
+  g_free (reply);
+}
+
+static void on_promise (GstPromise * promise, gpointer user_data);
+
+static GstPromise *
+promise_for (RwViewer * self, Step step)
+{
+  PromiseReply *reply = g_new0 (PromiseReply, 1);
+
+  reply->viewer = g_object_ref (self);
+  reply->step = step;
+  return gst_promise_new_with_change_func (on_promise, reply,
+      promise_reply_free);
+}
+
+static const gchar *
+step_name (Step step)
+{
+  switch (step) {
+    case STEP_REMOTE_SET:
+      return "setting the offer";
+    case STEP_ANSWER_CREATED:
+      return "creating the answer";
+    case STEP_LOCAL_SET:
+      return "setting the answer";
+  }
+  return "negotiating";
+}
+
+static gboolean
+promise_replied (gpointer user_data)
+{
+  PromiseReply *reply = user_data;
+  RwViewer *self = reply->viewer;
+  const GstStructure *s = NULL;
+  GstWebRTCSessionDescription *answer = NULL;
+  g_autoptr (GError) error = NULL;
+
+  if (self->negotiation == NULL)
+    return G_SOURCE_REMOVE;     /* timed out or cancelled meanwhile */
+
+  /* set-*-description reply with no structure on success */
+  if (gst_promise_wait (reply->promise) != GST_PROMISE_RESULT_REPLIED) {
+    negotiation_return (self, NULL, g_error_new (RW_ERROR, RW_ERROR_PIPELINE,
+            "webrtcbin did not reply when %s", step_name (reply->step)));
+    return G_SOURCE_REMOVE;
+  }
+  s = gst_promise_get_reply (reply->promise);
+  if (s && gst_structure_has_field (s, "error"))
+    gst_structure_get (s, "error", G_TYPE_ERROR, &error, NULL);
+  if (error) {
+    negotiation_return (self, NULL, g_error_new (RW_ERROR,
+            RW_ERROR_BAD_REQUEST, "webrtcbin failed %s: %s",
+            step_name (reply->step), error->message));
+    return G_SOURCE_REMOVE;
+  }
+
+  switch (reply->step) {
+    case STEP_REMOTE_SET:
+      g_signal_emit_by_name (self->webrtcbin, "create-answer", NULL,
+          promise_for (self, STEP_ANSWER_CREATED));
+      break;
+    case STEP_ANSWER_CREATED:
+      if (s)
+        gst_structure_get (s, "answer", GST_TYPE_WEBRTC_SESSION_DESCRIPTION,
+            &answer, NULL);
+      if (answer == NULL) {
+        negotiation_return (self, NULL, g_error_new (RW_ERROR,
+                RW_ERROR_PIPELINE, "webrtcbin created no answer"));
+        break;
+      }
+      g_signal_emit_by_name (self->webrtcbin, "set-local-description",
+          answer, promise_for (self, STEP_LOCAL_SET));
+      gst_webrtc_session_description_free (answer);
+      break;
+    case STEP_LOCAL_SET:
+      wait_for_gathering (self);
+      break;
+  }
+  return G_SOURCE_REMOVE;
+}
+
+/* webrtcbin's thread (or the caller's, when it replies at once) */
+static void
+on_promise (GstPromise * promise, gpointer user_data)
+{
+  PromiseReply *reply = user_data;
+  PromiseReply *hop = g_new0 (PromiseReply, 1);
+
+  hop->viewer = g_object_ref (reply->viewer);
+  hop->step = reply->step;
+  hop->promise = gst_promise_ref (promise);
+  rw_invoke_later (reply->viewer->context, promise_replied, hop,
+      promise_reply_free);
+}
+
+static gboolean
+negotiation_timed_out (gpointer user_data)
+{
+  RwViewer *self = user_data;
+
+  negotiation_return (self, NULL, g_error_new (RW_ERROR, RW_ERROR_TIMEOUT,
+          "negotiation did not finish within %d ms", NEGOTIATE_TIMEOUT_MS));
+  return G_SOURCE_REMOVE;
+}
+
+static gboolean
+negotiation_cancelled (gpointer user_data)
+{
+  RwViewer *self = user_data;
+
+  negotiation_return (self, NULL, g_error_new (G_IO_ERROR,
+          G_IO_ERROR_CANCELLED, "negotiation cancelled"));
+  return G_SOURCE_REMOVE;
+}
+
+static void
+on_cancelled (GCancellable * cancellable, gpointer user_data)
+{
+  RwViewer *self = user_data;
+
+  rw_invoke_later (self->context, negotiation_cancelled, g_object_ref (self),
+      g_object_unref);
+}
+
+/**
+ * rw_viewer_negotiate_async:
+ * @self: a viewer whose bin is already fed by the tee
+ * @offer: (transfer full): the viewer's checked offer
+ * @cancellable: (nullable): cancels the negotiation
+ * @callback: called on the viewer's main context with the answer
+ * @user_data: for @callback
+ *
+ * Sets the offer, creates and sets the answer, and waits (bounded) for our
+ * ICE candidates so that the answer is complete on its own.
+ */
+void
+rw_viewer_negotiate_async (RwViewer * self, GstSDPMessage * offer,
+    GCancellable * cancellable, GAsyncReadyCallback callback,
+    gpointer user_data)
+{
+  GstWebRTCSessionDescription *desc;
+  GTask *task;
+
+  g_return_if_fail (RW_IS_VIEWER (self));
+  g_return_if_fail (offer != NULL);
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, rw_viewer_negotiate_async);
+  if (self->negotiation != NULL || self->state != RW_VIEWER_NEGOTIATING) {
+    gst_sdp_message_free (offer);
+    g_task_return_new_error (task, RW_ERROR, RW_ERROR_FAILED,
+        "viewer %s was already negotiated", self->id);
+    g_object_unref (task);
+    return;
+  }
+
+  self->negotiation = task;
+  self->negotiation_timeout = add_timeout (self, NEGOTIATE_TIMEOUT_MS,
+      negotiation_timed_out);
+  if (cancellable)
+    self->cancelled_id = g_cancellable_connect (cancellable,
+        G_CALLBACK (on_cancelled), self, NULL);
+
+  desc = gst_webrtc_session_description_new (GST_WEBRTC_SDP_TYPE_OFFER,
+      offer);
+  g_signal_emit_by_name (self->webrtcbin, "set-remote-description", desc,
+      promise_for (self, STEP_REMOTE_SET));
+  gst_webrtc_session_description_free (desc);
+}
+
+/**
+ * rw_viewer_negotiate_finish:
+ * @self: a viewer
+ * @result: the result given to the callback
+ * @error: why negotiation failed
+ *
+ * Returns: (transfer full) (nullable): the answer's SDP text.
+ */
+gchar *
+rw_viewer_negotiate_finish (RwViewer * self, GAsyncResult * result,
+    GError ** error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
+
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+/* --- construction --- */
+
+static gboolean
+configure_ice (RwViewer * self, const RwConfig * config, GError ** error)
+{
+  g_autoptr (GObject) ice = NULL;
+  g_autoptr (GObject) agent = NULL;
+
+  g_object_get (self->webrtcbin, "ice-agent", &ice, NULL);
+  if (ice == NULL) {
+    g_set_error (error, RW_ERROR, RW_ERROR_PIPELINE, "webrtcbin has no ICE "
+        "agent (is gstreamer1.0-nice installed?)");
+    return FALSE;
+  }
+
+  g_object_set (ice, "ice-tcp", FALSE, NULL);
+  g_object_get (ice, "agent", &agent, NULL);
+  /* Debian's libnice maps ports through UPnP unless told not to. */
+  if (agent && g_object_class_find_property (G_OBJECT_GET_CLASS (agent),
+          "upnp"))
+    g_object_set (agent, "upnp", FALSE, NULL);
+
+  for (guint i = 0; config->ice_addresses && config->ice_addresses[i]; i++) {
+    gboolean added = FALSE;
+
+    g_signal_emit_by_name (ice, "add-local-ip-address",
+        config->ice_addresses[i], &added);
+    if (!added) {
+      g_set_error (error, RW_ERROR, RW_ERROR_PIPELINE,
+          "ICE refused local address %s", config->ice_addresses[i]);
+      return FALSE;
+    }
+  }
+  return TRUE;
+}
+
+static GstElement *
+make_payloader (const RwConfig * config, gint payload)
+{
+  GstElement *pay;
+
+  if (config->codec == RW_CODEC_H264) {
+    pay = gst_element_factory_make ("rtph264pay", NULL);
+    if (pay)
+      g_object_set (pay, "config-interval", -1, "aggregate-mode", 1, NULL);
+  } else {
+    pay = gst_element_factory_make ("rtpvp8pay", NULL);
+    if (pay)
+      gst_util_set_object_arg (G_OBJECT (pay), "picture-id-mode", "15-bit");
+  }
+  if (pay)
+    g_object_set (pay, "pt", (guint) payload, "mtu", RTP_MTU, NULL);
+  return pay;
+}
+
+static GstElement *
+make_element (const gchar * factory, GError ** error)
+{
+  GstElement *element = gst_element_factory_make (factory, NULL);
+
+  if (element == NULL)
+    g_set_error (error, RW_ERROR, RW_ERROR_PIPELINE,
+        "the GStreamer element %s is missing", factory);
+  return element;
+}
+
+static gboolean
+build_bin (RwViewer * self, const RwConfig * config,
+    const RwCodecMatch * match, GError ** error)
+{
+  GstElement *queue, *pay;
+  g_autoptr (GstPad) queue_sink = NULL;
+  g_autoptr (GstPad) pay_src = NULL;
+  g_autoptr (GstPad) webrtc_sink = NULL;
+  g_autoptr (GstWebRTCRTPTransceiver) transceiver = NULL;
+  g_autoptr (GstElement) rtpbin = NULL;
+
+  queue = make_element ("queue", error);
+  if (queue == NULL)
+    return FALSE;
+  gst_bin_add (GST_BIN (self->bin), queue);
+  g_object_set (queue, "max-size-buffers", 0, "max-size-bytes", 0,
+      "max-size-time", QUEUE_MAX_TIME, NULL);
+  gst_util_set_object_arg (G_OBJECT (queue), "leaky", "downstream");
+
+  pay = make_payloader (config, match->payload);
+  if (pay == NULL) {
+    g_set_error (error, RW_ERROR, RW_ERROR_PIPELINE,
+        "the RTP payloader for %s is missing", rw_codec_to_string
+        (config->codec));
+    return FALSE;
+  }
+  gst_bin_add (GST_BIN (self->bin), pay);
+
+  self->webrtcbin = make_element ("webrtcbin", error);
+  if (self->webrtcbin == NULL)
+    return FALSE;
+  gst_object_ref (self->webrtcbin);
+  gst_bin_add (GST_BIN (self->bin), self->webrtcbin);
+  gst_util_set_object_arg (G_OBJECT (self->webrtcbin), "bundle-policy",
+      "max-bundle");
+  if (config->stun_server)
+    g_object_set (self->webrtcbin, "stun-server", config->stun_server, NULL);
+  if (config->turn_server)
+    g_object_set (self->webrtcbin, "turn-server", config->turn_server, NULL);
+  if (!configure_ice (self, config, error))
+    return FALSE;
+
+  /* RTCP from the viewer is the only sign that a tab is still open. */
+  rtpbin = gst_bin_get_by_name (GST_BIN (self->webrtcbin), "rtpbin");
+  if (rtpbin == NULL) {
+    g_set_error (error, RW_ERROR, RW_ERROR_PIPELINE,
+        "webrtcbin has no rtpbin to watch RTCP on");
+    return FALSE;
+  }
+  g_signal_connect (rtpbin, "on-ssrc-active", G_CALLBACK (on_ssrc_active),
+      self);
+  g_signal_connect (self->webrtcbin, "notify::connection-state",
+      G_CALLBACK (on_connection_state), self);
+  g_signal_connect (self->webrtcbin, "notify::ice-gathering-state",
+      G_CALLBACK (on_gathering_state), self);
+
+  /* The transceiver must exist, send only and prefer the viewer's payload
+   * type before the offer is set, or webrtcbin answers "inactive". */
+  webrtc_sink = gst_element_request_pad_simple (self->webrtcbin, "sink_%u");
+  g_object_get (webrtc_sink, "transceiver", &transceiver, NULL);
+  g_object_set (transceiver, "direction",
+      GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_SENDONLY, "codec-preferences",
+      match->caps, NULL);
+
+  pay_src = gst_element_get_static_pad (pay, "src");
+  if (!gst_element_link (queue, pay) ||
+      gst_pad_link (pay_src, webrtc_sink) != GST_PAD_LINK_OK) {
+    g_set_error (error, RW_ERROR, RW_ERROR_PIPELINE,
+        "could not link the viewer's payloader");
+    return FALSE;
+  }
+  gst_pad_add_probe (pay_src, GST_PAD_PROBE_TYPE_BUFFER |
+      GST_PAD_PROBE_TYPE_BUFFER_LIST, count_bytes, self, NULL);
+
+  queue_sink = gst_element_get_static_pad (queue, "sink");
+  gst_element_add_pad (self->bin, gst_ghost_pad_new ("sink", queue_sink));
+  return TRUE;
+}
+
+/**
+ * rw_viewer_new:
+ * @id: the session id
+ * @config: the settings (ICE, codec)
+ * @match: the codec and payload type from the viewer's offer
+ * @error: why the viewer could not be built
+ *
+ * Builds the viewer's bin; its "sink" pad takes the encoded stream.
+ *
+ * Returns: (transfer full) (nullable): the viewer, or %NULL with @error set.
+ */
+RwViewer *
+rw_viewer_new (const gchar * id, const RwConfig * config,
+    const RwCodecMatch * match, GError ** error)
+{
+  g_autoptr (RwViewer) self = g_object_new (RW_TYPE_VIEWER, NULL);
+  g_autofree gchar *name = g_strdup_printf ("viewer-%s", id);
+
+  self->id = g_strdup (id);
+  self->mline = match->mline;
+  self->bin = gst_object_ref_sink (gst_bin_new (name));
+  if (!build_bin (self, config, match, error))
+    return NULL;
+
+  GST_DEBUG ("viewer %s: %s pt %d on m-line %u", id,
+      rw_codec_to_string (config->codec), match->payload, match->mline);
+  return g_steal_pointer (&self);
+}
+
+/* --- accessors --- */
+
+/**
+ * rw_viewer_get_id:
+ * @self: a viewer
+ *
+ * Returns: (transfer none): the session id.
+ */
+const gchar *
+rw_viewer_get_id (RwViewer * self)
+{
+  return self->id;
+}
+
+/**
+ * rw_viewer_get_bin:
+ * @self: a viewer
+ *
+ * Returns: (transfer none): the viewer's bin.
+ */
+GstElement *
+rw_viewer_get_bin (RwViewer * self)
+{
+  return self->bin;
+}
+
+/**
+ * rw_viewer_get_state:
+ * @self: a viewer
+ *
+ * Returns: the viewer's state.
+ */
+RwViewerState
+rw_viewer_get_state (RwViewer * self)
+{
+  return self->state;
+}
+
+/**
+ * rw_viewer_state_to_string:
+ * @state: a state
+ *
+ * Returns: (transfer none): the state's name as /status shows it.
+ */
+const gchar *
+rw_viewer_state_to_string (RwViewerState state)
+{
+  switch (state) {
+    case RW_VIEWER_NEGOTIATING:
+      return "negotiating";
+    case RW_VIEWER_CONNECTING:
+      return "connecting";
+    case RW_VIEWER_CONNECTED:
+      return "connected";
+    case RW_VIEWER_CLOSING:
+      return "closing";
+  }
+  return "unknown";
+}
+
+/**
+ * rw_viewer_get_connected_since:
+ * @self: a viewer
+ *
+ * Returns: the wall-clock time (µs) the viewer connected, or 0.
+ */
+gint64
+rw_viewer_get_connected_since (RwViewer * self)
+{
+  return self->connected_since;
+}
+
+/**
+ * rw_viewer_get_bytes_sent:
+ * @self: a viewer
+ *
+ * Returns: RTP bytes handed to the viewer's transport so far.
+ */
+guint64
+rw_viewer_get_bytes_sent (RwViewer * self)
+{
+  guint64 bytes;
+
+  g_mutex_lock (&self->lock);
+  bytes = self->bytes_sent;
+  g_mutex_unlock (&self->lock);
+  return bytes;
+}
+
+/**
+ * rw_viewer_add_candidate:
+ * @self: a negotiated viewer
+ * @mline: the candidate's m-line index
+ * @candidate: a checked candidate line
+ *
+ * Adds one of the viewer's trickled ICE candidates.
+ */
+void
+rw_viewer_add_candidate (RwViewer * self, guint mline,
+    const gchar * candidate)
+{
+  g_return_if_fail (RW_IS_VIEWER (self));
+
+  if (self->state == RW_VIEWER_CLOSING)
+    return;
+  /* With max-bundle every candidate belongs to the bundled transport. */
+  g_signal_emit_by_name (self->webrtcbin, "add-ice-candidate", mline,
+      candidate);
+}
+
+/**
+ * rw_viewer_check_liveness:
+ * @self: a viewer
+ * @now: g_get_monotonic_time()
+ *
+ * Returns: (nullable) (transfer none): why the viewer should be removed
+ * (it never connected, or its RTCP stopped), or %NULL.
+ */
+const gchar *
+rw_viewer_check_liveness (RwViewer * self, gint64 now)
+{
+  gint64 last_rtcp;
+
+  switch (self->state) {
+    case RW_VIEWER_NEGOTIATING:
+    case RW_VIEWER_CONNECTING:
+      if (now - self->created > RW_VIEWER_CONNECT_TIMEOUT_S * G_USEC_PER_SEC)
+        return "it did not connect within "
+            G_STRINGIFY (RW_VIEWER_CONNECT_TIMEOUT_S) " s";
+      return NULL;
+    case RW_VIEWER_CONNECTED:
+      g_mutex_lock (&self->lock);
+      last_rtcp = self->last_rtcp;
+      g_mutex_unlock (&self->lock);
+      if (now - last_rtcp > RW_VIEWER_RTCP_TIMEOUT_S * G_USEC_PER_SEC)
+        return "no RTCP from it for " G_STRINGIFY (RW_VIEWER_RTCP_TIMEOUT_S)
+            " s (tab closed or network gone)";
+      return NULL;
+    case RW_VIEWER_CLOSING:
+      return NULL;
+  }
+  return NULL;
+}
+
+/**
+ * rw_viewer_close:
+ * @self: a viewer
+ *
+ * Marks the viewer as closing: a pending negotiation fails, and nothing it
+ * hears from webrtcbin any more is acted on. The owner then removes its bin.
+ */
+void
+rw_viewer_close (RwViewer * self)
+{
+  g_return_if_fail (RW_IS_VIEWER (self));
+
+  set_state (self, RW_VIEWER_CLOSING);
+  negotiation_return (self, NULL, g_error_new (RW_ERROR, RW_ERROR_FAILED,
+          "viewer %s closed during negotiation", self->id));
+}
+
+/**
+ * rw_viewer_prewarm:
+ *
+ * Loads webrtcbin's plugins and makes the DTLS certificate once, at start-up,
+ * so that the first viewer is answered as fast as the next ones.
+ */
+void
+rw_viewer_prewarm (void)
+{
+  static const gchar *factories[] = {
+    "webrtcbin", "rtpbin", "dtlsdec", "dtlsenc", "dtlssrtpenc",
+    "dtlssrtpdec", "srtpenc", "srtpdec", "nicesrc", "nicesink", "rtpfunnel",
+    "rtprtxsend", "rtprtxreceive", "rtpulpfecenc", "rtpulpfecdec",
+    "rtpredenc", "rtpreddec", "rtpstorage", "rtpvp8pay", "rtph264pay",
+    "queue",
+  };
+  gint64 start = g_get_monotonic_time ();
+
+  g_type_ensure (RW_TYPE_VIEWER);
+  for (guint i = 0; i < G_N_ELEMENTS (factories); i++) {
+    GstElement *element = gst_element_factory_make (factories[i], NULL);
+
+    if (element == NULL) {
+      GST_WARNING ("prewarm: no element %s", factories[i]);
+      continue;
+    }
+    gst_object_unref (gst_object_ref_sink (element));
+  }
+  GST_INFO ("webrtcbin prewarmed in %" G_GINT64_FORMAT " ms",
+      (g_get_monotonic_time () - start) / 1000);
+}

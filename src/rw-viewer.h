@@ -1,0 +1,60 @@
+/* robot-webrtc
+ * Copyright (C) 2026 robot-webrtc contributors
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#pragma once
+
+#include <gio/gio.h>
+#include <gst/gst.h>
+#include <gst/sdp/sdp.h>
+
+#include "rw-config.h"
+#include "rw-sdp.h"
+
+G_BEGIN_DECLS
+
+/**
+ * RwViewerState:
+ * @RW_VIEWER_NEGOTIATING: the offer is being answered
+ * @RW_VIEWER_CONNECTING: answered; ICE and DTLS are not up yet
+ * @RW_VIEWER_CONNECTED: media flows
+ * @RW_VIEWER_CLOSING: being removed
+ */
+typedef enum
+{
+  RW_VIEWER_NEGOTIATING,
+  RW_VIEWER_CONNECTING,
+  RW_VIEWER_CONNECTED,
+  RW_VIEWER_CLOSING,
+} RwViewerState;
+
+/* How long a viewer may take to connect, and stay silent once connected. */
+#define RW_VIEWER_CONNECT_TIMEOUT_S 15
+#define RW_VIEWER_RTCP_TIMEOUT_S 5
+
+#define RW_TYPE_VIEWER (rw_viewer_get_type ())
+G_DECLARE_FINAL_TYPE (RwViewer, rw_viewer, RW, VIEWER, GObject);
+
+RwViewer *rw_viewer_new (const gchar * id, const RwConfig * config,
+    const RwCodecMatch * match, GError ** error);
+
+const gchar *rw_viewer_get_id (RwViewer * self);
+GstElement *rw_viewer_get_bin (RwViewer * self);
+RwViewerState rw_viewer_get_state (RwViewer * self);
+const gchar *rw_viewer_state_to_string (RwViewerState state);
+gint64 rw_viewer_get_connected_since (RwViewer * self);
+guint64 rw_viewer_get_bytes_sent (RwViewer * self);
+
+void rw_viewer_negotiate_async (RwViewer * self, GstSDPMessage * offer,
+    GCancellable * cancellable, GAsyncReadyCallback callback,
+    gpointer user_data);
+gchar *rw_viewer_negotiate_finish (RwViewer * self, GAsyncResult * result,
+    GError ** error);
+
+void rw_viewer_add_candidate (RwViewer * self, guint mline,
+    const gchar * candidate);
+const gchar *rw_viewer_check_liveness (RwViewer * self, gint64 now);
+void rw_viewer_close (RwViewer * self);
+void rw_viewer_prewarm (void);
+
+G_END_DECLS

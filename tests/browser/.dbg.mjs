@@ -1,0 +1,319 @@
+// Headless Chromium against robot-webrtc-server, the way the lab's frontend uses it.
+//
+//   RW_SERVER=build/src/robot-webrtc-server tests/browser/run-in-netns.sh node tests/browser/browser-test.mjs
+//
+// Env: RW_SERVER (daemon executable, required), RW_CHROMIUM (default /usr/bin/chromium),
+//      RW_SERVER_ARGS (extra daemon arguments, space-separated, e.g. "--verbose"),
+//      RW_SHOW_SERVER_LOG=1 (print the daemon's whole output at the end, not only on failure).
+// Checks: the seed frontend from another origin (complete offer, trickle, the seed's bare offer),
+// the daemon's own viewer page at / (complete and trickle), DELETE /peers/{id}, /status after
+// hang-up, 403 for a foreign Origin, and exit code 0 on SIGTERM. Bounded to 90 s in all.
+
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+const TOTAL_MS = 90_000;
+const PLAY_MS = 5_000;
+const WIDTH = 640, HEIGHT = 480, FPS = 30;
+const t0 = Date.now();
+
+const results = [];
+let daemon = null, daemonExit = null, browser = null, frontServer = null, profileDir = null;
+const daemonLog = [];
+
+function log(msg) {
+  console.log(`[${((Date.now() - t0) / 1000).toFixed(1).padStart(5)}s] ${msg}`);
+}
+function record(name, ok, detail) {
+  results.push({ name, ok, detail });
+  log(`${ok ? 'PASS' : 'FAIL'} ${name}: ${detail}`);
+}
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+function withTimeout(promise, ms, what) {
+  let timer;
+  return Promise.race([
+    promise,
+    new Promise((_, reject) => { timer = setTimeout(() => reject(new Error(`${what}: timed out after ${ms} ms`)), ms); }),
+  ]).finally(() => clearTimeout(timer));
+}
+function printDaemonLog(lines = 80) {
+  const tail = daemonLog.slice(-lines);
+  console.log(`---- robot-webrtc-server output (last ${tail.length} of ${daemonLog.length} lines) ----`);
+  for (const l of tail) console.log(l);
+  console.log('---- end of server output ----');
+}
+function killEverything() {
+  if (daemon && daemonExit === null) try { process.kill(daemon.pid, 'SIGKILL'); } catch { /* gone */ }
+  if (profileDir) try { fs.rmSync(profileDir, { recursive: true, force: true }); } catch { /* ignore */ }
+}
+function fatal(msg) {
+  record('run', false, msg);
+  finish();
+}
+function finish() {
+  const passed = results.filter((r) => r.ok).length, failed = results.length - passed;
+  const showAll = process.env.RW_SHOW_SERVER_LOG === '1';
+  if (failed || showAll) printDaemonLog(showAll ? Infinity : 80);
+  console.log('\n==== browser test summary ====');
+  for (const r of results) console.log(`${r.ok ? 'PASS' : 'FAIL'}  ${r.name.padEnd(28)} ${r.detail}`);
+  console.log(`${passed} passed, ${failed} failed`);
+  killEverything();
+  process.exit(failed || !passed ? 1 : 0);
+}
+
+const watchdog = setTimeout(() => fatal(`whole test exceeded ${TOTAL_MS / 1000} s`), TOTAL_MS);
+for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(sig, () => fatal(`got ${sig}`));
+process.on('exit', killEverything);
+
+// ---- prerequisites ----
+const serverExe = process.env.RW_SERVER;
+if (!serverExe) fatal('RW_SERVER is not set (path of robot-webrtc-server)');
+try { fs.accessSync(serverExe, fs.constants.X_OK); } catch { fatal(`RW_SERVER=${serverExe} is not an executable file`); }
+const chromiumExe = process.env.RW_CHROMIUM || '/usr/bin/chromium';
+try { fs.accessSync(chromiumExe, fs.constants.X_OK); } catch { fatal(`${chromiumExe} not found (apt-get install chromium)`); }
+let chromium;
+try {
+  ({ chromium } = await import('playwright-core'));
+} catch (e) {
+  fatal(`cannot load playwright-core (${e.code || e.message}): ${path.join(HERE, 'node_modules')} is missing; ` +
+        `run the project's setup script, or 'npm ci' in tests/browser`);
+}
+
+// ---- the lab frontend stand-in, on its own origin ----
+const frontendHtml = fs.readFileSync(path.join(HERE, 'frontend.html'));
+frontServer = http.createServer((req, res) => {
+  const url = new URL(req.url, 'http://x');
+  if (req.method === 'GET' && (url.pathname === '/' || url.pathname === '/frontend.html')) {
+    res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8', 'Cache-Control': 'no-store' });
+    res.end(frontendHtml);
+  } else {
+    res.writeHead(404, { 'Content-Type': 'text/plain' });
+    res.end('not found');
+  }
+});
+await new Promise((resolve) => frontServer.listen(0, '127.0.0.1', resolve));
+frontServer.unref();
+const frontOrigin = `http://127.0.0.1:${frontServer.address().port}`;
+log(`frontend stand-in at ${frontOrigin}`);
+
+// ---- the daemon ----
+const daemonArgs = ['--port', '0', '--bind', '127.0.0.1', '--ice-address', '127.0.0.1',
+  '--width', String(WIDTH), '--height', String(HEIGHT), '--framerate', String(FPS),
+  '--allow-origin', frontOrigin,
+  ...(process.env.RW_SERVER_ARGS || '').split(/\s+/).filter(Boolean)];
+log(`starting ${serverExe} ${daemonArgs.join(' ')}`);
+daemon = spawn(serverExe, daemonArgs, { stdio: ['ignore', 'pipe', 'pipe'] });
+const exited = new Promise((resolve) => daemon.on('exit', (code, signal) => {
+  daemonExit = { code, signal };
+  daemonLog.push(`[test] server exited: code=${code} signal=${signal}`);
+  resolve(daemonExit);
+}));
+daemon.on('error', (e) => fatal(`cannot start ${serverExe}: ${e.message}`));
+let daemonUrl;
+try {
+  daemonUrl = await withTimeout(new Promise((resolve, reject) => {
+    const collect = (stream, tag, onLine) => {
+      let buf = '';
+      stream.setEncoding('utf8');
+      stream.on('data', (chunk) => {
+        buf += chunk;
+        let i;
+        while ((i = buf.indexOf('\n')) >= 0) {
+          const line = buf.slice(0, i); buf = buf.slice(i + 1);
+          daemonLog.push(`${tag} ${line}`);
+          onLine?.(line);
+        }
+      });
+    };
+    collect(daemon.stdout, 'out|', (line) => {
+      const m = /listening on (http:\/\/\S+?)\/?(\s|$)/.exec(line);
+      if (m) resolve(m[1]);
+    });
+    collect(daemon.stderr, 'err|');
+    exited.then(({ code, signal }) => reject(new Error(`server exited before listening (code=${code} signal=${signal})`)));
+  }), 10_000, 'waiting for "listening on http://…" from the server');
+} catch (e) {
+  fatal(e.message);
+}
+log(`server at ${daemonUrl}`);
+
+async function getStatus() {
+  const r = await fetch(`${daemonUrl}/status`);
+  return { status: r.status, body: await r.json() };
+}
+
+// ---- a foreign origin is refused ----
+try {
+  const r = await withTimeout(fetch(`${daemonUrl}/offer`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json', Origin: 'http://evil.example' },
+    body: JSON.stringify({ sdp: 'v=0\r\n', type: 'offer' }),
+  }), 5000, 'POST /offer');
+  const body = await r.json().catch(() => null);
+  const acao = r.headers.get('access-control-allow-origin');
+  record('foreign-origin-403', r.status === 403 && typeof body?.error === 'string' && acao === null,
+         `POST /offer with Origin: http://evil.example -> ${r.status} ${JSON.stringify(body)}` +
+         (acao !== null ? ` (but Access-Control-Allow-Origin: ${acao})` : ''));
+} catch (e) {
+  record('foreign-origin-403', false, e.message);
+}
+
+// ---- the browser ----
+profileDir = fs.mkdtempSync(path.join(os.tmpdir(), 'rw-chromium-'));
+try {
+  browser = await chromium.launch({
+    executablePath: chromiumExe,
+    ignoreDefaultArgs: true,
+    handleSIGINT: false, handleSIGTERM: false, handleSIGHUP: false,
+    timeout: 20_000,
+    args: [
+      '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync',
+      '--remote-debugging-pipe', `--user-data-dir=${profileDir}`,
+      '--disable-features=WebRtcHideLocalIpsWithMdns',
+      '--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1',
+      '--autoplay-policy=no-user-gesture-required',
+      '--mute-audio', '--disable-dev-shm-usage',
+      'about:blank',
+    ],
+  });
+  log(`chromium ${browser.version()} launched`);
+} catch (e) {
+  fatal(`cannot launch ${chromiumExe}: ${e.message.split('\n').slice(0, 12).join('\n')}`);
+}
+
+async function openPage(url) {
+  const context = await browser.newContext({ viewport: { width: 800, height: 700 } });
+  const page = await context.newPage();
+  const consoleLines = [];
+  page.on('console', (m) => consoleLines.push(`console.${m.type()}: ${m.text()}`));
+  page.on('pageerror', (e) => consoleLines.push(`pageerror: ${e.message}`));
+  page.on('requestfailed', (r) => consoleLines.push(`requestfailed: ${r.method()} ${r.url()} ${r.failure()?.errorText}`));
+  await page.goto(url, { timeout: 10_000 });
+  return { page, context, consoleLines };
+}
+
+// framesDecoded must rise over one second: the stream is live, not one frame.
+async function checkRising(page, getFrames) {
+  const a = await page.evaluate(getFrames);
+  const ta = Date.now();
+  await sleep(1000);
+  const b = await page.evaluate(getFrames);
+  const fps = (b - a) * 1000 / (Date.now() - ta);
+  return { ok: b > a, a, b, fps };
+}
+
+const ms = (x) => (x == null ? 'n/a' : `${Math.round(x)} ms`);
+
+async function frontendMode(mode) {
+  const name = `frontend-${mode}`;
+  let opened = null;
+  try {
+    opened = await openPage(`${frontOrigin}/frontend.html?mode=${mode}&server=${encodeURIComponent(daemonUrl)}`);
+    const { page } = opened;
+    try {
+      await page.waitForFunction(
+        (w) => window.rwTest && (window.rwTest.error ||
+          (window.rwTest.tFirstDecoded && document.getElementById('video').videoWidth === w)),
+        WIDTH, { timeout: PLAY_MS, polling: 50 });
+    } catch {
+      const s = await page.evaluate(() => ({ ...window.rwTest, w: document.getElementById('video').videoWidth }));
+      throw new Error(`no ${WIDTH}px video within ${PLAY_MS / 1000} s: state=${s.state} videoWidth=${s.w} ` +
+                      `peer=${s.peerId} error=${s.error} candidateErrors=${JSON.stringify(s.candidateErrors)}`);
+    }
+    const r = await page.evaluate(() => window.rwTest);
+    if (r.error) throw new Error(`page error: ${r.error}`);
+    const rise = await checkRising(page, () => window.rwTest.framesDecoded());
+    if (!rise.ok) throw new Error(`framesDecoded not rising: ${rise.a} -> ${rise.b}`);
+    const extra = [];
+    if (mode === 'trickle') {
+      if (r.candidateErrors.length) throw new Error(`/ice-candidate errors: ${r.candidateErrors.join('; ')}`);
+      extra.push(`${r.candidatesSent.length} candidates trickled (${r.candidatesSent.filter((c) => c === null).length} null)`);
+    }
+    const bye = await page.evaluate(() => window.rwTest.hangUp());
+    if (bye.status !== 200 || bye.body?.status !== 'closed') throw new Error(`DELETE /peers/${r.peerId} -> ${bye.status} ${JSON.stringify(bye.body)}`);
+    record(name, true,
+           `offer->answer ${ms(r.tAnswer - r.tOffer)}, ->connected ${ms(r.tConnected - r.tOffer)}, ` +
+           `->first decoded ${ms(r.tFirstDecoded - r.tOffer)}, ->first painted ${ms(r.tFirstPainted && r.tFirstPainted - r.tOffer)}, ` +
+           `${rise.fps.toFixed(1)} fps decoded, ${WIDTH}px; DELETE 200${extra.length ? '; ' + extra.join(', ') : ''}`);
+  } catch (e) {
+    record(name, false, e.message);
+    if (opened) for (const l of opened.consoleLines) console.log(`    ${l}`);
+  } finally {
+    await opened?.context.close().catch(() => {});
+  }
+}
+
+async function viewerPage(query) {
+  const name = `viewer-page${query ? '-' + query.replace(/\W+/g, '') : ''}`;
+  let opened = null;
+  try {
+    opened = await openPage(`${daemonUrl}/${query ? '?' + query : ''}`);
+    const { page } = opened;
+    const title = await page.title();
+    try {
+      await page.waitForFunction(
+        (w) => window.rwViewer && window.rwViewer.state === 'connected' && window.rwViewer.videoWidth() === w,
+        WIDTH, { timeout: PLAY_MS, polling: 50 });
+    } catch {
+      const s = await page.evaluate(() => ({
+        state: window.rwViewer?.state, w: window.rwViewer?.videoWidth(),
+        error: document.getElementById('error')?.textContent,
+      })).catch((e) => ({ error: e.message }));
+      throw new Error(`no ${WIDTH}px video within ${PLAY_MS / 1000} s: state=${s.state} videoWidth=${s.w} shown error=${JSON.stringify(s.error)}`);
+    }
+    const rise = await checkRising(page, () => window.rwViewer.framesDecoded());
+    if (!rise.ok) throw new Error(`framesDecoded not rising: ${rise.a} -> ${rise.b}`);
+    const ui = await page.evaluate(() => ({
+      ttff: document.getElementById('ttff').textContent, res: document.getElementById('res').textContent,
+      fps: document.getElementById('fps').textContent, peer: window.rwViewer.peerId,
+    }));
+    // Disconnect button: closes the connection and hangs up.
+    await page.click('#toggle', { timeout: 2000 });
+    await page.waitForFunction(() => window.rwViewer.state === 'idle' && window.rwViewer.peerId === null,
+                               null, { timeout: 2000 });
+    record(name, true, `title "${title}", offer->first frame ${ui.ttff} (page), shows ${ui.res} at ${ui.fps} fps; ` +
+                       `${rise.fps.toFixed(1)} fps decoded; Disconnect -> idle`);
+  } catch (e) {
+    record(name, false, e.message);
+    if (opened) for (const l of opened.consoleLines) console.log(`    ${l}`);
+  } finally {
+    await opened?.context.close().catch(() => {});
+  }
+}
+
+for (const mode of ['complete']) await frontendMode(mode);
+
+
+
+// ---- every session hung up: the server forgets them ----
+try {
+  let s = null;
+  const until = Date.now() + 5000;
+  do {
+    s = await getStatus();
+    if (s.status === 200 && s.body.viewers === 0 && (s.body.branches ?? 0) === 0) break;
+    await sleep(200);
+  } while (Date.now() < until);
+  record('status-after-hangup', s.status === 200 && s.body.status === 'ok' && s.body.viewers === 0 && (s.body.branches ?? 0) === 0,
+         `GET /status -> ${s.status} status=${s.body.status} viewers=${s.body.viewers} branches=${s.body.branches}`);
+} catch (e) {
+  record('status-after-hangup', false, e.message);
+}
+
+// ---- shut down ----
+await withTimeout(browser.close(), 10_000, 'closing chromium').catch((e) => log(e.message));
+try {
+  process.kill(daemon.pid, 'SIGTERM');
+  const { code, signal } = await withTimeout(exited, 10_000, 'server exit after SIGTERM');
+  record('sigterm-exit-0', code === 0, `exit code=${code} signal=${signal}`);
+} catch (e) {
+  record('sigterm-exit-0', false, e.message);
+}
+clearTimeout(watchdog);
+finish();

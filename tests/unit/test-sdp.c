@@ -1,0 +1,345 @@
+/* robot-webrtc
+ * Copyright (C) 2026 robot-webrtc contributors
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+/* Offer checks and codec choice against real offers (tests/fixtures/offers,
+ * whose README tells where each came from). */
+
+#include <gst/gst.h>
+#include <string.h>
+
+#include "rw-error.h"
+#include "rw-sdp.h"
+
+typedef struct
+{
+  const gchar *file;
+  RwCodec codec;
+  gint payload;                 /* -1: the offer must be refused */
+  guint mline;
+  const gchar *profile;
+} MatchCase;
+
+static const MatchCase match_cases[] = {
+  {"chromium-156-recvonly-complete.sdp", RW_CODEC_VP8, 96, 0, NULL},
+  {"chromium-156-recvonly-trickle.sdp", RW_CODEC_VP8, 96, 0, NULL},
+  {"chromium-156-audio-video.sdp", RW_CODEC_VP8, 96, 0, NULL},
+  {"chromium-156-recvonly-complete.sdp", RW_CODEC_H264, 108, 0, "constrained-baseline"},
+  {"chromium-156-audio-video.sdp", RW_CODEC_H264, 108, 0, "constrained-baseline"},
+  {"firefox-esr-153-recvonly-complete.sdp", RW_CODEC_VP8, 120, 0, NULL},
+  {"firefox-esr-153-recvonly-trickle.sdp", RW_CODEC_VP8, 120, 0, NULL},
+  {"firefox-esr-153-audio-video.sdp", RW_CODEC_VP8, 120, 0, NULL},
+  {"firefox-esr-153-recvonly-complete.sdp", RW_CODEC_H264, -1, 0, NULL},
+  {"firefox-tau-openh264-sendrecv-bundle-only.sdp", RW_CODEC_VP8, 120, 1,
+      NULL},
+  {"firefox-tau-openh264-sendrecv-bundle-only.sdp", RW_CODEC_H264, 126, 1,
+      "constrained-baseline"},
+  {"aiortc-1.4-recvonly-video.sdp", RW_CODEC_VP8, 97, 0, NULL},
+  {"aiortc-1.4-audio-video.sdp", RW_CODEC_VP8, 97, 0, NULL},
+  {"aiortc-1.4-recvonly-video.sdp", RW_CODEC_H264, 101, 0, "constrained-baseline"},
+  {"safari-kvs-mac-recvonly-video.sdp", RW_CODEC_H264, 98, 0, "constrained-baseline"},
+  {"safari-kvs-mac-recvonly-video.sdp", RW_CODEC_VP8, 100, 0, NULL},
+  {"safari-tau-2025-sendrecv-h265.sdp", RW_CODEC_H264, 98, 1, "constrained-baseline"},
+  {"safari-tau-2025-sendrecv-h265.sdp", RW_CODEC_VP8, 106, 1, NULL},
+};
+
+typedef struct
+{
+  const gchar *file;
+  RwCodec codec;
+  gint code;                    /* RwError of the refusal */
+  const gchar *message_part;
+} BadCase;
+
+static const BadCase bad_cases[] = {
+  {"bad/not-sdp.sdp", RW_CODEC_VP8, RW_ERROR_BAD_REQUEST, "v=0"},
+  {"bad/truncated-mid-mline.sdp", RW_CODEC_VP8, RW_ERROR_BAD_REQUEST,
+      "ice-ufrag"},
+  {"bad/long-attribute-line.sdp", RW_CODEC_VP8, RW_ERROR_BAD_REQUEST,
+      "longer than"},
+  {"bad/audio-only-chromium-156.sdp", RW_CODEC_VP8, RW_ERROR_UNSUPPORTED,
+      "no video"},
+  {"bad/video-port0-rejected-chromium-156.sdp", RW_CODEC_VP8,
+      RW_ERROR_UNSUPPORTED, "no video"},
+  {"bad/video-av1-only-chromium-156.sdp", RW_CODEC_VP8, RW_ERROR_UNSUPPORTED,
+      "it sends VP8"},
+  {"bad/video-vp9-only-chromium-156.sdp", RW_CODEC_VP8, RW_ERROR_UNSUPPORTED,
+      "it sends VP8"},
+  {"bad/video-vp9-only-chromium-156.sdp", RW_CODEC_H264, RW_ERROR_UNSUPPORTED,
+      "it sends H264"},
+  {"bad/video-h264-pm0-only-chromium-156.sdp", RW_CODEC_H264,
+      RW_ERROR_UNSUPPORTED, "packetization-mode=1"},
+  {"bad/video-h264-pm0-only-chromium-156.sdp", RW_CODEC_VP8,
+      RW_ERROR_UNSUPPORTED, "it sends VP8"},
+};
+
+static gchar *
+load_fixture (const gchar * name)
+{
+  const gchar *dir = g_getenv ("RW_FIXTURES");
+  g_autofree gchar *path = NULL;
+  g_autoptr (GError) error = NULL;
+  gchar *text = NULL;
+
+  g_assert_nonnull (dir);
+  path = g_build_filename (dir, "offers", name, NULL);
+  g_file_get_contents (path, &text, NULL, &error);
+  g_assert_no_error (error);
+  return text;
+}
+
+static void
+test_match (gconstpointer data)
+{
+  const MatchCase *c = data;
+  g_autofree gchar *text = load_fixture (c->file);
+  g_autoptr (GError) error = NULL;
+  g_auto (RwCodecMatch) match = { 0 };
+  GstSDPMessage *offer;
+  const GstStructure *s;
+  gboolean ok;
+
+  offer = rw_sdp_parse_offer (text, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (offer);
+
+  ok = rw_sdp_match_codec (offer, c->codec, &match, &error);
+  gst_sdp_message_free (offer);
+
+  if (c->payload < 0) {
+    g_assert_false (ok);
+    g_assert_error (error, RW_ERROR, RW_ERROR_UNSUPPORTED);
+    g_assert_nonnull (strstr (error->message, rw_codec_to_string (c->codec)));
+    return;
+  }
+
+  g_assert_no_error (error);
+  g_assert_true (ok);
+  g_assert_cmpint (match.payload, ==, c->payload);
+  g_assert_cmpuint (match.mline, ==, c->mline);
+
+  s = gst_caps_get_structure (match.caps, 0);
+  g_assert_true (gst_structure_has_name (s, "application/x-rtp"));
+  g_assert_cmpstr (gst_structure_get_string (s, "encoding-name"), ==,
+      rw_codec_to_string (c->codec));
+  if (c->codec == RW_CODEC_H264) {
+    g_assert_cmpstr (gst_structure_get_string (s, "packetization-mode"), ==,
+        "1");
+    g_assert_cmpstr (gst_structure_get_string (s, "profile"), ==,
+        c->profile);
+  }
+  /* Generic NACK would ask for retransmissions we do not make. */
+  g_assert_false (gst_structure_has_field (s, "rtcp-fb-nack"));
+}
+
+static void
+test_bad (gconstpointer data)
+{
+  const BadCase *c = data;
+  g_autofree gchar *text = load_fixture (c->file);
+  g_autoptr (GError) error = NULL;
+  g_auto (RwCodecMatch) match = { 0 };
+  GstSDPMessage *offer;
+
+  offer = rw_sdp_parse_offer (text, &error);
+  if (offer) {
+    g_assert_no_error (error);
+    g_assert_false (rw_sdp_match_codec (offer, c->codec, &match, &error));
+    g_assert_null (match.caps);
+    gst_sdp_message_free (offer);
+  }
+  g_assert_error (error, RW_ERROR, c->code);
+  if (strstr (error->message, c->message_part) == NULL)
+    g_error ("'%s' does not contain '%s'", error->message, c->message_part);
+}
+
+static void
+test_refuses_incomplete (void)
+{
+  static const gchar *cases[] = {
+    "",
+    "v=0",
+    "v=0\r\no=- 1 1 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\n",
+    /* no ICE credentials */
+    "v=0\r\no=- 1 1 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\n"
+        "m=video 9 UDP/TLS/RTP/SAVPF 96\r\na=rtpmap:96 VP8/90000\r\n"
+        "a=fingerprint:sha-256 00\r\n",
+    /* no fingerprint */
+    "v=0\r\no=- 1 1 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\n"
+        "m=video 9 UDP/TLS/RTP/SAVPF 96\r\na=rtpmap:96 VP8/90000\r\n"
+        "a=ice-ufrag:abcd\r\na=ice-pwd:abcdefghijklmnopqrstuv\r\n",
+    /* no formats */
+    "v=0\r\no=- 1 1 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\n"
+        "m=video 9 UDP/TLS/RTP/SAVPF\r\n",
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++) {
+    g_autoptr (GError) error = NULL;
+
+    g_assert_null (rw_sdp_parse_offer (cases[i], &error));
+    g_assert_error (error, RW_ERROR, RW_ERROR_BAD_REQUEST);
+  }
+}
+
+static void
+test_minimal_offer (void)
+{
+  const gchar *text = "v=0\r\no=- 1 1 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\n"
+      "a=ice-ufrag:abcd\r\na=ice-pwd:abcdefghijklmnopqrstuv\r\n"
+      "a=fingerprint:sha-256 00\r\n"
+      "m=video 9 UDP/TLS/RTP/SAVPF 100 101\r\na=rtpmap:100 VP8/90000\r\n"
+      "a=rtpmap:101 VP8/48000\r\na=recvonly\r\n";
+  g_autoptr (GError) error = NULL;
+  g_auto (RwCodecMatch) match = { 0 };
+  GstSDPMessage *offer = rw_sdp_parse_offer (text, &error);
+
+  g_assert_no_error (error);
+  /* session-level credentials count; a VP8 with the wrong clock does not */
+  g_assert_true (rw_sdp_match_codec (offer, RW_CODEC_VP8, &match, &error));
+  g_assert_cmpint (match.payload, ==, 100);
+  gst_sdp_message_free (offer);
+}
+
+static void
+test_sendonly_offer_refused (void)
+{
+  const gchar *text = "v=0\r\no=- 1 1 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\n"
+      "a=ice-ufrag:abcd\r\na=ice-pwd:abcdefghijklmnopqrstuv\r\n"
+      "a=fingerprint:sha-256 00\r\n"
+      "m=video 9 UDP/TLS/RTP/SAVPF 96\r\na=rtpmap:96 VP8/90000\r\n"
+      "a=sendonly\r\n";
+  g_autoptr (GError) error = NULL;
+  g_auto (RwCodecMatch) match = { 0 };
+  GstSDPMessage *offer = rw_sdp_parse_offer (text, &error);
+
+  g_assert_false (rw_sdp_match_codec (offer, RW_CODEC_VP8, &match, &error));
+  g_assert_error (error, RW_ERROR, RW_ERROR_UNSUPPORTED);
+  gst_sdp_message_free (offer);
+}
+
+static void
+test_candidates (void)
+{
+  static const gchar *loopback[] = { "127.0.0.1", NULL };
+  static const gchar *lan[] = { "192.168.1.5", NULL };
+  static const struct
+  {
+    const gchar *line;
+    const gchar *const *addresses;
+    gboolean valid;
+    gboolean used;
+  } cases[] = {
+    {"candidate:1 1 udp 2122260223 10.0.0.5 54321 typ host", NULL, TRUE,
+        TRUE},
+    {"a=candidate:1 1 UDP 2122260223 10.0.0.5 54321 typ host", NULL, TRUE,
+        TRUE},
+    {"candidate:1 1 udp 2122260223 10.0.0.5 54321 typ host", lan, TRUE, TRUE},
+    {"candidate:1 1 udp 2122260223 10.0.0.5 54321 typ host", loopback, TRUE,
+        FALSE},
+    {"candidate:1 1 udp 2122260223 127.0.0.1 54321 typ host", loopback, TRUE,
+        TRUE},
+    {"candidate:1 1 udp 2122260223 ::1 54321 typ host", loopback, TRUE, TRUE},
+    {"candidate:1 1 udp 2122260223 4f2b1c9e-aaaa.local 54321 typ host", NULL,
+        TRUE, FALSE},
+    {"candidate:1 1 tcp 2122260223 10.0.0.5 9 typ host tcptype active", NULL,
+        TRUE, FALSE},
+    {"candidate:1 1 udp 2122260223 robot.example 54321 typ host", NULL, TRUE,
+        FALSE},
+    {"candidate:1 1 udp 2122260223 10.0.0.5 65536 typ host", NULL, FALSE,
+        FALSE},
+    {"candidate:1 1 sctp 2122260223 10.0.0.5 5000 typ host", NULL, FALSE,
+        FALSE},
+    {"candidate:1 1 udp 2122260223 10.0.0.5 54321 type host", NULL, FALSE,
+        FALSE},
+    {"candidate: 1 udp 2122260223 10.0.0.5 54321 typ host", NULL, FALSE,
+        FALSE},
+    {"candidate:1 0 udp 2122260223 10.0.0.5 54321 typ host", NULL, FALSE,
+        FALSE},
+    {"candidate:1 1 udp", NULL, FALSE, FALSE},
+    {"hello", NULL, FALSE, FALSE},
+    {"", NULL, FALSE, FALSE},
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++) {
+    g_autoptr (GError) error = NULL;
+    const gchar *reason = NULL;
+    gboolean valid = rw_sdp_candidate_acceptable (cases[i].line,
+        cases[i].addresses, &reason, &error);
+
+    g_test_message ("%s", cases[i].line);
+    g_assert_cmpint (valid, ==, cases[i].valid);
+    if (!valid) {
+      g_assert_error (error, RW_ERROR, RW_ERROR_BAD_REQUEST);
+      continue;
+    }
+    g_assert_cmpint (reason == NULL, ==, cases[i].used);
+  }
+}
+
+static guint
+count_candidates (const GstSDPMessage * msg)
+{
+  guint n = 0;
+
+  for (guint m = 0; m < gst_sdp_message_medias_len (msg); m++) {
+    const GstSDPMedia *media = gst_sdp_message_get_media (msg, m);
+
+    for (guint i = 0; i < gst_sdp_media_attributes_len (media); i++)
+      n += g_strcmp0 (gst_sdp_media_get_attribute (media, i)->key,
+          "candidate") == 0;
+  }
+  return n;
+}
+
+static void
+test_filter_candidates (void)
+{
+  static const gchar *loopback[] = { "127.0.0.1", NULL };
+  g_autofree gchar *firefox =
+      load_fixture ("firefox-esr-153-recvonly-complete.sdp");
+  g_autofree gchar *chromium =
+      load_fixture ("chromium-156-recvonly-complete.sdp");
+  GstSDPMessage *offer;
+
+  /* Firefox offers UDP and TCP; TCP goes. */
+  offer = rw_sdp_parse_offer (firefox, NULL);
+  g_assert_cmpuint (count_candidates (offer), ==, 4);
+  g_assert_cmpuint (rw_sdp_filter_candidates (offer, NULL), ==, 2);
+  g_assert_cmpuint (count_candidates (offer), ==, 2);
+  gst_sdp_message_free (offer);
+
+  /* Restricted to loopback, Chromium's 10.213.0.1 goes too. */
+  offer = rw_sdp_parse_offer (chromium, NULL);
+  g_assert_cmpuint (rw_sdp_filter_candidates (offer, NULL), ==, 0);
+  g_assert_cmpuint (rw_sdp_filter_candidates (offer, loopback), ==, 1);
+  g_assert_cmpuint (count_candidates (offer), ==, 0);
+  gst_sdp_message_free (offer);
+}
+
+int
+main (int argc, char *argv[])
+{
+  gst_init (&argc, &argv);
+  g_test_init (&argc, &argv, NULL);
+
+  for (guint i = 0; i < G_N_ELEMENTS (match_cases); i++) {
+    g_autofree gchar *path = g_strdup_printf ("/sdp/match/%s/%s",
+        rw_codec_to_string (match_cases[i].codec), match_cases[i].file);
+
+    g_test_add_data_func (path, &match_cases[i], test_match);
+  }
+  for (guint i = 0; i < G_N_ELEMENTS (bad_cases); i++) {
+    g_autofree gchar *path = g_strdup_printf ("/sdp/refuse/%s/%s",
+        rw_codec_to_string (bad_cases[i].codec), bad_cases[i].file);
+
+    g_test_add_data_func (path, &bad_cases[i], test_bad);
+  }
+  g_test_add_func ("/sdp/refuse/incomplete", test_refuses_incomplete);
+  g_test_add_func ("/sdp/refuse/sendonly", test_sendonly_offer_refused);
+  g_test_add_func ("/sdp/minimal", test_minimal_offer);
+  g_test_add_func ("/sdp/candidates", test_candidates);
+  g_test_add_func ("/sdp/filter-candidates", test_filter_candidates);
+
+  return g_test_run ();
+}

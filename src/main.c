@@ -77,7 +77,7 @@ main (int argc, char *argv[])
     {"turn-server", 0, 0, G_OPTION_ARG_STRING, &config->turn_server,
         "TURN server, turn(s)://user:pass@host:port (default: none)", "URI"},
     {"ice-address", 0, 0, G_OPTION_ARG_STRING_ARRAY, &config->ice_addresses,
-        "Offer ICE candidates on this local address only (repeatable)",
+          "Offer ICE candidates on this local address only (repeatable)",
         "ADDRESS"},
     {"max-viewers", 0, 0, G_OPTION_ARG_INT, &max_viewers,
         "Most viewers at once (default 32)", "N"},

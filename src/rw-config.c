@@ -132,8 +132,7 @@ rw_config_validate (const RwConfig * config, GError ** error)
     }
   }
 
-  for (guint i = 0; config->allowed_origins && config->allowed_origins[i];
-      i++) {
+  for (guint i = 0; config->allowed_origins && config->allowed_origins[i]; i++) {
     const gchar *origin = config->allowed_origins[i];
 
     if (g_strcmp0 (origin, "*") != 0 && !g_str_has_prefix (origin, "http://")

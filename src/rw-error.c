@@ -11,4 +11,6 @@
 
 #include "rw-error.h"
 
+/* *INDENT-OFF* */
 G_DEFINE_QUARK (rw-error-quark, rw_error);
+/* *INDENT-ON* */

@@ -19,6 +19,7 @@
 #include "rw-http-server.h"
 #include "rw-error.h"
 #include "rw-signaling.h"
+#include "rw-www-resources.h"
 
 #include <libsoup/soup.h>
 #include <string.h>
@@ -84,8 +85,10 @@ reply_json (SoupServerMessage * msg, guint status, gchar * json)
       SOUP_MEMORY_TAKE, json, strlen (json));
 }
 
+/* *INDENT-OFF* */
 static void reply_error (SoupServerMessage * msg, guint status,
     const gchar * format, ...) G_GNUC_PRINTF (3, 4);
+/* *INDENT-ON* */
 
 static void
 reply_error (SoupServerMessage * msg, guint status, const gchar * format, ...)
@@ -158,8 +161,7 @@ static void
 add_cors_headers (RwHttpServer * self, SoupServerMessage * msg)
 {
   SoupMessageHeaders *request = soup_server_message_get_request_headers (msg);
-  SoupMessageHeaders *response =
-      soup_server_message_get_response_headers (msg);
+  SoupMessageHeaders *response = soup_server_message_get_response_headers (msg);
   const gchar *origin = soup_message_headers_get_one (request, "Origin");
   gboolean any = self->config->allowed_origins == NULL ||
       g_strv_contains ((const gchar * const *) self->config->allowed_origins,
@@ -179,8 +181,7 @@ answer_preflight (RwHttpServer * self, SoupServerMessage * msg,
     const Route * route)
 {
   SoupMessageHeaders *request = soup_server_message_get_request_headers (msg);
-  SoupMessageHeaders *response =
-      soup_server_message_get_response_headers (msg);
+  SoupMessageHeaders *response = soup_server_message_get_response_headers (msg);
   g_autofree gchar *methods = g_strdup_printf ("%s, OPTIONS", route->method);
   const gchar *pna = soup_message_headers_get_one (request,
       "Access-Control-Request-Private-Network");
@@ -202,7 +203,8 @@ answer_preflight (RwHttpServer * self, SoupServerMessage * msg,
 static void
 handle_page (RwHttpServer * self, SoupServerMessage * msg, const gchar * path)
 {
-  g_autoptr (GBytes) page = g_resources_lookup_data (PAGE_RESOURCE, 0, NULL);
+  g_autoptr (GBytes) page = g_resource_lookup_data (rw_www_get_resource (),
+      PAGE_RESOURCE, 0, NULL);
 
   if (page == NULL) {
     reply_error (msg, SOUP_STATUS_NOT_FOUND, "the viewer page is not built "
@@ -213,13 +215,11 @@ handle_page (RwHttpServer * self, SoupServerMessage * msg, const gchar * path)
       (msg), "Cache-Control", "no-cache");
   soup_server_message_set_status (msg, SOUP_STATUS_OK, NULL);
   soup_server_message_set_response (msg, "text/html; charset=utf-8",
-      SOUP_MEMORY_COPY, g_bytes_get_data (page, NULL),
-      g_bytes_get_size (page));
+      SOUP_MEMORY_COPY, g_bytes_get_data (page, NULL), g_bytes_get_size (page));
 }
 
 static void
-handle_status (RwHttpServer * self, SoupServerMessage * msg,
-    const gchar * path)
+handle_status (RwHttpServer * self, SoupServerMessage * msg, const gchar * path)
 {
   g_autoptr (JsonBuilder) builder = json_builder_new_immutable ();
   g_autoptr (JsonNode) root = NULL;
@@ -305,13 +305,11 @@ on_negotiated (GObject * source, GAsyncResult * result, gpointer user_data)
 static GBytes *
 request_body (SoupServerMessage * msg)
 {
-  return soup_message_body_flatten (soup_server_message_get_request_body
-      (msg));
+  return soup_message_body_flatten (soup_server_message_get_request_body (msg));
 }
 
 static void
-handle_offer (RwHttpServer * self, SoupServerMessage * msg,
-    const gchar * path)
+handle_offer (RwHttpServer * self, SoupServerMessage * msg, const gchar * path)
 {
   g_auto (RwOfferRequest) req = { 0 };
   g_auto (RwCodecMatch) match = { 0 };
@@ -348,8 +346,7 @@ handle_offer (RwHttpServer * self, SoupServerMessage * msg,
     gst_sdp_message_free (offer);
     if (g_error_matches (error, RW_ERROR, RW_ERROR_PIPELINE) &&
         !rw_stream_is_running (self->stream))
-      reply_error (msg, SOUP_STATUS_SERVICE_UNAVAILABLE, "%s",
-          error->message);
+      reply_error (msg, SOUP_STATUS_SERVICE_UNAVAILABLE, "%s", error->message);
     else
       reply_gerror (msg, error);
     return;
@@ -362,8 +359,7 @@ handle_offer (RwHttpServer * self, SoupServerMessage * msg,
   pending->cancellable = g_cancellable_new ();
   pending->started = g_get_monotonic_time ();
   self->pending = g_list_prepend (self->pending, pending);
-  g_signal_connect (msg, "disconnected", G_CALLBACK (on_client_gone),
-      pending);
+  g_signal_connect (msg, "disconnected", G_CALLBACK (on_client_gone), pending);
 
   soup_server_message_pause (msg);
   rw_viewer_negotiate_async (viewer, offer, pending->cancellable,
@@ -416,8 +412,7 @@ handle_candidate (RwHttpServer * self, SoupServerMessage * msg,
 }
 
 static void
-handle_hangup (RwHttpServer * self, SoupServerMessage * msg,
-    const gchar * path)
+handle_hangup (RwHttpServer * self, SoupServerMessage * msg, const gchar * path)
 {
   const gchar *id = path + strlen ("/peers/");
 

@@ -340,8 +340,7 @@ all_loopback (const gchar * const *addresses)
  */
 gboolean
 rw_sdp_candidate_acceptable (const gchar * candidate,
-    const gchar * const *ice_addresses, const gchar ** reason,
-    GError ** error)
+    const gchar * const *ice_addresses, const gchar ** reason, GError ** error)
 {
   g_auto (GStrv) tokens = NULL;
   g_autoptr (GInetAddress) addr = NULL;
@@ -359,8 +358,7 @@ rw_sdp_candidate_acceptable (const gchar * candidate,
   tokens = g_strsplit (candidate, " ", 0);
   if (g_strv_length (tokens) < 8 || tokens[0][strlen ("candidate:")] == '\0'
       || !g_ascii_string_to_unsigned (tokens[1], 10, 1, 256, NULL, NULL)
-      || !g_ascii_string_to_unsigned (tokens[3], 10, 0, G_MAXUINT32, NULL,
-          NULL)
+      || !g_ascii_string_to_unsigned (tokens[3], 10, 0, G_MAXUINT32, NULL, NULL)
       || !g_ascii_string_to_unsigned (tokens[5], 10, 0, 65535, &value, NULL)
       || g_strcmp0 (tokens[6], "typ") != 0 || tokens[4][0] == '\0')
     goto invalid;
@@ -420,8 +418,7 @@ rw_sdp_filter_candidates (GstSDPMessage * offer,
       const gchar *reason = NULL;
 
       if (g_strcmp0 (attr->key, "candidate") == 0) {
-        line = g_strconcat ("candidate:", attr->value ? attr->value : "",
-            NULL);
+        line = g_strconcat ("candidate:", attr->value ? attr->value : "", NULL);
         if (!rw_sdp_candidate_acceptable (line, ice_addresses, &reason, NULL)
             || reason != NULL) {
           gst_sdp_media_remove_attribute (media, i);

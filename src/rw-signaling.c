@@ -179,8 +179,7 @@ rw_candidate_request_clear (RwCandidateRequest * req)
  * Returns: %TRUE if @body is `{"sdp": string, "type": "offer"}`.
  */
 gboolean
-rw_signaling_parse_offer (GBytes * body, RwOfferRequest * req,
-    GError ** error)
+rw_signaling_parse_offer (GBytes * body, RwOfferRequest * req, GError ** error)
 {
   g_autoptr (JsonNode) root = parse_object (body, offer_spec, error);
   JsonObject *object;

@@ -224,8 +224,7 @@ connection_state_changed (gpointer user_data)
           "the connection failed (ICE or DTLS)");
       break;
     case GST_WEBRTC_PEER_CONNECTION_STATE_CLOSED:
-      g_signal_emit (self, signals[SIGNAL_CLOSED], 0,
-          "the connection closed");
+      g_signal_emit (self, signals[SIGNAL_CLOSED], 0, "the connection closed");
       break;
     default:
       break;
@@ -327,8 +326,7 @@ gathering_changed (gpointer user_data)
 }
 
 static void
-on_gathering_state (GObject * webrtcbin, GParamSpec * pspec,
-    gpointer user_data)
+on_gathering_state (GObject * webrtcbin, GParamSpec * pspec, gpointer user_data)
 {
   RwViewer *self = user_data;
 
@@ -551,8 +549,7 @@ rw_viewer_negotiate_async (RwViewer * self, GstSDPMessage * offer,
     self->cancelled_id = g_cancellable_connect (cancellable,
         G_CALLBACK (on_cancelled), self, NULL);
 
-  desc = gst_webrtc_session_description_new (GST_WEBRTC_SDP_TYPE_OFFER,
-      offer);
+  desc = gst_webrtc_session_description_new (GST_WEBRTC_SDP_TYPE_OFFER, offer);
   g_signal_emit_by_name (self->webrtcbin, "set-remote-description", desc,
       promise_for (self, STEP_REMOTE_SET));
   gst_webrtc_session_description_free (desc);
@@ -847,8 +844,7 @@ rw_viewer_get_bytes_sent (RwViewer * self)
  * Adds one of the viewer's trickled ICE candidates.
  */
 void
-rw_viewer_add_candidate (RwViewer * self, guint mline,
-    const gchar * candidate)
+rw_viewer_add_candidate (RwViewer * self, guint mline, const gchar * candidate)
 {
   g_return_if_fail (RW_IS_VIEWER (self));
 

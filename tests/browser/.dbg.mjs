@@ -18,7 +18,7 @@ import { fileURLToPath } from 'node:url';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const TOTAL_MS = 90_000;
-const PLAY_MS = 5_000;
+const PLAY_MS = 4_000;
 const WIDTH = 640, HEIGHT = 480, FPS = 30;
 const t0 = Date.now();
 

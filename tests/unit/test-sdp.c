@@ -25,8 +25,10 @@ static const MatchCase match_cases[] = {
   {"chromium-156-recvonly-complete.sdp", RW_CODEC_VP8, 96, 0, NULL},
   {"chromium-156-recvonly-trickle.sdp", RW_CODEC_VP8, 96, 0, NULL},
   {"chromium-156-audio-video.sdp", RW_CODEC_VP8, 96, 0, NULL},
-  {"chromium-156-recvonly-complete.sdp", RW_CODEC_H264, 108, 0, "constrained-baseline"},
-  {"chromium-156-audio-video.sdp", RW_CODEC_H264, 108, 0, "constrained-baseline"},
+  {"chromium-156-recvonly-complete.sdp", RW_CODEC_H264, 108, 0,
+      "constrained-baseline"},
+  {"chromium-156-audio-video.sdp", RW_CODEC_H264, 108, 0,
+      "constrained-baseline"},
   {"firefox-esr-153-recvonly-complete.sdp", RW_CODEC_VP8, 120, 0, NULL},
   {"firefox-esr-153-recvonly-trickle.sdp", RW_CODEC_VP8, 120, 0, NULL},
   {"firefox-esr-153-audio-video.sdp", RW_CODEC_VP8, 120, 0, NULL},
@@ -37,10 +39,13 @@ static const MatchCase match_cases[] = {
       "constrained-baseline"},
   {"aiortc-1.4-recvonly-video.sdp", RW_CODEC_VP8, 97, 0, NULL},
   {"aiortc-1.4-audio-video.sdp", RW_CODEC_VP8, 97, 0, NULL},
-  {"aiortc-1.4-recvonly-video.sdp", RW_CODEC_H264, 101, 0, "constrained-baseline"},
-  {"safari-kvs-mac-recvonly-video.sdp", RW_CODEC_H264, 98, 0, "constrained-baseline"},
+  {"aiortc-1.4-recvonly-video.sdp", RW_CODEC_H264, 101, 0,
+      "constrained-baseline"},
+  {"safari-kvs-mac-recvonly-video.sdp", RW_CODEC_H264, 98, 0,
+      "constrained-baseline"},
   {"safari-kvs-mac-recvonly-video.sdp", RW_CODEC_VP8, 100, 0, NULL},
-  {"safari-tau-2025-sendrecv-h265.sdp", RW_CODEC_H264, 98, 1, "constrained-baseline"},
+  {"safari-tau-2025-sendrecv-h265.sdp", RW_CODEC_H264, 98, 1,
+      "constrained-baseline"},
   {"safari-tau-2025-sendrecv-h265.sdp", RW_CODEC_VP8, 106, 1, NULL},
 };
 
@@ -126,8 +131,7 @@ test_match (gconstpointer data)
   if (c->codec == RW_CODEC_H264) {
     g_assert_cmpstr (gst_structure_get_string (s, "packetization-mode"), ==,
         "1");
-    g_assert_cmpstr (gst_structure_get_string (s, "profile"), ==,
-        c->profile);
+    g_assert_cmpstr (gst_structure_get_string (s, "profile"), ==, c->profile);
   }
   /* Generic NACK would ask for retransmissions we do not make. */
   g_assert_false (gst_structure_has_field (s, "rtcp-fb-nack"));

@@ -69,7 +69,8 @@ test_offer_bad (void)
   }
 
   g_assert_false (rw_signaling_parse_offer (NULL, &(RwOfferRequest) {
-          0}, NULL));
+          0}
+          , NULL));
 }
 
 static void
@@ -84,7 +85,8 @@ test_candidate_ok (void)
     {"{\"peer_id\": \"p\", \"candidate\": \"candidate:1 1 udp 1 1.2.3.4 5 typ "
           "host\", \"sdpMid\": \"0\", \"sdpMLineIndex\": 0}",
         "candidate:1 1 udp 1 1.2.3.4 5 typ host", 0},
-    {"{\"peer_id\": \"p\", \"candidate\": \"c\", \"sdpMLineIndex\": 2}", "c", 2},
+    {"{\"peer_id\": \"p\", \"candidate\": \"c\", \"sdpMLineIndex\": 2}", "c",
+        2},
     {"{\"peer_id\": \"p\", \"candidate\": null}", NULL, 0},
     {"{\"peer_id\": \"p\", \"candidate\": \"\"}", "", 0},
     {"{\"peer_id\": \"p\"}", NULL, 0},

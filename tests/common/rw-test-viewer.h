@@ -1,0 +1,88 @@
+/* robot-webrtc
+ * Copyright (C) 2026 robot-webrtc contributors
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#pragma once
+
+#include <glib-object.h>
+
+G_BEGIN_DECLS
+
+/**
+ * RwTestViewerCodec:
+ * @RW_TEST_VIEWER_VP8: offer VP8 only (payload 96)
+ * @RW_TEST_VIEWER_H264: offer H264 only (payload 102, packetization-mode=1,
+ *   profile-level-id=42e01f)
+ */
+typedef enum
+{
+  RW_TEST_VIEWER_VP8,
+  RW_TEST_VIEWER_H264,
+} RwTestViewerCodec;
+
+/**
+ * RwTestViewerState:
+ * @RW_TEST_VIEWER_NEW: not started
+ * @RW_TEST_VIEWER_OFFERING: creating the offer and gathering candidates
+ * @RW_TEST_VIEWER_POSTING: `POST /offer` is on its way
+ * @RW_TEST_VIEWER_CONNECTING: the answer is set; ICE/DTLS are not up yet
+ * @RW_TEST_VIEWER_CONNECTED: the peer connection is connected
+ * @RW_TEST_VIEWER_CLOSED: hung up or vanished (on purpose)
+ * @RW_TEST_VIEWER_FAILED: something failed; see rw_test_viewer_get_error()
+ */
+typedef enum
+{
+  RW_TEST_VIEWER_NEW,
+  RW_TEST_VIEWER_OFFERING,
+  RW_TEST_VIEWER_POSTING,
+  RW_TEST_VIEWER_CONNECTING,
+  RW_TEST_VIEWER_CONNECTED,
+  RW_TEST_VIEWER_CLOSED,
+  RW_TEST_VIEWER_FAILED,
+} RwTestViewerState;
+
+/* How long the viewer waits for its own ICE gathering before it posts the
+ * offer with the candidates it has, and for the connection after that. */
+#define RW_TEST_VIEWER_GATHER_TIMEOUT_MS 2000
+#define RW_TEST_VIEWER_CONNECT_TIMEOUT_MS 15000
+#define RW_TEST_VIEWER_HTTP_TIMEOUT_S 10
+
+#define RW_TYPE_TEST_VIEWER (rw_test_viewer_get_type ())
+G_DECLARE_FINAL_TYPE (RwTestViewer, rw_test_viewer, RW, TEST_VIEWER, GObject);
+
+RwTestViewer *rw_test_viewer_new (const gchar * base_url,
+    RwTestViewerCodec codec, gboolean decode);
+
+void rw_test_viewer_set_ice_address (RwTestViewer * self,
+    const gchar * address);
+void rw_test_viewer_set_trickle (RwTestViewer * self, gboolean trickle);
+void rw_test_viewer_set_name (RwTestViewer * self, const gchar * name);
+
+gboolean rw_test_viewer_start (RwTestViewer * self, GError ** error);
+void rw_test_viewer_hangup (RwTestViewer * self);
+void rw_test_viewer_vanish (RwTestViewer * self);
+void rw_test_viewer_free (RwTestViewer * self);
+
+RwTestViewerState rw_test_viewer_get_state (RwTestViewer * self);
+const gchar *rw_test_viewer_state_to_string (RwTestViewerState state);
+gboolean rw_test_viewer_is_connected (RwTestViewer * self);
+gboolean rw_test_viewer_is_done (RwTestViewer * self);
+const gchar *rw_test_viewer_get_name (RwTestViewer * self);
+const gchar *rw_test_viewer_get_peer_id (RwTestViewer * self);
+const gchar *rw_test_viewer_get_error (RwTestViewer * self);
+guint rw_test_viewer_get_offer_status (RwTestViewer * self);
+guint rw_test_viewer_get_hangup_status (RwTestViewer * self);
+gboolean rw_test_viewer_is_hangup_done (RwTestViewer * self);
+gchar *rw_test_viewer_dup_offer_sdp (RwTestViewer * self);
+
+guint64 rw_test_viewer_get_frames (RwTestViewer * self);
+guint64 rw_test_viewer_get_bytes (RwTestViewer * self);
+gint rw_test_viewer_get_width (RwTestViewer * self);
+gint rw_test_viewer_get_height (RwTestViewer * self);
+gint64 rw_test_viewer_get_post_time (RwTestViewer * self);
+gint64 rw_test_viewer_get_answer_time (RwTestViewer * self);
+gint64 rw_test_viewer_get_connected_time (RwTestViewer * self);
+gint64 rw_test_viewer_get_first_frame_time (RwTestViewer * self);
+gint64 rw_test_viewer_get_ttff_us (RwTestViewer * self);
+
+G_END_DECLS

@@ -33,6 +33,7 @@ rw_daemon_dispose (GObject * object)
   RwDaemon *self = RW_DAEMON (object);
 
   rw_daemon_stop (self);
+  /* the server uses the stream's sink: it goes first */
   g_clear_object (&self->http);
   g_clear_object (&self->stream);
 
@@ -76,7 +77,9 @@ rw_daemon_new (RwConfig * config)
 
   self->config = config;
   self->stream = rw_stream_new (config);
-  self->http = rw_http_server_new (config, self->stream);
+  self->http = rw_http_server_new (config, rw_stream_get_sink (self->stream));
+  rw_http_server_set_status_func (self->http, rw_stream_add_status,
+      self->stream);
   return self;
 }
 

@@ -36,7 +36,9 @@ struct _RwHttpServer
   GObject parent;
 
   const RwConfig *config;       /* the caller's; outlives the server */
-  RwStream *stream;
+  RwSink *sink;
+  RwStatusFunc status_func;
+  gpointer status_data;
   SoupServer *server;
   gint64 started;
   GList *pending;               /* PendingOffer, answers not sent yet */
@@ -157,6 +159,33 @@ status_object (const gchar * status, const gchar * key, const gchar * value)
 
 /* --- CORS --- */
 
+/* The viewer page served here calls the API from the server's own origin. */
+static gboolean
+is_same_origin (SoupServerMessage * msg, const gchar * origin)
+{
+  const gchar *host =
+      soup_message_headers_get_one (soup_server_message_get_request_headers
+      (msg), "Host");
+  const gchar *scheme = g_uri_get_scheme (soup_server_message_get_uri (msg));
+  g_autofree gchar *own = NULL;
+
+  if (host == NULL || scheme == NULL)
+    return FALSE;
+  own = g_strdup_printf ("%s://%s", scheme, host);
+  return g_ascii_strcasecmp (own, origin) == 0;
+}
+
+static gboolean
+origin_allowed (RwHttpServer * self, SoupServerMessage * msg)
+{
+  const gchar *origin =
+      soup_message_headers_get_one (soup_server_message_get_request_headers
+      (msg), "Origin");
+
+  return origin == NULL || rw_config_origin_allowed (self->config, origin) ||
+      is_same_origin (msg, origin);
+}
+
 static void
 add_cors_headers (RwHttpServer * self, SoupServerMessage * msg)
 {
@@ -167,7 +196,7 @@ add_cors_headers (RwHttpServer * self, SoupServerMessage * msg)
       g_strv_contains ((const gchar * const *) self->config->allowed_origins,
       "*");
 
-  if (origin == NULL || !rw_config_origin_allowed (self->config, origin))
+  if (origin == NULL || !origin_allowed (self, msg))
     return;
 
   soup_message_headers_replace (response, "Access-Control-Allow-Origin",
@@ -223,17 +252,19 @@ handle_status (RwHttpServer * self, SoupServerMessage * msg, const gchar * path)
 {
   g_autoptr (JsonBuilder) builder = json_builder_new_immutable ();
   g_autoptr (JsonNode) root = NULL;
-  gboolean ok = rw_stream_is_running (self->stream);
+  gboolean ok = rw_sink_is_streaming (self->sink);
 
   json_builder_begin_object (builder);
-  json_builder_set_member_name (builder, "status");
-  json_builder_add_string_value (builder, ok ? "ok" : "error");
   json_builder_set_member_name (builder, "version");
   json_builder_add_string_value (builder, PACKAGE_VERSION);
   json_builder_set_member_name (builder, "uptime");
   json_builder_add_double_value (builder,
       (g_get_monotonic_time () - self->started) / (gdouble) G_USEC_PER_SEC);
-  rw_stream_add_status (self->stream, builder);
+  if (self->status_func)
+    ok = self->status_func (builder, self->status_data) && ok;
+  rw_sink_add_status (self->sink, builder);
+  json_builder_set_member_name (builder, "status");
+  json_builder_add_string_value (builder, ok ? "ok" : "error");
   json_builder_end_object (builder);
 
   root = json_builder_get_root (builder);
@@ -287,7 +318,7 @@ on_negotiated (GObject * source, GAsyncResult * result, gpointer user_data)
     g_autofree gchar *reason = g_strdup_printf ("negotiation failed: %s",
         error->message);
 
-    rw_stream_remove_viewer (self->stream, pending->peer_id, reason);
+    rw_sink_remove_viewer (self->sink, pending->peer_id, reason);
     if (!pending->gone)
       reply_gerror (pending->msg, error);
   } else {
@@ -312,13 +343,11 @@ static void
 handle_offer (RwHttpServer * self, SoupServerMessage * msg, const gchar * path)
 {
   g_auto (RwOfferRequest) req = { 0 };
-  g_auto (RwCodecMatch) match = { 0 };
   g_autoptr (GBytes) body = request_body (msg);
   g_autoptr (GError) error = NULL;
   GstSDPMessage *offer;
   PendingOffer *pending;
   RwViewer *viewer;
-  guint dropped;
 
   if (!rw_signaling_parse_offer (body, &req, &error)) {
     reply_gerror (msg, error);
@@ -330,22 +359,11 @@ handle_offer (RwHttpServer * self, SoupServerMessage * msg, const gchar * path)
     reply_gerror (msg, error);
     return;
   }
-  dropped = rw_sdp_filter_candidates (offer,
-      (const gchar * const *) self->config->ice_addresses);
-  if (dropped)
-    GST_DEBUG ("ignored %u of the offer's candidates", dropped);
-
-  if (!rw_sdp_match_codec (offer, self->config->codec, &match, &error)) {
-    gst_sdp_message_free (offer);
-    reply_gerror (msg, error);
-    return;
-  }
-
-  viewer = rw_stream_add_viewer (self->stream, &match, &error);
+  viewer = rw_sink_add_viewer (self->sink, offer, &error);
   if (viewer == NULL) {
     gst_sdp_message_free (offer);
     if (g_error_matches (error, RW_ERROR, RW_ERROR_PIPELINE) &&
-        !rw_stream_is_running (self->stream))
+        !rw_sink_is_streaming (self->sink))
       reply_error (msg, SOUP_STATUS_SERVICE_UNAVAILABLE, "%s", error->message);
     else
       reply_gerror (msg, error);
@@ -374,41 +392,22 @@ handle_candidate (RwHttpServer * self, SoupServerMessage * msg,
   g_autoptr (GBytes) body = request_body (msg);
   g_autoptr (GError) error = NULL;
   const gchar *reason = NULL;
-  RwViewer *viewer;
 
   if (!rw_signaling_parse_candidate (body, &req, &error)) {
     reply_gerror (msg, error);
     return;
   }
 
-  viewer = rw_stream_lookup_viewer (self->stream, req.peer_id);
-  if (viewer == NULL) {
-    reply_error (msg, SOUP_STATUS_NOT_FOUND, "no session with peer_id '%s'",
-        req.peer_id);
-    return;
-  }
-
-  if (req.candidate == NULL || req.candidate[0] == '\0') {
-    GST_DEBUG ("viewer %s: end of candidates", req.peer_id);
-    reply_json (msg, SOUP_STATUS_OK, status_object ("ok", NULL, NULL));
-    return;
-  }
-
-  if (!rw_sdp_candidate_acceptable (req.candidate,
-          (const gchar * const *) self->config->ice_addresses, &reason,
-          &error)) {
+  if (!rw_sink_add_candidate (self->sink, req.peer_id, req.mline,
+          req.candidate, &reason, &error)) {
     reply_gerror (msg, error);
     return;
   }
-  if (reason) {
-    GST_DEBUG ("viewer %s: ignoring candidate: %s", req.peer_id, reason);
+  if (reason)
     reply_json (msg, SOUP_STATUS_OK, status_object ("ignored", "reason",
             reason));
-    return;
-  }
-
-  rw_viewer_add_candidate (viewer, req.mline, req.candidate);
-  reply_json (msg, SOUP_STATUS_OK, status_object ("ok", NULL, NULL));
+  else
+    reply_json (msg, SOUP_STATUS_OK, status_object ("ok", NULL, NULL));
 }
 
 static void
@@ -416,7 +415,7 @@ handle_hangup (RwHttpServer * self, SoupServerMessage * msg, const gchar * path)
 {
   const gchar *id = path + strlen ("/peers/");
 
-  if (!rw_stream_remove_viewer (self->stream, id, "hung up")) {
+  if (!rw_sink_remove_viewer (self->sink, id, "hung up")) {
     reply_error (msg, SOUP_STATUS_NOT_FOUND, "no session with peer_id '%s'",
         id);
     return;
@@ -456,7 +455,7 @@ handle_request (SoupServer * server, SoupServerMessage * msg,
   }
 
   if (!g_str_equal (method, "GET") && !g_str_equal (method, "HEAD") &&
-      !rw_config_origin_allowed (self->config, origin)) {
+      !origin_allowed (self, msg)) {
     reply_error (msg, SOUP_STATUS_FORBIDDEN, "origin %s is not allowed "
         "(see --allow-origin)", origin);
     return;
@@ -517,7 +516,7 @@ rw_http_server_dispose (GObject * object)
 
   rw_http_server_stop (self);
   g_clear_object (&self->server);
-  g_clear_object (&self->stream);
+  self->sink = NULL;
 
   G_OBJECT_CLASS (rw_http_server_parent_class)->dispose (object);
 }
@@ -540,23 +539,41 @@ rw_http_server_init (RwHttpServer * self)
 /**
  * rw_http_server_new:
  * @config: (transfer none): the settings; must outlive the server
- * @stream: the stream viewers join
+ * @sink: the sink viewers join
+ *
+ * Serves @sink's viewers on the thread-default main context, which must be
+ * the sink's.
  *
  * Returns: (transfer full): a server that is not listening yet.
  */
 RwHttpServer *
-rw_http_server_new (const RwConfig * config, RwStream * stream)
+rw_http_server_new (const RwConfig * config, RwSink * sink)
 {
   RwHttpServer *self = g_object_new (RW_TYPE_HTTP_SERVER, NULL);
 
   self->config = config;
-  self->stream = g_object_ref (stream);
+  /* The sink owns a standalone server: no reference back to it. */
+  self->sink = sink;
   self->server = soup_server_new ("server-header",
       PACKAGE_NAME "/" PACKAGE_VERSION " ", NULL);
   soup_server_add_early_handler (self->server, NULL, check_request_size,
       self, NULL);
   soup_server_add_handler (self->server, NULL, handle_request, self, NULL);
   return self;
+}
+
+/**
+ * rw_http_server_set_status_func:
+ * @self: a server
+ * @func: (nullable): adds the application's members to `GET /status`
+ * @user_data: for @func; must outlive the server
+ */
+void
+rw_http_server_set_status_func (RwHttpServer * self, RwStatusFunc func,
+    gpointer user_data)
+{
+  self->status_func = func;
+  self->status_data = user_data;
 }
 
 /**

@@ -7,7 +7,9 @@
 #include <gio/gio.h>
 
 #include "rw-config.h"
-#include "rw-stream.h"
+#include <json-glib/json-glib.h>
+
+#include "rw-sink.h"
 
 G_BEGIN_DECLS
 
@@ -18,7 +20,20 @@ G_BEGIN_DECLS
 #define RW_TYPE_HTTP_SERVER (rw_http_server_get_type ())
 G_DECLARE_FINAL_TYPE (RwHttpServer, rw_http_server, RW, HTTP_SERVER, GObject);
 
-RwHttpServer *rw_http_server_new (const RwConfig * config, RwStream * stream);
+/**
+ * RwStatusFunc:
+ * @builder: a builder inside the status object
+ * @user_data: the function's data
+ *
+ * Adds an application's members to `GET /status`.
+ *
+ * Returns: %FALSE when the application is unhealthy ("status": "error").
+ */
+typedef gboolean (*RwStatusFunc) (JsonBuilder * builder, gpointer user_data);
+
+RwHttpServer *rw_http_server_new (const RwConfig * config, RwSink * sink);
+void rw_http_server_set_status_func (RwHttpServer * self, RwStatusFunc func,
+    gpointer user_data);
 gboolean rw_http_server_listen (RwHttpServer * self, GError ** error);
 GSList *rw_http_server_get_uris (RwHttpServer * self);
 void rw_http_server_stop (RwHttpServer * self);

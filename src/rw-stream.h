@@ -8,9 +8,8 @@
 #include <json-glib/json-glib.h>
 
 #include "rw-config.h"
-#include "rw-sdp.h"
+#include "rw-sink.h"
 #include "rw-source.h"
-#include "rw-viewer.h"
 
 G_BEGIN_DECLS
 
@@ -21,16 +20,7 @@ RwStream *rw_stream_new (const RwConfig * config);
 gboolean rw_stream_start (RwStream * self, GError ** error);
 void rw_stream_stop (RwStream * self);
 gboolean rw_stream_is_running (RwStream * self);
-
-RwViewer *rw_stream_add_viewer (RwStream * self, const RwCodecMatch * match,
-    GError ** error);
-RwViewer *rw_stream_lookup_viewer (RwStream * self, const gchar * id);
-gboolean rw_stream_remove_viewer (RwStream * self, const gchar * id,
-    const gchar * reason);
-guint rw_stream_get_n_viewers (RwStream * self);
-guint rw_stream_get_n_branches (RwStream * self);
-void rw_stream_request_keyframe (RwStream * self);
-
-void rw_stream_add_status (RwStream * self, JsonBuilder * builder);
+RwSink *rw_stream_get_sink (RwStream * self);
+gboolean rw_stream_add_status (JsonBuilder * builder, gpointer stream);
 
 G_END_DECLS

@@ -19,7 +19,9 @@ import { fileURLToPath } from 'node:url';
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const TOTAL_MS = 90_000;
 const PLAY_MS = 15_000;
+const RECONNECT_MS = 20_000;
 const WIDTH = 640, HEIGHT = 480, FPS = 30;
+const WIDTH_TEXT = `${WIDTH}×${HEIGHT}`;
 const t0 = Date.now();
 
 const results = [];
@@ -42,6 +44,7 @@ function withTimeout(promise, ms, what) {
   ]).finally(() => clearTimeout(timer));
 }
 function printDaemonLog(lines = 80) {
+  if (!daemonLog.length) return;
   const tail = daemonLog.slice(-lines);
   console.log(`---- robot-webrtc-server output (last ${tail.length} of ${daemonLog.length} lines) ----`);
   for (const l of tail) console.log(l);
@@ -191,7 +194,7 @@ async function openPage(url) {
   const context = await browser.newContext({ viewport: { width: 800, height: 700 } });
   const page = await context.newPage();
   const consoleLines = [];
-  page.on('console', (m) => consoleLines.push(`console.${m.type()}: ${m.text()}`));
+  page.on('console', (m) => consoleLines.push(`${((Date.now() - t0) / 1000).toFixed(1)}s console.${m.type()}: ${m.text()}`));
   page.on('pageerror', (e) => consoleLines.push(`pageerror: ${e.message}`));
   page.on('requestfailed', (r) => consoleLines.push(`requestfailed: ${r.method()} ${r.url()} ${r.failure()?.errorText}`));
   await page.goto(url, { timeout: 10_000 });
@@ -249,17 +252,21 @@ async function frontendMode(mode) {
   }
 }
 
-async function viewerPage(query) {
+async function viewerPage(query, reconnect = false) {
   const name = `viewer-page${query ? '-' + query.replace(/\W+/g, '') : ''}`;
+  const extra = [];
   let opened = null;
   try {
     opened = await openPage(`${daemonUrl}/${query ? '?' + query : ''}`);
     const { page } = opened;
     const title = await page.title();
     try {
+      // 'failed' is final (the server refused with a 4xx): stop waiting at once.
       await page.waitForFunction(
-        (w) => window.rwViewer && window.rwViewer.state === 'connected' && window.rwViewer.videoWidth() === w,
+        (w) => window.rwViewer && (window.rwViewer.state === 'failed' ||
+          (window.rwViewer.state === 'connected' && window.rwViewer.videoWidth() === w)),
         WIDTH, { timeout: PLAY_MS, polling: 50 });
+      if (await page.evaluate(() => window.rwViewer.state === 'failed')) throw new Error('gave up');
     } catch {
       const s = await page.evaluate(() => ({
         state: window.rwViewer?.state, w: window.rwViewer?.videoWidth(),
@@ -269,16 +276,39 @@ async function viewerPage(query) {
     }
     const rise = await checkRising(page, () => window.rwViewer.framesDecoded());
     if (!rise.ok) throw new Error(`framesDecoded not rising: ${rise.a} -> ${rise.b}`);
+    // The page's own counters: resolution and a decoded-fps figure (needs two 1 s samples).
+    await page.waitForFunction(() => /^\d/.test(document.getElementById('fps').textContent), null, { timeout: 3000 })
+      .catch(() => {});
     const ui = await page.evaluate(() => ({
       ttff: document.getElementById('ttff').textContent, res: document.getElementById('res').textContent,
       fps: document.getElementById('fps').textContent, peer: window.rwViewer.peerId,
     }));
+    if (!/^\d/.test(ui.fps) || ui.res !== WIDTH_TEXT) throw new Error(`page shows resolution "${ui.res}", fps "${ui.fps}"`);
+    if (reconnect) {
+      // The server hangs up on the page: it must notice and connect again by itself (backoff 1 s).
+      const r = await fetch(`${daemonUrl}/peers/${encodeURIComponent(ui.peer)}`, { method: 'DELETE' });
+      if (r.status !== 200) throw new Error(`server-side DELETE /peers/${ui.peer} -> ${r.status}`);
+      const tCut = Date.now();
+      try {
+        await page.waitForFunction(
+          ([old, w]) => window.rwViewer.state === 'connected' && window.rwViewer.peerId && window.rwViewer.peerId !== old &&
+            window.rwViewer.videoWidth() === w,
+          [ui.peer, WIDTH], { timeout: RECONNECT_MS, polling: 100 });
+      } catch {
+        const s = await page.evaluate(() => ({ state: window.rwViewer.state, peer: window.rwViewer.peerId }));
+        throw new Error(`no reconnection within ${RECONNECT_MS / 1000} s after the server hung up (state=${s.state} peer=${s.peer})`);
+      }
+      const again = await checkRising(page, () => window.rwViewer.framesDecoded());
+      if (!again.ok) throw new Error(`after reconnecting, framesDecoded not rising: ${again.a} -> ${again.b}`);
+      extra.push(`reconnected ${((Date.now() - tCut) / 1000).toFixed(1)} s after a server-side hang-up`);
+      if (process.env.RW_DEBUG) for (const l of opened.consoleLines) log(`    ${l}`);
+    }
     // Disconnect button: closes the connection and hangs up.
     await page.click('#toggle', { timeout: 2000 });
     await page.waitForFunction(() => window.rwViewer.state === 'idle' && window.rwViewer.peerId === null,
                                null, { timeout: 2000 });
     record(name, true, `title "${title}", offer->first frame ${ui.ttff} (page), shows ${ui.res} at ${ui.fps} fps; ` +
-                       `${rise.fps.toFixed(1)} fps decoded; Disconnect -> idle`);
+                       `${rise.fps.toFixed(1)} fps decoded; Disconnect -> idle${extra.length ? '; ' + extra.join(', ') : ''}`);
   } catch (e) {
     record(name, false, e.message);
     if (opened) for (const l of opened.consoleLines) console.log(`    ${l}`);
@@ -288,7 +318,7 @@ async function viewerPage(query) {
 }
 
 for (const mode of ['complete', 'trickle', 'seed']) await frontendMode(mode);
-await viewerPage('');
+await viewerPage('', true);
 await viewerPage('trickle=1');
 
 // ---- every session hung up: the server forgets them ----

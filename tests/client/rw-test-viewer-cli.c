@@ -1,0 +1,318 @@
+/* robot-webrtc
+ * Copyright (C) 2026 robot-webrtc contributors
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+/* rw-test-viewer: N WebRTC viewers of a robot-webrtc-server in one process.
+ *
+ *   rw-test-viewer --url http://127.0.0.1:8080 --viewers 8 --duration 10
+ *
+ * Each viewer does what the lab frontend does (recvonly offer, POST /offer,
+ * answer) and counts frames: decoded ones by default, depayloaded ones with
+ * --count-only (cheap, for load tests). At the end it prints one JSON line
+ * per viewer:
+ *
+ *   {"viewer":0,"peer_id":"…","state":"connected","frames":300,"fps":30.0,
+ *    "width":640,"height":480,"ttff_ms":85.2,"bytes":…,"error":null}
+ *
+ * fps is frames / seconds from the first frame to the end of the viewer's
+ * run (its hangup/vanish or the end of --duration). Viewers still connected
+ * at the end hang up politely (DELETE /peers/{id}). Exit status: 0 if every
+ * viewer got frames, 1 if one did not, 2 for a bad command line. */
+
+#include <gst/gst.h>
+#include <glib-unix.h>
+#include <json-glib/json-glib.h>
+
+#include "rw-test-viewer.h"
+#include "test-utils.h"
+
+typedef struct
+{
+  RwTestViewer *viewer;
+  guint64 frames;               /* frozen at the end of its run */
+  gint64 end_time;
+} ViewerRun;
+
+typedef struct
+{
+  GMainLoop *loop;
+  GPtrArray *runs;              /* ViewerRun */
+  guint leavers;
+  gboolean vanish;
+  gboolean interrupted;
+} Cli;
+
+static void
+view_run_free (gpointer data)
+{
+  ViewerRun *run = data;
+
+  rw_test_viewer_free (run->viewer);
+  g_free (run);
+}
+
+static void
+finish_run (ViewerRun * run)
+{
+  if (run->end_time)
+    return;
+  run->end_time = g_get_monotonic_time ();
+  run->frames = rw_test_viewer_get_frames (run->viewer);
+}
+
+static gboolean
+on_leave (gpointer user_data)
+{
+  Cli *cli = user_data;
+
+  for (guint i = 0; i < MIN (cli->leavers, cli->runs->len); i++) {
+    ViewerRun *run = g_ptr_array_index (cli->runs, i);
+
+    finish_run (run);
+    if (cli->vanish)
+      rw_test_viewer_vanish (run->viewer);
+    else
+      rw_test_viewer_hangup (run->viewer);
+  }
+  return G_SOURCE_REMOVE;
+}
+
+static gboolean
+on_end (gpointer user_data)
+{
+  Cli *cli = user_data;
+
+  g_main_loop_quit (cli->loop);
+  return G_SOURCE_REMOVE;
+}
+
+static gboolean
+on_interrupt (gpointer user_data)
+{
+  Cli *cli = user_data;
+
+  cli->interrupted = TRUE;
+  g_main_loop_quit (cli->loop);
+  return G_SOURCE_CONTINUE;
+}
+
+typedef struct
+{
+  Cli *cli;
+  guint index;
+} StartData;
+
+static gboolean
+on_start_viewer (gpointer user_data)
+{
+  StartData *start = user_data;
+  ViewerRun *run = g_ptr_array_index (start->cli->runs, start->index);
+  g_autoptr (GError) error = NULL;
+
+  if (!rw_test_viewer_start (run->viewer, &error))
+    g_printerr ("rw-test-viewer: viewer %u: %s\n", start->index,
+        error->message);
+  return G_SOURCE_REMOVE;
+}
+
+static gboolean
+all_done (gpointer data)
+{
+  Cli *cli = data;
+
+  for (guint i = 0; i < cli->runs->len; i++) {
+    ViewerRun *run = g_ptr_array_index (cli->runs, i);
+
+    if (!rw_test_viewer_is_done (run->viewer))
+      return FALSE;
+  }
+  return TRUE;
+}
+
+static gchar *
+run_to_json (ViewerRun * run, guint index)
+{
+  RwTestViewer *viewer = run->viewer;
+  g_autoptr (JsonBuilder) builder = json_builder_new ();
+  g_autoptr (JsonNode) root = NULL;
+  gint64 first = rw_test_viewer_get_first_frame_time (viewer);
+  gint64 ttff = rw_test_viewer_get_ttff_us (viewer);
+  gdouble fps = 0.0;
+
+  if (first && run->end_time > first)
+    fps = run->frames / ((run->end_time - first) / (gdouble) G_USEC_PER_SEC);
+
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "viewer");
+  json_builder_add_int_value (builder, index);
+  json_builder_set_member_name (builder, "peer_id");
+  if (rw_test_viewer_get_peer_id (viewer))
+    json_builder_add_string_value (builder,
+        rw_test_viewer_get_peer_id (viewer));
+  else
+    json_builder_add_null_value (builder);
+  json_builder_set_member_name (builder, "state");
+  json_builder_add_string_value (builder,
+      rw_test_viewer_state_to_string (rw_test_viewer_get_state (viewer)));
+  json_builder_set_member_name (builder, "frames");
+  json_builder_add_int_value (builder, run->frames);
+  json_builder_set_member_name (builder, "fps");
+  json_builder_add_double_value (builder, ((gint64) (fps * 100)) / 100.0);
+  json_builder_set_member_name (builder, "width");
+  json_builder_add_int_value (builder, rw_test_viewer_get_width (viewer));
+  json_builder_set_member_name (builder, "height");
+  json_builder_add_int_value (builder, rw_test_viewer_get_height (viewer));
+  json_builder_set_member_name (builder, "ttff_ms");
+  if (ttff >= 0)
+    json_builder_add_double_value (builder, ttff / 100 / 10.0);
+  else
+    json_builder_add_null_value (builder);
+  json_builder_set_member_name (builder, "answer_ms");
+  if (rw_test_viewer_get_answer_time (viewer) &&
+      rw_test_viewer_get_post_time (viewer))
+    json_builder_add_double_value (builder,
+        (rw_test_viewer_get_answer_time (viewer) -
+            rw_test_viewer_get_post_time (viewer)) / 100 / 10.0);
+  else
+    json_builder_add_null_value (builder);
+  json_builder_set_member_name (builder, "bytes");
+  json_builder_add_int_value (builder, rw_test_viewer_get_bytes (viewer));
+  json_builder_set_member_name (builder, "error");
+  if (rw_test_viewer_get_error (viewer))
+    json_builder_add_string_value (builder, rw_test_viewer_get_error (viewer));
+  else
+    json_builder_add_null_value (builder);
+  json_builder_end_object (builder);
+
+  root = json_builder_get_root (builder);
+  return json_to_string (root, FALSE);
+}
+
+int
+main (int argc, char *argv[])
+{
+  g_autoptr (GOptionContext) ctx = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree gchar *url = NULL;
+  g_autofree gchar *codec_name = NULL;
+  g_autofree gchar *ice_address = NULL;
+  gint viewers = 1, leavers = -1, stagger_ms = 0;
+  gdouble duration = 10.0, hangup_after = -1.0, vanish_after = -1.0;
+  gboolean count_only = FALSE, trickle = FALSE;
+  RwTestViewerCodec codec = RW_TEST_VIEWER_VP8;
+  Cli cli = { 0 };
+  guint failures = 0;
+  GOptionEntry entries[] = {
+    {"url", 'u', 0, G_OPTION_ARG_STRING, &url,
+        "The server, e.g. http://127.0.0.1:8080 (required)", "URL"},
+    {"viewers", 'n', 0, G_OPTION_ARG_INT, &viewers,
+        "Number of viewers (default 1)", "N"},
+    {"duration", 'd', 0, G_OPTION_ARG_DOUBLE, &duration,
+        "Seconds to run (default 10)", "S"},
+    {"codec", 0, 0, G_OPTION_ARG_STRING, &codec_name,
+        "vp8 (default) or h264", "CODEC"},
+    {"count-only", 0, 0, G_OPTION_ARG_NONE, &count_only,
+        "Count depayloaded frames, do not decode", NULL},
+    {"trickle", 0, 0, G_OPTION_ARG_NONE, &trickle,
+        "Post the offer at once and trickle candidates", NULL},
+    {"ice-address", 0, 0, G_OPTION_ARG_STRING, &ice_address,
+        "Local address for ICE (default 127.0.0.1)", "ADDRESS"},
+    {"stagger", 0, 0, G_OPTION_ARG_INT, &stagger_ms,
+        "Milliseconds between viewer starts (default 0)", "MS"},
+    {"hangup-after", 0, 0, G_OPTION_ARG_DOUBLE, &hangup_after,
+        "Hang up (DELETE /peers/{id}) after S seconds", "S"},
+    {"vanish-after", 0, 0, G_OPTION_ARG_DOUBLE, &vanish_after,
+        "Vanish (close without telling the server) after S seconds", "S"},
+    {"leavers", 0, 0, G_OPTION_ARG_INT, &leavers,
+          "How many viewers (the first ones) hang up or vanish (default all)",
+        "K"},
+    {NULL}
+  };
+
+  ctx = g_option_context_new ("- WebRTC test viewers for "
+      "robot-webrtc-server");
+  g_option_context_add_main_entries (ctx, entries, NULL);
+  g_option_context_add_group (ctx, gst_init_get_option_group ());
+  if (!g_option_context_parse (ctx, &argc, &argv, &error)) {
+    g_printerr ("rw-test-viewer: %s (see --help)\n", error->message);
+    return 2;
+  }
+  if (url == NULL) {
+    g_printerr ("rw-test-viewer: --url is required (see --help)\n");
+    return 2;
+  }
+  if (codec_name == NULL || g_ascii_strcasecmp (codec_name, "vp8") == 0) {
+    codec = RW_TEST_VIEWER_VP8;
+  } else if (g_ascii_strcasecmp (codec_name, "h264") == 0) {
+    codec = RW_TEST_VIEWER_H264;
+  } else {
+    g_printerr ("rw-test-viewer: unknown codec '%s' (vp8 or h264)\n",
+        codec_name);
+    return 2;
+  }
+  if (viewers < 1 || duration <= 0 || stagger_ms < 0 ||
+      (hangup_after >= 0 && vanish_after >= 0)) {
+    g_printerr ("rw-test-viewer: need --viewers >= 1, --duration > 0, "
+        "--stagger >= 0 and at most one of --hangup-after/--vanish-after\n");
+    return 2;
+  }
+
+  cli.loop = g_main_loop_new (NULL, FALSE);
+  cli.runs = g_ptr_array_new_with_free_func (view_run_free);
+  cli.leavers = leavers < 0 ? (guint) viewers : (guint) leavers;
+  cli.vanish = vanish_after >= 0;
+  g_unix_signal_add (SIGINT, on_interrupt, &cli);
+  g_unix_signal_add (SIGTERM, on_interrupt, &cli);
+
+  for (gint i = 0; i < viewers; i++) {
+    ViewerRun *run = g_new0 (ViewerRun, 1);
+    g_autofree gchar *name = g_strdup_printf ("viewer%d", i);
+    StartData *start = g_new0 (StartData, 1);
+
+    run->viewer = rw_test_viewer_new (url, codec, !count_only);
+    rw_test_viewer_set_name (run->viewer, name);
+    rw_test_viewer_set_trickle (run->viewer, trickle);
+    if (ice_address)
+      rw_test_viewer_set_ice_address (run->viewer, ice_address);
+    g_ptr_array_add (cli.runs, run);
+
+    start->cli = &cli;
+    start->index = i;
+    g_timeout_add_full (G_PRIORITY_DEFAULT, (guint) stagger_ms * i,
+        on_start_viewer, start, g_free);
+  }
+  if (hangup_after >= 0 || vanish_after >= 0)
+    g_timeout_add ((guint) ((hangup_after >= 0 ? hangup_after :
+                vanish_after) * 1000), on_leave, &cli);
+  g_timeout_add ((guint) (duration * 1000), on_end, &cli);
+
+  g_main_loop_run (cli.loop);
+
+  for (guint i = 0; i < cli.runs->len; i++)
+    finish_run (g_ptr_array_index (cli.runs, i));
+  /* Polite end: hang up the others; bounded. */
+  for (guint i = 0; i < cli.runs->len; i++) {
+    ViewerRun *run = g_ptr_array_index (cli.runs, i);
+
+    rw_test_viewer_hangup (run->viewer);
+  }
+  if (!rw_test_pump_until (all_done, &cli, 3000))
+    g_printerr ("rw-test-viewer: some hangups were not answered in 3 s\n");
+
+  for (guint i = 0; i < cli.runs->len; i++) {
+    ViewerRun *run = g_ptr_array_index (cli.runs, i);
+    g_autofree gchar *line = run_to_json (run, i);
+
+    g_print ("%s\n", line);
+    if (run->frames == 0)
+      failures++;
+  }
+
+  g_ptr_array_unref (cli.runs);
+  g_main_loop_unref (cli.loop);
+  if (failures)
+    g_printerr ("rw-test-viewer: %u of %d viewers got no frames%s\n",
+        failures, viewers, cli.interrupted ? " (interrupted)" : "");
+  return failures ? 1 : 0;
+}

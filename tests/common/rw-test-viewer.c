@@ -1,0 +1,1560 @@
+/* robot-webrtc
+ * Copyright (C) 2026 robot-webrtc contributors
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+/**
+ * SECTION:rw-test-viewer
+ * @title: RwTestViewer
+ * @short_description: an in-process WebRTC viewer that does the browser's job
+ *
+ * A #RwTestViewer is what the lab frontend does in a browser, done with a
+ * `webrtcbin` in its own pipeline: a recvonly video transceiver (VP8 or
+ * H264), `create-offer`, `set-local-description`, a bounded wait for ICE
+ * gathering, `POST /offer` with libsoup, `set-remote-description` with the
+ * answer. Incoming video is either decoded (`decode` mode: frames and their
+ * size are counted after the decoder) or only depayloaded (`count` mode, for
+ * load tests: frames are counted after the depayloader).
+ *
+ * ICE is restricted to one local address (127.0.0.1 unless told otherwise),
+ * without UPnP and without ICE-TCP, so the viewer's traffic stays on
+ * loopback.
+ *
+ * Threading: everything but the pad-added handler and the pad probe runs on
+ * the main context the viewer was created on. webrtcbin's signals and promise
+ * callbacks fire on webrtcbin's threads; they only copy what they need and hop
+ * to that context with g_main_context_invoke_full(), carrying a reference.
+ * The pad-added handler links the new pad to its depayloader branch before it
+ * returns (data already flows on that thread, and an unlinked pad would stop
+ * it with not-linked); that only adds and links new elements.
+ */
+
+#include "rw-test-viewer.h"
+
+#include <gst/gst.h>
+#include <gst/sdp/sdp.h>
+#include <gst/webrtc/webrtc.h>
+#include <json-glib/json-glib.h>
+#include <libsoup/soup.h>
+
+GST_DEBUG_CATEGORY_STATIC (rw_test_viewer_debug);
+#define GST_CAT_DEFAULT rw_test_viewer_debug
+
+struct _RwTestViewer
+{
+  GObject parent;
+
+  /* Set before rw_test_viewer_start(), read-only afterwards (also read by
+   * the pad-added handler on webrtcbin's threads). */
+  gchar *base_url;
+  RwTestViewerCodec codec;
+  gboolean decode;
+  gchar *ice_address;
+  gboolean trickle;
+  gchar *name;
+  GMainContext *context;
+
+  /* Main context only. */
+  RwTestViewerState state;
+  GstElement *pipeline;
+  GstElement *webrtc;
+  guint bus_watch;
+  SoupSession *session;
+  GCancellable *cancellable;
+  guint gather_timeout;
+  guint connect_timeout;
+  gboolean local_set;
+  gboolean gathering_done;
+  gboolean end_of_candidates_sent;
+  gboolean hangup_requested;
+  gboolean hangup_in_flight;
+  gboolean hangup_done;
+  gchar *peer_id;
+  gchar *error;
+  gchar *offer_sdp;
+  guint offer_status;
+  guint hangup_status;
+  GPtrArray *pending_candidates;        /* Candidate, before peer_id */
+  gint64 post_time;
+  gint64 answer_time;
+  gint64 connected_time;
+
+  /* Written by the pad probe on streaming threads. */
+  GMutex lock;                  /* protects the fields below */
+  guint64 frames;
+  guint64 bytes;
+  gint width;
+  gint height;
+  gint64 first_frame_time;
+};
+
+G_DEFINE_FINAL_TYPE (RwTestViewer, rw_test_viewer, G_TYPE_OBJECT);
+
+typedef struct
+{
+  guint mline;
+  gchar *candidate;
+} Candidate;
+
+static void
+candidate_free (gpointer data)
+{
+  Candidate *c = data;
+
+  g_free (c->candidate);
+  g_free (c);
+}
+
+static void teardown (RwTestViewer * self);
+
+/* --- helpers --- */
+
+static gboolean
+is_finished (RwTestViewer * self)
+{
+  return self->pipeline == NULL || self->state == RW_TEST_VIEWER_CLOSED ||
+      self->state == RW_TEST_VIEWER_FAILED;
+}
+
+static void
+fail (RwTestViewer * self, const gchar * format, ...)
+G_GNUC_PRINTF (2, 3);
+
+/* Records the first error, marks the viewer failed and stops its pipeline.
+ * Main context only. */
+     static void fail (RwTestViewer * self, const gchar * format, ...)
+{
+  g_autofree gchar *message = NULL;
+  va_list args;
+
+  va_start (args, format);
+  message = g_strdup_vprintf (format, args);
+  va_end (args);
+
+  GST_WARNING ("viewer %s: %s", self->name, message);
+  if (self->error == NULL)
+    self->error = g_steal_pointer (&message);
+  if (self->state != RW_TEST_VIEWER_CLOSED)
+    self->state = RW_TEST_VIEWER_FAILED;
+  if (self->hangup_requested) {
+    self->hangup_requested = FALSE;
+    self->hangup_done = TRUE;
+  }
+  teardown (self);
+}
+
+static gchar *
+describe_http_failure (SoupMessage * msg, GBytes * body)
+{
+  gsize size = 0;
+  const gchar *data = body ? g_bytes_get_data (body, &size) : NULL;
+
+  return g_strdup_printf ("HTTP %u %s: %.*s", soup_message_get_status (msg),
+      soup_message_get_reason_phrase (msg) ? soup_message_get_reason_phrase
+      (msg) : "", (gint) MIN (size, 1024), data ? data : "");
+}
+
+static gchar *
+make_url (RwTestViewer * self, const gchar * path)
+{
+  gsize len = strlen (self->base_url);
+
+  while (len > 0 && self->base_url[len - 1] == '/')
+    len--;
+  return g_strdup_printf ("%.*s%s", (gint) len, self->base_url, path);
+}
+
+/* Sends @json to base_url + @path with @method; the callback gets a ref. */
+static SoupMessage *
+send_json (RwTestViewer * self, const gchar * method, const gchar * path,
+    gchar * json, GAsyncReadyCallback callback, GCancellable * cancellable)
+{
+  g_autofree gchar *url = make_url (self, path);
+  SoupMessage *msg = soup_message_new (method, url);
+
+  if (msg == NULL) {
+    g_free (json);
+    return NULL;
+  }
+  if (json) {
+    g_autoptr (GBytes) bytes = g_bytes_new_take (json, strlen (json));
+
+    soup_message_set_request_body_from_bytes (msg, "application/json", bytes);
+  }
+  soup_session_send_and_read_async (self->session, msg, G_PRIORITY_DEFAULT,
+      cancellable, callback, g_object_ref (self));
+  return msg;
+}
+
+/* --- hops from webrtcbin's threads to the main context --- */
+
+typedef void (*HopFunc) (RwTestViewer * self, gpointer data);
+
+typedef struct
+{
+  RwTestViewer *self;
+  HopFunc func;
+  gpointer data;
+  GDestroyNotify free_data;
+} Hop;
+
+static gboolean
+hop_dispatch (gpointer user_data)
+{
+  Hop *hop = user_data;
+
+  hop->func (hop->self, hop->data);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+hop_free (gpointer user_data)
+{
+  Hop *hop = user_data;
+
+  if (hop->free_data && hop->data)
+    hop->free_data (hop->data);
+  g_object_unref (hop->self);
+  g_free (hop);
+}
+
+static void
+hop_to_main (RwTestViewer * self, HopFunc func, gpointer data,
+    GDestroyNotify free_data)
+{
+  Hop *hop = g_new0 (Hop, 1);
+
+  hop->self = g_object_ref (self);
+  hop->func = func;
+  hop->data = data;
+  hop->free_data = free_data;
+  g_main_context_invoke_full (self->context, G_PRIORITY_DEFAULT, hop_dispatch,
+      hop, hop_free);
+}
+
+/* Returns the reply of a resolved promise, or NULL with @error set. */
+static const GstStructure *
+promise_reply (GstPromise * promise, const gchar * what, gchar ** error)
+{
+  const GstStructure *reply;
+  GstPromiseResult result = gst_promise_wait (promise);
+
+  if (result != GST_PROMISE_RESULT_REPLIED) {
+    *error = g_strdup_printf ("%s: promise %s", what,
+        result == GST_PROMISE_RESULT_INTERRUPTED ? "interrupted" :
+        result == GST_PROMISE_RESULT_EXPIRED ? "expired" : "not replied");
+    return NULL;
+  }
+  reply = gst_promise_get_reply (promise);
+  if (reply && gst_structure_has_field (reply, "error")) {
+    g_autoptr (GError) gerror = NULL;
+
+    gst_structure_get (reply, "error", G_TYPE_ERROR, &gerror, NULL);
+    *error = g_strdup_printf ("%s: %s", what,
+        gerror ? gerror->message : "failed");
+    return NULL;
+  }
+  return reply;
+}
+
+/* --- stats, from streaming threads --- */
+
+static GstPadProbeReturn
+on_sink_data (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
+{
+  RwTestViewer *self = user_data;
+
+  if (info->type & GST_PAD_PROBE_TYPE_BUFFER) {
+    GstBuffer *buffer = GST_PAD_PROBE_INFO_BUFFER (info);
+    g_autoptr (GMutexLocker) locker = g_mutex_locker_new (&self->lock);
+
+    self->frames++;
+    self->bytes += gst_buffer_get_size (buffer);
+    if (self->first_frame_time == 0)
+      self->first_frame_time = g_get_monotonic_time ();
+  } else if (info->type & GST_PAD_PROBE_TYPE_BUFFER_LIST) {
+    GstBufferList *list = GST_PAD_PROBE_INFO_BUFFER_LIST (info);
+    g_autoptr (GMutexLocker) locker = g_mutex_locker_new (&self->lock);
+
+    self->frames += gst_buffer_list_length (list);
+    self->bytes += gst_buffer_list_calculate_size (list);
+    if (self->first_frame_time == 0)
+      self->first_frame_time = g_get_monotonic_time ();
+  } else if (info->type & GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM) {
+    GstEvent *event = GST_PAD_PROBE_INFO_EVENT (info);
+
+    if (GST_EVENT_TYPE (event) == GST_EVENT_CAPS) {
+      GstCaps *caps;
+      const GstStructure *s;
+      gint width = 0, height = 0;
+
+      gst_event_parse_caps (event, &caps);
+      s = gst_caps_get_structure (caps, 0);
+      if (gst_structure_get_int (s, "width", &width) &&
+          gst_structure_get_int (s, "height", &height)) {
+        g_autoptr (GMutexLocker) locker = g_mutex_locker_new (&self->lock);
+
+        self->width = width;
+        self->height = height;
+      }
+    }
+  }
+  return GST_PAD_PROBE_OK;
+}
+
+/* --- incoming media --- */
+
+static void
+branch_failed_main (RwTestViewer * self, gpointer data)
+{
+  if (!is_finished (self))
+    fail (self, "%s", (const gchar *) data);
+}
+
+static const gchar *
+branch_description (RwTestViewer * self, const gchar * encoding)
+{
+  if (g_ascii_strcasecmp (encoding, "VP8") == 0)
+    return self->decode ? "rtpvp8depay ! vp8dec ! fakesink name=sink "
+        "sync=false async=false" :
+        "rtpvp8depay ! fakesink name=sink sync=false async=false";
+  if (g_ascii_strcasecmp (encoding, "H264") == 0)
+    return self->decode ? "rtph264depay ! h264parse ! avdec_h264 ! "
+        "fakesink name=sink sync=false async=false" :
+        "rtph264depay ! video/x-h264,stream-format=avc,alignment=au ! "
+        "fakesink name=sink sync=false async=false";
+  return NULL;
+}
+
+/* webrtcbin streaming thread: link the new pad before data flows into it.
+ * Only the immutable settings of @self are used here. */
+static void
+on_pad_added (GstElement * webrtc, GstPad * pad, gpointer user_data)
+{
+  RwTestViewer *self = user_data;
+  g_autoptr (GstCaps) caps = NULL;
+  g_autoptr (GstObject) parent = NULL;
+  g_autoptr (GstElement) sink = NULL;
+  g_autoptr (GstPad) sink_pad = NULL;
+  g_autoptr (GstPad) bin_pad = NULL;
+  g_autoptr (GError) error = NULL;
+  const GstStructure *s;
+  const gchar *encoding, *description;
+  GstElement *bin;
+  GstPadLinkReturn link;
+
+  if (GST_PAD_DIRECTION (pad) != GST_PAD_SRC)
+    return;
+
+  caps = gst_pad_get_current_caps (pad);
+  if (caps == NULL)
+    caps = gst_pad_query_caps (pad, NULL);
+  s = gst_caps_get_structure (caps, 0);
+  encoding = gst_structure_get_string (s, "encoding-name");
+  GST_INFO ("viewer %s: new pad %s with %" GST_PTR_FORMAT, self->name,
+      GST_PAD_NAME (pad), caps);
+
+  description = encoding ? branch_description (self, encoding) : NULL;
+  if (description == NULL) {
+    hop_to_main (self, branch_failed_main, g_strdup_printf ("received an "
+            "unexpected stream: %s", gst_structure_get_name (s)), g_free);
+    description = "fakesink name=sink sync=false async=false";
+  }
+
+  bin = gst_parse_bin_from_description_full (description, TRUE, NULL,
+      GST_PARSE_FLAG_FATAL_ERRORS, &error);
+  if (bin == NULL) {
+    hop_to_main (self, branch_failed_main, g_strdup_printf ("cannot build "
+            "'%s': %s", description, error->message), g_free);
+    return;
+  }
+
+  parent = gst_object_get_parent (GST_OBJECT (webrtc));
+  if (parent == NULL) {
+    gst_object_unref (gst_object_ref_sink (bin));
+    return;
+  }
+  gst_bin_add (GST_BIN (parent), bin);
+
+  sink = gst_bin_get_by_name (GST_BIN (bin), "sink");
+  sink_pad = gst_element_get_static_pad (sink, "sink");
+  gst_pad_add_probe (sink_pad, GST_PAD_PROBE_TYPE_BUFFER |
+      GST_PAD_PROBE_TYPE_BUFFER_LIST | GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM,
+      on_sink_data, self, NULL);
+
+  bin_pad = gst_element_get_static_pad (bin, "sink");
+  link = gst_pad_link (pad, bin_pad);
+  if (link != GST_PAD_LINK_OK)
+    hop_to_main (self, branch_failed_main, g_strdup_printf ("cannot link %s "
+            "to '%s': %s", GST_PAD_NAME (pad), description,
+            gst_pad_link_get_name (link)), g_free);
+  gst_element_sync_state_with_parent (bin);
+}
+
+/* --- connection state --- */
+
+static void
+connection_state_main (RwTestViewer * self, gpointer data)
+{
+  GstWebRTCPeerConnectionState state = GPOINTER_TO_UINT (data);
+
+  GST_DEBUG ("viewer %s: connection state %d", self->name, state);
+  if (is_finished (self))
+    return;
+
+  switch (state) {
+    case GST_WEBRTC_PEER_CONNECTION_STATE_CONNECTED:
+      if (self->state != RW_TEST_VIEWER_CONNECTED) {
+        self->state = RW_TEST_VIEWER_CONNECTED;
+        self->connected_time = g_get_monotonic_time ();
+        g_clear_handle_id (&self->connect_timeout, g_source_remove);
+        GST_INFO ("viewer %s: connected", self->name);
+      }
+      break;
+    case GST_WEBRTC_PEER_CONNECTION_STATE_FAILED:
+      fail (self, "the peer connection failed");
+      break;
+    case GST_WEBRTC_PEER_CONNECTION_STATE_CLOSED:
+      fail (self, "the peer connection closed");
+      break;
+    default:
+      break;
+  }
+}
+
+static void
+on_connection_state (GstElement * webrtc, GParamSpec * pspec,
+    gpointer user_data)
+{
+  RwTestViewer *self = user_data;
+  GstWebRTCPeerConnectionState state;
+
+  g_object_get (webrtc, "connection-state", &state, NULL);
+  hop_to_main (self, connection_state_main, GUINT_TO_POINTER (state), NULL);
+}
+
+static gboolean
+on_connect_timeout (gpointer user_data)
+{
+  RwTestViewer *self = user_data;
+
+  self->connect_timeout = 0;
+  if (!is_finished (self) && self->state != RW_TEST_VIEWER_CONNECTED)
+    fail (self, "not connected %d ms after the answer",
+        RW_TEST_VIEWER_CONNECT_TIMEOUT_MS);
+  return G_SOURCE_REMOVE;
+}
+
+/* --- trickle --- */
+
+static void
+on_candidate_response (GObject * source, GAsyncResult * result,
+    gpointer user_data)
+{
+  g_autoptr (RwTestViewer) self = user_data;
+  SoupMessage *msg = soup_session_get_async_result_message (SOUP_SESSION
+      (source), result);
+  g_autoptr (GBytes) body = NULL;
+  g_autoptr (GError) error = NULL;
+
+  body = soup_session_send_and_read_finish (SOUP_SESSION (source), result,
+      &error);
+  if (body == NULL) {
+    if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED) &&
+        !is_finished (self))
+      fail (self, "POST /ice-candidate: %s", error->message);
+    return;
+  }
+  if (soup_message_get_status (msg) != SOUP_STATUS_OK && !is_finished (self)) {
+    g_autofree gchar *why = describe_http_failure (msg, body);
+
+    fail (self, "POST /ice-candidate: %s", why);
+  }
+}
+
+static gchar *
+mid_for_mline (RwTestViewer * self, guint mline)
+{
+  GstWebRTCSessionDescription *desc = NULL;
+  const GstSDPMedia *media;
+  gchar *mid = NULL;
+
+  g_object_get (self->webrtc, "local-description", &desc, NULL);
+  if (desc == NULL)
+    return NULL;
+  if (mline < gst_sdp_message_medias_len (desc->sdp)) {
+    media = gst_sdp_message_get_media (desc->sdp, mline);
+    mid = g_strdup (gst_sdp_media_get_attribute_val (media, "mid"));
+  }
+  gst_webrtc_session_description_free (desc);
+  return mid;
+}
+
+/* @candidate NULL means end of candidates. */
+static void
+post_candidate (RwTestViewer * self, guint mline, const gchar * candidate)
+{
+  g_autoptr (JsonBuilder) builder = json_builder_new ();
+  g_autoptr (JsonNode) root = NULL;
+  g_autofree gchar *mid = mid_for_mline (self, mline);
+  g_autoptr (SoupMessage) msg = NULL;
+
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "peer_id");
+  json_builder_add_string_value (builder, self->peer_id);
+  json_builder_set_member_name (builder, "candidate");
+  json_builder_add_string_value (builder, candidate ? candidate : "");
+  json_builder_set_member_name (builder, "sdpMid");
+  if (mid)
+    json_builder_add_string_value (builder, mid);
+  else
+    json_builder_add_null_value (builder);
+  json_builder_set_member_name (builder, "sdpMLineIndex");
+  json_builder_add_int_value (builder, mline);
+  json_builder_end_object (builder);
+  root = json_builder_get_root (builder);
+
+  GST_DEBUG ("viewer %s: trickling %s", self->name, candidate ? candidate :
+      "end-of-candidates");
+  msg = send_json (self, "POST", "/ice-candidate", json_to_string (root,
+          FALSE), on_candidate_response, self->cancellable);
+}
+
+static void
+flush_candidates (RwTestViewer * self)
+{
+  for (guint i = 0; i < self->pending_candidates->len; i++) {
+    Candidate *c = g_ptr_array_index (self->pending_candidates, i);
+
+    post_candidate (self, c->mline, c->candidate);
+  }
+  g_ptr_array_set_size (self->pending_candidates, 0);
+  if (self->gathering_done && !self->end_of_candidates_sent) {
+    self->end_of_candidates_sent = TRUE;
+    post_candidate (self, 0, NULL);
+  }
+}
+
+static void
+ice_candidate_main (RwTestViewer * self, gpointer data)
+{
+  Candidate *c = data;
+
+  if (!self->trickle || is_finished (self))
+    return;
+  if (self->peer_id) {
+    post_candidate (self, c->mline, c->candidate);
+  } else {
+    Candidate *copy = g_new0 (Candidate, 1);
+
+    copy->mline = c->mline;
+    copy->candidate = g_strdup (c->candidate);
+    g_ptr_array_add (self->pending_candidates, copy);
+  }
+}
+
+static void
+on_ice_candidate (GstElement * webrtc, guint mline, gchar * candidate,
+    gpointer user_data)
+{
+  RwTestViewer *self = user_data;
+  Candidate *c;
+
+  if (!self->trickle)
+    return;
+  c = g_new0 (Candidate, 1);
+  c->mline = mline;
+  c->candidate = g_strdup (candidate);
+  hop_to_main (self, ice_candidate_main, c, candidate_free);
+}
+
+/* --- answer --- */
+
+static void
+remote_set_main (RwTestViewer * self, gpointer data)
+{
+  GstPromise *promise = data;
+  g_autofree gchar *error = NULL;
+
+  if (is_finished (self))
+    return;
+  if (promise_reply (promise, "set-remote-description", &error) == NULL)
+    fail (self, "%s", error);
+}
+
+static void
+on_remote_set (GstPromise * promise, gpointer user_data)
+{
+  hop_to_main (user_data, remote_set_main, gst_promise_ref (promise),
+      (GDestroyNotify) gst_promise_unref);
+}
+
+static void hangup_now (RwTestViewer * self);
+
+static void
+on_offer_response (GObject * source, GAsyncResult * result, gpointer user_data)
+{
+  g_autoptr (RwTestViewer) self = user_data;
+  SoupMessage *msg = soup_session_get_async_result_message (SOUP_SESSION
+      (source), result);
+  g_autoptr (GBytes) body = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  g_autoptr (GstWebRTCSessionDescription) answer = NULL;
+  GstSDPMessage *sdp = NULL;
+  JsonObject *object;
+  JsonNode *root;
+  const gchar *type, *text, *peer_id;
+  GstPromise *promise;
+
+  body = soup_session_send_and_read_finish (SOUP_SESSION (source), result,
+      &error);
+  if (body == NULL) {
+    if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED) &&
+        !is_finished (self))
+      fail (self, "POST /offer: %s", error->message);
+    return;
+  }
+  self->offer_status = soup_message_get_status (msg);
+  self->answer_time = g_get_monotonic_time ();
+  /* Vanished or freed meanwhile (a hangup asked meanwhile is done below). */
+  if (self->pipeline == NULL)
+    return;
+  if (self->offer_status != SOUP_STATUS_OK) {
+    g_autofree gchar *why = describe_http_failure (msg, body);
+
+    fail (self, "POST /offer: %s", why);
+    return;
+  }
+
+  if (!json_parser_load_from_data (parser, g_bytes_get_data (body, NULL),
+          g_bytes_get_size (body), &error)) {
+    fail (self, "POST /offer: the answer is not JSON: %s", error->message);
+    return;
+  }
+  root = json_parser_get_root (parser);
+  if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root)) {
+    fail (self, "POST /offer: the answer is not a JSON object");
+    return;
+  }
+  object = json_node_get_object (root);
+  type = json_object_get_string_member_with_default (object, "type", NULL);
+  text = json_object_get_string_member_with_default (object, "sdp", NULL);
+  peer_id = json_object_get_string_member_with_default (object, "peer_id",
+      NULL);
+  if (g_strcmp0 (type, "answer") != 0 || text == NULL || peer_id == NULL ||
+      *peer_id == '\0') {
+    fail (self, "POST /offer: the answer lacks type \"answer\", sdp or "
+        "peer_id: %.*s", (gint) MIN (g_bytes_get_size (body), 512),
+        (const gchar *) g_bytes_get_data (body, NULL));
+    return;
+  }
+  self->peer_id = g_strdup (peer_id);
+  GST_INFO ("viewer %s: answered as peer %s in %" G_GINT64_FORMAT " ms",
+      self->name, peer_id, (self->answer_time - self->post_time) / 1000);
+  if (self->hangup_requested) {
+    hangup_now (self);
+    return;
+  }
+
+  if (gst_sdp_message_new_from_text (text, &sdp) != GST_SDP_OK) {
+    fail (self, "POST /offer: the answer's SDP does not parse");
+    return;
+  }
+  answer = gst_webrtc_session_description_new (GST_WEBRTC_SDP_TYPE_ANSWER, sdp);
+  promise = gst_promise_new_with_change_func (on_remote_set,
+      g_object_ref (self), g_object_unref);
+  g_signal_emit_by_name (self->webrtc, "set-remote-description", answer,
+      promise);
+  gst_promise_unref (promise);
+
+  self->state = RW_TEST_VIEWER_CONNECTING;
+  self->connect_timeout = g_timeout_add (RW_TEST_VIEWER_CONNECT_TIMEOUT_MS,
+      on_connect_timeout, self);
+  if (self->trickle)
+    flush_candidates (self);
+}
+
+static void
+post_offer (RwTestViewer * self)
+{
+  g_autoptr (JsonBuilder) builder = json_builder_new ();
+  g_autoptr (JsonNode) root = NULL;
+  g_autoptr (SoupMessage) msg = NULL;
+  GstWebRTCSessionDescription *desc = NULL;
+
+  g_clear_handle_id (&self->gather_timeout, g_source_remove);
+  if (self->state != RW_TEST_VIEWER_OFFERING)
+    return;
+
+  g_object_get (self->webrtc, "local-description", &desc, NULL);
+  if (desc == NULL) {
+    fail (self, "webrtcbin has no local description");
+    return;
+  }
+  g_free (self->offer_sdp);
+  self->offer_sdp = gst_sdp_message_as_text (desc->sdp);
+  gst_webrtc_session_description_free (desc);
+
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "sdp");
+  json_builder_add_string_value (builder, self->offer_sdp);
+  json_builder_set_member_name (builder, "type");
+  json_builder_add_string_value (builder, "offer");
+  json_builder_end_object (builder);
+  root = json_builder_get_root (builder);
+
+  self->state = RW_TEST_VIEWER_POSTING;
+  self->post_time = g_get_monotonic_time ();
+  msg = send_json (self, "POST", "/offer", json_to_string (root, FALSE),
+      on_offer_response, self->cancellable);
+  if (msg == NULL)
+    fail (self, "bad base URL '%s'", self->base_url);
+}
+
+static gboolean
+on_gather_timeout (gpointer user_data)
+{
+  RwTestViewer *self = user_data;
+
+  self->gather_timeout = 0;
+  GST_INFO ("viewer %s: ICE gathering not complete after %d ms; posting what "
+      "there is", self->name, RW_TEST_VIEWER_GATHER_TIMEOUT_MS);
+  post_offer (self);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+gathering_main (RwTestViewer * self, gpointer data)
+{
+  if (GPOINTER_TO_UINT (data) != GST_WEBRTC_ICE_GATHERING_STATE_COMPLETE ||
+      self->gathering_done || is_finished (self))
+    return;
+
+  self->gathering_done = TRUE;
+  GST_DEBUG ("viewer %s: ICE gathering complete", self->name);
+  if (self->trickle) {
+    if (self->peer_id)
+      flush_candidates (self);
+  } else if (self->local_set) {
+    post_offer (self);
+  }
+}
+
+static void
+on_gathering_state (GstElement * webrtc, GParamSpec * pspec, gpointer user_data)
+{
+  RwTestViewer *self = user_data;
+  GstWebRTCICEGatheringState state;
+
+  g_object_get (webrtc, "ice-gathering-state", &state, NULL);
+  hop_to_main (self, gathering_main, GUINT_TO_POINTER (state), NULL);
+}
+
+/* --- offer --- */
+
+static void
+local_set_main (RwTestViewer * self, gpointer data)
+{
+  GstPromise *promise = data;
+  g_autofree gchar *error = NULL;
+
+  if (is_finished (self))
+    return;
+  if (promise_reply (promise, "set-local-description", &error) == NULL) {
+    fail (self, "%s", error);
+    return;
+  }
+
+  self->local_set = TRUE;
+  if (self->trickle || self->gathering_done)
+    post_offer (self);
+  else
+    self->gather_timeout = g_timeout_add (RW_TEST_VIEWER_GATHER_TIMEOUT_MS,
+        on_gather_timeout, self);
+}
+
+static void
+on_local_set (GstPromise * promise, gpointer user_data)
+{
+  hop_to_main (user_data, local_set_main, gst_promise_ref (promise),
+      (GDestroyNotify) gst_promise_unref);
+}
+
+static void
+offer_created_main (RwTestViewer * self, gpointer data)
+{
+  GstPromise *promise = data;
+  g_autoptr (GstWebRTCSessionDescription) offer = NULL;
+  g_autofree gchar *error = NULL;
+  const GstStructure *reply;
+  GstPromise *local;
+
+  if (is_finished (self))
+    return;
+  reply = promise_reply (promise, "create-offer", &error);
+  if (reply == NULL) {
+    fail (self, "%s", error);
+    return;
+  }
+  gst_structure_get (reply, "offer", GST_TYPE_WEBRTC_SESSION_DESCRIPTION,
+      &offer, NULL);
+  if (offer == NULL) {
+    fail (self, "create-offer: no offer in the reply");
+    return;
+  }
+
+  local = gst_promise_new_with_change_func (on_local_set, g_object_ref (self),
+      g_object_unref);
+  g_signal_emit_by_name (self->webrtc, "set-local-description", offer, local);
+  gst_promise_unref (local);
+}
+
+static void
+on_offer_created (GstPromise * promise, gpointer user_data)
+{
+  hop_to_main (user_data, offer_created_main, gst_promise_ref (promise),
+      (GDestroyNotify) gst_promise_unref);
+}
+
+/* --- bus --- */
+
+static gboolean
+on_bus_message (GstBus * bus, GstMessage * msg, gpointer user_data)
+{
+  RwTestViewer *self = user_data;
+
+  switch (GST_MESSAGE_TYPE (msg)) {
+    case GST_MESSAGE_ERROR:{
+      g_autoptr (GError) error = NULL;
+      g_autofree gchar *debug = NULL;
+
+      gst_message_parse_error (msg, &error, &debug);
+      if (!is_finished (self))
+        fail (self, "pipeline error from %s: %s (%s)",
+            GST_OBJECT_NAME (GST_MESSAGE_SRC (msg)), error->message,
+            debug ? debug : "");
+      break;
+    }
+    case GST_MESSAGE_WARNING:{
+      g_autoptr (GError) error = NULL;
+      g_autofree gchar *debug = NULL;
+
+      gst_message_parse_warning (msg, &error, &debug);
+      GST_WARNING ("viewer %s: warning from %s: %s (%s)", self->name,
+          GST_OBJECT_NAME (GST_MESSAGE_SRC (msg)), error->message,
+          debug ? debug : "");
+      break;
+    }
+    default:
+      break;
+  }
+  return G_SOURCE_CONTINUE;
+}
+
+/* --- teardown and hangup --- */
+
+/* Main context only: stops everything; callbacks still queued find the
+ * viewer finished and do nothing. */
+static void
+teardown (RwTestViewer * self)
+{
+  GstElement *pipeline;
+
+  g_cancellable_cancel (self->cancellable);
+  g_clear_handle_id (&self->gather_timeout, g_source_remove);
+  g_clear_handle_id (&self->connect_timeout, g_source_remove);
+  if (self->pipeline == NULL)
+    return;
+
+  pipeline = g_steal_pointer (&self->pipeline);
+  g_signal_handlers_disconnect_by_data (self->webrtc, self);
+  self->webrtc = NULL;
+  gst_element_set_state (pipeline, GST_STATE_NULL);
+  g_clear_handle_id (&self->bus_watch, g_source_remove);
+  gst_object_unref (pipeline);
+  GST_DEBUG ("viewer %s: torn down", self->name);
+}
+
+static void
+on_hangup_response (GObject * source, GAsyncResult * result, gpointer user_data)
+{
+  g_autoptr (RwTestViewer) self = user_data;
+  SoupMessage *msg = soup_session_get_async_result_message (SOUP_SESSION
+      (source), result);
+  g_autoptr (GBytes) body = NULL;
+  g_autoptr (GError) error = NULL;
+
+  body = soup_session_send_and_read_finish (SOUP_SESSION (source), result,
+      &error);
+  self->hangup_in_flight = FALSE;
+  self->hangup_done = TRUE;
+  if (body == NULL) {
+    if (self->error == NULL)
+      self->error = g_strdup_printf ("DELETE /peers/%s: %s", self->peer_id,
+          error->message);
+  } else {
+    self->hangup_status = soup_message_get_status (msg);
+    if (self->hangup_status != SOUP_STATUS_OK && self->error == NULL) {
+      g_autofree gchar *why = describe_http_failure (msg, body);
+
+      self->error = g_strdup_printf ("DELETE /peers/%s: %s", self->peer_id,
+          why);
+    }
+  }
+  GST_INFO ("viewer %s: hung up (HTTP %u)", self->name, self->hangup_status);
+  teardown (self);
+}
+
+static void
+hangup_now (RwTestViewer * self)
+{
+  g_autofree gchar *path = NULL;
+  g_autoptr (SoupMessage) msg = NULL;
+
+  self->hangup_requested = FALSE;
+  self->state = RW_TEST_VIEWER_CLOSED;
+  if (self->peer_id == NULL) {
+    self->hangup_done = TRUE;
+    teardown (self);
+    return;
+  }
+
+  path = g_strdup_printf ("/peers/%s", self->peer_id);
+  self->hangup_in_flight = TRUE;
+  /* Not self->cancellable: teardown must not cancel our own hangup. */
+  msg = send_json (self, "DELETE", path, NULL, on_hangup_response, NULL);
+  if (msg == NULL) {
+    self->hangup_in_flight = FALSE;
+    self->hangup_done = TRUE;
+    teardown (self);
+  }
+}
+
+/* --- object --- */
+
+static void
+rw_test_viewer_dispose (GObject * object)
+{
+  RwTestViewer *self = RW_TEST_VIEWER (object);
+
+  teardown (self);
+  g_clear_object (&self->session);
+
+  G_OBJECT_CLASS (rw_test_viewer_parent_class)->dispose (object);
+}
+
+static void
+rw_test_viewer_finalize (GObject * object)
+{
+  RwTestViewer *self = RW_TEST_VIEWER (object);
+
+  g_clear_object (&self->cancellable);
+  g_ptr_array_unref (self->pending_candidates);
+  g_main_context_unref (self->context);
+  g_free (self->base_url);
+  g_free (self->ice_address);
+  g_free (self->name);
+  g_free (self->peer_id);
+  g_free (self->error);
+  g_free (self->offer_sdp);
+  g_mutex_clear (&self->lock);
+
+  G_OBJECT_CLASS (rw_test_viewer_parent_class)->finalize (object);
+}
+
+static void
+rw_test_viewer_class_init (RwTestViewerClass * klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->dispose = rw_test_viewer_dispose;
+  object_class->finalize = rw_test_viewer_finalize;
+
+  GST_DEBUG_CATEGORY_INIT (rw_test_viewer_debug, "rw-test-viewer", 0,
+      "robot-webrtc test viewer");
+}
+
+static void
+rw_test_viewer_init (RwTestViewer * self)
+{
+  g_mutex_init (&self->lock);
+  self->cancellable = g_cancellable_new ();
+  self->pending_candidates = g_ptr_array_new_with_free_func (candidate_free);
+  self->ice_address = g_strdup ("127.0.0.1");
+  self->context = g_main_context_ref_thread_default ();
+}
+
+/**
+ * rw_test_viewer_new:
+ * @base_url: the server, e.g. `http://127.0.0.1:8080`
+ * @codec: the codec to offer
+ * @decode: %TRUE to decode the video, %FALSE to only depayload it
+ *
+ * Creates a viewer bound to the thread-default main context, which must run
+ * for anything to happen. gst_init() must have been called.
+ *
+ * Returns: (transfer full): a viewer; start it with rw_test_viewer_start()
+ * and release it with rw_test_viewer_free().
+ */
+RwTestViewer *
+rw_test_viewer_new (const gchar * base_url, RwTestViewerCodec codec,
+    gboolean decode)
+{
+  RwTestViewer *self;
+
+  g_return_val_if_fail (base_url != NULL, NULL);
+
+  self = g_object_new (RW_TYPE_TEST_VIEWER, NULL);
+  self->base_url = g_strdup (base_url);
+  self->codec = codec;
+  self->decode = decode;
+  self->name = g_strdup_printf ("viewer-%p", self);
+  self->session = soup_session_new_with_options ("timeout",
+      RW_TEST_VIEWER_HTTP_TIMEOUT_S, "proxy-resolver", NULL, NULL);
+  return self;
+}
+
+/**
+ * rw_test_viewer_set_ice_address:
+ * @self: a viewer that was not started
+ * @address: the only local address ICE may use (default 127.0.0.1)
+ */
+void
+rw_test_viewer_set_ice_address (RwTestViewer * self, const gchar * address)
+{
+  g_return_if_fail (RW_IS_TEST_VIEWER (self));
+  g_return_if_fail (address != NULL);
+  g_return_if_fail (self->state == RW_TEST_VIEWER_NEW);
+
+  g_free (self->ice_address);
+  self->ice_address = g_strdup (address);
+}
+
+/**
+ * rw_test_viewer_set_trickle:
+ * @self: a viewer that was not started
+ * @trickle: %TRUE to post the offer right after set-local-description
+ *   (no candidates in it, as the seed's frontend does) and trickle the
+ *   candidates through `POST /ice-candidate` once the `peer_id` is known
+ */
+void
+rw_test_viewer_set_trickle (RwTestViewer * self, gboolean trickle)
+{
+  g_return_if_fail (RW_IS_TEST_VIEWER (self));
+  g_return_if_fail (self->state == RW_TEST_VIEWER_NEW);
+
+  self->trickle = trickle;
+}
+
+/**
+ * rw_test_viewer_set_name:
+ * @self: a viewer that was not started
+ * @name: the name used in logs and as the pipeline's name
+ */
+void
+rw_test_viewer_set_name (RwTestViewer * self, const gchar * name)
+{
+  g_return_if_fail (RW_IS_TEST_VIEWER (self));
+  g_return_if_fail (name != NULL);
+  g_return_if_fail (self->state == RW_TEST_VIEWER_NEW);
+
+  g_free (self->name);
+  self->name = g_strdup (name);
+}
+
+static gboolean
+restrict_ice (RwTestViewer * self, GError ** error)
+{
+  g_autoptr (GObject) ice = NULL;
+  g_autoptr (GObject) agent = NULL;
+  gboolean added = FALSE;
+
+  g_object_get (self->webrtc, "ice-agent", &ice, NULL);
+  if (ice == NULL) {
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED,
+        "webrtcbin has no ice-agent");
+    return FALSE;
+  }
+  g_signal_emit_by_name (ice, "add-local-ip-address", self->ice_address,
+      &added);
+  if (!added) {
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+        "the ICE agent refused the local address '%s'", self->ice_address);
+    return FALSE;
+  }
+  if (g_object_class_find_property (G_OBJECT_GET_CLASS (ice), "ice-tcp"))
+    g_object_set (ice, "ice-tcp", FALSE, NULL);
+
+  if (g_object_class_find_property (G_OBJECT_GET_CLASS (ice), "agent"))
+    g_object_get (ice, "agent", &agent, NULL);
+  if (agent == NULL ||
+      !g_object_class_find_property (G_OBJECT_GET_CLASS (agent), "upnp")) {
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED,
+        "cannot turn UPnP off: the ICE agent has no NiceAgent");
+    return FALSE;
+  }
+  g_object_set (agent, "upnp", FALSE, NULL);
+  return TRUE;
+}
+
+static GstCaps *
+transceiver_caps (RwTestViewerCodec codec)
+{
+  if (codec == RW_TEST_VIEWER_H264)
+    return gst_caps_from_string ("application/x-rtp,media=video,"
+        "encoding-name=H264,payload=102,clock-rate=90000,"
+        "packetization-mode=(string)1,profile-level-id=(string)42e01f,"
+        "level-asymmetry-allowed=(string)1");
+  return gst_caps_from_string ("application/x-rtp,media=video,"
+      "encoding-name=VP8,payload=96,clock-rate=90000");
+}
+
+/**
+ * rw_test_viewer_start:
+ * @self: a new viewer
+ * @error: why the viewer could not start
+ *
+ * Builds the viewer's pipeline and starts negotiating: offer, bounded ICE
+ * gathering (%RW_TEST_VIEWER_GATHER_TIMEOUT_MS), `POST /offer`, answer.
+ * Later failures are reported through rw_test_viewer_get_error() and the
+ * %RW_TEST_VIEWER_FAILED state.
+ *
+ * Returns: %TRUE if negotiation started.
+ */
+gboolean
+rw_test_viewer_start (RwTestViewer * self, GError ** error)
+{
+  g_autoptr (GstCaps) caps = NULL;
+  g_autoptr (GstWebRTCRTPTransceiver) transceiver = NULL;
+  g_autoptr (GstBus) bus = NULL;
+  GstPromise *promise;
+
+  g_return_val_if_fail (RW_IS_TEST_VIEWER (self), FALSE);
+  g_return_val_if_fail (self->state == RW_TEST_VIEWER_NEW, FALSE);
+
+  self->pipeline = gst_pipeline_new (self->name);
+  self->webrtc = gst_element_factory_make ("webrtcbin", "webrtc");
+  if (self->webrtc == NULL) {
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
+        "no webrtcbin element (gst-plugins-bad)");
+    g_clear_pointer (&self->pipeline, gst_object_unref);
+    self->state = RW_TEST_VIEWER_FAILED;
+    return FALSE;
+  }
+  gst_bin_add (GST_BIN (self->pipeline), self->webrtc);
+  g_object_set (self->webrtc, "bundle-policy",
+      GST_WEBRTC_BUNDLE_POLICY_MAX_BUNDLE, NULL);
+
+  if (!restrict_ice (self, error))
+    goto failed;
+
+  caps = transceiver_caps (self->codec);
+  g_signal_emit_by_name (self->webrtc, "add-transceiver",
+      GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_RECVONLY, caps, &transceiver);
+  if (transceiver == NULL) {
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED,
+        "webrtcbin refused the recvonly transceiver");
+    goto failed;
+  }
+
+  g_signal_connect (self->webrtc, "pad-added", G_CALLBACK (on_pad_added), self);
+  g_signal_connect (self->webrtc, "on-ice-candidate",
+      G_CALLBACK (on_ice_candidate), self);
+  g_signal_connect (self->webrtc, "notify::ice-gathering-state",
+      G_CALLBACK (on_gathering_state), self);
+  g_signal_connect (self->webrtc, "notify::connection-state",
+      G_CALLBACK (on_connection_state), self);
+
+  bus = gst_pipeline_get_bus (GST_PIPELINE (self->pipeline));
+  self->bus_watch = gst_bus_add_watch (bus, on_bus_message, self);
+
+  if (gst_element_set_state (self->pipeline, GST_STATE_PLAYING) ==
+      GST_STATE_CHANGE_FAILURE) {
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED,
+        "the viewer pipeline does not start");
+    goto failed;
+  }
+
+  self->state = RW_TEST_VIEWER_OFFERING;
+  promise = gst_promise_new_with_change_func (on_offer_created,
+      g_object_ref (self), g_object_unref);
+  g_signal_emit_by_name (self->webrtc, "create-offer", NULL, promise);
+  gst_promise_unref (promise);
+  return TRUE;
+
+failed:
+  self->state = RW_TEST_VIEWER_FAILED;
+  if (self->error == NULL && error && *error)
+    self->error = g_strdup ((*error)->message);
+  teardown (self);
+  return FALSE;
+}
+
+/**
+ * rw_test_viewer_hangup:
+ * @self: a viewer
+ *
+ * Hangs up like a well-behaved page: `DELETE /peers/{peer_id}` (after the
+ * answer, if `POST /offer` is still on its way), then stops the pipeline.
+ * The state becomes %RW_TEST_VIEWER_CLOSED at once;
+ * rw_test_viewer_is_hangup_done() says when the DELETE has been answered.
+ */
+void
+rw_test_viewer_hangup (RwTestViewer * self)
+{
+  gboolean failed;
+
+  g_return_if_fail (RW_IS_TEST_VIEWER (self));
+
+  if (self->hangup_in_flight || self->hangup_done || self->hangup_requested)
+    return;
+  /* Vanished: the server is not to be told. */
+  if (self->state == RW_TEST_VIEWER_CLOSED)
+    return;
+  if (self->state == RW_TEST_VIEWER_POSTING) {
+    self->hangup_requested = TRUE;
+    self->state = RW_TEST_VIEWER_CLOSED;
+    return;
+  }
+  failed = self->state == RW_TEST_VIEWER_FAILED;
+  hangup_now (self);
+  /* A failed viewer still hangs up its session, but stays failed. */
+  if (failed)
+    self->state = RW_TEST_VIEWER_FAILED;
+}
+
+/**
+ * rw_test_viewer_vanish:
+ * @self: a viewer
+ *
+ * Stops the pipeline without telling the server, like a closed tab.
+ */
+void
+rw_test_viewer_vanish (RwTestViewer * self)
+{
+  g_return_if_fail (RW_IS_TEST_VIEWER (self));
+
+  if (self->state != RW_TEST_VIEWER_FAILED)
+    self->state = RW_TEST_VIEWER_CLOSED;
+  self->hangup_requested = FALSE;
+  teardown (self);
+}
+
+/**
+ * rw_test_viewer_free:
+ * @self: (transfer full) (nullable): a viewer
+ *
+ * Stops the viewer (without telling the server) and drops the caller's
+ * reference. Callbacks already queued on the main context keep the object
+ * alive until they ran.
+ */
+void
+rw_test_viewer_free (RwTestViewer * self)
+{
+  if (self == NULL)
+    return;
+  teardown (self);
+  g_object_unref (self);
+}
+
+/**
+ * rw_test_viewer_get_state:
+ * @self: a viewer
+ *
+ * Returns: the viewer's state
+ */
+RwTestViewerState
+rw_test_viewer_get_state (RwTestViewer * self)
+{
+  g_return_val_if_fail (RW_IS_TEST_VIEWER (self), RW_TEST_VIEWER_FAILED);
+  return self->state;
+}
+
+/**
+ * rw_test_viewer_state_to_string:
+ * @state: a state
+ *
+ * Returns: (transfer none): the state's name
+ */
+const gchar *
+rw_test_viewer_state_to_string (RwTestViewerState state)
+{
+  switch (state) {
+    case RW_TEST_VIEWER_NEW:
+      return "new";
+    case RW_TEST_VIEWER_OFFERING:
+      return "offering";
+    case RW_TEST_VIEWER_POSTING:
+      return "posting";
+    case RW_TEST_VIEWER_CONNECTING:
+      return "connecting";
+    case RW_TEST_VIEWER_CONNECTED:
+      return "connected";
+    case RW_TEST_VIEWER_CLOSED:
+      return "closed";
+    case RW_TEST_VIEWER_FAILED:
+      return "failed";
+  }
+  return "unknown";
+}
+
+/**
+ * rw_test_viewer_is_connected:
+ * @self: a viewer
+ *
+ * Returns: %TRUE while the peer connection is connected
+ */
+gboolean
+rw_test_viewer_is_connected (RwTestViewer * self)
+{
+  g_return_val_if_fail (RW_IS_TEST_VIEWER (self), FALSE);
+  return self->state == RW_TEST_VIEWER_CONNECTED;
+}
+
+/**
+ * rw_test_viewer_is_done:
+ * @self: a viewer
+ *
+ * Returns: %TRUE once the viewer failed or was closed and has nothing left
+ * in flight (its hangup, if any, was answered).
+ */
+gboolean
+rw_test_viewer_is_done (RwTestViewer * self)
+{
+  g_return_val_if_fail (RW_IS_TEST_VIEWER (self), TRUE);
+  return (self->state == RW_TEST_VIEWER_FAILED ||
+      self->state == RW_TEST_VIEWER_CLOSED) && !self->hangup_in_flight &&
+      !self->hangup_requested;
+}
+
+/**
+ * rw_test_viewer_get_name:
+ * @self: a viewer
+ *
+ * Returns: (transfer none): the viewer's name
+ */
+const gchar *
+rw_test_viewer_get_name (RwTestViewer * self)
+{
+  g_return_val_if_fail (RW_IS_TEST_VIEWER (self), NULL);
+  return self->name;
+}
+
+/**
+ * rw_test_viewer_get_peer_id:
+ * @self: a viewer
+ *
+ * Returns: (transfer none) (nullable): the server's `peer_id`, once answered
+ */
+const gchar *
+rw_test_viewer_get_peer_id (RwTestViewer * self)
+{
+  g_return_val_if_fail (RW_IS_TEST_VIEWER (self), NULL);
+  return self->peer_id;
+}
+
+/**
+ * rw_test_viewer_get_error:
+ * @self: a viewer
+ *
+ * Returns: (transfer none) (nullable): the first failure (with the HTTP
+ * status and body for HTTP failures), or %NULL
+ */
+const gchar *
+rw_test_viewer_get_error (RwTestViewer * self)
+{
+  g_return_val_if_fail (RW_IS_TEST_VIEWER (self), NULL);
+  return self->error;
+}
+
+/**
+ * rw_test_viewer_get_offer_status:
+ * @self: a viewer
+ *
+ * Returns: the HTTP status of `POST /offer`, 0 until it was answered
+ */
+guint
+rw_test_viewer_get_offer_status (RwTestViewer * self)
+{
+  g_return_val_if_fail (RW_IS_TEST_VIEWER (self), 0);
+  return self->offer_status;
+}
+
+/**
+ * rw_test_viewer_get_hangup_status:
+ * @self: a viewer
+ *
+ * Returns: the HTTP status of `DELETE /peers/{peer_id}`, 0 until answered
+ */
+guint
+rw_test_viewer_get_hangup_status (RwTestViewer * self)
+{
+  g_return_val_if_fail (RW_IS_TEST_VIEWER (self), 0);
+  return self->hangup_status;
+}
+
+/**
+ * rw_test_viewer_is_hangup_done:
+ * @self: a viewer
+ *
+ * Returns: %TRUE once rw_test_viewer_hangup() has finished (answered, failed,
+ * or there was no session to hang up)
+ */
+gboolean
+rw_test_viewer_is_hangup_done (RwTestViewer * self)
+{
+  g_return_val_if_fail (RW_IS_TEST_VIEWER (self), FALSE);
+  return self->hangup_done;
+}
+
+/**
+ * rw_test_viewer_dup_offer_sdp:
+ * @self: a viewer
+ *
+ * Returns: (transfer full) (nullable): the SDP text that was posted
+ */
+gchar *
+rw_test_viewer_dup_offer_sdp (RwTestViewer * self)
+{
+  g_return_val_if_fail (RW_IS_TEST_VIEWER (self), NULL);
+  return g_strdup (self->offer_sdp);
+}
+
+/**
+ * rw_test_viewer_get_frames:
+ * @self: a viewer
+ *
+ * Returns: frames decoded (decode mode) or depayloaded (count mode) so far
+ */
+guint64
+rw_test_viewer_get_frames (RwTestViewer * self)
+{
+  g_autoptr (GMutexLocker) locker = NULL;
+
+  g_return_val_if_fail (RW_IS_TEST_VIEWER (self), 0);
+  locker = g_mutex_locker_new (&self->lock);
+  return self->frames;
+}
+
+/**
+ * rw_test_viewer_get_bytes:
+ * @self: a viewer
+ *
+ * Returns: bytes of decoded (decode mode) or encoded (count mode) video so far
+ */
+guint64
+rw_test_viewer_get_bytes (RwTestViewer * self)
+{
+  g_autoptr (GMutexLocker) locker = NULL;
+
+  g_return_val_if_fail (RW_IS_TEST_VIEWER (self), 0);
+  locker = g_mutex_locker_new (&self->lock);
+  return self->bytes;
+}
+
+/**
+ * rw_test_viewer_get_width:
+ * @self: a viewer
+ *
+ * Returns: the width of the received video, 0 until known (count mode only
+ * knows it if the depayloader's caps carry it)
+ */
+gint
+rw_test_viewer_get_width (RwTestViewer * self)
+{
+  g_autoptr (GMutexLocker) locker = NULL;
+
+  g_return_val_if_fail (RW_IS_TEST_VIEWER (self), 0);
+  locker = g_mutex_locker_new (&self->lock);
+  return self->width;
+}
+
+/**
+ * rw_test_viewer_get_height:
+ * @self: a viewer
+ *
+ * Returns: the height of the received video, 0 until known
+ */
+gint
+rw_test_viewer_get_height (RwTestViewer * self)
+{
+  g_autoptr (GMutexLocker) locker = NULL;
+
+  g_return_val_if_fail (RW_IS_TEST_VIEWER (self), 0);
+  locker = g_mutex_locker_new (&self->lock);
+  return self->height;
+}
+
+/**
+ * rw_test_viewer_get_post_time:
+ * @self: a viewer
+ *
+ * Returns: g_get_monotonic_time() when `POST /offer` was sent, 0 before
+ */
+gint64
+rw_test_viewer_get_post_time (RwTestViewer * self)
+{
+  g_return_val_if_fail (RW_IS_TEST_VIEWER (self), 0);
+  return self->post_time;
+}
+
+/**
+ * rw_test_viewer_get_answer_time:
+ * @self: a viewer
+ *
+ * Returns: g_get_monotonic_time() when `POST /offer` was answered, 0 before
+ */
+gint64
+rw_test_viewer_get_answer_time (RwTestViewer * self)
+{
+  g_return_val_if_fail (RW_IS_TEST_VIEWER (self), 0);
+  return self->answer_time;
+}
+
+/**
+ * rw_test_viewer_get_connected_time:
+ * @self: a viewer
+ *
+ * Returns: g_get_monotonic_time() when the connection became connected, 0
+ * before
+ */
+gint64
+rw_test_viewer_get_connected_time (RwTestViewer * self)
+{
+  g_return_val_if_fail (RW_IS_TEST_VIEWER (self), 0);
+  return self->connected_time;
+}
+
+/**
+ * rw_test_viewer_get_first_frame_time:
+ * @self: a viewer
+ *
+ * Returns: g_get_monotonic_time() of the first frame, 0 before
+ */
+gint64
+rw_test_viewer_get_first_frame_time (RwTestViewer * self)
+{
+  g_autoptr (GMutexLocker) locker = NULL;
+
+  g_return_val_if_fail (RW_IS_TEST_VIEWER (self), 0);
+  locker = g_mutex_locker_new (&self->lock);
+  return self->first_frame_time;
+}
+
+/**
+ * rw_test_viewer_get_ttff_us:
+ * @self: a viewer
+ *
+ * Returns: time to first frame, from `POST /offer` to the first decoded (or
+ * depayloaded) frame, in microseconds; -1 while unknown
+ */
+gint64
+rw_test_viewer_get_ttff_us (RwTestViewer * self)
+{
+  gint64 first = rw_test_viewer_get_first_frame_time (self);
+
+  if (first == 0 || self->post_time == 0)
+    return -1;
+  return first - self->post_time;
+}

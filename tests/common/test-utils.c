@@ -1,0 +1,896 @@
+/* robot-webrtc
+ * Copyright (C) 2026 robot-webrtc contributors
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+/**
+ * SECTION:test-utils
+ * @title: test utilities
+ * @short_description: the daemon as a subprocess, bounded main-context
+ *   pumping and synchronous-looking HTTP for tests
+ *
+ * Everything here runs on the thread-default main context and waits by
+ * iterating it, never longer than the timeout it is given, so libsoup and
+ * the #RwTestViewer objects keep working while a test waits.
+ *
+ * rw_test_server_start() runs `robot-webrtc-server --port 0 --bind 127.0.0.1
+ * --ice-address 127.0.0.1 …` and reads the URL it prints. The daemon's
+ * stdout and stderr are collected (and echoed to our stderr, prefixed, when
+ * `RW_TEST_SERVER_LOG` is set); on Linux it gets SIGTERM if the test process
+ * dies, so a failed assertion does not leave a daemon behind.
+ */
+
+#include "test-utils.h"
+
+#include <signal.h>
+#include <string.h>
+#ifdef __linux__
+#include <sys/prctl.h>
+#endif
+
+/* --- pumping --- */
+
+static gboolean
+on_tick (gpointer user_data)
+{
+  return G_SOURCE_CONTINUE;
+}
+
+/**
+ * rw_test_pump_until:
+ * @cond: (nullable): checked before each iteration; %NULL pumps until the
+ *   timeout
+ * @data: for @cond
+ * @timeout_ms: the longest wait
+ *
+ * Iterates the thread-default main context until @cond returns %TRUE or
+ * @timeout_ms pass. @cond is re-checked at least every 10 ms, so it may
+ * depend on state that other threads change.
+ *
+ * Returns: %TRUE if @cond became %TRUE in time
+ */
+gboolean
+rw_test_pump_until (RwTestCondFunc cond, gpointer data, guint timeout_ms)
+{
+  g_autoptr (GMainContext) context = g_main_context_ref_thread_default ();
+  g_autoptr (GSource) tick = g_timeout_source_new (10);
+  gint64 deadline = g_get_monotonic_time () +
+      (gint64) timeout_ms * G_TIME_SPAN_MILLISECOND;
+  gboolean ok = FALSE;
+
+  g_source_set_callback (tick, on_tick, NULL, NULL);
+  g_source_set_name (tick, "rw-test-pump");
+  g_source_attach (tick, context);
+
+  while (!(ok = (cond != NULL && cond (data)))) {
+    if (g_get_monotonic_time () >= deadline)
+      break;
+    g_main_context_iteration (context, TRUE);
+  }
+  g_source_destroy (tick);
+  return ok;
+}
+
+/**
+ * rw_test_pump_for:
+ * @ms: how long
+ *
+ * Iterates the thread-default main context for @ms milliseconds.
+ */
+void
+rw_test_pump_for (guint ms)
+{
+  rw_test_pump_until (NULL, NULL, ms);
+}
+
+/* --- the daemon --- */
+
+struct _RwTestServer
+{
+  GSubprocess *process;
+  GCancellable *cancellable;
+  gchar *url;
+  gchar *pid;
+  gboolean echo;
+  gboolean exited;
+  gboolean stdout_eof;
+  gboolean stderr_eof;
+  GString *out;
+  GString *err;
+};
+
+/* The server is a GRcBox: the asynchronous reads and the wait hold a
+ * reference, so freeing it while they are pending is safe. */
+static void
+server_clear (gpointer data)
+{
+  RwTestServer *server = data;
+
+  g_clear_object (&server->process);
+  g_clear_object (&server->cancellable);
+  g_free (server->url);
+  g_free (server->pid);
+  g_string_free (server->out, TRUE);
+  g_string_free (server->err, TRUE);
+}
+
+static void
+server_release (RwTestServer * server)
+{
+  g_rc_box_release_full (server, server_clear);
+}
+
+typedef struct
+{
+  RwTestServer *server;
+  GDataInputStream *stream;
+  gboolean is_stderr;
+} LineReader;
+
+static void read_next_line (LineReader * reader);
+
+static gchar *
+parse_url (const gchar * line)
+{
+  const gchar *start = strstr (line, "listening on http://");
+  const gchar *end;
+
+  if (start == NULL)
+    return NULL;
+  start += strlen ("listening on ");
+  end = start;
+  while (*end && !g_ascii_isspace (*end))
+    end++;
+  return g_strndup (start, end - start);
+}
+
+static void
+on_line (GObject * source, GAsyncResult * result, gpointer user_data)
+{
+  LineReader *reader = user_data;
+  RwTestServer *server = reader->server;
+  g_autoptr (GError) error = NULL;
+  g_autofree gchar *line = NULL;
+  gsize length;
+
+  line = g_data_input_stream_read_line_finish_utf8 (reader->stream, result,
+      &length, &error);
+  if (line == NULL) {
+    if (error && !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+      g_printerr ("[server] reading its %s: %s\n",
+          reader->is_stderr ? "stderr" : "stdout", error->message);
+    if (reader->is_stderr)
+      server->stderr_eof = TRUE;
+    else
+      server->stdout_eof = TRUE;
+    g_object_unref (reader->stream);
+    server_release (server);
+    g_free (reader);
+    return;
+  }
+
+  g_string_append (reader->is_stderr ? server->err : server->out, line);
+  g_string_append_c (reader->is_stderr ? server->err : server->out, '\n');
+  if (server->echo)
+    g_printerr ("[server%s] %s\n", reader->is_stderr ? "" : " stdout", line);
+  if (!reader->is_stderr && server->url == NULL)
+    server->url = parse_url (line);
+  read_next_line (reader);
+}
+
+static void
+read_next_line (LineReader * reader)
+{
+  g_data_input_stream_read_line_async (reader->stream, G_PRIORITY_DEFAULT,
+      reader->server->cancellable, on_line, reader);
+}
+
+static void
+start_reader (RwTestServer * server, GInputStream * pipe, gboolean is_stderr)
+{
+  LineReader *reader = g_new0 (LineReader, 1);
+
+  reader->server = g_rc_box_acquire (server);
+  reader->stream = g_data_input_stream_new (pipe);
+  reader->is_stderr = is_stderr;
+  read_next_line (reader);
+}
+
+static void
+on_exited (GObject * source, GAsyncResult * result, gpointer user_data)
+{
+  RwTestServer *server = user_data;
+
+  g_subprocess_wait_finish (G_SUBPROCESS (source), result, NULL);
+  server->exited = TRUE;
+  server_release (server);
+}
+
+#ifdef __linux__
+static void
+child_setup (gpointer user_data)
+{
+  prctl (PR_SET_PDEATHSIG, SIGTERM);
+}
+#endif
+
+static gboolean
+server_started_or_exited (gpointer data)
+{
+  RwTestServer *server = data;
+
+  return server->url != NULL || server->exited;
+}
+
+static gboolean
+server_exited (gpointer data)
+{
+  RwTestServer *server = data;
+
+  return server->exited;
+}
+
+static gboolean
+server_pipes_closed (gpointer data)
+{
+  RwTestServer *server = data;
+
+  return server->stdout_eof && server->stderr_eof;
+}
+
+static const gchar *
+tail (GString * string, gsize max)
+{
+  return string->len > max ? string->str + string->len - max : string->str;
+}
+
+/**
+ * rw_test_server_start:
+ * @binary: (nullable): the daemon; %NULL uses the `RW_SERVER` environment
+ *   variable
+ * @extra_args: (nullable) (array zero-terminated=1): more arguments
+ * @timeout_ms: how long the daemon may take to print its URL (0: the
+ *   default, %RW_TEST_SERVER_START_TIMEOUT_MS)
+ * @error: why it did not start
+ *
+ * Runs the daemon on 127.0.0.1, a free port, ICE on 127.0.0.1 only, and
+ * waits until it prints `listening on http://…`.
+ *
+ * Returns: (transfer full) (nullable): the running server
+ */
+RwTestServer *
+rw_test_server_start (const gchar * binary, const gchar * const *extra_args,
+    guint timeout_ms, GError ** error)
+{
+  g_autoptr (GSubprocessLauncher) launcher = NULL;
+  g_autoptr (GPtrArray) argv = g_ptr_array_new ();
+  RwTestServer *server;
+
+  if (binary == NULL)
+    binary = g_getenv ("RW_SERVER");
+  if (binary == NULL || *binary == '\0') {
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
+        "no server binary: set RW_SERVER");
+    return NULL;
+  }
+  if (timeout_ms == 0)
+    timeout_ms = RW_TEST_SERVER_START_TIMEOUT_MS;
+
+  g_ptr_array_add (argv, (gpointer) binary);
+  g_ptr_array_add (argv, (gpointer) "--port");
+  g_ptr_array_add (argv, (gpointer) "0");
+  g_ptr_array_add (argv, (gpointer) "--bind");
+  g_ptr_array_add (argv, (gpointer) "127.0.0.1");
+  g_ptr_array_add (argv, (gpointer) "--ice-address");
+  g_ptr_array_add (argv, (gpointer) "127.0.0.1");
+  for (guint i = 0; extra_args && extra_args[i]; i++)
+    g_ptr_array_add (argv, (gpointer) extra_args[i]);
+  g_ptr_array_add (argv, NULL);
+
+  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE |
+      G_SUBPROCESS_FLAGS_STDERR_PIPE);
+#ifdef __linux__
+  g_subprocess_launcher_set_child_setup (launcher, child_setup, NULL, NULL);
+#endif
+
+  server = g_rc_box_new0 (RwTestServer);
+  server->cancellable = g_cancellable_new ();
+  server->out = g_string_new (NULL);
+  server->err = g_string_new (NULL);
+  server->echo = g_strcmp0 (g_getenv ("RW_TEST_SERVER_LOG"), "") > 0 &&
+      g_strcmp0 (g_getenv ("RW_TEST_SERVER_LOG"), "0") != 0;
+  server->process = g_subprocess_launcher_spawnv (launcher,
+      (const gchar * const *) argv->pdata, error);
+  if (server->process == NULL) {
+    g_prefix_error (error, "cannot run %s: ", binary);
+    server_release (server);
+    return NULL;
+  }
+  server->pid = g_strdup (g_subprocess_get_identifier (server->process));
+
+  start_reader (server, g_subprocess_get_stdout_pipe (server->process), FALSE);
+  start_reader (server, g_subprocess_get_stderr_pipe (server->process), TRUE);
+  g_subprocess_wait_async (server->process, NULL, on_exited,
+      g_rc_box_acquire (server));
+
+  if (!rw_test_pump_until (server_started_or_exited, server, timeout_ms) ||
+      server->url == NULL) {
+    gboolean exited = server->exited;
+
+    if (!exited) {
+      g_subprocess_force_exit (server->process);
+      rw_test_pump_until (server_exited, server, 2000);
+    }
+    rw_test_pump_until (server_pipes_closed, server, 500);
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT,
+        "%s %s within %u ms; its stderr ends with:\n%s", binary,
+        exited ? "exited without printing its URL" :
+        "printed no 'listening on http://' line", timeout_ms,
+        tail (server->err, 2000));
+    rw_test_server_free (server);
+    return NULL;
+  }
+  return server;
+}
+
+/**
+ * rw_test_server_stop:
+ * @server: a server
+ * @timeout_ms: how long it may take to exit after SIGTERM
+ * @exit_status: (out) (optional): its exit status, or -1 if it was killed by
+ *   a signal
+ * @error: why the stop was not clean
+ *
+ * Sends SIGTERM and waits; after @timeout_ms it sends SIGKILL (and waits up
+ * to 2 s more).
+ *
+ * Returns: %TRUE if the server exited by itself with status 0 in time
+ */
+gboolean
+rw_test_server_stop (RwTestServer * server, guint timeout_ms,
+    gint * exit_status, GError ** error)
+{
+  gboolean killed = FALSE;
+
+  g_return_val_if_fail (server != NULL, FALSE);
+
+  if (exit_status)
+    *exit_status = -1;
+  if (!server->exited) {
+    g_subprocess_send_signal (server->process, SIGTERM);
+    if (!rw_test_pump_until (server_exited, server, timeout_ms)) {
+      killed = TRUE;
+      g_subprocess_force_exit (server->process);
+      rw_test_pump_until (server_exited, server, 2000);
+    }
+  }
+  rw_test_pump_until (server_pipes_closed, server, 1000);
+
+  if (!server->exited) {
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT,
+        "the server (pid %s) did not exit, even after SIGKILL", server->pid);
+    return FALSE;
+  }
+  if (killed) {
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT,
+        "the server did not exit within %u ms of SIGTERM; killed it. Its "
+        "stderr ends with:\n%s", timeout_ms, tail (server->err, 2000));
+    return FALSE;
+  }
+  if (g_subprocess_get_if_signaled (server->process)) {
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED,
+        "the server died of signal %d; its stderr ends with:\n%s",
+        g_subprocess_get_term_sig (server->process), tail (server->err, 2000));
+    return FALSE;
+  }
+  if (exit_status)
+    *exit_status = g_subprocess_get_exit_status (server->process);
+  if (g_subprocess_get_exit_status (server->process) != 0) {
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED,
+        "the server exited with status %d; its stderr ends with:\n%s",
+        g_subprocess_get_exit_status (server->process),
+        tail (server->err, 2000));
+    return FALSE;
+  }
+  return TRUE;
+}
+
+/**
+ * rw_test_server_free:
+ * @server: (transfer full) (nullable): a server
+ *
+ * Kills the server if it still runs (without waiting) and frees it.
+ */
+void
+rw_test_server_free (RwTestServer * server)
+{
+  if (server == NULL)
+    return;
+  if (!server->exited)
+    g_subprocess_force_exit (server->process);
+  g_cancellable_cancel (server->cancellable);
+  server_release (server);
+}
+
+/**
+ * rw_test_server_get_url:
+ * @server: a server
+ *
+ * Returns: (transfer none): its base URL, e.g. `http://127.0.0.1:43121`
+ */
+const gchar *
+rw_test_server_get_url (RwTestServer * server)
+{
+  return server->url;
+}
+
+/**
+ * rw_test_server_get_pid:
+ * @server: a server
+ *
+ * Returns: (transfer none): its process id, as a string (for /proc)
+ */
+const gchar *
+rw_test_server_get_pid (RwTestServer * server)
+{
+  return server->pid;
+}
+
+/**
+ * rw_test_server_is_running:
+ * @server: a server
+ *
+ * Returns: %TRUE until the process exited (as seen by the main context)
+ */
+gboolean
+rw_test_server_is_running (RwTestServer * server)
+{
+  return !server->exited;
+}
+
+/**
+ * rw_test_server_dup_stdout:
+ * @server: a server
+ *
+ * Returns: (transfer full): what it printed on stdout so far
+ */
+gchar *
+rw_test_server_dup_stdout (RwTestServer * server)
+{
+  return g_strdup (server->out->str);
+}
+
+/**
+ * rw_test_server_dup_stderr:
+ * @server: a server
+ *
+ * Returns: (transfer full): what it printed on stderr so far
+ */
+gchar *
+rw_test_server_dup_stderr (RwTestServer * server)
+{
+  return g_strdup (server->err->str);
+}
+
+typedef struct
+{
+  RwTestServer *server;
+  const gchar *const *needles;
+} StderrSearch;
+
+static gboolean
+stderr_has_line (gpointer data)
+{
+  StderrSearch *search = data;
+  g_auto (GStrv) lines = g_strsplit (search->server->err->str, "\n", -1);
+
+  for (guint i = 0; lines[i]; i++) {
+    gboolean all = TRUE;
+
+    for (guint j = 0; search->needles[j] && all; j++)
+      all = strstr (lines[i], search->needles[j]) != NULL;
+    if (all)
+      return TRUE;
+  }
+  return FALSE;
+}
+
+/**
+ * rw_test_server_wait_for_stderr:
+ * @server: a server
+ * @needles: (array zero-terminated=1): strings that must all be on one line
+ * @timeout_ms: the longest wait
+ *
+ * Returns: %TRUE when one line of the server's stderr contains every needle
+ */
+gboolean
+rw_test_server_wait_for_stderr (RwTestServer * server,
+    const gchar * const *needles, guint timeout_ms)
+{
+  StderrSearch search = { server, needles };
+
+  return rw_test_pump_until (stderr_has_line, &search, timeout_ms);
+}
+
+/* --- HTTP --- */
+
+/**
+ * rw_test_session_new:
+ *
+ * Returns: (transfer full): a session with a 10 s I/O timeout and no proxy,
+ * so requests to 127.0.0.1 go to 127.0.0.1 whatever the environment says
+ */
+SoupSession *
+rw_test_session_new (void)
+{
+  return soup_session_new_with_options ("timeout",
+      RW_TEST_HTTP_TIMEOUT_MS / 1000, "proxy-resolver", NULL, NULL);
+}
+
+/**
+ * rw_test_url:
+ * @base_url: e.g. `http://127.0.0.1:8080` (a trailing slash is fine)
+ * @path: e.g. `/status`
+ *
+ * Returns: (transfer full): the URL
+ */
+gchar *
+rw_test_url (const gchar * base_url, const gchar * path)
+{
+  gsize len = strlen (base_url);
+
+  while (len > 0 && base_url[len - 1] == '/')
+    len--;
+  return g_strdup_printf ("%.*s%s", (gint) len, base_url, path);
+}
+
+/**
+ * rw_test_response_free:
+ * @response: (transfer full) (nullable): a response
+ */
+void
+rw_test_response_free (RwTestResponse * response)
+{
+  if (response == NULL)
+    return;
+  g_clear_pointer (&response->headers, soup_message_headers_unref);
+  g_clear_pointer (&response->body, g_bytes_unref);
+  g_clear_pointer (&response->json, json_node_unref);
+  g_free (response);
+}
+
+/* Heap-allocated so that a request abandoned after its timeout can still
+ * complete safely. */
+typedef struct
+{
+  gboolean done;
+  gboolean abandoned;
+  GBytes *body;
+  GError *error;
+} PendingRequest;
+
+static void
+pending_request_free (PendingRequest * pending)
+{
+  g_clear_pointer (&pending->body, g_bytes_unref);
+  g_clear_error (&pending->error);
+  g_free (pending);
+}
+
+static void
+on_request_done (GObject * source, GAsyncResult * result, gpointer user_data)
+{
+  PendingRequest *pending = user_data;
+
+  pending->body = soup_session_send_and_read_finish (SOUP_SESSION (source),
+      result, &pending->error);
+  pending->done = TRUE;
+  if (pending->abandoned)
+    pending_request_free (pending);
+}
+
+static gboolean
+request_done (gpointer data)
+{
+  PendingRequest *pending = data;
+
+  return pending->done;
+}
+
+static RwTestResponse *
+run_request (SoupSession * session, SoupMessage * msg, guint timeout_ms,
+    GError ** error)
+{
+  g_autoptr (GCancellable) cancellable = g_cancellable_new ();
+  PendingRequest *pending = g_new0 (PendingRequest, 1);
+  RwTestResponse *response;
+  const gchar *content_type;
+
+  if (timeout_ms == 0)
+    timeout_ms = RW_TEST_HTTP_TIMEOUT_MS;
+
+  soup_session_send_and_read_async (session, msg, G_PRIORITY_DEFAULT,
+      cancellable, on_request_done, pending);
+  if (!rw_test_pump_until (request_done, pending, timeout_ms)) {
+    g_cancellable_cancel (cancellable);
+    if (!rw_test_pump_until (request_done, pending, 2000)) {
+      pending->abandoned = TRUE;
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT,
+          "%s %s: no answer within %u ms", soup_message_get_method (msg),
+          g_uri_get_path (soup_message_get_uri (msg)), timeout_ms);
+      return NULL;
+    }
+  }
+
+  if (pending->body == NULL) {
+    if (g_error_matches (pending->error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT,
+          "%s %s: no answer within %u ms", soup_message_get_method (msg),
+          g_uri_get_path (soup_message_get_uri (msg)), timeout_ms);
+    else
+      g_set_error (error, pending->error->domain, pending->error->code,
+          "%s %s: %s", soup_message_get_method (msg),
+          g_uri_get_path (soup_message_get_uri (msg)), pending->error->message);
+    pending_request_free (pending);
+    return NULL;
+  }
+
+  response = g_new0 (RwTestResponse, 1);
+  response->status = soup_message_get_status (msg);
+  response->headers =
+      soup_message_headers_ref (soup_message_get_response_headers (msg));
+  response->body = g_steal_pointer (&pending->body);
+  pending_request_free (pending);
+
+  content_type = soup_message_headers_get_content_type (response->headers,
+      NULL);
+  if (g_bytes_get_size (response->body) > 0 &&
+      g_strcmp0 (content_type, "application/json") == 0) {
+    g_autoptr (JsonParser) parser = json_parser_new ();
+
+    if (json_parser_load_from_data (parser,
+            g_bytes_get_data (response->body, NULL),
+            g_bytes_get_size (response->body), NULL) &&
+        json_parser_get_root (parser))
+      response->json = json_node_copy (json_parser_get_root (parser));
+  }
+  return response;
+}
+
+/**
+ * rw_test_http_request:
+ * @session: a session, e.g. from rw_test_session_new()
+ * @method: the HTTP method
+ * @url: the URL
+ * @request_headers: (nullable) (array zero-terminated=1): name, value, name,
+ *   value… for extra request headers
+ * @content_type: (nullable): the body's type
+ * @body: (nullable): the body, sent with a Content-Length
+ * @timeout_ms: the longest wait (0: %RW_TEST_HTTP_TIMEOUT_MS)
+ * @error: why there is no response
+ *
+ * Sends a request and iterates the thread-default main context until the
+ * response has arrived or @timeout_ms passed. A JSON body is parsed into
+ * @json of the result.
+ *
+ * Returns: (transfer full) (nullable): the response, whatever its status
+ */
+RwTestResponse *
+rw_test_http_request (SoupSession * session, const gchar * method,
+    const gchar * url, const gchar * const *request_headers,
+    const gchar * content_type, GBytes * body, guint timeout_ms,
+    GError ** error)
+{
+  g_autoptr (SoupMessage) msg = soup_message_new (method, url);
+
+  if (msg == NULL) {
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+        "bad URL '%s'", url);
+    return NULL;
+  }
+  for (guint i = 0; request_headers && request_headers[i] &&
+      request_headers[i + 1]; i += 2)
+    soup_message_headers_replace (soup_message_get_request_headers (msg),
+        request_headers[i], request_headers[i + 1]);
+  if (body)
+    soup_message_set_request_body_from_bytes (msg, content_type, body);
+  return run_request (session, msg, timeout_ms, error);
+}
+
+/**
+ * rw_test_http_request_chunked:
+ * @session: a session
+ * @method: the HTTP method
+ * @url: the URL
+ * @content_type: (nullable): the body's type
+ * @body: the body, sent with chunked encoding (no Content-Length)
+ * @timeout_ms: the longest wait (0: %RW_TEST_HTTP_TIMEOUT_MS)
+ * @error: why there is no response
+ *
+ * Like rw_test_http_request(), but the body has no Content-Length.
+ *
+ * Returns: (transfer full) (nullable): the response, whatever its status
+ */
+RwTestResponse *
+rw_test_http_request_chunked (SoupSession * session, const gchar * method,
+    const gchar * url, const gchar * content_type, GBytes * body,
+    guint timeout_ms, GError ** error)
+{
+  g_autoptr (SoupMessage) msg = soup_message_new (method, url);
+  g_autoptr (GInputStream) stream = NULL;
+
+  if (msg == NULL) {
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+        "bad URL '%s'", url);
+    return NULL;
+  }
+  stream = g_memory_input_stream_new_from_bytes (body);
+  soup_message_set_request_body (msg, content_type, stream, -1);
+  return run_request (session, msg, timeout_ms, error);
+}
+
+/**
+ * rw_test_response_get_content_type:
+ * @response: a response
+ *
+ * Returns: (transfer none) (nullable): the media type, without parameters
+ */
+const gchar *
+rw_test_response_get_content_type (RwTestResponse * response)
+{
+  return soup_message_headers_get_content_type (response->headers, NULL);
+}
+
+/**
+ * rw_test_response_get_error:
+ * @response: a response
+ *
+ * Returns: (transfer none) (nullable): the string `error` member of a JSON
+ * object body, or %NULL
+ */
+const gchar *
+rw_test_response_get_error (RwTestResponse * response)
+{
+  JsonObject *object;
+  JsonNode *member;
+
+  if (response->json == NULL || !JSON_NODE_HOLDS_OBJECT (response->json))
+    return NULL;
+  object = json_node_get_object (response->json);
+  member = json_object_get_member (object, "error");
+  if (member == NULL || json_node_get_value_type (member) != G_TYPE_STRING)
+    return NULL;
+  return json_node_get_string (member);
+}
+
+/**
+ * rw_test_response_dup_text:
+ * @response: a response
+ *
+ * Returns: (transfer full): the body as a string (for messages)
+ */
+gchar *
+rw_test_response_dup_text (RwTestResponse * response)
+{
+  gsize size;
+  const gchar *data = g_bytes_get_data (response->body, &size);
+
+  return g_strndup (data ? data : "", size);
+}
+
+/**
+ * rw_test_get_status:
+ * @session: a session
+ * @base_url: the server
+ * @timeout_ms: the longest wait (0: %RW_TEST_HTTP_TIMEOUT_MS)
+ * @error: why there is no status
+ *
+ * Returns: (transfer full) (nullable): the JSON of `GET /status` (a 200 with a
+ * JSON object, or an error)
+ */
+JsonNode *
+rw_test_get_status (SoupSession * session, const gchar * base_url,
+    guint timeout_ms, GError ** error)
+{
+  g_autofree gchar *url = rw_test_url (base_url, "/status");
+  g_autoptr (RwTestResponse) response = NULL;
+
+  response = rw_test_http_request (session, "GET", url, NULL, NULL, NULL,
+      timeout_ms, error);
+  if (response == NULL)
+    return NULL;
+  if (response->status != SOUP_STATUS_OK || response->json == NULL ||
+      !JSON_NODE_HOLDS_OBJECT (response->json)) {
+    g_autofree gchar *text = rw_test_response_dup_text (response);
+
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED,
+        "GET /status: HTTP %u, not a JSON object: %s", response->status, text);
+    return NULL;
+  }
+  return g_steal_pointer (&response->json);
+}
+
+static JsonNode *
+lookup (JsonNode * node, const gchar * path)
+{
+  g_auto (GStrv) parts = g_strsplit (path, ".", -1);
+
+  for (guint i = 0; parts[i] && node; i++) {
+    if (!JSON_NODE_HOLDS_OBJECT (node))
+      return NULL;
+    node = json_object_get_member (json_node_get_object (node), parts[i]);
+  }
+  return node;
+}
+
+/**
+ * rw_test_json_get_int:
+ * @node: a JSON object
+ * @path: member names separated by dots, e.g. `viewers` or `source.port`
+ * @fallback: returned if there is no such integer
+ *
+ * Returns: the integer at @path, or @fallback
+ */
+gint64
+rw_test_json_get_int (JsonNode * node, const gchar * path, gint64 fallback)
+{
+  JsonNode *member = lookup (node, path);
+
+  if (member == NULL || json_node_get_value_type (member) != G_TYPE_INT64)
+    return fallback;
+  return json_node_get_int (member);
+}
+
+/**
+ * rw_test_json_get_string:
+ * @node: a JSON object
+ * @path: member names separated by dots, e.g. `source.kind`
+ *
+ * Returns: (transfer none) (nullable): the string at @path, or %NULL
+ */
+const gchar *
+rw_test_json_get_string (JsonNode * node, const gchar * path)
+{
+  JsonNode *member = lookup (node, path);
+
+  if (member == NULL || json_node_get_value_type (member) != G_TYPE_STRING)
+    return NULL;
+  return json_node_get_string (member);
+}
+
+/**
+ * rw_test_wait_for_status_int:
+ * @session: a session
+ * @base_url: the server
+ * @path: a path for rw_test_json_get_int(), e.g. `viewers`
+ * @expected: the value to wait for
+ * @timeout_ms: the longest wait
+ * @last: (out) (optional): the last value seen (-1 if none)
+ *
+ * Polls `GET /status` every 100 ms until @path equals @expected.
+ *
+ * Returns: %TRUE if it did in time
+ */
+gboolean
+rw_test_wait_for_status_int (SoupSession * session, const gchar * base_url,
+    const gchar * path, gint64 expected, guint timeout_ms, gint64 * last)
+{
+  gint64 deadline = g_get_monotonic_time () +
+      (gint64) timeout_ms * G_TIME_SPAN_MILLISECOND;
+  gint64 value = -1;
+
+  do {
+    g_autoptr (JsonNode) status = NULL;
+    gint64 left = (deadline - g_get_monotonic_time ()) / 1000;
+
+    status = rw_test_get_status (session, base_url, MAX (left, 100), NULL);
+    value = status ? rw_test_json_get_int (status, path, -1) : -1;
+    if (value == expected)
+      break;
+    rw_test_pump_for (100);
+  } while (g_get_monotonic_time () < deadline);
+
+  if (last)
+    *last = value;
+  return value == expected;
+}

@@ -1,0 +1,90 @@
+/* robot-webrtc
+ * Copyright (C) 2026 robot-webrtc contributors
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#pragma once
+
+#include <gio/gio.h>
+#include <json-glib/json-glib.h>
+#include <libsoup/soup.h>
+
+G_BEGIN_DECLS
+
+/* --- main-context pumping --- */
+
+typedef gboolean (*RwTestCondFunc) (gpointer data);
+
+gboolean rw_test_pump_until (RwTestCondFunc cond, gpointer data,
+    guint timeout_ms);
+void rw_test_pump_for (guint ms);
+
+/* --- the daemon as a subprocess --- */
+
+#define RW_TEST_SERVER_START_TIMEOUT_MS 10000
+
+typedef struct _RwTestServer RwTestServer;
+
+RwTestServer *rw_test_server_start (const gchar * binary,
+    const gchar * const *extra_args, guint timeout_ms, GError ** error);
+gboolean rw_test_server_stop (RwTestServer * server, guint timeout_ms,
+    gint * exit_status, GError ** error);
+void rw_test_server_free (RwTestServer * server);
+
+const gchar *rw_test_server_get_url (RwTestServer * server);
+const gchar *rw_test_server_get_pid (RwTestServer * server);
+gboolean rw_test_server_is_running (RwTestServer * server);
+gchar *rw_test_server_dup_stdout (RwTestServer * server);
+gchar *rw_test_server_dup_stderr (RwTestServer * server);
+gboolean rw_test_server_wait_for_stderr (RwTestServer * server,
+    const gchar * const *needles, guint timeout_ms);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (RwTestServer, rw_test_server_free);
+
+/* --- HTTP --- */
+
+#define RW_TEST_HTTP_TIMEOUT_MS 10000
+
+/**
+ * RwTestResponse:
+ * @status: the HTTP status
+ * @headers: the response headers
+ * @body: the response body
+ * @json: (nullable): the body parsed as JSON, if it is JSON
+ */
+typedef struct
+{
+  guint status;
+  SoupMessageHeaders *headers;
+  GBytes *body;
+  JsonNode *json;
+} RwTestResponse;
+
+void rw_test_response_free (RwTestResponse * response);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (RwTestResponse, rw_test_response_free);
+
+SoupSession *rw_test_session_new (void);
+
+RwTestResponse *rw_test_http_request (SoupSession * session,
+    const gchar * method, const gchar * url,
+    const gchar * const *request_headers, const gchar * content_type,
+    GBytes * body, guint timeout_ms, GError ** error);
+RwTestResponse *rw_test_http_request_chunked (SoupSession * session,
+    const gchar * method, const gchar * url, const gchar * content_type,
+    GBytes * body, guint timeout_ms, GError ** error);
+
+const gchar *rw_test_response_get_content_type (RwTestResponse * response);
+const gchar *rw_test_response_get_error (RwTestResponse * response);
+gchar *rw_test_response_dup_text (RwTestResponse * response);
+
+JsonNode *rw_test_get_status (SoupSession * session, const gchar * base_url,
+    guint timeout_ms, GError ** error);
+gint64 rw_test_json_get_int (JsonNode * node, const gchar * path,
+    gint64 fallback);
+const gchar *rw_test_json_get_string (JsonNode * node, const gchar * path);
+gboolean rw_test_wait_for_status_int (SoupSession * session,
+    const gchar * base_url, const gchar * path, gint64 expected,
+    guint timeout_ms, gint64 * last);
+
+gchar *rw_test_url (const gchar * base_url, const gchar * path);
+
+G_END_DECLS

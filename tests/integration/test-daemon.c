@@ -1,0 +1,711 @@
+/* robot-webrtc
+ * Copyright (C) 2026 robot-webrtc contributors
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+/* Integration tests: the real robot-webrtc-server binary ($RW_SERVER) on
+ * 127.0.0.1, watched by in-process WebRTC viewers (RwTestViewer) and a plain
+ * SoupSession. Every wait is bounded. Set RW_TEST_SERVER_LOG=0 to silence the
+ * daemon's stderr, which is echoed (prefixed "[server]") by default. */
+
+#include <gst/gst.h>
+#include <string.h>
+
+#include "rw-test-viewer.h"
+#include "test-utils.h"
+
+#define MIN_FPS 25.0
+
+/* Fails the test with a formatted message (a g_assert with context). */
+#define check(cond, ...) G_STMT_START {                                     \
+    if (G_LIKELY (cond)) ; else {                                         \
+      g_autofree gchar *_msg = g_strdup_printf (__VA_ARGS__);             \
+      g_assertion_message (G_LOG_DOMAIN, __FILE__, __LINE__, G_STRFUNC,   \
+          _msg);                                                          \
+    }                                                                     \
+  } G_STMT_END
+
+static const gchar vp8_offer_sdp[] =
+    "v=0\r\n"
+    "o=- 4611731400430051336 2 IN IP4 127.0.0.1\r\n"
+    "s=-\r\n"
+    "t=0 0\r\n"
+    "a=group:BUNDLE 0\r\n"
+    "m=video 9 UDP/TLS/RTP/SAVPF 96\r\n"
+    "c=IN IP4 0.0.0.0\r\n"
+    "a=rtcp:9 IN IP4 0.0.0.0\r\n"
+    "a=ice-ufrag:Zx9q\r\n"
+    "a=ice-pwd:V1jOqPNbJ2YvOQ0J0TvJxCq8\r\n"
+    "a=fingerprint:sha-256 7B:8B:F0:65:5F:78:E2:51:3B:AC:6F:F3:3F:46:1B:35:"
+    "DC:B8:5F:64:1A:24:C2:43:F0:A1:58:D0:A1:2C:19:08\r\n"
+    "a=setup:actpass\r\n"
+    "a=mid:0\r\n" "a=recvonly\r\n" "a=rtcp-mux\r\n" "a=rtpmap:96 VP8/90000\r\n";
+
+static const gchar audio_only_sdp[] =
+    "v=0\r\n"
+    "o=- 4611731400430051337 2 IN IP4 127.0.0.1\r\n"
+    "s=-\r\n"
+    "t=0 0\r\n"
+    "a=group:BUNDLE 0\r\n"
+    "m=audio 9 UDP/TLS/RTP/SAVPF 111\r\n"
+    "c=IN IP4 0.0.0.0\r\n"
+    "a=rtcp:9 IN IP4 0.0.0.0\r\n"
+    "a=ice-ufrag:Zx9r\r\n"
+    "a=ice-pwd:V1jOqPNbJ2YvOQ0J0TvJxCq9\r\n"
+    "a=fingerprint:sha-256 7B:8B:F0:65:5F:78:E2:51:3B:AC:6F:F3:3F:46:1B:35:"
+    "DC:B8:5F:64:1A:24:C2:43:F0:A1:58:D0:A1:2C:19:08\r\n"
+    "a=setup:actpass\r\n"
+    "a=mid:0\r\n"
+    "a=recvonly\r\n" "a=rtcp-mux\r\n" "a=rtpmap:111 opus/48000/2\r\n";
+
+/* --- helpers --- */
+
+static RwTestServer *
+start_server (const gchar * first_arg, ...)
+{
+  g_autoptr (GPtrArray) args = g_ptr_array_new ();
+  g_autoptr (GError) error = NULL;
+  RwTestServer *server;
+  const gchar *arg;
+  va_list ap;
+
+  va_start (ap, first_arg);
+  for (arg = first_arg; arg; arg = va_arg (ap, const gchar *))
+      g_ptr_array_add (args, (gpointer) arg);
+  va_end (ap);
+  g_ptr_array_add (args, NULL);
+
+  server = rw_test_server_start (NULL, (const gchar * const *) args->pdata,
+      0, &error);
+  g_assert_no_error (error);
+  g_test_message ("server pid %s at %s", rw_test_server_get_pid (server),
+      rw_test_server_get_url (server));
+  return server;
+}
+
+static void
+stop_server (RwTestServer * server, guint timeout_ms)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree gchar *err = rw_test_server_dup_stderr (server);
+  gint status = -1;
+  gboolean ok;
+  gint64 start = g_get_monotonic_time ();
+
+  ok = rw_test_server_stop (server, timeout_ms, &status, &error);
+  g_test_message ("server stopped in %" G_GINT64_FORMAT " ms, status %d",
+      (g_get_monotonic_time () - start) / 1000, status);
+  g_assert_no_error (error);
+  g_assert_true (ok);
+  g_assert_cmpint (status, ==, 0);
+  check (strstr (err, "CRITICAL") == NULL, "the server logged a CRITICAL");
+}
+
+static gchar *
+describe_viewers (RwTestViewer ** viewers, guint n)
+{
+  GString *s = g_string_new (NULL);
+
+  for (guint i = 0; i < n; i++) {
+    RwTestViewer *v = viewers[i];
+
+    g_string_append_printf (s, "%s%s: state %s, peer %s, frames %"
+        G_GUINT64_FORMAT ", %dx%d, error: %s", i ? "; " : "",
+        rw_test_viewer_get_name (v),
+        rw_test_viewer_state_to_string (rw_test_viewer_get_state (v)),
+        rw_test_viewer_get_peer_id (v), rw_test_viewer_get_frames (v),
+        rw_test_viewer_get_width (v), rw_test_viewer_get_height (v),
+        rw_test_viewer_get_error (v));
+  }
+  return g_string_free (s, FALSE);
+}
+
+typedef struct
+{
+  RwTestViewer **viewers;
+  guint n;
+} ViewerSet;
+
+static gboolean
+all_decoding_or_one_failed (gpointer data)
+{
+  ViewerSet *set = data;
+  gboolean all = TRUE;
+
+  for (guint i = 0; i < set->n; i++) {
+    RwTestViewer *v = set->viewers[i];
+
+    if (rw_test_viewer_get_state (v) == RW_TEST_VIEWER_FAILED)
+      return TRUE;
+    all = all && rw_test_viewer_is_connected (v) &&
+        rw_test_viewer_get_frames (v) > 0 && rw_test_viewer_get_width (v) > 0;
+  }
+  return all;
+}
+
+static void
+start_and_wait_decoding (RwTestViewer ** viewers, guint n, guint timeout_ms)
+{
+  ViewerSet set = { viewers, n };
+  g_autofree gchar *description = NULL;
+  gint64 start = g_get_monotonic_time ();
+  gboolean ok;
+
+  for (guint i = 0; i < n; i++) {
+    g_autoptr (GError) error = NULL;
+
+    rw_test_viewer_start (viewers[i], &error);
+    g_assert_no_error (error);
+  }
+  ok = rw_test_pump_until (all_decoding_or_one_failed, &set, timeout_ms);
+  description = describe_viewers (viewers, n);
+  for (guint i = 0; i < n && ok; i++)
+    ok = rw_test_viewer_is_connected (viewers[i]) &&
+        rw_test_viewer_get_frames (viewers[i]) > 0;
+  check (ok, "not all viewers decoding within %u ms: %s", timeout_ms,
+      description);
+  for (guint i = 0; i < n; i++)
+    g_test_message ("%s: answer %" G_GINT64_FORMAT " ms, connected %"
+        G_GINT64_FORMAT " ms, first frame %" G_GINT64_FORMAT " ms after POST",
+        rw_test_viewer_get_name (viewers[i]),
+        (rw_test_viewer_get_answer_time (viewers[i]) -
+            rw_test_viewer_get_post_time (viewers[i])) / 1000,
+        (rw_test_viewer_get_connected_time (viewers[i]) -
+            rw_test_viewer_get_post_time (viewers[i])) / 1000,
+        rw_test_viewer_get_ttff_us (viewers[i]) / 1000);
+  g_test_message ("all %u viewers decoding after %" G_GINT64_FORMAT " ms", n,
+      (g_get_monotonic_time () - start) / 1000);
+}
+
+/* Frames per second of each viewer over @ms of pumping. */
+static void
+measure_fps (RwTestViewer ** viewers, guint n, guint ms, gdouble * fps)
+{
+  guint64 before[8];
+  gint64 start;
+  gdouble seconds;
+
+  g_assert_cmpuint (n, <=, G_N_ELEMENTS (before));
+  start = g_get_monotonic_time ();
+  for (guint i = 0; i < n; i++)
+    before[i] = rw_test_viewer_get_frames (viewers[i]);
+  rw_test_pump_for (ms);
+  seconds = (g_get_monotonic_time () - start) / (gdouble) G_USEC_PER_SEC;
+  for (guint i = 0; i < n; i++) {
+    fps[i] = (rw_test_viewer_get_frames (viewers[i]) - before[i]) / seconds;
+    g_test_message ("%s: %.1f fps over %.1f s",
+        rw_test_viewer_get_name (viewers[i]), fps[i], seconds);
+  }
+}
+
+static JsonNode *
+get_status (SoupSession * session, RwTestServer * server)
+{
+  g_autoptr (GError) error = NULL;
+  JsonNode *status = rw_test_get_status (session,
+      rw_test_server_get_url (server), 3000, &error);
+
+  g_assert_no_error (error);
+  return status;
+}
+
+static void
+wait_for_status (SoupSession * session, RwTestServer * server,
+    const gchar * path, gint64 expected, guint timeout_ms)
+{
+  gint64 last = -1, start = g_get_monotonic_time ();
+  gboolean ok = rw_test_wait_for_status_int (session,
+      rw_test_server_get_url (server), path, expected, timeout_ms, &last);
+
+  check (ok, "/status %s is %" G_GINT64_FORMAT ", not %" G_GINT64_FORMAT
+      " after %u ms", path, last, expected, timeout_ms);
+  g_test_message ("/status %s == %" G_GINT64_FORMAT " after %"
+      G_GINT64_FORMAT " ms", path, expected,
+      (g_get_monotonic_time () - start) / 1000);
+}
+
+static gboolean
+peer_listed (JsonNode * status, const gchar * peer_id)
+{
+  JsonNode *peers = json_object_get_member (json_node_get_object (status),
+      "peers");
+  JsonArray *array;
+
+  if (peers == NULL || !JSON_NODE_HOLDS_ARRAY (peers))
+    return FALSE;
+  array = json_node_get_array (peers);
+  for (guint i = 0; i < json_array_get_length (array); i++) {
+    JsonNode *peer = json_array_get_element (array, i);
+
+    if (g_strcmp0 (rw_test_json_get_string (peer, "peer_id"), peer_id) == 0)
+      return TRUE;
+  }
+  return FALSE;
+}
+
+static gboolean
+viewer_hangup_done (gpointer data)
+{
+  return rw_test_viewer_is_hangup_done (data);
+}
+
+static gboolean
+viewer_done (gpointer data)
+{
+  return rw_test_viewer_is_done (data);
+}
+
+static gboolean
+viewer_answered_or_done (gpointer data)
+{
+  return rw_test_viewer_get_peer_id (data) != NULL ||
+      rw_test_viewer_is_done (data);
+}
+
+static void
+hangup_and_wait (RwTestViewer * viewer)
+{
+  rw_test_viewer_hangup (viewer);
+  check (rw_test_pump_until (viewer_hangup_done, viewer, 3000),
+      "%s: DELETE not answered in 3 s", rw_test_viewer_get_name (viewer));
+  check (rw_test_viewer_get_hangup_status (viewer) == 200,
+      "%s: DELETE /peers/%s: %s", rw_test_viewer_get_name (viewer),
+      rw_test_viewer_get_peer_id (viewer), rw_test_viewer_get_error (viewer));
+}
+
+/* --- /daemon/three-viewers --- */
+
+static void
+test_three_viewers (void)
+{
+  g_autoptr (RwTestServer) server = NULL;
+  g_autoptr (SoupSession) session = rw_test_session_new ();
+  g_autoptr (JsonNode) status = NULL;
+  RwTestViewer *viewers[3];
+  gdouble fps[3];
+  gint64 vanished_at;
+  guint remaining_ms;
+
+  server = start_server ("--width", "640", "--height", "480", "--framerate",
+      "30", NULL);
+
+  for (guint i = 0; i < 3; i++) {
+    g_autofree gchar *name = g_strdup_printf ("viewer%u", i + 1);
+
+    viewers[i] = rw_test_viewer_new (rw_test_server_get_url (server),
+        RW_TEST_VIEWER_VP8, TRUE);
+    rw_test_viewer_set_name (viewers[i], name);
+  }
+  start_and_wait_decoding (viewers, 3, 10000);
+
+  measure_fps (viewers, 3, 4000, fps);
+  for (guint i = 0; i < 3; i++) {
+    check (fps[i] >= MIN_FPS, "viewer%u: %.1f fps < %.0f", i + 1, fps[i],
+        MIN_FPS);
+    g_assert_cmpint (rw_test_viewer_get_width (viewers[i]), ==, 640);
+    g_assert_cmpint (rw_test_viewer_get_height (viewers[i]), ==, 480);
+  }
+
+  status = get_status (session, server);
+  g_assert_cmpstr (rw_test_json_get_string (status, "status"), ==, "ok");
+  g_assert_cmpstr (rw_test_json_get_string (status, "codec"), ==, "VP8");
+  g_assert_cmpint (rw_test_json_get_int (status, "viewers", -1), ==, 3);
+  g_assert_cmpint (rw_test_json_get_int (status, "branches", -1), ==, 3);
+  for (guint i = 0; i < 3; i++)
+    check (peer_listed (status, rw_test_viewer_get_peer_id (viewers[i])),
+        "peer %s not in /status", rw_test_viewer_get_peer_id (viewers[i]));
+  g_clear_pointer (&status, json_node_unref);
+
+  /* The first leaves politely, the second closes its tab. */
+  rw_test_viewer_hangup (viewers[0]);
+  rw_test_viewer_vanish (viewers[1]);
+  vanished_at = g_get_monotonic_time ();
+
+  measure_fps (&viewers[2], 1, 3000, fps);
+  check (fps[0] >= MIN_FPS, "viewer3 after the others left: %.1f fps < %.0f",
+      fps[0], MIN_FPS);
+  check (rw_test_viewer_is_hangup_done (viewers[0]) &&
+      rw_test_viewer_get_hangup_status (viewers[0]) == 200,
+      "viewer1: DELETE: status %u, %s",
+      rw_test_viewer_get_hangup_status (viewers[0]),
+      rw_test_viewer_get_error (viewers[0]));
+
+  remaining_ms = MAX (500, 8000 - (g_get_monotonic_time () - vanished_at)
+      / 1000);
+  wait_for_status (session, server, "viewers", 1, remaining_ms);
+  wait_for_status (session, server, "branches", 1, 2000);
+  status = get_status (session, server);
+  check (peer_listed (status, rw_test_viewer_get_peer_id (viewers[2])),
+      "viewer3 is not in /status");
+  g_clear_pointer (&status, json_node_unref);
+  check (rw_test_viewer_is_connected (viewers[2]), "viewer3: %s",
+      rw_test_viewer_get_error (viewers[2]));
+
+  hangup_and_wait (viewers[2]);
+  wait_for_status (session, server, "viewers", 0, 3000);
+  wait_for_status (session, server, "branches", 0, 3000);
+
+  for (guint i = 0; i < 3; i++)
+    rw_test_viewer_free (viewers[i]);
+  stop_server (server, 3000);
+}
+
+/* --- /daemon/h264 --- */
+
+static void
+test_h264 (void)
+{
+  g_autoptr (RwTestServer) server = NULL;
+  g_autoptr (SoupSession) session = rw_test_session_new ();
+  g_autoptr (JsonNode) status = NULL;
+  RwTestViewer *viewer;
+  gdouble fps;
+
+  server = start_server ("--codec", "h264", "--width", "640", "--height",
+      "480", "--framerate", "30", NULL);
+  viewer = rw_test_viewer_new (rw_test_server_get_url (server),
+      RW_TEST_VIEWER_H264, TRUE);
+  rw_test_viewer_set_name (viewer, "h264-viewer");
+  start_and_wait_decoding (&viewer, 1, 10000);
+
+  measure_fps (&viewer, 1, 3000, &fps);
+  check (fps >= MIN_FPS, "H264: %.1f fps < %.0f", fps, MIN_FPS);
+  g_assert_cmpint (rw_test_viewer_get_width (viewer), ==, 640);
+  g_assert_cmpint (rw_test_viewer_get_height (viewer), ==, 480);
+
+  status = get_status (session, server);
+  g_assert_cmpstr (rw_test_json_get_string (status, "codec"), ==, "H264");
+  g_assert_cmpint (rw_test_json_get_int (status, "viewers", -1), ==, 1);
+
+  hangup_and_wait (viewer);
+  wait_for_status (session, server, "viewers", 0, 3000);
+  wait_for_status (session, server, "branches", 0, 3000);
+  rw_test_viewer_free (viewer);
+  stop_server (server, 3000);
+}
+
+/* --- /daemon/http-errors --- */
+
+static RwTestResponse *
+request (SoupSession * session, RwTestServer * server, const gchar * method,
+    const gchar * path, const gchar * const *headers, const gchar * body)
+{
+  g_autofree gchar *url = rw_test_url (rw_test_server_get_url (server), path);
+  g_autoptr (GBytes) bytes = body ? g_bytes_new (body, strlen (body)) : NULL;
+  g_autoptr (GError) error = NULL;
+  RwTestResponse *response;
+
+  response = rw_test_http_request (session, method, url, headers,
+      body ? "application/json" : NULL, bytes, 5000, &error);
+  g_assert_no_error (error);
+  return response;
+}
+
+static gchar *
+offer_json (const gchar * sdp, const gchar * type)
+{
+  g_autoptr (JsonBuilder) builder = json_builder_new ();
+  g_autoptr (JsonNode) root = NULL;
+
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "sdp");
+  json_builder_add_string_value (builder, sdp);
+  json_builder_set_member_name (builder, "type");
+  json_builder_add_string_value (builder, type);
+  json_builder_end_object (builder);
+  root = json_builder_get_root (builder);
+  return json_to_string (root, FALSE);
+}
+
+/* Checks an error response: status, JSON content type, a string "error"
+ * (containing @needle, case-insensitively, if given). */
+static void
+expect_error (RwTestResponse * response, const gchar * what, guint status,
+    const gchar * needle)
+{
+  g_autofree gchar *text = rw_test_response_dup_text (response);
+  const gchar *message = rw_test_response_get_error (response);
+
+  g_test_message ("%s -> %u %s", what, response->status, text);
+  check (response->status == status, "%s: HTTP %u, expected %u: %s", what,
+      response->status, status, text);
+  check (g_strcmp0 (rw_test_response_get_content_type (response),
+          "application/json") == 0, "%s: Content-Type %s", what,
+      rw_test_response_get_content_type (response));
+  check (message != NULL && *message != '\0',
+      "%s: no string 'error' member: %s", what, text);
+  if (needle) {
+    g_autofree gchar *lower = g_ascii_strdown (message, -1);
+    g_autofree gchar *lower_needle = g_ascii_strdown (needle, -1);
+
+    check (strstr (lower, lower_needle) != NULL,
+        "%s: the error does not mention %s: %s", what, needle, message);
+  }
+}
+
+static void
+post_offer_expect (SoupSession * session, RwTestServer * server,
+    const gchar * what, const gchar * body, guint status, const gchar * needle)
+{
+  g_autoptr (RwTestResponse) response = request (session, server, "POST",
+      "/offer", NULL, body);
+
+  expect_error (response, what, status, needle);
+}
+
+static void
+check_bad_fixtures (SoupSession * session, RwTestServer * server)
+{
+  const gchar *fixtures = g_getenv ("RW_FIXTURES");
+  g_autofree gchar *dir_path = NULL;
+  g_autoptr (GDir) dir = NULL;
+  const gchar *name;
+
+  if (fixtures == NULL)
+    return;
+  dir_path = g_build_filename (fixtures, "offers", "bad", NULL);
+  dir = g_dir_open (dir_path, 0, NULL);
+  if (dir == NULL)
+    return;
+
+  while ((name = g_dir_read_name (dir))) {
+    g_autofree gchar *path = g_build_filename (dir_path, name, NULL);
+    g_autofree gchar *sdp = NULL;
+    g_autofree gchar *body = NULL;
+    g_autofree gchar *what = NULL;
+    gsize length;
+
+    if (!g_str_has_suffix (name, ".sdp") ||
+        !g_file_get_contents (path, &sdp, &length, NULL))
+      continue;
+    body = offer_json (sdp, "offer");
+    what = g_strdup_printf ("offer fixture bad/%s", name);
+    /* Bigger than the 64 KiB limit: refused before it is parsed. */
+    post_offer_expect (session, server, what, body,
+        strlen (body) > 65536 ? 413 : 400, NULL);
+  }
+}
+
+static void
+test_http_errors (void)
+{
+  g_autoptr (RwTestServer) server = NULL;
+  g_autoptr (SoupSession) session = rw_test_session_new ();
+  g_autoptr (RwTestResponse) response = NULL;
+  g_autofree gchar *body = NULL;
+  g_autofree gchar *h264_sdp = NULL;
+  g_autofree gchar *vp8_sdp = NULL;
+  g_autofree gchar *big = NULL;
+  g_autoptr (GString) padding = NULL;
+  RwTestViewer *h264, *first, *second, *third;
+  const gchar *origin[] = { "Origin", "http://lab.example", NULL };
+  const gchar *preflight[] = { "Origin", "http://lab.example",
+    "Access-Control-Request-Method", "POST",
+    "Access-Control-Request-Headers", "content-type", NULL
+  };
+
+  server = start_server ("--width", "320", "--height", "240",
+      "--max-viewers", "1", NULL);
+
+  post_offer_expect (session, server, "malformed JSON", "{\"sdp\": ", 400,
+      NULL);
+  post_offer_expect (session, server, "not an object", "[1, 2]", 400, NULL);
+  post_offer_expect (session, server, "missing sdp", "{\"type\": \"offer\"}",
+      400, "sdp");
+  body = offer_json (vp8_offer_sdp, "answer");
+  post_offer_expect (session, server, "type answer", body, 400, "offer");
+  g_clear_pointer (&body, g_free);
+  body = offer_json ("this is not SDP", "offer");
+  post_offer_expect (session, server, "invalid SDP", body, 400, NULL);
+  g_clear_pointer (&body, g_free);
+  body = offer_json (audio_only_sdp, "offer");
+  post_offer_expect (session, server, "audio-only SDP", body, 400, NULL);
+  g_clear_pointer (&body, g_free);
+  check_bad_fixtures (session, server);
+
+  /* A real H264-only offer to a VP8 server. */
+  h264 = rw_test_viewer_new (rw_test_server_get_url (server),
+      RW_TEST_VIEWER_H264, FALSE);
+  rw_test_viewer_set_name (h264, "h264-to-vp8");
+  g_assert_true (rw_test_viewer_start (h264, NULL));
+  check (rw_test_pump_until (viewer_done, h264, 10000),
+      "the H264 viewer is still %s",
+      rw_test_viewer_state_to_string (rw_test_viewer_get_state (h264)));
+  check (rw_test_viewer_get_offer_status (h264) == 400,
+      "H264-only offer: HTTP %u: %s", rw_test_viewer_get_offer_status (h264),
+      rw_test_viewer_get_error (h264));
+  h264_sdp = rw_test_viewer_dup_offer_sdp (h264);
+  g_assert_nonnull (h264_sdp);
+  body = offer_json (h264_sdp, "offer");
+  post_offer_expect (session, server, "H264-only offer", body, 400, "VP8");
+  g_clear_pointer (&body, g_free);
+  rw_test_viewer_free (h264);
+
+  response = request (session, server, "POST", "/ice-candidate", NULL,
+      "{\"peer_id\": \"nope\", \"candidate\": \"candidate:1 1 udp "
+      "2122260223 127.0.0.1 50000 typ host\", \"sdpMid\": \"0\", "
+      "\"sdpMLineIndex\": 0}");
+  expect_error (response, "candidate for an unknown peer", 404, NULL);
+  g_clear_pointer (&response, rw_test_response_free);
+
+  response = request (session, server, "DELETE", "/peers/nope", NULL, NULL);
+  expect_error (response, "DELETE /peers/nope", 404, NULL);
+  g_clear_pointer (&response, rw_test_response_free);
+
+  padding = g_string_new ("{\"type\": \"offer\", \"sdp\": \"");
+  while (padding->len < 70000 - 2)
+    g_string_append_c (padding, 'x');
+  g_string_append (padding, "\"}");
+  big = g_string_free (g_steal_pointer (&padding), FALSE);
+  g_assert_cmpuint (strlen (big), ==, 70000);
+  post_offer_expect (session, server, "70000-byte body", big, 413, NULL);
+
+  {
+    g_autofree gchar *url = rw_test_url (rw_test_server_get_url (server),
+        "/offer");
+    g_autoptr (GBytes) bytes = g_bytes_new_static ("{\"type\": \"offer\"}", 17);
+    g_autoptr (GError) error = NULL;
+
+    response = rw_test_http_request_chunked (session, "POST", url,
+        "application/json", bytes, 5000, &error);
+    g_assert_no_error (error);
+    expect_error (response, "chunked body (no Content-Length)", 411, NULL);
+    g_clear_pointer (&response, rw_test_response_free);
+  }
+
+  response = request (session, server, "GET", "/nope", NULL, NULL);
+  expect_error (response, "GET /nope", 404, NULL);
+  g_clear_pointer (&response, rw_test_response_free);
+
+  response = request (session, server, "PUT", "/offer", NULL, "{}");
+  expect_error (response, "PUT /offer", 405, NULL);
+  check (strstr (soup_message_headers_get_one (response->headers, "Allow") ?
+          soup_message_headers_get_one (response->headers, "Allow") : "",
+          "POST") != NULL, "PUT /offer: Allow: %s",
+      soup_message_headers_get_one (response->headers, "Allow"));
+  g_clear_pointer (&response, rw_test_response_free);
+
+  response = request (session, server, "OPTIONS", "/offer", preflight, NULL);
+  g_test_message ("OPTIONS /offer -> %u", response->status);
+  g_assert_cmpuint (response->status, ==, 204);
+  check (soup_message_headers_get_one (response->headers,
+          "Access-Control-Allow-Origin") != NULL,
+      "OPTIONS /offer: no Access-Control-Allow-Origin");
+  check (strstr (soup_message_headers_get_one (response->headers,
+              "Access-Control-Allow-Methods") ?
+          soup_message_headers_get_one (response->headers,
+              "Access-Control-Allow-Methods") : "", "POST") != NULL,
+      "OPTIONS /offer: Access-Control-Allow-Methods: %s",
+      soup_message_headers_get_one (response->headers,
+          "Access-Control-Allow-Methods"));
+  g_clear_pointer (&response, rw_test_response_free);
+
+  response = request (session, server, "GET", "/status", origin, NULL);
+  g_assert_cmpuint (response->status, ==, 200);
+  check (soup_message_headers_get_one (response->headers,
+          "Access-Control-Allow-Origin") != NULL,
+      "GET /status with Origin: no Access-Control-Allow-Origin");
+  g_clear_pointer (&response, rw_test_response_free);
+
+  /* --max-viewers 1: the second offer is refused while the first is open. */
+  first = rw_test_viewer_new (rw_test_server_get_url (server),
+      RW_TEST_VIEWER_VP8, FALSE);
+  rw_test_viewer_set_name (first, "first");
+  g_assert_true (rw_test_viewer_start (first, NULL));
+  check (rw_test_pump_until (viewer_answered_or_done, first, 10000) &&
+      rw_test_viewer_get_peer_id (first) != NULL, "first viewer: %s",
+      rw_test_viewer_get_error (first));
+
+  second = rw_test_viewer_new (rw_test_server_get_url (server),
+      RW_TEST_VIEWER_VP8, FALSE);
+  rw_test_viewer_set_name (second, "second");
+  g_assert_true (rw_test_viewer_start (second, NULL));
+  check (rw_test_pump_until (viewer_done, second, 10000),
+      "second viewer still %s",
+      rw_test_viewer_state_to_string (rw_test_viewer_get_state (second)));
+  check (rw_test_viewer_get_offer_status (second) == 503,
+      "second viewer with --max-viewers 1: HTTP %u: %s",
+      rw_test_viewer_get_offer_status (second),
+      rw_test_viewer_get_error (second));
+  vp8_sdp = rw_test_viewer_dup_offer_sdp (second);
+  body = offer_json (vp8_sdp, "offer");
+  post_offer_expect (session, server, "offer beyond --max-viewers", body,
+      503, NULL);
+  g_clear_pointer (&body, g_free);
+  rw_test_viewer_free (second);
+
+  /* The slot comes back after a hangup. */
+  hangup_and_wait (first);
+  rw_test_viewer_free (first);
+  wait_for_status (session, server, "viewers", 0, 3000);
+  third = rw_test_viewer_new (rw_test_server_get_url (server),
+      RW_TEST_VIEWER_VP8, FALSE);
+  rw_test_viewer_set_name (third, "third");
+  g_assert_true (rw_test_viewer_start (third, NULL));
+  {
+    ViewerSet set = { &third, 1 };
+
+    check (rw_test_pump_until (all_decoding_or_one_failed, &set, 10000) &&
+        rw_test_viewer_get_frames (third) > 0,
+        "a viewer after the slot was freed: %s, %s",
+        rw_test_viewer_state_to_string (rw_test_viewer_get_state (third)),
+        rw_test_viewer_get_error (third));
+  }
+
+  /* SIGTERM with a viewer still connected. */
+  stop_server (server, 3000);
+  rw_test_viewer_free (third);
+}
+
+/* --- /daemon/no-camera --- */
+
+static void
+test_no_camera (void)
+{
+  g_autoptr (RwTestServer) server = NULL;
+  g_autoptr (SoupSession) session = rw_test_session_new ();
+  g_autoptr (JsonNode) status = NULL;
+  const gchar *warning;
+  const gchar *needles[] = { "WARNING", "/dev/video9", NULL };
+
+  if (g_file_test ("/dev/video9", G_FILE_TEST_EXISTS)) {
+    g_test_skip ("/dev/video9 exists here");
+    return;
+  }
+
+  server = start_server ("--camera", "9", "--width", "320", "--height",
+      "240", NULL);
+  status = get_status (session, server);
+  g_assert_cmpstr (rw_test_json_get_string (status, "status"), ==, "ok");
+  g_assert_cmpstr (rw_test_json_get_string (status, "source.kind"), ==,
+      "test-pattern");
+  warning = rw_test_json_get_string (status, "source.warning");
+  g_test_message ("source.warning: %s", warning);
+  g_assert_nonnull (warning);
+  g_assert_nonnull (strstr (warning, "/dev/video9"));
+  check (rw_test_server_wait_for_stderr (server, needles, 2000),
+      "no WARNING line naming /dev/video9 on the server's stderr");
+
+  stop_server (server, 3000);
+}
+
+int
+main (int argc, char *argv[])
+{
+  g_test_init (&argc, &argv, NULL);
+  gst_init (&argc, &argv);
+  if (g_getenv ("RW_TEST_SERVER_LOG") == NULL)
+    g_setenv ("RW_TEST_SERVER_LOG", "1", TRUE);
+
+  g_test_add_func ("/daemon/three-viewers", test_three_viewers);
+  g_test_add_func ("/daemon/h264", test_h264);
+  g_test_add_func ("/daemon/http-errors", test_http_errors);
+  g_test_add_func ("/daemon/no-camera", test_no_camera);
+
+  if (g_getenv ("RW_SERVER") == NULL) {
+    g_printerr ("RW_SERVER is not set: skipping (it names the "
+        "robot-webrtc-server binary)\n");
+    return 77;
+  }
+  return g_test_run ();
+}

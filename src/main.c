@@ -4,16 +4,31 @@
  */
 
 /* robot-webrtc-server: the robot's camera to every browser viewer, over
- * WebRTC with plain HTTP signaling. Exit codes: 0 on SIGINT/SIGTERM, 1 when
- * serving fails, 2 for a bad command line. */
+ * WebRTC with plain HTTP signaling. Settings come from --config FILE, then
+ * the command line. Exit codes: 0 on SIGINT/SIGTERM, 1 when serving fails,
+ * 2 for a bad command line or config file. */
 
 #include <gst/gst.h>
 #include <glib-unix.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "config.h"
 #include "rw-config.h"
 #include "rw-daemon.h"
+
+#define UNSET G_MININT
+
+/* What the command line said; UNSET and NULL mean "not given". */
+typedef struct
+{
+  gchar *config_file;
+  gint port, camera, width, height, framerate, bitrate, keyframe_interval;
+  gint max_viewers;
+  gchar *bind, *codec, *stun, *turn;
+  gchar **ice_addresses, **origins;
+  gboolean verbose, version;
+} Options;
 
 static gboolean
 on_quit_signal (gpointer user_data)
@@ -31,63 +46,110 @@ print_uris (RwDaemon * daemon)
   GSList *uris = rw_daemon_get_uris (daemon);
 
   for (GSList * l = uris; l; l = l->next) {
-    GUri *uri = l->data;
+    const gchar *host = g_uri_get_host (l->data);
+    gboolean v6 = strchr (host, ':') != NULL;
 
     g_print ("robot-webrtc-server: listening on http://%s%s%s:%d\n",
-        strchr (g_uri_get_host (uri), ':') ? "[" : "", g_uri_get_host (uri),
-        strchr (g_uri_get_host (uri), ':') ? "]" : "", g_uri_get_port (uri));
+        v6 ? "[" : "", host, v6 ? "]" : "", g_uri_get_port (l->data));
   }
   fflush (stdout);
   g_slist_free_full (uris, (GDestroyNotify) g_uri_unref);
 }
 
+static void
+set_uint (guint * field, gint value)
+{
+  if (value != UNSET)
+    *field = value < 0 ? G_MAXUINT : (guint) value;
+}
+
+static void
+set_string (gchar ** field, gchar * value)
+{
+  if (value) {
+    g_free (*field);
+    *field = g_strdup (value);
+  }
+}
+
+static void
+set_strv (gchar *** field, gchar ** value)
+{
+  if (value) {
+    g_strfreev (*field);
+    *field = g_strdupv (value);
+  }
+}
+
+static gboolean
+apply_options (RwConfig * config, const Options * o, GError ** error)
+{
+  if (o->config_file && !rw_config_load_file (config, o->config_file, error))
+    return FALSE;
+
+  set_uint (&config->port, o->port);
+  set_uint (&config->width, o->width);
+  set_uint (&config->height, o->height);
+  set_uint (&config->framerate, o->framerate);
+  set_uint (&config->bitrate, o->bitrate);
+  set_uint (&config->keyframe_interval, o->keyframe_interval);
+  set_uint (&config->max_viewers, o->max_viewers);
+  if (o->camera != UNSET)
+    config->camera = o->camera;
+  set_string (&config->bind_address, o->bind);
+  set_string (&config->stun_server, o->stun);
+  set_string (&config->turn_server, o->turn);
+  set_strv (&config->ice_addresses, o->ice_addresses);
+  set_strv (&config->allowed_origins, o->origins);
+  if (o->codec && !rw_codec_from_string (o->codec, &config->codec, error))
+    return FALSE;
+  return rw_config_validate (config, error);
+}
+
 int
 main (int argc, char *argv[])
 {
+  Options o = { NULL, UNSET, UNSET, UNSET, UNSET, UNSET, UNSET, UNSET, UNSET };
   g_autoptr (RwConfig) config = rw_config_new ();
   g_autoptr (GOptionContext) ctx = NULL;
   g_autoptr (GError) error = NULL;
   g_autoptr (RwDaemon) daemon = NULL;
   g_autoptr (GMainLoop) loop = NULL;
-  g_autofree gchar *codec = NULL;
-  gint port = config->port, max_viewers = config->max_viewers;
-  gint width = config->width, height = config->height;
-  gint framerate = config->framerate, bitrate = config->bitrate;
-  gint keyframe_interval = config->keyframe_interval;
-  gboolean verbose = FALSE, version = FALSE;
   GOptionEntry entries[] = {
-    {"port", 'p', 0, G_OPTION_ARG_INT, &port,
+    {"config", 0, 0, G_OPTION_ARG_FILENAME, &o.config_file,
+        "Read settings from FILE (the options below override it)", "FILE"},
+    {"port", 'p', 0, G_OPTION_ARG_INT, &o.port,
         "HTTP port (default 8080; 0 picks a free one)", "PORT"},
-    {"bind", 0, 0, G_OPTION_ARG_STRING, &config->bind_address,
+    {"bind", 0, 0, G_OPTION_ARG_STRING, &o.bind,
         "Listen on this address only (default: all)", "ADDRESS"},
-    {"camera", 'c', 0, G_OPTION_ARG_INT, &config->camera,
+    {"camera", 'c', 0, G_OPTION_ARG_INT, &o.camera,
         "Camera number N, opened as /dev/videoN (default 0)", "N"},
-    {"codec", 0, 0, G_OPTION_ARG_STRING, &codec,
+    {"codec", 0, 0, G_OPTION_ARG_STRING, &o.codec,
         "vp8 (default) or h264", "CODEC"},
-    {"width", 0, 0, G_OPTION_ARG_INT, &width, "Width (default 1280)", "W"},
-    {"height", 0, 0, G_OPTION_ARG_INT, &height, "Height (default 720)", "H"},
-    {"framerate", 0, 0, G_OPTION_ARG_INT, &framerate,
+    {"width", 0, 0, G_OPTION_ARG_INT, &o.width, "Width (default 1280)", "W"},
+    {"height", 0, 0, G_OPTION_ARG_INT, &o.height, "Height (default 720)", "H"},
+    {"framerate", 0, 0, G_OPTION_ARG_INT, &o.framerate,
         "Frames per second (default 30)", "FPS"},
-    {"bitrate", 0, 0, G_OPTION_ARG_INT, &bitrate,
+    {"bitrate", 0, 0, G_OPTION_ARG_INT, &o.bitrate,
         "Bits per second (default 2000000)", "BPS"},
-    {"keyframe-interval", 0, 0, G_OPTION_ARG_INT, &keyframe_interval,
+    {"keyframe-interval", 0, 0, G_OPTION_ARG_INT, &o.keyframe_interval,
         "Seconds between keyframes (default 2)", "S"},
-    {"stun-server", 0, 0, G_OPTION_ARG_STRING, &config->stun_server,
+    {"stun-server", 0, 0, G_OPTION_ARG_STRING, &o.stun,
         "STUN server, stun://host:port (default: none)", "URI"},
-    {"turn-server", 0, 0, G_OPTION_ARG_STRING, &config->turn_server,
+    {"turn-server", 0, 0, G_OPTION_ARG_STRING, &o.turn,
         "TURN server, turn(s)://user:pass@host:port (default: none)", "URI"},
-    {"ice-address", 0, 0, G_OPTION_ARG_STRING_ARRAY, &config->ice_addresses,
+    {"ice-address", 0, 0, G_OPTION_ARG_STRING_ARRAY, &o.ice_addresses,
           "Offer ICE candidates on this local address only (repeatable)",
         "ADDRESS"},
-    {"max-viewers", 0, 0, G_OPTION_ARG_INT, &max_viewers,
+    {"max-viewers", 0, 0, G_OPTION_ARG_INT, &o.max_viewers,
         "Most viewers at once (default 32)", "N"},
-    {"allow-origin", 0, 0, G_OPTION_ARG_STRING_ARRAY,
-          &config->allowed_origins,
+    {"allow-origin", 0, 0, G_OPTION_ARG_STRING_ARRAY, &o.origins,
           "Origin allowed to use the API, or * (repeatable; default *)",
         "ORIGIN"},
-    {"verbose", 'v', 0, G_OPTION_ARG_NONE, &verbose,
+    {"verbose", 'v', 0, G_OPTION_ARG_NONE, &o.verbose,
         "Debug logs for robot-webrtc (GST_DEBUG=rw-*:5)", NULL},
-    {"version", 0, 0, G_OPTION_ARG_NONE, &version, "Print the version", NULL},
+    {"version", 0, 0, G_OPTION_ARG_NONE, &o.version, "Print the version",
+        NULL},
     {NULL}
   };
 
@@ -99,7 +161,7 @@ main (int argc, char *argv[])
     g_printerr ("robot-webrtc-server: %s (see --help)\n", error->message);
     return 2;
   }
-  if (version) {
+  if (o.version) {
     g_print ("robot-webrtc-server %s (%s)\n", PACKAGE_VERSION,
         gst_version_string ());
     return 0;
@@ -109,27 +171,13 @@ main (int argc, char *argv[])
         argv[1]);
     return 2;
   }
+  if (o.verbose)
+    gst_debug_set_threshold_from_string ("rw-*:5", FALSE);
 
-  if (port < 0 || max_viewers < 0 || width < 0 || height < 0 ||
-      framerate < 0 || bitrate < 0 || keyframe_interval < 0) {
-    g_printerr ("robot-webrtc-server: numbers must not be negative\n");
-    return 2;
-  }
-  config->port = port;
-  config->max_viewers = max_viewers;
-  config->width = width;
-  config->height = height;
-  config->framerate = framerate;
-  config->bitrate = bitrate;
-  config->keyframe_interval = keyframe_interval;
-  if ((codec && !rw_codec_from_string (codec, &config->codec, &error)) ||
-      !rw_config_validate (config, &error)) {
+  if (!apply_options (config, &o, &error)) {
     g_printerr ("robot-webrtc-server: %s\n", error->message);
     return 2;
   }
-
-  if (verbose)
-    gst_debug_set_threshold_from_string ("rw-*:5", FALSE);
 
   loop = g_main_loop_new (NULL, FALSE);
   g_unix_signal_add (SIGINT, on_quit_signal, loop);

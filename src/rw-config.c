@@ -15,6 +15,7 @@
 
 #include "rw-config.h"
 #include "rw-error.h"
+#include "rw-pipeline.h"
 
 #include <gio/gio.h>
 
@@ -54,6 +55,8 @@ rw_config_free (RwConfig * config)
   g_free (config->stun_server);
   g_free (config->turn_server);
   g_strfreev (config->ice_addresses);
+  g_free (config->pipeline);
+  g_free (config->pipeline_name);
   g_free (config);
 }
 
@@ -144,9 +147,235 @@ rw_config_validate (const RwConfig * config, GError ** error)
     }
   }
 
+  if (config->min_rtp_port > config->max_rtp_port ||
+      (config->min_rtp_port == 0) != (config->max_rtp_port == 0)) {
+    g_set_error (error, RW_ERROR, RW_ERROR_INVALID_ARGUMENT,
+        "port-range must be MIN-MAX with 1 <= MIN <= MAX <= 65535, got "
+        "%u-%u", config->min_rtp_port, config->max_rtp_port);
+    return FALSE;
+  }
+
   return check_ice_server ("stun-server", config->stun_server, "stun://",
       error) && check_ice_server ("turn-server", config->turn_server,
       "turn", error);
+}
+
+/* --- the config file --- */
+
+typedef enum
+{
+  KEY_UINT,
+  KEY_INT,
+  KEY_STRING,
+  KEY_LIST,
+  KEY_CODEC,
+  KEY_PORT_RANGE,
+  KEY_PIPELINE,
+} KeyType;
+
+typedef struct
+{
+  const gchar *group;
+  const gchar *key;
+  KeyType type;
+  gsize offset;
+  guint64 min, max;
+} KeySpec;
+
+#define FIELD(f) G_STRUCT_OFFSET (RwConfig, f)
+
+static const KeySpec keys[] = {
+  {"server", "port", KEY_UINT, FIELD (port), 0, 65535},
+  {"server", "bind", KEY_STRING, FIELD (bind_address)},
+  {"server", "allowed-origins", KEY_LIST, FIELD (allowed_origins)},
+  {"server", "max-viewers", KEY_UINT, FIELD (max_viewers), 1, 1000},
+  {"webrtc", "stun-server", KEY_STRING, FIELD (stun_server)},
+  {"webrtc", "turn-server", KEY_STRING, FIELD (turn_server)},
+  {"webrtc", "ice-addresses", KEY_LIST, FIELD (ice_addresses)},
+  {"webrtc", "port-range", KEY_PORT_RANGE, 0},
+  {"media", "camera", KEY_INT, FIELD (camera), 0, 255},
+  {"media", "codec", KEY_CODEC, FIELD (codec)},
+  {"media", "width", KEY_UINT, FIELD (width), 16, 7680},
+  {"media", "height", KEY_UINT, FIELD (height), 16, 4320},
+  {"media", "framerate", KEY_UINT, FIELD (framerate), 1, 120},
+  {"media", "bitrate", KEY_UINT, FIELD (bitrate), 10000, 100000000},
+  {"media", "keyframe-interval", KEY_UINT, FIELD (keyframe_interval), 1, 60},
+  {"media", "pipeline", KEY_PIPELINE, 0},
+};
+
+static const gchar *groups[] = { "server", "webrtc", "media" };
+
+static const KeySpec *
+find_key (const gchar * group, const gchar * key)
+{
+  for (guint i = 0; i < G_N_ELEMENTS (keys); i++) {
+    if (g_str_equal (keys[i].group, group) && g_str_equal (keys[i].key, key))
+      return &keys[i];
+  }
+  return NULL;
+}
+
+static gboolean
+parse_number (const gchar * text, const KeySpec * spec, guint64 * value,
+    GError ** error)
+{
+  g_autoptr (GError) number_error = NULL;
+
+  if (!g_ascii_string_to_unsigned (text, 10, spec->min, spec->max, value,
+          &number_error)) {
+    g_set_error (error, RW_ERROR, RW_ERROR_INVALID_ARGUMENT,
+        "expected a whole number from %" G_GUINT64_FORMAT " to %"
+        G_GUINT64_FORMAT ", got '%s'", spec->min, spec->max, text);
+    return FALSE;
+  }
+  return TRUE;
+}
+
+static gboolean
+parse_port_range (const gchar * text, RwConfig * config, GError ** error)
+{
+  static const KeySpec port = { NULL, NULL, KEY_UINT, 0, 1, 65535 };
+  g_auto (GStrv) parts = g_strsplit (text, "-", 2);
+  guint64 min, max;
+
+  if (g_strv_length (parts) != 2 ||
+      !parse_number (g_strstrip (parts[0]), &port, &min, NULL) ||
+      !parse_number (g_strstrip (parts[1]), &port, &max, NULL) || min > max) {
+    g_set_error (error, RW_ERROR, RW_ERROR_INVALID_ARGUMENT,
+        "expected MIN-MAX UDP ports (e.g. 50000-50100), got '%s'", text);
+    return FALSE;
+  }
+  config->min_rtp_port = min;
+  config->max_rtp_port = max;
+  return TRUE;
+}
+
+static gboolean
+load_key (RwConfig * config, GKeyFile * file, const KeySpec * spec,
+    const gchar * base_dir, GError ** error)
+{
+  gpointer field = G_STRUCT_MEMBER_P (config, spec->offset);
+  g_autofree gchar *text = NULL;
+  guint64 number;
+
+  text = g_key_file_get_string (file, spec->group, spec->key, error);
+  if (text == NULL)
+    return FALSE;
+  g_strstrip (text);
+
+  switch (spec->type) {
+    case KEY_UINT:
+      if (!parse_number (text, spec, &number, error))
+        return FALSE;
+      *(guint *) field = number;
+      return TRUE;
+    case KEY_INT:
+      if (!parse_number (text, spec, &number, error))
+        return FALSE;
+      *(gint *) field = number;
+      return TRUE;
+    case KEY_STRING:
+      g_free (*(gchar **) field);
+      *(gchar **) field = text[0] ? g_steal_pointer (&text) : NULL;
+      return TRUE;
+    case KEY_LIST:
+      g_strfreev (*(gchar ***) field);
+      *(gchar ***) field = g_key_file_get_string_list (file, spec->group,
+          spec->key, NULL, error);
+      for (gchar ** s = *(gchar ***) field; s && *s; s++)
+        g_strstrip (*s);
+      return *(gchar ***) field != NULL;
+    case KEY_CODEC:
+      return rw_codec_from_string (text, (RwCodec *) field, error);
+    case KEY_PORT_RANGE:
+      return parse_port_range (text, config, error);
+    case KEY_PIPELINE:{
+      g_autoptr (GstElement) bin = NULL;
+      g_autofree gchar *name = NULL;
+      g_autofree gchar *description = rw_pipeline_find (text, base_dir,
+          &name, error);
+
+      if (description == NULL)
+        return FALSE;
+      /* parse now: a typo must stop the daemon before it starts */
+      bin = rw_pipeline_parse (description, error);
+      if (bin == NULL) {
+        if (!g_str_equal (name, "inline"))
+          g_prefix_error (error, "%s: ", name);
+        return FALSE;
+      }
+      gst_object_ref_sink (bin);
+      g_free (config->pipeline);
+      g_free (config->pipeline_name);
+      config->pipeline = g_steal_pointer (&description);
+      config->pipeline_name = g_steal_pointer (&name);
+      return TRUE;
+    }
+  }
+  g_return_val_if_reached (FALSE);
+}
+
+/**
+ * rw_config_load_file:
+ * @config: the settings to update
+ * @path: a GKeyFile with [server], [webrtc] and [media] groups
+ * @error: what is wrong, as "FILE: [group] key: reason"
+ *
+ * Reads a config file over @config. Unknown groups and keys are errors, so
+ * a typo never goes unnoticed; a pipeline is parsed at once.
+ *
+ * Returns: %TRUE if every key was valid.
+ */
+gboolean
+rw_config_load_file (RwConfig * config, const gchar * path, GError ** error)
+{
+  g_autoptr (GKeyFile) file = g_key_file_new ();
+  g_autoptr (GError) local_error = NULL;
+  g_auto (GStrv) file_groups = NULL;
+  g_autofree gchar *base_dir = g_path_get_dirname (path);
+
+  if (!g_key_file_load_from_file (file, path, G_KEY_FILE_NONE, &local_error)) {
+    g_set_error (error, RW_ERROR, RW_ERROR_INVALID_ARGUMENT, "%s: %s", path,
+        local_error->message);
+    return FALSE;
+  }
+
+  file_groups = g_key_file_get_groups (file, NULL);
+  for (guint g = 0; file_groups[g]; g++) {
+    const gchar *group = file_groups[g];
+    g_auto (GStrv) file_keys = NULL;
+
+    if (!g_strv_contains (groups, group)) {
+      g_set_error (error, RW_ERROR, RW_ERROR_INVALID_ARGUMENT,
+          "%s: unknown group [%s] (known: [server], [webrtc], [media])",
+          path, group);
+      return FALSE;
+    }
+
+    file_keys = g_key_file_get_keys (file, group, NULL, NULL);
+    for (guint k = 0; file_keys && file_keys[k]; k++) {
+      const KeySpec *spec = find_key (group, file_keys[k]);
+
+      if (spec == NULL) {
+        g_set_error (error, RW_ERROR, RW_ERROR_INVALID_ARGUMENT,
+            "%s: [%s] %s: unknown key", path, group, file_keys[k]);
+        return FALSE;
+      }
+      if (!load_key (config, file, spec, base_dir, &local_error)) {
+        g_set_error (error, RW_ERROR, RW_ERROR_INVALID_ARGUMENT,
+            "%s: [%s] %s: %s", path, group, file_keys[k],
+            local_error->message);
+        return FALSE;
+      }
+    }
+  }
+
+  if (!rw_config_validate (config, &local_error)) {
+    g_set_error (error, RW_ERROR, RW_ERROR_INVALID_ARGUMENT, "%s: %s", path,
+        local_error->message);
+    return FALSE;
+  }
+  return TRUE;
 }
 
 /**

@@ -39,6 +39,8 @@ typedef struct
   gchar *stun_server;
   gchar *turn_server;
   gchar **ice_addresses;        /* NULL: every interface */
+  guint min_rtp_port;           /* 0: any */
+  guint max_rtp_port;
 
   /* [media] */
   gint camera;
@@ -48,11 +50,16 @@ typedef struct
   guint framerate;
   guint bitrate;                /* bits per second */
   guint keyframe_interval;      /* seconds */
+  gchar *pipeline;              /* a launch description, NULL: built in */
+  gchar *pipeline_name;         /* where it came from, for /status */
 } RwConfig;
 
 RwConfig *rw_config_new (void);
 void rw_config_free (RwConfig * config);
 gboolean rw_config_validate (const RwConfig * config, GError ** error);
+gboolean rw_config_load_file (RwConfig * config, const gchar * path,
+    GError ** error);
+
 gchar *rw_config_camera_device (const RwConfig * config);
 gboolean rw_config_origin_allowed (const RwConfig * config,
     const gchar * origin);

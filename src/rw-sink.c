@@ -84,9 +84,10 @@ struct _RwSink
   guint n_closing;              /* branches still being torn down */
   GSource *liveness;
 
-  /* GST_OBJECT_LOCK protects the two fields below */
+  /* GST_OBJECT_LOCK protects the fields below */
   gboolean have_codec;
   RwCodec codec;
+  gint width, height, fps_n, fps_d;
 
   GMutex keyframe_lock;         /* protects the two fields below */
   gint64 last_keyframe;         /* monotonic */
@@ -199,18 +200,25 @@ watch_caps (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
 {
   RwSink *self = user_data;
   GstEvent *event = GST_PAD_PROBE_INFO_EVENT (info);
-  GstCaps *caps;
+  const GstStructure *s;
   const gchar *name;
+  GstCaps *caps;
 
   if (GST_EVENT_TYPE (event) != GST_EVENT_CAPS)
     return GST_PAD_PROBE_OK;
 
   gst_event_parse_caps (event, &caps);
-  name = gst_structure_get_name (gst_caps_get_structure (caps, 0));
+  s = gst_caps_get_structure (caps, 0);
+  name = gst_structure_get_name (s);
   GST_OBJECT_LOCK (self);
   self->have_codec = TRUE;
   self->codec = g_str_equal (name, "video/x-h264") ? RW_CODEC_H264 :
       RW_CODEC_VP8;
+  self->width = self->height = self->fps_n = 0;
+  self->fps_d = 1;
+  gst_structure_get_int (s, "width", &self->width);
+  gst_structure_get_int (s, "height", &self->height);
+  gst_structure_get_fraction (s, "framerate", &self->fps_n, &self->fps_d);
   GST_OBJECT_UNLOCK (self);
   GST_INFO_OBJECT (self, "serving %" GST_PTR_FORMAT, caps);
   return GST_PAD_PROBE_OK;
@@ -580,8 +588,9 @@ add_viewer_status (JsonBuilder * builder, RwViewer * viewer)
  * @self: a sink
  * @builder: a builder inside an object
  *
- * Adds the sink's members of `GET /status`: codec, max_viewers, viewers,
- * branches and peers. Call on the sink's context.
+ * Adds the sink's members of `GET /status`: the stream's codec, width,
+ * height and framerate as its caps say, max_viewers, viewers, branches and
+ * peers. Call on the sink's context.
  */
 void
 rw_sink_add_status (RwSink * self, JsonBuilder * builder)
@@ -590,11 +599,32 @@ rw_sink_add_status (RwSink * self, JsonBuilder * builder)
   Branch *branch;
   RwCodec codec;
 
+  gint width, height, fps_n, fps_d;
+  gboolean streaming;
+
+  GST_OBJECT_LOCK (self);
+  streaming = self->have_codec;
+  codec = self->codec;
+  width = self->width;
+  height = self->height;
+  fps_n = self->fps_n;
+  fps_d = MAX (self->fps_d, 1);
+  GST_OBJECT_UNLOCK (self);
+
   json_builder_set_member_name (builder, "codec");
-  if (get_codec (self, &codec))
+  if (streaming)
     json_builder_add_string_value (builder, rw_codec_to_string (codec));
   else
     json_builder_add_null_value (builder);
+  json_builder_set_member_name (builder, "width");
+  json_builder_add_int_value (builder, width);
+  json_builder_set_member_name (builder, "height");
+  json_builder_add_int_value (builder, height);
+  json_builder_set_member_name (builder, "framerate");
+  if (fps_d == 1)
+    json_builder_add_int_value (builder, fps_n);
+  else
+    json_builder_add_double_value (builder, (gdouble) fps_n / fps_d);
   json_builder_set_member_name (builder, "max_viewers");
   json_builder_add_int_value (builder, self->config->max_viewers);
   json_builder_set_member_name (builder, "viewers");

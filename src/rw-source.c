@@ -16,6 +16,7 @@
 
 #include "rw-source.h"
 #include "rw-error.h"
+#include "rw-pipeline.h"
 
 GST_DEBUG_CATEGORY_STATIC (rw_source_debug);
 #define GST_CAT_DEFAULT rw_source_debug
@@ -36,12 +37,20 @@ init_debug (void)
  * rw_source_kind_to_string:
  * @kind: a source kind
  *
- * Returns: (transfer none): "camera" or "test-pattern".
+ * Returns: (transfer none): "camera", "test-pattern" or "pipeline".
  */
 const gchar *
 rw_source_kind_to_string (RwSourceKind kind)
 {
-  return kind == RW_SOURCE_CAMERA ? "camera" : "test-pattern";
+  switch (kind) {
+    case RW_SOURCE_CAMERA:
+      return "camera";
+    case RW_SOURCE_TEST_PATTERN:
+      return "test-pattern";
+    case RW_SOURCE_PIPELINE:
+      return "pipeline";
+  }
+  return "unknown";
 }
 
 static gchar *
@@ -207,7 +216,7 @@ source_description (const RwConfig * config, RwSourceKind kind,
 /**
  * rw_source_make_bin:
  * @config: the settings
- * @kind: camera or test pattern
+ * @kind: camera, test pattern, or the configured pipeline
  * @camera_caps: (nullable): the capture caps from rw_source_probe_camera()
  * @error: where to say why the bin could not be built
  *
@@ -218,41 +227,18 @@ GstElement *
 rw_source_make_bin (const RwConfig * config, RwSourceKind kind,
     const gchar * camera_caps, GError ** error)
 {
-  g_autofree gchar *source = source_description (config, kind, camera_caps);
-  g_autofree gchar *encoder = rw_source_encoder_description (config);
-  g_autofree gchar *description = g_strdup_printf ("%s ! %s", source,
-      encoder);
-  g_autoptr (GstParseContext) ctx = gst_parse_context_new ();
-  g_autoptr (GError) parse_error = NULL;
-  GstElement *bin, *out;
-  GstPad *ghost;
-  g_autoptr (GstPad) pad = NULL;
+  g_autofree gchar *source = NULL;
+  g_autofree gchar *encoder = NULL;
+  g_autofree gchar *description = NULL;
+
+  if (kind == RW_SOURCE_PIPELINE)
+    return rw_pipeline_parse (config->pipeline, error);
+
+  source = source_description (config, kind, camera_caps);
+  encoder = rw_source_encoder_description (config);
+  description = g_strdup_printf ("%s ! %s", source, encoder);
 
   init_debug ();
   GST_DEBUG ("source: %s", description);
-
-  bin = gst_parse_bin_from_description_full (description, FALSE, ctx,
-      GST_PARSE_FLAG_FATAL_ERRORS, &parse_error);
-  if (bin == NULL) {
-    g_auto (GStrv) missing = gst_parse_context_get_missing_elements (ctx);
-
-    if (missing && missing[0]) {
-      g_autofree gchar *names = g_strjoinv (", ", missing);
-
-      g_set_error (error, RW_ERROR, RW_ERROR_PIPELINE,
-          "missing GStreamer elements: %s", names);
-    } else {
-      g_set_error (error, RW_ERROR, RW_ERROR_PIPELINE,
-          "could not build the source: %s", parse_error->message);
-    }
-    return NULL;
-  }
-
-  gst_object_set_name (GST_OBJECT (bin), "source");
-  out = gst_bin_get_by_name (GST_BIN (bin), "out");
-  pad = gst_element_get_static_pad (out, "src");
-  gst_object_unref (out);
-  ghost = gst_ghost_pad_new ("src", pad);
-  gst_element_add_pad (bin, ghost);
-  return bin;
+  return rw_pipeline_parse (description, error);
 }

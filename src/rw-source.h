@@ -14,11 +14,13 @@ G_BEGIN_DECLS
  * RwSourceKind:
  * @RW_SOURCE_CAMERA: a V4L2 camera
  * @RW_SOURCE_TEST_PATTERN: the moving test pattern
+ * @RW_SOURCE_PIPELINE: a launch description from the configuration
  */
 typedef enum
 {
   RW_SOURCE_CAMERA,
   RW_SOURCE_TEST_PATTERN,
+  RW_SOURCE_PIPELINE,
 } RwSourceKind;
 
 const gchar *rw_source_kind_to_string (RwSourceKind kind);

@@ -252,6 +252,20 @@ rw_stream_start (RwStream * self, GError ** error)
   bus = gst_element_get_bus (self->pipeline);
   self->bus_watch = gst_bus_add_watch (bus, on_bus_message, self);
 
+  if (self->config->pipeline) {
+    if (!use_source (self, RW_SOURCE_PIPELINE, NULL, error))
+      goto fail;
+    if (gst_element_set_state (self->pipeline, GST_STATE_PLAYING) ==
+        GST_STATE_CHANGE_FAILURE) {
+      g_set_error (error, RW_ERROR, RW_ERROR_PIPELINE,
+          "the pipeline from %s failed to start",
+          self->config->pipeline_name);
+      goto fail;
+    }
+    self->running = TRUE;
+    return TRUE;
+  }
+
   camera_caps = rw_source_probe_camera (self->device, self->config->width,
       self->config->height, &camera_error);
   if (camera_caps == NULL) {
@@ -320,8 +334,8 @@ rw_stream_stop (RwStream * self)
  * @builder: a builder inside the status object
  * @stream: (type RwStream): a stream
  *
- * An #RwStatusFunc: adds the source and the media settings to
- * `GET /status`.
+ * An #RwStatusFunc: adds the source and the configured bitrate to
+ * `GET /status` (null with a custom pipeline).
  *
  * Returns: %TRUE while the pipeline plays without error.
  */
@@ -336,21 +350,23 @@ rw_stream_add_status (JsonBuilder * builder, gpointer stream)
   json_builder_set_member_name (builder, "kind");
   json_builder_add_string_value (builder, rw_source_kind_to_string
       (self->kind));
-  json_builder_set_member_name (builder, "device");
-  json_builder_add_string_value (builder, self->device);
+  if (self->kind == RW_SOURCE_PIPELINE) {
+    json_builder_set_member_name (builder, "pipeline");
+    json_builder_add_string_value (builder, config->pipeline_name);
+  } else {
+    json_builder_set_member_name (builder, "device");
+    json_builder_add_string_value (builder, self->device);
+  }
   if (self->warning) {
     json_builder_set_member_name (builder, "warning");
     json_builder_add_string_value (builder, self->warning);
   }
   json_builder_end_object (builder);
 
-  json_builder_set_member_name (builder, "width");
-  json_builder_add_int_value (builder, config->width);
-  json_builder_set_member_name (builder, "height");
-  json_builder_add_int_value (builder, config->height);
-  json_builder_set_member_name (builder, "framerate");
-  json_builder_add_int_value (builder, config->framerate);
   json_builder_set_member_name (builder, "bitrate");
-  json_builder_add_int_value (builder, config->bitrate);
+  if (self->kind == RW_SOURCE_PIPELINE)
+    json_builder_add_null_value (builder);
+  else
+    json_builder_add_int_value (builder, config->bitrate);
   return rw_stream_is_running (self);
 }

@@ -24,7 +24,6 @@
 #include "rw-error.h"
 #include "rw-private.h"
 
-#define GST_USE_UNSTABLE_API
 #include <gst/webrtc/webrtc.h>
 
 GST_DEBUG_CATEGORY_STATIC (rw_viewer_debug);
@@ -588,6 +587,9 @@ configure_ice (RwViewer * self, const RwConfig * config, GError ** error)
   }
 
   g_object_set (ice, "ice-tcp", FALSE, NULL);
+  if (config->min_rtp_port)
+    g_object_set (ice, "min-rtp-port", config->min_rtp_port, "max-rtp-port",
+        config->max_rtp_port, NULL);
   g_object_get (ice, "agent", &agent, NULL);
   /* Debian's libnice maps ports through UPnP unless told not to. */
   if (agent && g_object_class_find_property (G_OBJECT_GET_CLASS (agent),

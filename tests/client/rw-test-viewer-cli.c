@@ -12,11 +12,14 @@
  * --count-only (cheap, for load tests). At the end it prints one JSON line
  * per viewer:
  *
- *   {"viewer":0,"peer_id":"…","state":"connected","frames":300,"fps":30.0,
- *    "width":640,"height":480,"ttff_ms":85.2,"bytes":…,"error":null}
+ *   {"viewer":0,"peer_id":"…","state":"closed","frames":300,"fps":30.0,
+ *    "width":640,"height":480,"ttff_ms":285.2,"answer_ms":9.1,
+ *    "max_gap_ms":41.0,"bytes":…,"error":null}
  *
  * fps is frames / seconds from the first frame to the end of the viewer's
- * run (its hangup/vanish or the end of --duration). Viewers still connected
+ * run (its hangup/vanish or the end of --duration); max_gap_ms is the
+ * longest time between two frames (a freeze), ttff_ms the time from
+ * POST /offer to the first frame. Viewers still connected
  * at the end hang up politely (DELETE /peers/{id}). Exit status: 0 if every
  * viewer got frames, 1 if one did not, 2 for a bad command line. */
 
@@ -32,6 +35,7 @@ typedef struct
   RwTestViewer *viewer;
   guint64 frames;               /* frozen at the end of its run */
   gint64 end_time;
+  gint64 max_gap;               /* longest time between frames, µs */
 } ViewerRun;
 
 typedef struct
@@ -59,6 +63,8 @@ finish_run (ViewerRun * run)
     return;
   run->end_time = g_get_monotonic_time ();
   run->frames = rw_test_viewer_get_frames (run->viewer);
+  run->max_gap = rw_test_viewer_get_frames (run->viewer) > 1 ?
+      rw_test_viewer_take_max_gap_us (run->viewer) : 0;
 }
 
 static gboolean
@@ -130,63 +136,78 @@ all_done (gpointer data)
   return TRUE;
 }
 
+static void
+append_member (GString * line, const gchar * name)
+{
+  g_string_append_printf (line, "%s\"%s\":", line->len > 1 ? "," : "", name);
+}
+
+static void
+append_string (GString * line, const gchar * name, const gchar * value)
+{
+  append_member (line, name);
+  if (value) {
+    g_autoptr (JsonNode) node = json_node_init_string (json_node_alloc (),
+        value);
+    g_autofree gchar *text = json_to_string (node, FALSE);
+
+    g_string_append (line, text);
+  } else {
+    g_string_append (line, "null");
+  }
+}
+
+static void
+append_int (GString * line, const gchar * name, gint64 value)
+{
+  append_member (line, name);
+  g_string_append_printf (line, "%" G_GINT64_FORMAT, value);
+}
+
+/* One decimal, locale-independent; negative means unknown (null). */
+static void
+append_double (GString * line, const gchar * name, gdouble value)
+{
+  gchar buffer[G_ASCII_DTOSTR_BUF_SIZE];
+
+  append_member (line, name);
+  if (value < 0)
+    g_string_append (line, "null");
+  else
+    g_string_append (line, g_ascii_formatd (buffer, sizeof (buffer), "%.1f",
+            value));
+}
+
 static gchar *
 run_to_json (ViewerRun * run, guint index)
 {
   RwTestViewer *viewer = run->viewer;
-  g_autoptr (JsonBuilder) builder = json_builder_new ();
-  g_autoptr (JsonNode) root = NULL;
+  GString *line = g_string_new ("{");
   gint64 first = rw_test_viewer_get_first_frame_time (viewer);
   gint64 ttff = rw_test_viewer_get_ttff_us (viewer);
+  gint64 post = rw_test_viewer_get_post_time (viewer);
+  gint64 answer = rw_test_viewer_get_answer_time (viewer);
   gdouble fps = 0.0;
 
   if (first && run->end_time > first)
     fps = run->frames / ((run->end_time - first) / (gdouble) G_USEC_PER_SEC);
 
-  json_builder_begin_object (builder);
-  json_builder_set_member_name (builder, "viewer");
-  json_builder_add_int_value (builder, index);
-  json_builder_set_member_name (builder, "peer_id");
-  if (rw_test_viewer_get_peer_id (viewer))
-    json_builder_add_string_value (builder,
-        rw_test_viewer_get_peer_id (viewer));
-  else
-    json_builder_add_null_value (builder);
-  json_builder_set_member_name (builder, "state");
-  json_builder_add_string_value (builder,
+  append_int (line, "viewer", index);
+  append_string (line, "peer_id", rw_test_viewer_get_peer_id (viewer));
+  append_string (line, "state",
       rw_test_viewer_state_to_string (rw_test_viewer_get_state (viewer)));
-  json_builder_set_member_name (builder, "frames");
-  json_builder_add_int_value (builder, run->frames);
-  json_builder_set_member_name (builder, "fps");
-  json_builder_add_double_value (builder, ((gint64) (fps * 100)) / 100.0);
-  json_builder_set_member_name (builder, "width");
-  json_builder_add_int_value (builder, rw_test_viewer_get_width (viewer));
-  json_builder_set_member_name (builder, "height");
-  json_builder_add_int_value (builder, rw_test_viewer_get_height (viewer));
-  json_builder_set_member_name (builder, "ttff_ms");
-  if (ttff >= 0)
-    json_builder_add_double_value (builder, ttff / 100 / 10.0);
-  else
-    json_builder_add_null_value (builder);
-  json_builder_set_member_name (builder, "answer_ms");
-  if (rw_test_viewer_get_answer_time (viewer) &&
-      rw_test_viewer_get_post_time (viewer))
-    json_builder_add_double_value (builder,
-        (rw_test_viewer_get_answer_time (viewer) -
-            rw_test_viewer_get_post_time (viewer)) / 100 / 10.0);
-  else
-    json_builder_add_null_value (builder);
-  json_builder_set_member_name (builder, "bytes");
-  json_builder_add_int_value (builder, rw_test_viewer_get_bytes (viewer));
-  json_builder_set_member_name (builder, "error");
-  if (rw_test_viewer_get_error (viewer))
-    json_builder_add_string_value (builder, rw_test_viewer_get_error (viewer));
-  else
-    json_builder_add_null_value (builder);
-  json_builder_end_object (builder);
-
-  root = json_builder_get_root (builder);
-  return json_to_string (root, FALSE);
+  append_int (line, "frames", run->frames);
+  append_double (line, "fps", fps);
+  append_int (line, "width", rw_test_viewer_get_width (viewer));
+  append_int (line, "height", rw_test_viewer_get_height (viewer));
+  append_double (line, "ttff_ms", ttff >= 0 ? ttff / 1000.0 : -1.0);
+  append_double (line, "answer_ms", post && answer ? (answer - post) /
+      1000.0 : -1.0);
+  append_double (line, "max_gap_ms", run->max_gap / 1000.0);
+  append_int (line, "bytes", rw_test_viewer_get_bytes (viewer));
+  append_string (line, "error", rw_test_viewer_get_error (viewer));
+  g_string_append_c (line, '}');
+  return g_string_free (line, FALSE);
 }
 
 int

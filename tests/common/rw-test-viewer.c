@@ -86,6 +86,8 @@ struct _RwTestViewer
   gint width;
   gint height;
   gint64 first_frame_time;
+  gint64 last_frame_time;
+  gint64 max_gap;               /* since rw_test_viewer_take_max_gap_us() */
 };
 
 G_DEFINE_FINAL_TYPE (RwTestViewer, rw_test_viewer, G_TYPE_OBJECT);
@@ -232,32 +234,49 @@ hop_to_main (RwTestViewer * self, HopFunc func, gpointer data,
       hop, hop_free);
 }
 
-/* Returns the reply of a resolved promise, or NULL with @error set. */
-static const GstStructure *
-promise_reply (GstPromise * promise, const gchar * what, gchar ** error)
+/* Checks a resolved promise; @reply (nullable: set-*-description reply
+ * nothing) is valid while @promise is. Returns FALSE with @error set. */
+static gboolean
+promise_reply (GstPromise * promise, const gchar * what,
+    const GstStructure ** reply, gchar ** error)
 {
-  const GstStructure *reply;
   GstPromiseResult result = gst_promise_wait (promise);
 
+  *reply = NULL;
   if (result != GST_PROMISE_RESULT_REPLIED) {
     *error = g_strdup_printf ("%s: promise %s", what,
         result == GST_PROMISE_RESULT_INTERRUPTED ? "interrupted" :
         result == GST_PROMISE_RESULT_EXPIRED ? "expired" : "not replied");
-    return NULL;
+    return FALSE;
   }
-  reply = gst_promise_get_reply (promise);
-  if (reply && gst_structure_has_field (reply, "error")) {
+  *reply = gst_promise_get_reply (promise);
+  if (*reply && gst_structure_has_field (*reply, "error")) {
     g_autoptr (GError) gerror = NULL;
 
-    gst_structure_get (reply, "error", G_TYPE_ERROR, &gerror, NULL);
+    gst_structure_get (*reply, "error", G_TYPE_ERROR, &gerror, NULL);
     *error = g_strdup_printf ("%s: %s", what,
         gerror ? gerror->message : "failed");
-    return NULL;
+    return FALSE;
   }
-  return reply;
+  return TRUE;
 }
 
 /* --- stats, from streaming threads --- */
+
+/* Call with the lock held. */
+static void
+count_frames (RwTestViewer * self, guint frames, gsize bytes)
+{
+  gint64 now = g_get_monotonic_time ();
+
+  self->frames += frames;
+  self->bytes += bytes;
+  if (self->first_frame_time == 0)
+    self->first_frame_time = now;
+  if (self->last_frame_time && now - self->last_frame_time > self->max_gap)
+    self->max_gap = now - self->last_frame_time;
+  self->last_frame_time = now;
+}
 
 static GstPadProbeReturn
 on_sink_data (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
@@ -268,18 +287,13 @@ on_sink_data (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
     GstBuffer *buffer = GST_PAD_PROBE_INFO_BUFFER (info);
     g_autoptr (GMutexLocker) locker = g_mutex_locker_new (&self->lock);
 
-    self->frames++;
-    self->bytes += gst_buffer_get_size (buffer);
-    if (self->first_frame_time == 0)
-      self->first_frame_time = g_get_monotonic_time ();
+    count_frames (self, 1, gst_buffer_get_size (buffer));
   } else if (info->type & GST_PAD_PROBE_TYPE_BUFFER_LIST) {
     GstBufferList *list = GST_PAD_PROBE_INFO_BUFFER_LIST (info);
     g_autoptr (GMutexLocker) locker = g_mutex_locker_new (&self->lock);
 
-    self->frames += gst_buffer_list_length (list);
-    self->bytes += gst_buffer_list_calculate_size (list);
-    if (self->first_frame_time == 0)
-      self->first_frame_time = g_get_monotonic_time ();
+    count_frames (self, gst_buffer_list_length (list),
+        gst_buffer_list_calculate_size (list));
   } else if (info->type & GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM) {
     GstEvent *event = GST_PAD_PROBE_INFO_EVENT (info);
 
@@ -574,11 +588,12 @@ static void
 remote_set_main (RwTestViewer * self, gpointer data)
 {
   GstPromise *promise = data;
+  const GstStructure *reply;
   g_autofree gchar *error = NULL;
 
   if (is_finished (self))
     return;
-  if (promise_reply (promise, "set-remote-description", &error) == NULL)
+  if (!promise_reply (promise, "set-remote-description", &reply, &error))
     fail (self, "%s", error);
 }
 
@@ -757,11 +772,12 @@ static void
 local_set_main (RwTestViewer * self, gpointer data)
 {
   GstPromise *promise = data;
+  const GstStructure *reply;
   g_autofree gchar *error = NULL;
 
   if (is_finished (self))
     return;
-  if (promise_reply (promise, "set-local-description", &error) == NULL) {
+  if (!promise_reply (promise, "set-local-description", &reply, &error)) {
     fail (self, "%s", error);
     return;
   }
@@ -792,9 +808,12 @@ offer_created_main (RwTestViewer * self, gpointer data)
 
   if (is_finished (self))
     return;
-  reply = promise_reply (promise, "create-offer", &error);
-  if (reply == NULL) {
+  if (!promise_reply (promise, "create-offer", &reply, &error)) {
     fail (self, "%s", error);
+    return;
+  }
+  if (reply == NULL) {
+    fail (self, "create-offer: no reply");
     return;
   }
   gst_structure_get (reply, "offer", GST_TYPE_WEBRTC_SESSION_DESCRIPTION,
@@ -1540,6 +1559,30 @@ rw_test_viewer_get_first_frame_time (RwTestViewer * self)
   g_return_val_if_fail (RW_IS_TEST_VIEWER (self), 0);
   locker = g_mutex_locker_new (&self->lock);
   return self->first_frame_time;
+}
+
+/**
+ * rw_test_viewer_take_max_gap_us:
+ * @self: a viewer
+ *
+ * The longest time between two frames (a freeze shows up here), since the
+ * previous call; the time since the last frame counts too.
+ *
+ * Returns: the longest gap in microseconds, 0 before two frames arrived
+ */
+gint64
+rw_test_viewer_take_max_gap_us (RwTestViewer * self)
+{
+  g_autoptr (GMutexLocker) locker = NULL;
+  gint64 gap, now = g_get_monotonic_time ();
+
+  g_return_val_if_fail (RW_IS_TEST_VIEWER (self), 0);
+  locker = g_mutex_locker_new (&self->lock);
+  gap = self->max_gap;
+  if (self->last_frame_time && now - self->last_frame_time > gap)
+    gap = now - self->last_frame_time;
+  self->max_gap = 0;
+  return gap;
 }
 
 /**

@@ -84,5 +84,6 @@ gint64 rw_test_viewer_get_answer_time (RwTestViewer * self);
 gint64 rw_test_viewer_get_connected_time (RwTestViewer * self);
 gint64 rw_test_viewer_get_first_frame_time (RwTestViewer * self);
 gint64 rw_test_viewer_get_ttff_us (RwTestViewer * self);
+gint64 rw_test_viewer_take_max_gap_us (RwTestViewer * self);
 
 G_END_DECLS

@@ -83,6 +83,33 @@ start_server (const gchar * first_arg, ...)
   return server;
 }
 
+/* The daemon prints its URL before its media pipeline runs, and answers
+ * offers with 503 until it does: wait for "status": "ok" first. */
+static void
+wait_for_stream (SoupSession * session, RwTestServer * server, guint timeout_ms)
+{
+  gint64 start = g_get_monotonic_time ();
+  gint64 deadline = start + (gint64) timeout_ms * G_TIME_SPAN_MILLISECOND;
+  g_autofree gchar *last = NULL;
+
+  do {
+    g_autoptr (JsonNode) status = rw_test_get_status (session,
+        rw_test_server_get_url (server), 3000, NULL);
+
+    g_free (last);
+    last = g_strdup (status ? rw_test_json_get_string (status, "status") :
+        NULL);
+    if (g_strcmp0 (last, "ok") == 0) {
+      g_test_message ("/status says ok %" G_GINT64_FORMAT " ms after the "
+          "URL was printed", (g_get_monotonic_time () - start) / 1000);
+      return;
+    }
+    rw_test_pump_for (20);
+  } while (g_get_monotonic_time () < deadline);
+  check (FALSE, "/status is \"%s\", not \"ok\", %u ms after start", last,
+      timeout_ms);
+}
+
 static void
 stop_server (RwTestServer * server, guint timeout_ms)
 {
@@ -187,14 +214,17 @@ measure_fps (RwTestViewer ** viewers, guint n, guint ms, gdouble * fps)
 
   g_assert_cmpuint (n, <=, G_N_ELEMENTS (before));
   start = g_get_monotonic_time ();
-  for (guint i = 0; i < n; i++)
+  for (guint i = 0; i < n; i++) {
     before[i] = rw_test_viewer_get_frames (viewers[i]);
+    rw_test_viewer_take_max_gap_us (viewers[i]);
+  }
   rw_test_pump_for (ms);
   seconds = (g_get_monotonic_time () - start) / (gdouble) G_USEC_PER_SEC;
   for (guint i = 0; i < n; i++) {
     fps[i] = (rw_test_viewer_get_frames (viewers[i]) - before[i]) / seconds;
-    g_test_message ("%s: %.1f fps over %.1f s",
-        rw_test_viewer_get_name (viewers[i]), fps[i], seconds);
+    g_test_message ("%s: %.1f fps over %.1f s, longest gap between frames "
+        "%" G_GINT64_FORMAT " ms", rw_test_viewer_get_name (viewers[i]),
+        fps[i], seconds, rw_test_viewer_take_max_gap_us (viewers[i]) / 1000);
   }
 }
 
@@ -288,6 +318,7 @@ test_three_viewers (void)
 
   server = start_server ("--width", "640", "--height", "480", "--framerate",
       "30", NULL);
+  wait_for_stream (session, server, 5000);
 
   for (guint i = 0; i < 3; i++) {
     g_autofree gchar *name = g_strdup_printf ("viewer%u", i + 1);
@@ -363,6 +394,7 @@ test_h264 (void)
 
   server = start_server ("--codec", "h264", "--width", "640", "--height",
       "480", "--framerate", "30", NULL);
+  wait_for_stream (session, server, 5000);
   viewer = rw_test_viewer_new (rw_test_server_get_url (server),
       RW_TEST_VIEWER_H264, TRUE);
   rw_test_viewer_set_name (viewer, "h264-viewer");
@@ -506,6 +538,7 @@ test_http_errors (void)
 
   server = start_server ("--width", "320", "--height", "240",
       "--max-viewers", "1", NULL);
+  wait_for_stream (session, server, 5000);
 
   post_offer_expect (session, server, "malformed JSON", "{\"sdp\": ", 400,
       NULL);
@@ -675,6 +708,7 @@ test_no_camera (void)
 
   server = start_server ("--camera", "9", "--width", "320", "--height",
       "240", NULL);
+  wait_for_stream (session, server, 5000);
   status = get_status (session, server);
   g_assert_cmpstr (rw_test_json_get_string (status, "status"), ==, "ok");
   g_assert_cmpstr (rw_test_json_get_string (status, "source.kind"), ==,
@@ -689,10 +723,20 @@ test_no_camera (void)
   stop_server (server, 3000);
 }
 
+static void
+drop_log (const gchar * domain, GLogLevelFlags level, const gchar * message,
+    gpointer user_data)
+{
+}
+
 int
 main (int argc, char *argv[])
 {
   g_test_init (&argc, &argv, NULL);
+  /* In test mode every debug message is printed: drop GIO's socket chatter
+   * unless asked for. */
+  if (g_getenv ("G_MESSAGES_DEBUG") == NULL)
+    g_log_set_handler ("GLib-GIO", G_LOG_LEVEL_DEBUG, drop_log, NULL);
   gst_init (&argc, &argv);
   if (g_getenv ("RW_TEST_SERVER_LOG") == NULL)
     g_setenv ("RW_TEST_SERVER_LOG", "1", TRUE);

@@ -23,5 +23,4 @@ plugin_init (GstPlugin * plugin)
 
 GST_PLUGIN_DEFINE (GST_VERSION_MAJOR, GST_VERSION_MINOR, robotwebrtc,
     "Serves encoded video to many WebRTC viewers with HTTP signaling",
-    plugin_init, PACKAGE_VERSION, "LGPL", PACKAGE_NAME,
-    "robot-webrtc")
+    plugin_init, PACKAGE_VERSION, "LGPL", PACKAGE_NAME, "robot-webrtc")

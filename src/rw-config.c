@@ -203,7 +203,7 @@ static const KeySpec keys[] = {
   {"media", "pipeline", KEY_PIPELINE, 0},
 };
 
-static const gchar *groups[] = { "server", "webrtc", "media" };
+static const gchar *groups[] = { "server", "webrtc", "media", NULL };
 
 static const KeySpec *
 find_key (const gchar * group, const gchar * key)
@@ -363,8 +363,7 @@ rw_config_load_file (RwConfig * config, const gchar * path, GError ** error)
       }
       if (!load_key (config, file, spec, base_dir, &local_error)) {
         g_set_error (error, RW_ERROR, RW_ERROR_INVALID_ARGUMENT,
-            "%s: [%s] %s: %s", path, group, file_keys[k],
-            local_error->message);
+            "%s: [%s] %s: %s", path, group, file_keys[k], local_error->message);
         return FALSE;
       }
     }

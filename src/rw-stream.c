@@ -258,8 +258,7 @@ rw_stream_start (RwStream * self, GError ** error)
     if (gst_element_set_state (self->pipeline, GST_STATE_PLAYING) ==
         GST_STATE_CHANGE_FAILURE) {
       g_set_error (error, RW_ERROR, RW_ERROR_PIPELINE,
-          "the pipeline from %s failed to start",
-          self->config->pipeline_name);
+          "the pipeline from %s failed to start", self->config->pipeline_name);
       goto fail;
     }
     self->running = TRUE;

@@ -926,7 +926,7 @@ rw_viewer_prewarm (void)
   };
   gint64 start = g_get_monotonic_time ();
 
-  g_type_ensure (RW_TYPE_VIEWER);
+  g_type_class_unref (g_type_class_ref (RW_TYPE_VIEWER));
   for (guint i = 0; i < G_N_ELEMENTS (factories); i++) {
     GstElement *element = gst_element_factory_make (factories[i], NULL);
 

@@ -6,7 +6,10 @@
 /* Settings: defaults, and every out-of-range value refused with a message
  * naming the setting. */
 
+#include <glib/gstdio.h>
+#include <gst/gst.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "rw-config.h"
 #include "rw-error.h"
@@ -161,10 +164,143 @@ test_origins (void)
   g_assert_true (rw_config_origin_allowed (config, NULL));
 }
 
+static gchar *
+write_config (const gchar * text)
+{
+  g_autoptr (GError) error = NULL;
+  gchar *path = NULL;
+  gint fd = g_file_open_tmp ("rw-config-XXXXXX.conf", &path, &error);
+
+  g_assert_no_error (error);
+  g_assert_true (g_file_set_contents (path, text, -1, &error));
+  g_assert_no_error (error);
+  close (fd);
+  return path;
+}
+
+static void
+test_file_good (void)
+{
+  g_autoptr (RwConfig) config = rw_config_new ();
+  g_autoptr (GError) error = NULL;
+  g_autofree gchar *path = write_config ("# a robot\n"
+      "[server]\nport=9000\nbind=127.0.0.1\n"
+      "allowed-origins=https://lab.example;http://localhost:3000\n"
+      "max-viewers=4\n"
+      "[webrtc]\nstun-server=stun://stun.lab.example:3478\n"
+      "ice-addresses=127.0.0.1\nport-range=50000-50100\n"
+      "[media]\ncamera=2\ncodec=h264\nwidth=640\nheight=480\n"
+      "framerate=15\nbitrate=800000\nkeyframe-interval=4\n"
+      "pipeline=test-vp8\n");
+
+  g_assert_true (rw_config_load_file (config, path, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (config->port, ==, 9000);
+  g_assert_cmpstr (config->bind_address, ==, "127.0.0.1");
+  g_assert_cmpuint (g_strv_length (config->allowed_origins), ==, 2);
+  g_assert_cmpstr (config->allowed_origins[1], ==, "http://localhost:3000");
+  g_assert_cmpuint (config->max_viewers, ==, 4);
+  g_assert_cmpstr (config->stun_server, ==, "stun://stun.lab.example:3478");
+  g_assert_cmpstr (config->ice_addresses[0], ==, "127.0.0.1");
+  g_assert_cmpuint (config->min_rtp_port, ==, 50000);
+  g_assert_cmpuint (config->max_rtp_port, ==, 50100);
+  g_assert_cmpint (config->camera, ==, 2);
+  g_assert_cmpint (config->codec, ==, RW_CODEC_H264);
+  g_assert_cmpuint (config->width, ==, 640);
+  g_assert_cmpuint (config->framerate, ==, 15);
+  g_assert_cmpuint (config->bitrate, ==, 800000);
+  g_assert_cmpuint (config->keyframe_interval, ==, 4);
+  g_assert_nonnull (strstr (config->pipeline, "vp8enc"));
+  g_assert_true (g_str_has_suffix (config->pipeline_name, "test-vp8.pipeline"));
+  g_unlink (path);
+}
+
+static void
+test_file_example (void)
+{
+  g_autoptr (RwConfig) config = rw_config_new ();
+  g_autoptr (GError) error = NULL;
+  g_autofree gchar *path = g_build_filename (g_getenv ("RW_DATA_DIR"),
+      "robot-webrtc-server.conf", NULL);
+
+  g_assert_true (rw_config_load_file (config, path, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (config->port, ==, 8080);
+  g_assert_null (config->pipeline);
+  g_assert_null (config->stun_server);
+}
+
+static void
+test_file_bad (void)
+{
+  static const struct
+  {
+    const gchar *text;
+    const gchar *message;       /* after "FILE: " */
+  } cases[] = {
+    {"[server]\nport=80a\n", "[server] port: expected a whole number from "
+          "0 to 65535, got '80a'"},
+    {"[server]\nport=70000\n", "[server] port: expected a whole number "
+          "from 0 to 65535, got '70000'"},
+    {"[server]\nprot=80\n", "[server] prot: unknown key"},
+    {"[sever]\nport=80\n", "unknown group [sever] (known: [server], "
+          "[webrtc], [media])"},
+    {"[media]\ncodec=av1\n", "[media] codec: codec must be vp8 or h264, got "
+          "'av1'"},
+    {"[media]\nwidth=-1\n", "[media] width: expected a whole number from 16 "
+          "to 7680, got '-1'"},
+    {"[media]\nheight=721\n", "width and height must be even, got " "1280x721"},
+    {"[webrtc]\nport-range=50100-50000\n", "[webrtc] port-range: expected "
+          "MIN-MAX UDP ports (e.g. 50000-50100), got '50100-50000'"},
+    {"[webrtc]\nstun-server=stun.example:3478\n", "stun-server must look "
+          "like stun://host:port, got 'stun.example:3478'"},
+    {"[media]\npipeline=videotestsrc ! ! vp8enc\n", "[media] pipeline: the "
+          "pipeline does not parse: syntax error"},
+    {"[media]\npipeline=videotestsrc ! nosuchenc\n", "[media] pipeline: "
+          "missing GStreamer elements: nosuchenc (not installed on this "
+          "machine)"},
+    {"[media]\npipeline=no-such-file\n", "[media] pipeline: no pipeline "
+          "file 'no-such-file'"},
+    {"[media]\npipeline=videotestsrc ! fakesink\n", "[media] pipeline: the "
+          "pipeline must end in an unlinked src pad (the encoded video)"},
+    {"port=80\n", "Key file does not start with a group"},
+    {"[server\n", "not a key-value pair, group, or comment"},
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++) {
+    g_autoptr (RwConfig) config = rw_config_new ();
+    g_autoptr (GError) error = NULL;
+    g_autofree gchar *path = write_config (cases[i].text);
+
+    g_test_message ("%s", cases[i].text);
+    g_assert_false (rw_config_load_file (config, path, &error));
+    g_assert_error (error, RW_ERROR, RW_ERROR_INVALID_ARGUMENT);
+    g_assert_true (g_str_has_prefix (error->message, path));
+    if (strstr (error->message, cases[i].message) == NULL)
+      g_error ("'%s' does not contain '%s'", error->message, cases[i].message);
+    g_unlink (path);
+  }
+
+  {
+    g_autoptr (RwConfig) config = rw_config_new ();
+    g_autoptr (GError) error = NULL;
+
+    g_assert_false (rw_config_load_file (config, "/nonexistent/rw.conf",
+            &error));
+    g_assert_error (error, RW_ERROR, RW_ERROR_INVALID_ARGUMENT);
+    g_assert_true (g_str_has_prefix (error->message, "/nonexistent/rw.conf"));
+  }
+}
+
 int
 main (int argc, char *argv[])
 {
+  gst_init (&argc, &argv);
   g_test_init (&argc, &argv, NULL);
+
+  g_test_add_func ("/config/file/good", test_file_good);
+  g_test_add_func ("/config/file/example", test_file_example);
+  g_test_add_func ("/config/file/bad", test_file_bad);
 
   g_test_add_func ("/config/defaults", test_defaults);
   g_test_add_func ("/config/bad-values", test_bad_values);

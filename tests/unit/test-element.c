@@ -1,0 +1,261 @@
+/* robot-webrtc
+ * Copyright (C) 2026 robot-webrtc contributors
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+/* robotwebrtcsink as the plugin provides it (GST_PLUGIN_PATH_1_0 points at
+ * the build's plugins/): registration, properties, a launch line through
+ * PLAYING and back with no pad or thread left over, and the built-in
+ * signaling server on its own thread. */
+
+#include <gio/gio.h>
+#include <gst/check/gstcheck.h>
+#include <json-glib/json-glib.h>
+#include <libsoup/soup.h>
+
+static guint
+count_threads (void)
+{
+  g_autoptr (GDir) dir = g_dir_open ("/proc/self/task", 0, NULL);
+  guint n = 0;
+
+  while (dir && g_dir_read_name (dir))
+    n++;
+  return n;
+}
+
+static guint
+free_port (void)
+{
+  g_autoptr (GSocket) socket = g_socket_new (G_SOCKET_FAMILY_IPV4,
+      G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, NULL);
+  g_autoptr (GInetAddress) any = g_inet_address_new_loopback
+      (G_SOCKET_FAMILY_IPV4);
+  g_autoptr (GSocketAddress) addr = g_inet_socket_address_new (any, 0);
+  g_autoptr (GSocketAddress) bound = NULL;
+
+  g_assert_true (g_socket_bind (socket, addr, TRUE, NULL));
+  bound = g_socket_get_local_address (socket, NULL);
+  return g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound));
+}
+
+GST_START_TEST (test_registered)
+{
+  GstElementFactory *factory = gst_element_factory_find ("robotwebrtcsink");
+  GstPlugin *plugin;
+
+  fail_unless (factory != NULL, "robotwebrtcsink is not registered");
+  plugin = gst_plugin_feature_get_plugin (GST_PLUGIN_FEATURE (factory));
+  fail_unless_equals_string (gst_plugin_get_name (plugin), "robotwebrtc");
+  fail_unless_equals_string (gst_element_factory_get_metadata (factory,
+          GST_ELEMENT_METADATA_KLASS), "Sink/Network");
+  gst_object_unref (plugin);
+  gst_object_unref (factory);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_properties)
+{
+  GstElement *sink = gst_element_factory_make ("robotwebrtcsink", NULL);
+  g_autofree gchar *bind = NULL, *origins = NULL, *stun = NULL;
+  g_autofree gchar *turn = NULL, *ice = NULL;
+  guint port, max_viewers, interval, viewers;
+
+  fail_unless (sink != NULL);
+  g_object_get (sink, "port", &port, "max-viewers", &max_viewers,
+      "keyframe-min-interval", &interval, "viewers", &viewers,
+      "allowed-origins", &origins, "stun-server", &stun, NULL);
+  fail_unless_equals_int (port, 0);
+  fail_unless_equals_int (max_viewers, 32);
+  fail_unless_equals_int (interval, 500);
+  fail_unless_equals_int (viewers, 0);
+  fail_unless_equals_string (origins, "*");
+  fail_unless (stun == NULL, "no STUN server by default");
+  g_clear_pointer (&origins, g_free);
+
+  g_object_set (sink, "port", 9123, "bind-address", "127.0.0.1",
+      "allowed-origins", "https://a.example, https://b.example",
+      "max-viewers", 7, "stun-server", "stun://stun.example:3478",
+      "turn-server", "turn://u:p@turn.example:3478",
+      "ice-addresses", "127.0.0.1,::1", "keyframe-min-interval", 250, NULL);
+  g_object_get (sink, "port", &port, "bind-address", &bind,
+      "allowed-origins", &origins, "max-viewers", &max_viewers,
+      "stun-server", &stun, "turn-server", &turn, "ice-addresses", &ice,
+      "keyframe-min-interval", &interval, NULL);
+  fail_unless_equals_int (port, 9123);
+  fail_unless_equals_string (bind, "127.0.0.1");
+  fail_unless_equals_string (origins, "https://a.example,https://b.example");
+  fail_unless_equals_int (max_viewers, 7);
+  fail_unless_equals_string (stun, "stun://stun.example:3478");
+  fail_unless_equals_string (turn, "turn://u:p@turn.example:3478");
+  fail_unless_equals_string (ice, "127.0.0.1,::1");
+  fail_unless_equals_int (interval, 250);
+
+  gst_object_unref (sink);
+}
+
+GST_END_TEST;
+
+static void
+wait_for_caps (GstElement * sink)
+{
+  g_autoptr (GstPad) pad = gst_element_get_static_pad (sink, "sink");
+  gint64 deadline = g_get_monotonic_time () + 10 * G_USEC_PER_SEC;
+  GstCaps *caps = NULL;
+
+  while ((caps = gst_pad_get_current_caps (pad)) == NULL &&
+      g_get_monotonic_time () < deadline)
+    g_usleep (10000);
+  fail_unless (caps != NULL, "no caps reached robotwebrtcsink");
+  gst_caps_unref (caps);
+}
+
+GST_START_TEST (test_launch_line)
+{
+  guint threads_before, threads_after = 0;
+  GstElement *pipeline, *sink, *tee;
+  g_autoptr (GError) error = NULL;
+  gint pads = -1;
+
+  /* warm up the plugins' own thread pools, then count */
+  pipeline = gst_parse_launch ("videotestsrc is-live=true ! "
+      "video/x-raw,width=320,height=240 ! vp8enc deadline=1 ! "
+      "robotwebrtcsink port=0 name=sink", &error);
+  fail_unless (pipeline != NULL, "%s", error ? error->message : "");
+  gst_element_set_state (pipeline, GST_STATE_PLAYING);
+  gst_element_get_state (pipeline, NULL, NULL, GST_CLOCK_TIME_NONE);
+  gst_element_set_state (pipeline, GST_STATE_NULL);
+  threads_before = count_threads ();
+
+  fail_if (gst_element_set_state (pipeline, GST_STATE_PLAYING) ==
+      GST_STATE_CHANGE_FAILURE);
+  sink = gst_bin_get_by_name (GST_BIN (pipeline), "sink");
+  wait_for_caps (sink);
+
+  tee = gst_bin_get_by_name (GST_BIN (sink), "fanout");
+  g_object_get (tee, "num-src-pads", &pads, NULL);
+  fail_unless_equals_int (pads, 0);
+
+  fail_unless_equals_int (gst_element_set_state (pipeline, GST_STATE_NULL),
+      GST_STATE_CHANGE_SUCCESS);
+  g_object_get (tee, "num-src-pads", &pads, NULL);
+  fail_unless_equals_int (pads, 0);
+  fail_unless_equals_int (GST_ELEMENT (sink)->numsinkpads, 1);
+
+  for (gint i = 0; i < 100; i++) {
+    threads_after = count_threads ();
+    if (threads_after <= threads_before)
+      break;
+    g_usleep (20000);
+  }
+  fail_unless (threads_after <= threads_before,
+      "%u threads before, %u after", threads_before, threads_after);
+
+  gst_object_unref (tee);
+  gst_object_unref (sink);
+  gst_object_unref (pipeline);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_signaling_server)
+{
+  guint port = free_port ();
+  g_autofree gchar *launch = g_strdup_printf ("videotestsrc is-live=true ! "
+      "video/x-raw,width=320,height=240 ! vp8enc deadline=1 ! "
+      "robotwebrtcsink name=sink bind-address=127.0.0.1 port=%u", port);
+  g_autofree gchar *url = g_strdup_printf ("http://127.0.0.1:%u/status",
+      port);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (SoupSession) session = soup_session_new ();
+  g_autoptr (SoupMessage) msg = NULL;
+  g_autoptr (GBytes) body = NULL;
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  GstElement *pipeline, *sink;
+  JsonObject *status;
+
+  pipeline = gst_parse_launch (launch, &error);
+  fail_unless (pipeline != NULL);
+  gst_element_set_state (pipeline, GST_STATE_PLAYING);
+  sink = gst_bin_get_by_name (GST_BIN (pipeline), "sink");
+  wait_for_caps (sink);
+
+  /* the element serves on its own thread: this one only waits */
+  msg = soup_message_new ("GET", url);
+  body = soup_session_send_and_read (session, msg, NULL, &error);
+  fail_unless (body != NULL, "%s", error ? error->message : "");
+  fail_unless_equals_int (soup_message_get_status (msg), 200);
+  fail_unless (json_parser_load_from_data (parser, g_bytes_get_data (body,
+              NULL), g_bytes_get_size (body), NULL));
+  status = json_node_get_object (json_parser_get_root (parser));
+  fail_unless_equals_string (json_object_get_string_member (status, "status"),
+      "ok");
+  fail_unless_equals_string (json_object_get_string_member (status, "codec"),
+      "VP8");
+  fail_unless_equals_int (json_object_get_int_member (status, "width"), 320);
+  fail_unless_equals_int (json_object_get_int_member (status, "viewers"), 0);
+
+  /* a bad offer gets its error from the element's server too */
+  g_clear_object (&msg);
+  g_clear_pointer (&body, g_bytes_unref);
+  msg = soup_message_new ("POST", url);
+  g_free (url);
+  url = g_strdup_printf ("http://127.0.0.1:%u/offer", port);
+  g_clear_object (&msg);
+  msg = soup_message_new ("POST", url);
+  soup_message_set_request_body_from_bytes (msg, "application/json",
+      g_bytes_new_static ("{\"type\": \"offer\"}", 17));
+  body = soup_session_send_and_read (session, msg, NULL, &error);
+  fail_unless_equals_int (soup_message_get_status (msg), 400);
+
+  gst_element_set_state (pipeline, GST_STATE_NULL);
+  gst_object_unref (sink);
+  gst_object_unref (pipeline);
+
+  /* the port is free again */
+  g_clear_object (&msg);
+  msg = soup_message_new ("GET", url);
+  g_clear_pointer (&body, g_bytes_unref);
+  g_clear_error (&error);
+  body = soup_session_send_and_read (session, msg, NULL, &error);
+  fail_unless (body == NULL, "the server still answers after NULL");
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_port_taken)
+{
+  g_autoptr (GSocketService) blocker = g_socket_service_new ();
+  g_autoptr (GError) error = NULL;
+  guint16 port = g_socket_listener_add_any_inet_port (G_SOCKET_LISTENER
+      (blocker), NULL, &error);
+  GstElement *sink = gst_element_factory_make ("robotwebrtcsink", NULL);
+
+  fail_unless (port != 0);
+  g_object_set (sink, "port", port, NULL);
+  fail_unless_equals_int (gst_element_set_state (sink, GST_STATE_READY),
+      GST_STATE_CHANGE_FAILURE);
+  gst_element_set_state (sink, GST_STATE_NULL);
+  gst_object_unref (sink);
+}
+
+GST_END_TEST;
+
+static Suite *
+robotwebrtcsink_suite (void)
+{
+  Suite *s = suite_create ("robotwebrtcsink");
+  TCase *tc = tcase_create ("general");
+
+  tcase_set_timeout (tc, 60);
+  suite_add_tcase (s, tc);
+  tcase_add_test (tc, test_registered);
+  tcase_add_test (tc, test_properties);
+  tcase_add_test (tc, test_launch_line);
+  tcase_add_test (tc, test_signaling_server);
+  tcase_add_test (tc, test_port_taken);
+  return s;
+}
+
+GST_CHECK_MAIN (robotwebrtcsink);

@@ -40,7 +40,9 @@ rw_pipeline_parse (const gchar * description, GError ** error)
   g_autoptr (GstPad) src = NULL;
   GstElement *bin;
 
-  bin = gst_parse_bin_from_description_full (description, TRUE, ctx,
+  /* Only the src pad is ghosted: a ghosted text_sink of timeoverlay would
+   * make it wait for text forever. */
+  bin = gst_parse_bin_from_description_full (description, FALSE, ctx,
       GST_PARSE_FLAG_FATAL_ERRORS | GST_PARSE_FLAG_NO_SINGLE_ELEMENT_BINS,
       &parse_error);
   if (bin == NULL) {
@@ -59,7 +61,9 @@ rw_pipeline_parse (const gchar * description, GError ** error)
     return NULL;
   }
 
-  src = gst_element_get_static_pad (bin, "src");
+  src = gst_bin_find_unlinked_pad (GST_BIN (bin), GST_PAD_SRC);
+  if (src)
+    gst_element_add_pad (bin, gst_ghost_pad_new ("src", src));
   if (src == NULL) {
     g_set_error (error, RW_ERROR, RW_ERROR_PIPELINE,
         "the pipeline must end in an unlinked src pad (the encoded video)");

@@ -650,6 +650,8 @@ build_bin (RwViewer * self, const RwConfig * config,
   g_autoptr (GstPad) webrtc_sink = NULL;
   g_autoptr (GstWebRTCRTPTransceiver) transceiver = NULL;
   g_autoptr (GstElement) rtpbin = NULL;
+  g_autoptr (GstCaps) prefs = NULL;
+  guint ssrc;
 
   queue = make_element ("queue", error);
   if (queue == NULL)
@@ -698,11 +700,18 @@ build_bin (RwViewer * self, const RwConfig * config,
 
   /* The transceiver must exist, send only and prefer the viewer's payload
    * type before the offer is set, or webrtcbin answers "inactive". */
+  /* Our SSRC goes into the answer (a=ssrc), so that receivers which map
+   * streams by signalled SSRC (webrtcbin, aiortc) find it. */
+  ssrc = g_random_int ();
+  g_object_set (pay, "ssrc", ssrc, NULL);
+  prefs = gst_caps_copy (match->caps);
+  gst_caps_set_simple (prefs, "ssrc", G_TYPE_UINT, ssrc, NULL);
+
   webrtc_sink = gst_element_request_pad_simple (self->webrtcbin, "sink_%u");
   g_object_get (webrtc_sink, "transceiver", &transceiver, NULL);
   g_object_set (transceiver, "direction",
       GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_SENDONLY, "codec-preferences",
-      match->caps, NULL);
+      prefs, NULL);
 
   pay_src = gst_element_get_static_pad (pay, "src");
   if (!gst_element_link (queue, pay) ||

@@ -47,7 +47,15 @@ test_file (gconstpointer data)
   gst_object_unref (gst_object_ref_sink (bin));
 }
 
-/* The test patterns run into robotwebrtcsink, which must see its caps. */
+static GstPadProbeReturn
+count_buffer (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
+{
+  g_atomic_int_inc ((gint *) user_data);
+  return GST_PAD_PROBE_OK;
+}
+
+/* The test patterns run into robotwebrtcsink: caps, then frames (an
+ * overlay whose text pad got linked by mistake would hold them back). */
 static void
 test_streams (gconstpointer data)
 {
@@ -58,10 +66,15 @@ test_streams (gconstpointer data)
   GstElement *source = rw_pipeline_parse (description, NULL);
   GstElement *sink = g_object_new (RW_TYPE_SINK, NULL);
   gint64 deadline = g_get_monotonic_time () + 10 * G_USEC_PER_SEC;
+  g_autoptr (GstPad) pad = NULL;
+  gint buffers = 0;
 
   g_assert_nonnull (source);
   gst_bin_add_many (GST_BIN (pipeline), source, sink, NULL);
   g_assert_true (gst_element_link (source, sink));
+  pad = gst_element_get_static_pad (sink, "sink");
+  gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER, count_buffer, &buffers,
+      NULL);
   g_assert_cmpint (gst_element_set_state (pipeline, GST_STATE_PLAYING), !=,
       GST_STATE_CHANGE_FAILURE);
 
@@ -69,6 +82,9 @@ test_streams (gconstpointer data)
       g_get_monotonic_time () < deadline)
     g_usleep (10000);
   g_assert_true (rw_sink_is_streaming (RW_SINK (sink)));
+  while (g_atomic_int_get (&buffers) < 10 && g_get_monotonic_time () < deadline)
+    g_usleep (10000);
+  g_assert_cmpint (g_atomic_int_get (&buffers), >=, 10);
 
   gst_element_set_state (pipeline, GST_STATE_NULL);
   gst_object_unref (pipeline);

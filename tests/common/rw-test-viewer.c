@@ -1129,6 +1129,31 @@ transceiver_caps (RwTestViewerCodec codec)
       "encoding-name=VP8,payload=96,clock-rate=90000");
 }
 
+/* Browsers send RTCP about once a second; GStreamer's default minimum is
+ * 5 s, randomized up to 7.5 s, which a server that drops silent viewers
+ * after 5 s takes for a closed tab. Behave like a browser. */
+static void
+on_new_ssrc (GstElement * rtpbin, guint session, guint ssrc, gpointer user_data)
+{
+  GObject *internal = NULL;
+
+  g_signal_emit_by_name (rtpbin, "get-internal-session", session, &internal);
+  if (internal) {
+    g_object_set (internal, "rtcp-min-interval", (guint64) GST_SECOND, NULL);
+    g_object_unref (internal);
+  }
+}
+
+static void
+send_rtcp_like_a_browser (RwTestViewer * self)
+{
+  g_autoptr (GstElement) rtpbin =
+      gst_bin_get_by_name (GST_BIN (self->webrtc), "rtpbin");
+
+  if (rtpbin)
+    g_signal_connect (rtpbin, "on-new-ssrc", G_CALLBACK (on_new_ssrc), NULL);
+}
+
 /**
  * rw_test_viewer_start:
  * @self: a new viewer
@@ -1167,6 +1192,7 @@ rw_test_viewer_start (RwTestViewer * self, GError ** error)
 
   if (!restrict_ice (self, error))
     goto failed;
+  send_rtcp_like_a_browser (self);
 
   caps = transceiver_caps (self->codec);
   g_signal_emit_by_name (self->webrtc, "add-transceiver",

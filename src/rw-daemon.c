@@ -16,6 +16,8 @@
 #include "rw-http-server.h"
 #include "rw-stream.h"
 
+#define STREAM_START_TIMEOUT_MS 5000
+
 struct _RwDaemon
 {
   GObject parent;
@@ -83,6 +85,33 @@ rw_daemon_new (RwConfig * config)
   return self;
 }
 
+static gboolean
+stop_waiting (gpointer user_data)
+{
+  *(gboolean *) user_data = TRUE;
+  return G_SOURCE_REMOVE;
+}
+
+/* Listen only once the encoded stream runs, so that the first offer is not
+ * refused (bounded: a camera may take a while; /status then says why). */
+static void
+wait_for_first_caps (RwDaemon * self)
+{
+  RwSink *sink = rw_stream_get_sink (self->stream);
+  gboolean timed_out = FALSE;
+  guint id = g_timeout_add (STREAM_START_TIMEOUT_MS, stop_waiting,
+      &timed_out);
+
+  while (!timed_out && !rw_sink_is_streaming (sink) &&
+      rw_stream_is_running (self->stream))
+    g_main_context_iteration (NULL, TRUE);
+  if (!timed_out)
+    g_source_remove (id);
+  else
+    g_warning ("no video %d ms after start; serving anyway",
+        STREAM_START_TIMEOUT_MS);
+}
+
 /**
  * rw_daemon_start:
  * @self: a daemon
@@ -102,6 +131,7 @@ rw_daemon_start (RwDaemon * self, GError ** error)
   rw_viewer_prewarm ();
   if (!rw_stream_start (self->stream, error))
     return FALSE;
+  wait_for_first_caps (self);
   return rw_http_server_listen (self->http, error);
 }
 

@@ -258,8 +258,8 @@ handle_status (RwHttpServer * self, SoupServerMessage * msg, const gchar * path)
   json_builder_set_member_name (builder, "version");
   json_builder_add_string_value (builder, PACKAGE_VERSION);
   json_builder_set_member_name (builder, "uptime");
-  json_builder_add_double_value (builder,
-      (g_get_monotonic_time () - self->started) / (gdouble) G_USEC_PER_SEC);
+  json_builder_add_int_value (builder,
+      (g_get_monotonic_time () - self->started) / G_USEC_PER_SEC);
   if (self->status_func)
     ok = self->status_func (builder, self->status_data) && ok;
   rw_sink_add_status (self->sink, builder);

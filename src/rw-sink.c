@@ -196,7 +196,7 @@ rw_sink_request_keyframe (RwSink * self)
 }
 
 static GstPadProbeReturn
-watch_caps (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
+watch_stream (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
 {
   RwSink *self = user_data;
   GstEvent *event = GST_PAD_PROBE_INFO_EVENT (info);
@@ -204,6 +204,14 @@ watch_caps (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
   const gchar *name;
   GstCaps *caps;
 
+  /* The viewers' inner sinks come and go: the element's EOS is its input's
+   * EOS, not theirs (see rw_sink_handle_message). */
+  if (GST_EVENT_TYPE (event) == GST_EVENT_EOS) {
+    GST_INFO_OBJECT (self, "end of stream");
+    gst_element_post_message (GST_ELEMENT (self),
+        gst_message_new_eos (GST_OBJECT (self)));
+    return GST_PAD_PROBE_OK;
+  }
   if (GST_EVENT_TYPE (event) != GST_EVENT_CAPS)
     return GST_PAD_PROBE_OK;
 
@@ -809,12 +817,19 @@ viewer_of_message (RwSink * self, GstMessage * msg)
   return NULL;
 }
 
-/* Any thread. One viewer's failure must not stop the pipeline. */
+/* Any thread. One viewer's failure must not stop the pipeline, and the
+ * viewers' EOS is not the element's. */
 static void
 rw_sink_handle_message (GstBin * bin, GstMessage * msg)
 {
   RwSink *self = RW_SINK (bin);
   g_autofree gchar *id = NULL;
+
+  if (GST_MESSAGE_TYPE (msg) == GST_MESSAGE_EOS &&
+      GST_MESSAGE_SRC (msg) != GST_OBJECT (self)) {
+    gst_message_unref (msg);
+    return;
+  }
 
   if (GST_MESSAGE_TYPE (msg) == GST_MESSAGE_ERROR &&
       (id = viewer_of_message (self, msg)) != NULL) {
@@ -855,6 +870,7 @@ rw_sink_change_state (GstElement * element, GstStateChange transition)
             (NULL));
         return GST_STATE_CHANGE_FAILURE;
       }
+      rw_viewer_prewarm ();
       if (!start_serving (self, &error)) {
         GST_ELEMENT_ERROR (self, RESOURCE, OPEN_READ_WRITE,
             ("%s", error->message), (NULL));
@@ -1138,7 +1154,7 @@ rw_sink_init (RwSink * self)
   gst_pad_add_probe (self->tee_sink, GST_PAD_PROBE_TYPE_EVENT_UPSTREAM,
       limit_keyframe_requests, self, NULL);
   gst_pad_add_probe (self->tee_sink, GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM,
-      watch_caps, self, NULL);
+      watch_stream, self, NULL);
 
   ghost = gst_ghost_pad_new_from_template ("sink", self->tee_sink, templ);
   gst_element_add_pad (GST_ELEMENT (self), ghost);

@@ -336,14 +336,23 @@ try {
   record('status-after-hangup', false, e.message);
 }
 
-// ---- shut down ----
-await withTimeout(browser.close(), 10_000, 'closing chromium').catch((e) => log(e.message));
+// ---- shut down, with one viewer still watching ----
+let live = null, liveNote = 'no viewer connected';
+try {
+  live = await openPage(`${frontOrigin}/frontend.html?mode=complete&server=${encodeURIComponent(daemonUrl)}`);
+  await live.page.waitForFunction(() => window.rwTest && window.rwTest.tFirstDecoded, null, { timeout: PLAY_MS, polling: 50 });
+  liveNote = '1 viewer connected';
+} catch (e) {
+  log(`(could not connect a viewer before SIGTERM: ${e.message.split('\n')[0]})`);
+}
 try {
   process.kill(daemon.pid, 'SIGTERM');
+  const t = Date.now();
   const { code, signal } = await withTimeout(exited, 10_000, 'server exit after SIGTERM');
-  record('sigterm-exit-0', code === 0, `exit code=${code} signal=${signal}`);
+  record('sigterm-exit-0', code === 0, `exit code=${code} signal=${signal} after ${Date.now() - t} ms, ${liveNote}`);
 } catch (e) {
-  record('sigterm-exit-0', false, e.message);
+  record('sigterm-exit-0', false, `${e.message} (${liveNote})`);
 }
+await withTimeout(browser.close(), 10_000, 'closing chromium').catch((e) => log(e.message));
 clearTimeout(watchdog);
 finish();

@@ -16,8 +16,9 @@
  *    "width":640,"height":480,"ttff_ms":285.2,"answer_ms":9.1,
  *    "max_gap_ms":41.0,"bytes":…,"error":null}
  *
- * fps is frames / seconds from the first frame to the end of the viewer's
- * run (its hangup/vanish or the end of --duration); max_gap_ms is the
+ * fps counts the frames from the end of the warm-up (--warmup seconds after
+ * the first frame; from the first frame if the run was shorter) to the end of
+ * the viewer's run (its hangup/vanish or --duration); max_gap_ms is the
  * longest time between two frames (a freeze), ttff_ms the time from
  * POST /offer to the first frame. Viewers still connected
  * at the end hang up politely (DELETE /peers/{id}). Exit status: 0 if every
@@ -36,6 +37,8 @@ typedef struct
   guint64 frames;               /* frozen at the end of its run */
   gint64 end_time;
   gint64 max_gap;               /* longest time between frames, µs */
+  guint64 warm_frames;          /* frames when the warm-up ended */
+  gint64 warm_time;             /* 0 until then */
 } ViewerRun;
 
 typedef struct
@@ -43,6 +46,7 @@ typedef struct
   GMainLoop *loop;
   GPtrArray *runs;              /* ViewerRun */
   guint leavers;
+  gint64 warmup;                /* µs after the first frame */
   gboolean vanish;
   gboolean interrupted;
 } Cli;
@@ -65,6 +69,27 @@ finish_run (ViewerRun * run)
   run->frames = rw_test_viewer_get_frames (run->viewer);
   run->max_gap = rw_test_viewer_get_frames (run->viewer) > 1 ?
       rw_test_viewer_take_max_gap_us (run->viewer) : 0;
+}
+
+/* Marks where each viewer's warm-up (its first --warmup seconds of video,
+ * with the start-up burst) ends: fps is counted from there. */
+static gboolean
+on_tick (gpointer user_data)
+{
+  Cli *cli = user_data;
+  gint64 now = g_get_monotonic_time ();
+
+  for (guint i = 0; i < cli->runs->len; i++) {
+    ViewerRun *run = g_ptr_array_index (cli->runs, i);
+    gint64 first = rw_test_viewer_get_first_frame_time (run->viewer);
+
+    if (run->warm_time == 0 && run->end_time == 0 && first &&
+        now - first >= cli->warmup) {
+      run->warm_time = now;
+      run->warm_frames = rw_test_viewer_get_frames (run->viewer);
+    }
+  }
+  return G_SOURCE_CONTINUE;
 }
 
 static gboolean
@@ -189,7 +214,10 @@ run_to_json (ViewerRun * run, guint index)
   gint64 answer = rw_test_viewer_get_answer_time (viewer);
   gdouble fps = 0.0;
 
-  if (first && run->end_time > first)
+  if (run->warm_time && run->end_time > run->warm_time)
+    fps = (run->frames - run->warm_frames) / ((run->end_time -
+            run->warm_time) / (gdouble) G_USEC_PER_SEC);
+  else if (first && run->end_time > first)
     fps = run->frames / ((run->end_time - first) / (gdouble) G_USEC_PER_SEC);
 
   append_int (line, "viewer", index);
@@ -220,10 +248,11 @@ main (int argc, char *argv[])
   g_autofree gchar *ice_address = NULL;
   gint viewers = 1, leavers = -1, stagger_ms = 0;
   gdouble duration = 10.0, hangup_after = -1.0, vanish_after = -1.0;
+  gdouble warmup = 1.0;
   gboolean count_only = FALSE, trickle = FALSE;
   RwTestViewerCodec codec = RW_TEST_VIEWER_VP8;
   Cli cli = { 0 };
-  guint failures = 0;
+  guint failures = 0, tick;
   GOptionEntry entries[] = {
     {"url", 'u', 0, G_OPTION_ARG_STRING, &url,
         "The server, e.g. http://127.0.0.1:8080 (required)", "URL"},
@@ -245,6 +274,9 @@ main (int argc, char *argv[])
         "Hang up (DELETE /peers/{id}) after S seconds", "S"},
     {"vanish-after", 0, 0, G_OPTION_ARG_DOUBLE, &vanish_after,
         "Vanish (close without telling the server) after S seconds", "S"},
+    {"warmup", 0, 0, G_OPTION_ARG_DOUBLE, &warmup,
+        "Seconds of video (after the first frame) left out of fps "
+          "(default 1)", "S"},
     {"leavers", 0, 0, G_OPTION_ARG_INT, &leavers,
           "How many viewers (the first ones) hang up or vanish (default all)",
         "K"},
@@ -272,7 +304,7 @@ main (int argc, char *argv[])
         codec_name);
     return 2;
   }
-  if (viewers < 1 || duration <= 0 || stagger_ms < 0 ||
+  if (viewers < 1 || duration <= 0 || stagger_ms < 0 || warmup < 0 ||
       (hangup_after >= 0 && vanish_after >= 0)) {
     g_printerr ("rw-test-viewer: need --viewers >= 1, --duration > 0, "
         "--stagger >= 0 and at most one of --hangup-after/--vanish-after\n");
@@ -283,6 +315,7 @@ main (int argc, char *argv[])
   cli.runs = g_ptr_array_new_with_free_func (view_run_free);
   cli.leavers = leavers < 0 ? (guint) viewers : (guint) leavers;
   cli.vanish = vanish_after >= 0;
+  cli.warmup = (gint64) (warmup * G_USEC_PER_SEC);
   g_unix_signal_add (SIGINT, on_interrupt, &cli);
   g_unix_signal_add (SIGTERM, on_interrupt, &cli);
 
@@ -307,8 +340,10 @@ main (int argc, char *argv[])
     g_timeout_add ((guint) ((hangup_after >= 0 ? hangup_after :
                 vanish_after) * 1000), on_leave, &cli);
   g_timeout_add ((guint) (duration * 1000), on_end, &cli);
+  tick = g_timeout_add (50, on_tick, &cli);
 
   g_main_loop_run (cli.loop);
+  g_source_remove (tick);
 
   for (guint i = 0; i < cli.runs->len; i++)
     finish_run (g_ptr_array_index (cli.runs, i));

@@ -141,6 +141,8 @@ parse_url (const gchar * line)
   end = start;
   while (*end && !g_ascii_isspace (*end))
     end++;
+  if (end > start && end[-1] == '/')
+    end--;
   return g_strndup (start, end - start);
 }
 
@@ -262,9 +264,7 @@ RwTestServer *
 rw_test_server_start (const gchar * binary, const gchar * const *extra_args,
     guint timeout_ms, GError ** error)
 {
-  g_autoptr (GSubprocessLauncher) launcher = NULL;
   g_autoptr (GPtrArray) argv = g_ptr_array_new ();
-  RwTestServer *server;
 
   if (binary == NULL)
     binary = g_getenv ("RW_SERVER");
@@ -273,8 +273,6 @@ rw_test_server_start (const gchar * binary, const gchar * const *extra_args,
         "no server binary: set RW_SERVER");
     return NULL;
   }
-  if (timeout_ms == 0)
-    timeout_ms = RW_TEST_SERVER_START_TIMEOUT_MS;
 
   g_ptr_array_add (argv, (gpointer) binary);
   g_ptr_array_add (argv, (gpointer) "--port");
@@ -286,6 +284,30 @@ rw_test_server_start (const gchar * binary, const gchar * const *extra_args,
   for (guint i = 0; extra_args && extra_args[i]; i++)
     g_ptr_array_add (argv, (gpointer) extra_args[i]);
   g_ptr_array_add (argv, NULL);
+
+  return rw_test_process_start ((const gchar * const *) argv->pdata,
+      timeout_ms, error);
+}
+
+/**
+ * rw_test_process_start:
+ * @argv: a command that serves signaling and prints `listening on http://…`
+ *   (the daemon, or gst-launch-1.0 with robotwebrtcsink)
+ * @timeout_ms: how long it may take to print its URL (0: the default)
+ * @error: why it did not start
+ *
+ * Returns: (transfer full) (nullable): the running process
+ */
+RwTestServer *
+rw_test_process_start (const gchar * const *argv, guint timeout_ms,
+    GError ** error)
+{
+  g_autoptr (GSubprocessLauncher) launcher = NULL;
+  const gchar *binary = argv[0];
+  RwTestServer *server;
+
+  if (timeout_ms == 0)
+    timeout_ms = RW_TEST_SERVER_START_TIMEOUT_MS;
 
   launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE |
       G_SUBPROCESS_FLAGS_STDERR_PIPE);
@@ -299,8 +321,7 @@ rw_test_server_start (const gchar * binary, const gchar * const *extra_args,
   server->err = g_string_new (NULL);
   server->echo = g_strcmp0 (g_getenv ("RW_TEST_SERVER_LOG"), "") > 0 &&
       g_strcmp0 (g_getenv ("RW_TEST_SERVER_LOG"), "0") != 0;
-  server->process = g_subprocess_launcher_spawnv (launcher,
-      (const gchar * const *) argv->pdata, error);
+  server->process = g_subprocess_launcher_spawnv (launcher, argv, error);
   if (server->process == NULL) {
     g_prefix_error (error, "cannot run %s: ", binary);
     server_release (server);
@@ -350,6 +371,26 @@ gboolean
 rw_test_server_stop (RwTestServer * server, guint timeout_ms,
     gint * exit_status, GError ** error)
 {
+  return rw_test_server_stop_with (server, SIGTERM, timeout_ms, exit_status,
+      error);
+}
+
+/**
+ * rw_test_server_stop_with:
+ * @server: a server
+ * @signum: the signal to stop it with (0: none, wait for it to exit)
+ * @timeout_ms: how long it may take to exit after @signum
+ * @exit_status: (out) (optional): its exit status, or -1
+ * @error: why the stop was not clean
+ *
+ * rw_test_server_stop() with another signal: SIGINT for gst-launch-1.0.
+ *
+ * Returns: %TRUE if the server exited by itself with status 0 in time
+ */
+gboolean
+rw_test_server_stop_with (RwTestServer * server, gint signum,
+    guint timeout_ms, gint * exit_status, GError ** error)
+{
   gboolean killed = FALSE;
 
   g_return_val_if_fail (server != NULL, FALSE);
@@ -357,7 +398,8 @@ rw_test_server_stop (RwTestServer * server, guint timeout_ms,
   if (exit_status)
     *exit_status = -1;
   if (!server->exited) {
-    g_subprocess_send_signal (server->process, SIGTERM);
+    if (signum)
+      g_subprocess_send_signal (server->process, signum);
     if (!rw_test_pump_until (server_exited, server, timeout_ms)) {
       killed = TRUE;
       g_subprocess_force_exit (server->process);
@@ -373,8 +415,8 @@ rw_test_server_stop (RwTestServer * server, guint timeout_ms,
   }
   if (killed) {
     g_set_error (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT,
-        "the server did not exit within %u ms of SIGTERM; killed it. Its "
-        "stderr ends with:\n%s", timeout_ms, tail (server->err, 2000));
+        "the server did not exit within %u ms of signal %d; killed it. Its "
+        "stderr ends with:\n%s", timeout_ms, signum, tail (server->err, 2000));
     return FALSE;
   }
   if (g_subprocess_get_if_signaled (server->process)) {

@@ -26,8 +26,12 @@ typedef struct _RwTestServer RwTestServer;
 
 RwTestServer *rw_test_server_start (const gchar * binary,
     const gchar * const *extra_args, guint timeout_ms, GError ** error);
+RwTestServer *rw_test_process_start (const gchar * const *argv,
+    guint timeout_ms, GError ** error);
 gboolean rw_test_server_stop (RwTestServer * server, guint timeout_ms,
     gint * exit_status, GError ** error);
+gboolean rw_test_server_stop_with (RwTestServer * server, gint signum,
+    guint timeout_ms, gint * exit_status, GError ** error);
 void rw_test_server_free (RwTestServer * server);
 
 const gchar *rw_test_server_get_url (RwTestServer * server);

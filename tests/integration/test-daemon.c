@@ -9,7 +9,10 @@
  * daemon's stderr, which is echoed (prefixed "[server]") by default. */
 
 #include <gst/gst.h>
+#include <glib/gstdio.h>
+#include <signal.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "rw-test-viewer.h"
 #include "test-utils.h"
@@ -723,6 +726,158 @@ test_no_camera (void)
   stop_server (server, 3000);
 }
 
+/* --- /daemon/config-pipeline --- */
+
+/* The daemon from a config file that names a file of pipelines/. */
+static void
+test_config_pipeline (void)
+{
+  g_autoptr (RwTestServer) server = NULL;
+  g_autoptr (SoupSession) session = rw_test_session_new ();
+  g_autoptr (JsonNode) status = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree gchar *path = NULL;
+  RwTestViewer *viewer;
+  gint fd;
+
+  fd = g_file_open_tmp ("rw-daemon-XXXXXX.conf", &path, &error);
+  g_assert_no_error (error);
+  close (fd);
+  g_assert_true (g_file_set_contents (path, "[server]\nmax-viewers=2\n"
+          "[media]\npipeline=test-h264\n", -1, NULL));
+
+  server = start_server ("--config", path, NULL);
+  wait_for_stream (session, server, 5000);
+  status = get_status (session, server);
+  g_assert_cmpstr (rw_test_json_get_string (status, "source.kind"), ==,
+      "pipeline");
+  g_assert_true (g_str_has_suffix (rw_test_json_get_string (status,
+              "source.pipeline"), "test-h264.pipeline"));
+  g_assert_cmpstr (rw_test_json_get_string (status, "codec"), ==, "H264");
+  g_assert_cmpint (rw_test_json_get_int (status, "max_viewers", -1), ==, 2);
+
+  viewer = rw_test_viewer_new (rw_test_server_get_url (server),
+      RW_TEST_VIEWER_H264, TRUE);
+  rw_test_viewer_set_name (viewer, "pipeline-viewer");
+  start_and_wait_decoding (&viewer, 1, 10000);
+  g_assert_cmpint (rw_test_viewer_get_width (viewer), ==, 1280);
+  g_assert_cmpint (rw_test_viewer_get_height (viewer), ==, 720);
+
+  hangup_and_wait (viewer);
+  rw_test_viewer_free (viewer);
+  stop_server (server, 3000);
+  g_unlink (path);
+}
+
+/* --- /launch: gst-launch-1.0 … ! robotwebrtcsink port=N --- */
+
+static guint
+free_port (void)
+{
+  g_autoptr (GSocket) socket = g_socket_new (G_SOCKET_FAMILY_IPV4,
+      G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, NULL);
+  g_autoptr (GInetAddress) lo = g_inet_address_new_loopback
+      (G_SOCKET_FAMILY_IPV4);
+  g_autoptr (GSocketAddress) addr = g_inet_socket_address_new (lo, 0);
+  g_autoptr (GSocketAddress) bound = NULL;
+
+  g_assert_true (g_socket_bind (socket, addr, TRUE, NULL));
+  bound = g_socket_get_local_address (socket, NULL);
+  return g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound));
+}
+
+static RwTestServer *
+start_launch (const gchar * source)
+{
+  const gchar *launch = g_getenv ("RW_GST_LAUNCH");
+  g_autofree gchar *port = g_strdup_printf ("port=%u", free_port ());
+  g_auto (GStrv) src = g_strsplit (source, " ", -1);
+  g_autoptr (GPtrArray) argv = g_ptr_array_new ();
+  g_autoptr (GError) error = NULL;
+  RwTestServer *server;
+
+  g_ptr_array_add (argv, (gpointer) (launch ? launch : "gst-launch-1.0"));
+  g_ptr_array_add (argv, (gpointer) "-e");
+  for (guint i = 0; src[i]; i++)
+    g_ptr_array_add (argv, src[i]);
+  g_ptr_array_add (argv, (gpointer) "!");
+  g_ptr_array_add (argv, (gpointer) "robotwebrtcsink");
+  g_ptr_array_add (argv, port);
+  g_ptr_array_add (argv, (gpointer) "bind-address=127.0.0.1");
+  g_ptr_array_add (argv, (gpointer) "ice-addresses=127.0.0.1");
+  g_ptr_array_add (argv, NULL);
+
+  server = rw_test_process_start ((const gchar * const *) argv->pdata, 0,
+      &error);
+  g_assert_no_error (error);
+  g_test_message ("gst-launch-1.0 pid %s at %s",
+      rw_test_server_get_pid (server), rw_test_server_get_url (server));
+  return server;
+}
+
+/* Ctrl-C: gst-launch sends EOS (-e), the element closes its viewers and
+ * its server, and gst-launch exits 0. */
+static void
+test_launch_sigint (void)
+{
+  g_autoptr (RwTestServer) server = NULL;
+  g_autoptr (SoupSession) session = rw_test_session_new ();
+  g_autoptr (JsonNode) status = NULL;
+  g_autoptr (GError) error = NULL;
+  RwTestViewer *viewers[2];
+  gdouble fps[2];
+  gint exit_status = -1;
+
+  server = start_launch ("videotestsrc is-live=true ! "
+      "video/x-raw,width=320,height=240,framerate=30/1 ! "
+      "vp8enc deadline=1 cpu-used=8 lag-in-frames=0");
+  wait_for_stream (session, server, 5000);
+  for (guint i = 0; i < 2; i++)
+    viewers[i] = rw_test_viewer_new (rw_test_server_get_url (server),
+        RW_TEST_VIEWER_VP8, TRUE);
+  start_and_wait_decoding (viewers, 2, 10000);
+  measure_fps (viewers, 2, 2000, fps);
+  for (guint i = 0; i < 2; i++)
+    check (fps[i] >= MIN_FPS, "gst-launch viewer %u: %.1f fps < %.0f", i,
+        fps[i], MIN_FPS);
+  g_assert_cmpint (rw_test_viewer_get_width (viewers[0]), ==, 320);
+  status = get_status (session, server);
+  g_assert_cmpint (rw_test_json_get_int (status, "viewers", -1), ==, 2);
+
+  g_assert_true (rw_test_server_stop_with (server, SIGINT, 5000,
+          &exit_status, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (exit_status, ==, 0);
+  for (guint i = 0; i < 2; i++)
+    rw_test_viewer_free (viewers[i]);
+}
+
+/* The source ends: EOS stops gst-launch by itself, exit 0. */
+static void
+test_launch_eos (void)
+{
+  g_autoptr (RwTestServer) server = NULL;
+  g_autoptr (SoupSession) session = rw_test_session_new ();
+  g_autoptr (GError) error = NULL;
+  RwTestViewer *viewer;
+  gint exit_status = -1;
+
+  server = start_launch ("videotestsrc is-live=true num-buffers=150 ! "
+      "video/x-raw,width=320,height=240,framerate=30/1 ! "
+      "vp8enc deadline=1 cpu-used=8 lag-in-frames=0");
+  wait_for_stream (session, server, 5000);
+  viewer = rw_test_viewer_new (rw_test_server_get_url (server),
+      RW_TEST_VIEWER_VP8, TRUE);
+  start_and_wait_decoding (&viewer, 1, 4000);
+
+  /* 150 frames at 30 fps: it ends within 5 s of its start */
+  g_assert_true (rw_test_server_stop_with (server, 0, 8000, &exit_status,
+          &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (exit_status, ==, 0);
+  rw_test_viewer_free (viewer);
+}
+
 static void
 drop_log (const gchar * domain, GLogLevelFlags level, const gchar * message,
     gpointer user_data)
@@ -745,6 +900,9 @@ main (int argc, char *argv[])
   g_test_add_func ("/daemon/h264", test_h264);
   g_test_add_func ("/daemon/http-errors", test_http_errors);
   g_test_add_func ("/daemon/no-camera", test_no_camera);
+  g_test_add_func ("/daemon/config-pipeline", test_config_pipeline);
+  g_test_add_func ("/launch/sigint", test_launch_sigint);
+  g_test_add_func ("/launch/eos", test_launch_eos);
 
   if (g_getenv ("RW_SERVER") == NULL) {
     g_printerr ("RW_SERVER is not set: skipping (it names the "

@@ -10,6 +10,7 @@
 // hang-up, 403 for a foreign Origin, and exit code 0 on SIGTERM. Bounded to 90 s in all.
 
 import { spawn } from 'node:child_process';
+import net from 'node:net';
 import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
@@ -104,13 +105,29 @@ frontServer.unref();
 const frontOrigin = `http://127.0.0.1:${frontServer.address().port}`;
 log(`frontend stand-in at ${frontOrigin}`);
 
-// ---- the daemon ----
-const daemonArgs = ['--port', '0', '--bind', '127.0.0.1', '--ice-address', '127.0.0.1',
-  '--width', String(WIDTH), '--height', String(HEIGHT), '--framerate', String(FPS),
-  '--allow-origin', frontOrigin,
-  ...(process.env.RW_SERVER_ARGS || '').split(/\s+/).filter(Boolean)];
-log(`starting ${serverExe} ${daemonArgs.join(' ')}`);
-daemon = spawn(serverExe, daemonArgs, { stdio: ['ignore', 'pipe', 'pipe'] });
+// ---- the daemon, or gst-launch-1.0 … ! robotwebrtcsink when RW_LAUNCH names gst-launch ----
+const launchExe = process.env.RW_LAUNCH || '';
+const stopSignal = launchExe ? 'SIGINT' : 'SIGTERM';
+async function freePort() {
+  const probe = net.createServer();
+  await new Promise((resolve) => probe.listen(0, '127.0.0.1', resolve));
+  const { port } = probe.address();
+  await new Promise((resolve) => probe.close(resolve));
+  return port;
+}
+const daemonArgs = launchExe
+  ? ['-e', 'videotestsrc', 'is-live=true', '!',
+    `video/x-raw,width=${WIDTH},height=${HEIGHT},framerate=${FPS}/1`, '!',
+    'vp8enc', 'deadline=1', 'cpu-used=8', 'lag-in-frames=0', '!',
+    'robotwebrtcsink', `port=${await freePort()}`, 'bind-address=127.0.0.1',
+    'ice-addresses=127.0.0.1', `allowed-origins=${frontOrigin}`]
+  : ['--port', '0', '--bind', '127.0.0.1', '--ice-address', '127.0.0.1',
+    '--width', String(WIDTH), '--height', String(HEIGHT), '--framerate', String(FPS),
+    '--allow-origin', frontOrigin,
+    ...(process.env.RW_SERVER_ARGS || '').split(/\s+/).filter(Boolean)];
+const serverCmd = launchExe || serverExe;
+log(`starting ${serverCmd} ${daemonArgs.join(' ')}`);
+daemon = spawn(serverCmd, daemonArgs, { stdio: ['ignore', 'pipe', 'pipe'] });
 const exited = new Promise((resolve) => daemon.on('exit', (code, signal) => {
   daemonExit = { code, signal };
   daemonLog.push(`[test] server exited: code=${code} signal=${signal}`);
@@ -343,15 +360,16 @@ try {
   await live.page.waitForFunction(() => window.rwTest && window.rwTest.tFirstDecoded, null, { timeout: PLAY_MS, polling: 50 });
   liveNote = '1 viewer connected';
 } catch (e) {
-  log(`(could not connect a viewer before SIGTERM: ${e.message.split('\n')[0]})`);
+  log(`(could not connect a viewer before ${stopSignal}: ${e.message.split('\n')[0]})`);
 }
+const stopCheck = `${stopSignal.toLowerCase()}-exit-0`;
 try {
-  process.kill(daemon.pid, 'SIGTERM');
+  process.kill(daemon.pid, stopSignal);
   const t = Date.now();
-  const { code, signal } = await withTimeout(exited, 10_000, 'server exit after SIGTERM');
-  record('sigterm-exit-0', code === 0, `exit code=${code} signal=${signal} after ${Date.now() - t} ms, ${liveNote}`);
+  const { code, signal } = await withTimeout(exited, 10_000, `server exit after ${stopSignal}`);
+  record(stopCheck, code === 0, `exit code=${code} signal=${signal} after ${Date.now() - t} ms, ${liveNote}`);
 } catch (e) {
-  record('sigterm-exit-0', false, `${e.message} (${liveNote})`);
+  record(stopCheck, false, `${e.message} (${liveNote})`);
 }
 await withTimeout(browser.close(), 10_000, 'closing chromium').catch((e) => log(e.message));
 clearTimeout(watchdog);

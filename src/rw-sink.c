@@ -565,8 +565,37 @@ check_liveness (gpointer user_data)
 
 /* --- status --- */
 
+/* The RTP clock as CLOCK_MONOTONIC capture times (GStreamer's system clock
+ * is monotonic): a receiver on the same machine measures capture-to-arrival
+ * latency with it. */
 static void
-add_viewer_status (JsonBuilder * builder, RwViewer * viewer)
+add_rtp_clock (RwSink * self, JsonBuilder * builder, RwViewer * viewer)
+{
+  GstClock *clock = GST_ELEMENT_CLOCK (self);
+  GstClockTime running_time;
+  guint ssrc, clock_rate, timestamp;
+
+  if (clock == NULL || !GST_IS_SYSTEM_CLOCK (clock) ||
+      !rw_viewer_get_rtp_clock (viewer, &ssrc, &clock_rate, &timestamp,
+          &running_time))
+    return;
+
+  json_builder_set_member_name (builder, "rtp");
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "ssrc");
+  json_builder_add_int_value (builder, ssrc);
+  json_builder_set_member_name (builder, "clock_rate");
+  json_builder_add_int_value (builder, clock_rate);
+  json_builder_set_member_name (builder, "timestamp");
+  json_builder_add_int_value (builder, timestamp);
+  json_builder_set_member_name (builder, "capture_monotonic_ns");
+  json_builder_add_int_value (builder,
+      gst_element_get_base_time (GST_ELEMENT (self)) + running_time);
+  json_builder_end_object (builder);
+}
+
+static void
+add_viewer_status (RwSink * self, JsonBuilder * builder, RwViewer * viewer)
 {
   gint64 since = rw_viewer_get_connected_since (viewer);
 
@@ -588,6 +617,7 @@ add_viewer_status (JsonBuilder * builder, RwViewer * viewer)
   }
   json_builder_set_member_name (builder, "bytes_sent");
   json_builder_add_int_value (builder, rw_viewer_get_bytes_sent (viewer));
+  add_rtp_clock (self, builder, viewer);
   json_builder_end_object (builder);
 }
 
@@ -644,7 +674,7 @@ rw_sink_add_status (RwSink * self, JsonBuilder * builder)
   json_builder_begin_array (builder);
   g_hash_table_iter_init (&iter, self->branches);
   while (g_hash_table_iter_next (&iter, NULL, (gpointer *) & branch))
-    add_viewer_status (builder, branch->viewer);
+    add_viewer_status (self, builder, branch->viewer);
   json_builder_end_array (builder);
 }
 

@@ -52,6 +52,7 @@ struct _RwViewer
   GMainContext *context;
   GstElement *bin;
   GstElement *webrtcbin;
+  GstElement *payloader;
   guint mline;
 
   /* main context only */
@@ -399,6 +400,17 @@ promise_for (RwViewer * self, Step step)
       promise_reply_free);
 }
 
+/* webrtcbin keeps its own reference while the operation is pending. */
+static void
+emit_with_promise (RwViewer * self, const gchar * signal, gpointer arg,
+    Step step)
+{
+  GstPromise *promise = promise_for (self, step);
+
+  g_signal_emit_by_name (self->webrtcbin, signal, arg, promise);
+  gst_promise_unref (promise);
+}
+
 static const gchar *
 step_name (Step step)
 {
@@ -443,8 +455,7 @@ promise_replied (gpointer user_data)
 
   switch (reply->step) {
     case STEP_REMOTE_SET:
-      g_signal_emit_by_name (self->webrtcbin, "create-answer", NULL,
-          promise_for (self, STEP_ANSWER_CREATED));
+      emit_with_promise (self, "create-answer", NULL, STEP_ANSWER_CREATED);
       break;
     case STEP_ANSWER_CREATED:
       if (s)
@@ -455,8 +466,7 @@ promise_replied (gpointer user_data)
                 RW_ERROR_PIPELINE, "webrtcbin created no answer"));
         break;
       }
-      g_signal_emit_by_name (self->webrtcbin, "set-local-description",
-          answer, promise_for (self, STEP_LOCAL_SET));
+      emit_with_promise (self, "set-local-description", answer, STEP_LOCAL_SET);
       gst_webrtc_session_description_free (answer);
       break;
     case STEP_LOCAL_SET:
@@ -549,8 +559,7 @@ rw_viewer_negotiate_async (RwViewer * self, GstSDPMessage * offer,
         G_CALLBACK (on_cancelled), self, NULL);
 
   desc = gst_webrtc_session_description_new (GST_WEBRTC_SDP_TYPE_OFFER, offer);
-  g_signal_emit_by_name (self->webrtcbin, "set-remote-description", desc,
-      promise_for (self, STEP_REMOTE_SET));
+  emit_with_promise (self, "set-remote-description", desc, STEP_REMOTE_SET);
   gst_webrtc_session_description_free (desc);
 }
 
@@ -661,7 +670,7 @@ build_bin (RwViewer * self, const RwConfig * config,
       "max-size-time", QUEUE_MAX_TIME, NULL);
   gst_util_set_object_arg (G_OBJECT (queue), "leaky", "downstream");
 
-  pay = make_payloader (config, match->payload);
+  pay = self->payloader = make_payloader (config, match->payload);
   if (pay == NULL) {
     g_set_error (error, RW_ERROR, RW_ERROR_PIPELINE,
         "the RTP payloader for %s is missing", rw_codec_to_string
@@ -844,6 +853,41 @@ rw_viewer_get_bytes_sent (RwViewer * self)
   bytes = self->bytes_sent;
   g_mutex_unlock (&self->lock);
   return bytes;
+}
+
+/**
+ * rw_viewer_get_rtp_clock:
+ * @self: a viewer
+ * @ssrc: (out): the SSRC sent
+ * @clock_rate: (out): the RTP clock rate
+ * @timestamp: (out): an RTP timestamp sent
+ * @running_time: (out): the running time of the frame with @timestamp
+ *
+ * How the viewer's RTP timestamps map to the pipeline's running time: the
+ * capture time of any received frame follows from its RTP timestamp.
+ *
+ * Returns: %FALSE until a packet was sent.
+ */
+gboolean
+rw_viewer_get_rtp_clock (RwViewer * self, guint * ssrc, guint * clock_rate,
+    guint * timestamp, GstClockTime * running_time)
+{
+  GstStructure *stats = NULL;
+  guint64 ticks = 0;
+  gboolean ok;
+
+  g_object_get (self->payloader, "stats", &stats, NULL);
+  if (stats == NULL)
+    return FALSE;
+  /* 1.22's "running-time" there counts RTP clock ticks, not nanoseconds */
+  ok = gst_structure_get (stats, "ssrc", G_TYPE_UINT, ssrc, "clock-rate",
+      G_TYPE_UINT, clock_rate, "timestamp", G_TYPE_UINT, timestamp,
+      "running-time", G_TYPE_UINT64, &ticks, NULL) && *clock_rate > 0 &&
+      ticks > 0;
+  gst_structure_free (stats);
+  if (ok)
+    *running_time = gst_util_uint64_scale (ticks, GST_SECOND, *clock_rate);
+  return ok;
 }
 
 /**

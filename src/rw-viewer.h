@@ -44,6 +44,8 @@ RwViewerState rw_viewer_get_state (RwViewer * self);
 const gchar *rw_viewer_state_to_string (RwViewerState state);
 gint64 rw_viewer_get_connected_since (RwViewer * self);
 guint64 rw_viewer_get_bytes_sent (RwViewer * self);
+gboolean rw_viewer_get_rtp_clock (RwViewer * self, guint * ssrc,
+    guint * clock_rate, guint * timestamp, GstClockTime * running_time);
 
 void rw_viewer_negotiate_async (RwViewer * self, GstSDPMessage * offer,
     GCancellable * cancellable, GAsyncReadyCallback callback,

@@ -31,6 +31,8 @@
 
 #include "rw-test-viewer.h"
 
+#include <gst/rtp/rtp.h>
+
 #include <gst/gst.h>
 #include <gst/sdp/sdp.h>
 #include <gst/webrtc/webrtc.h>
@@ -88,7 +90,20 @@ struct _RwTestViewer
   gint64 first_frame_time;
   gint64 last_frame_time;
   gint64 max_gap;               /* since rw_test_viewer_take_max_gap_us() */
+  GArray *arrivals;             /* Arrival, since the last take */
+  guint clock_rate;             /* the sender's RTP clock, 0 while unknown */
+  guint32 clock_timestamp;
+  gint64 clock_capture_ns;
 };
+
+/* A frame's last packet (marker bit): its RTP timestamp and arrival time. */
+typedef struct
+{
+  guint32 timestamp;
+  gint64 arrival_us;
+} Arrival;
+
+#define MAX_ARRIVALS 16384
 
 G_DEFINE_FINAL_TYPE (RwTestViewer, rw_test_viewer, G_TYPE_OBJECT);
 
@@ -340,6 +355,29 @@ branch_description (RwTestViewer * self, const gchar * encoding)
   return NULL;
 }
 
+/* webrtcbin streaming thread: notes when each frame's last packet came. */
+static GstPadProbeReturn
+on_rtp (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
+{
+  RwTestViewer *self = user_data;
+  GstRTPBuffer rtp = GST_RTP_BUFFER_INIT;
+  Arrival arrival;
+
+  if (!gst_rtp_buffer_map (GST_PAD_PROBE_INFO_BUFFER (info), GST_MAP_READ,
+          &rtp))
+    return GST_PAD_PROBE_OK;
+  if (gst_rtp_buffer_get_marker (&rtp)) {
+    arrival.timestamp = gst_rtp_buffer_get_timestamp (&rtp);
+    arrival.arrival_us = g_get_monotonic_time ();
+    g_mutex_lock (&self->lock);
+    if (self->arrivals->len < MAX_ARRIVALS)
+      g_array_append_val (self->arrivals, arrival);
+    g_mutex_unlock (&self->lock);
+  }
+  gst_rtp_buffer_unmap (&rtp);
+  return GST_PAD_PROBE_OK;
+}
+
 /* webrtcbin streaming thread: link the new pad before data flows into it.
  * Only the immutable settings of @self are used here. */
 static void
@@ -396,6 +434,7 @@ on_pad_added (GstElement * webrtc, GstPad * pad, gpointer user_data)
       GST_PAD_PROBE_TYPE_BUFFER_LIST | GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM,
       on_sink_data, self, NULL);
 
+  gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER, on_rtp, self, NULL);
   bin_pad = gst_element_get_static_pad (bin, "sink");
   link = gst_pad_link (pad, bin_pad);
   if (link != GST_PAD_LINK_OK)
@@ -978,6 +1017,7 @@ rw_test_viewer_finalize (GObject * object)
   g_free (self->error);
   g_free (self->offer_sdp);
   g_mutex_clear (&self->lock);
+  g_array_unref (self->arrivals);
 
   G_OBJECT_CLASS (rw_test_viewer_parent_class)->finalize (object);
 }
@@ -998,6 +1038,7 @@ static void
 rw_test_viewer_init (RwTestViewer * self)
 {
   g_mutex_init (&self->lock);
+  self->arrivals = g_array_new (FALSE, FALSE, sizeof (Arrival));
   self->cancellable = g_cancellable_new ();
   self->pending_candidates = g_ptr_array_new_with_free_func (candidate_free);
   self->ice_address = g_strdup ("127.0.0.1");
@@ -1626,4 +1667,56 @@ rw_test_viewer_get_ttff_us (RwTestViewer * self)
   if (first == 0 || self->post_time == 0)
     return -1;
   return first - self->post_time;
+}
+
+/**
+ * rw_test_viewer_set_rtp_clock:
+ * @self: a viewer
+ * @clock_rate: the sender's RTP clock rate
+ * @timestamp: an RTP timestamp the sender sent
+ * @capture_monotonic_ns: when the frame with @timestamp was captured, on
+ *   CLOCK_MONOTONIC (the server's `/status` peers[].rtp)
+ *
+ * Lets the viewer turn arrival times into capture-to-arrival latencies
+ * (sender and viewer on one machine).
+ */
+void
+rw_test_viewer_set_rtp_clock (RwTestViewer * self, guint clock_rate,
+    guint32 timestamp, gint64 capture_monotonic_ns)
+{
+  g_mutex_lock (&self->lock);
+  self->clock_rate = clock_rate;
+  self->clock_timestamp = timestamp;
+  self->clock_capture_ns = capture_monotonic_ns;
+  self->arrivals->len = 0;
+  g_mutex_unlock (&self->lock);
+}
+
+/**
+ * rw_test_viewer_take_latencies:
+ * @self: a viewer with its RTP clock set
+ * @latencies: (element-type gdouble): where to append the capture-to-arrival
+ *   latency (ms) of each frame received since the last call
+ *
+ * Returns: how many latencies were appended
+ */
+guint
+rw_test_viewer_take_latencies (RwTestViewer * self, GArray * latencies)
+{
+  guint n = 0;
+
+  g_mutex_lock (&self->lock);
+  for (guint i = 0; self->clock_rate && i < self->arrivals->len; i++) {
+    const Arrival *a = &g_array_index (self->arrivals, Arrival, i);
+    gint32 ticks = (gint32) (a->timestamp - self->clock_timestamp);
+    gdouble capture_us = self->clock_capture_ns / 1000.0 +
+        ticks * 1e6 / self->clock_rate;
+    gdouble ms = (a->arrival_us - capture_us) / 1000.0;
+
+    g_array_append_val (latencies, ms);
+    n++;
+  }
+  self->arrivals->len = 0;
+  g_mutex_unlock (&self->lock);
+  return n;
 }

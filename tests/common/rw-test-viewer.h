@@ -86,4 +86,8 @@ gint64 rw_test_viewer_get_first_frame_time (RwTestViewer * self);
 gint64 rw_test_viewer_get_ttff_us (RwTestViewer * self);
 gint64 rw_test_viewer_take_max_gap_us (RwTestViewer * self);
 
+void rw_test_viewer_set_rtp_clock (RwTestViewer * self, guint clock_rate,
+    guint32 timestamp, gint64 capture_monotonic_ns);
+guint rw_test_viewer_take_latencies (RwTestViewer * self, GArray * latencies);
+
 G_END_DECLS

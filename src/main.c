@@ -4,9 +4,9 @@
  */
 
 /* robot-webrtc-server: the robot's camera to every browser viewer, over
- * WebRTC with plain HTTP signaling. Settings come from --config FILE, then
- * the command line. Exit codes: 0 on SIGINT/SIGTERM, 1 when serving fails,
- * 2 for a bad command line or config file. */
+ * WebRTC with plain HTTP(S) signaling. Settings come from --config FILE,
+ * then the command line. Exit codes: 0 on SIGINT/SIGTERM, 1 when serving
+ * fails, 2 for a bad command line, config file, certificate or secret. */
 
 #include <gst/gst.h>
 #include <glib-unix.h>
@@ -16,6 +16,7 @@
 #include "config.h"
 #include "rw-config.h"
 #include "rw-daemon.h"
+#include "rw-error.h"
 
 #define UNSET G_MININT
 
@@ -24,8 +25,9 @@ typedef struct
 {
   gchar *config_file;
   gint port, camera, width, height, framerate, bitrate, keyframe_interval;
-  gint max_viewers;
+  gint max_viewers, max_body, rate_limit, rate_burst, handshake_timeout;
   gchar *bind, *codec, *stun, *turn;
+  gchar *tls_certificate, *tls_key, *secret_file, *robot_id;
   gchar **ice_addresses, **origins;
   gboolean verbose, version;
 } Options;
@@ -49,8 +51,9 @@ print_uris (RwDaemon * daemon)
     const gchar *host = g_uri_get_host (l->data);
     gboolean v6 = strchr (host, ':') != NULL;
 
-    g_print ("robot-webrtc-server: listening on http://%s%s%s:%d\n",
-        v6 ? "[" : "", host, v6 ? "]" : "", g_uri_get_port (l->data));
+    g_print ("robot-webrtc-server: listening on %s://%s%s%s:%d\n",
+        g_uri_get_scheme (l->data), v6 ? "[" : "", host, v6 ? "]" : "",
+        g_uri_get_port (l->data));
   }
   fflush (stdout);
   g_slist_free_full (uris, (GDestroyNotify) g_uri_unref);
@@ -69,6 +72,15 @@ set_string (gchar ** field, gchar * value)
   if (value) {
     g_free (*field);
     *field = g_strdup (value);
+  }
+}
+
+static void
+set_path (gchar ** field, gchar * value)
+{
+  if (value) {
+    g_free (*field);
+    *field = g_canonicalize_filename (value, NULL);
   }
 }
 
@@ -94,6 +106,14 @@ apply_options (RwConfig * config, const Options * o, GError ** error)
   set_uint (&config->bitrate, o->bitrate);
   set_uint (&config->keyframe_interval, o->keyframe_interval);
   set_uint (&config->max_viewers, o->max_viewers);
+  set_uint (&config->max_body, o->max_body);
+  set_uint (&config->rate_limit, o->rate_limit);
+  set_uint (&config->rate_burst, o->rate_burst);
+  set_uint (&config->handshake_timeout, o->handshake_timeout);
+  set_path (&config->tls_certificate, o->tls_certificate);
+  set_path (&config->tls_key, o->tls_key);
+  set_path (&config->auth_secret_file, o->secret_file);
+  set_string (&config->auth_audience, o->robot_id);
   if (o->camera != UNSET)
     config->camera = o->camera;
   set_string (&config->bind_address, o->bind);
@@ -109,7 +129,9 @@ apply_options (RwConfig * config, const Options * o, GError ** error)
 int
 main (int argc, char *argv[])
 {
-  Options o = { NULL, UNSET, UNSET, UNSET, UNSET, UNSET, UNSET, UNSET, UNSET };
+  Options o = { NULL, UNSET, UNSET, UNSET, UNSET, UNSET, UNSET, UNSET, UNSET,
+    UNSET, UNSET, UNSET, UNSET
+  };
   g_autoptr (RwConfig) config = rw_config_new ();
   g_autoptr (GOptionContext) ctx = NULL;
   g_autoptr (GError) error = NULL;
@@ -146,6 +168,23 @@ main (int argc, char *argv[])
     {"allow-origin", 0, 0, G_OPTION_ARG_STRING_ARRAY, &o.origins,
           "Origin allowed to use the API, or * (repeatable; default *)",
         "ORIGIN"},
+    {"tls-certificate", 0, 0, G_OPTION_ARG_FILENAME, &o.tls_certificate,
+        "Serve HTTPS with this PEM certificate (chain)", "FILE"},
+    {"tls-key", 0, 0, G_OPTION_ARG_FILENAME, &o.tls_key,
+        "The certificate's PEM private key (default: in its file)", "FILE"},
+    {"auth-secret-file", 0, 0, G_OPTION_ARG_FILENAME, &o.secret_file,
+          "Require viewer tokens (HS256 JWT) signed with the secret in FILE",
+        "FILE"},
+    {"robot-id", 0, 0, G_OPTION_ARG_STRING, &o.robot_id,
+        "This robot's id: tokens' 'aud' must name it", "ID"},
+    {"rate-limit", 0, 0, G_OPTION_ARG_INT, &o.rate_limit,
+        "Requests per second per client address (default 20; 0: off)", "N"},
+    {"rate-burst", 0, 0, G_OPTION_ARG_INT, &o.rate_burst,
+        "Requests at once per client address (default 40)", "N"},
+    {"max-body", 0, 0, G_OPTION_ARG_INT, &o.max_body,
+        "Largest request body in bytes (default 65536)", "BYTES"},
+    {"handshake-timeout", 0, 0, G_OPTION_ARG_INT, &o.handshake_timeout,
+        "Seconds a viewer may take to connect (default 15)", "S"},
     {"verbose", 'v', 0, G_OPTION_ARG_NONE, &o.verbose,
         "Debug logs for robot-webrtc (GST_DEBUG=rw-*:5)", NULL},
     {"version", 0, 0, G_OPTION_ARG_NONE, &o.version, "Print the version",
@@ -186,7 +225,8 @@ main (int argc, char *argv[])
   daemon = rw_daemon_new (g_steal_pointer (&config));
   if (!rw_daemon_start (daemon, &error)) {
     g_printerr ("robot-webrtc-server: %s\n", error->message);
-    return 1;
+    /* an unusable certificate or secret is a configuration error */
+    return g_error_matches (error, RW_ERROR, RW_ERROR_INVALID_ARGUMENT) ? 2 : 1;
   }
   print_uris (daemon);
 

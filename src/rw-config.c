@@ -23,8 +23,10 @@
  * rw_config_new:
  *
  * Returns: (transfer full): a config holding the defaults: port 8080, all
- * addresses, any origin, 32 viewers, camera 0, VP8 1280x720@30 at 2 Mbit/s,
- * a keyframe every 2 s, no STUN or TURN server.
+ * addresses, plain HTTP, any origin, no viewer token, 32 viewers, bodies up
+ * to 64 KiB, 20 requests/s per client (40 at once), 15 s to connect,
+ * camera 0, VP8 1280x720@30 at 2 Mbit/s, a keyframe every 2 s, no STUN or
+ * TURN server.
  */
 RwConfig *
 rw_config_new (void)
@@ -40,6 +42,11 @@ rw_config_new (void)
   config->framerate = 30;
   config->bitrate = 2000000;
   config->keyframe_interval = 2;
+  config->max_body = RW_CONFIG_DEFAULT_MAX_BODY;
+  config->rate_limit = RW_CONFIG_DEFAULT_RATE_LIMIT;
+  config->rate_burst = RW_CONFIG_DEFAULT_RATE_BURST;
+  config->handshake_timeout = RW_CONFIG_DEFAULT_HANDSHAKE_TIMEOUT;
+  config->auth_clock_skew = RW_CONFIG_DEFAULT_CLOCK_SKEW;
 
   return config;
 }
@@ -52,6 +59,10 @@ rw_config_free (RwConfig * config)
 
   g_free (config->bind_address);
   g_strfreev (config->allowed_origins);
+  g_free (config->tls_certificate);
+  g_free (config->tls_key);
+  g_free (config->auth_secret_file);
+  g_free (config->auth_audience);
   g_free (config->stun_server);
   g_free (config->turn_server);
   g_strfreev (config->ice_addresses);
@@ -103,8 +114,28 @@ rw_config_validate (const RwConfig * config, GError ** error)
       !check_range ("framerate", config->framerate, 1, 120, error) ||
       !check_range ("bitrate", config->bitrate, 10000, 100000000, error) ||
       !check_range ("keyframe-interval", config->keyframe_interval, 1, 60,
-          error))
+          error) ||
+      !check_range ("max-body", config->max_body, 1024, 16 * 1024 * 1024,
+          error) ||
+      !check_range ("rate-limit", config->rate_limit, 0, 100000, error) ||
+      !check_range ("rate-burst", config->rate_burst, 1, 100000, error) ||
+      !check_range ("handshake-timeout", config->handshake_timeout, 1, 120,
+          error) ||
+      !check_range ("clock-skew", config->auth_clock_skew, 0, 600, error))
     return FALSE;
+
+  if (config->tls_key != NULL && config->tls_certificate == NULL) {
+    g_set_error (error, RW_ERROR, RW_ERROR_INVALID_ARGUMENT,
+        "tls-key needs tls-certificate");
+    return FALSE;
+  }
+
+  if (config->auth_audience != NULL && config->auth_secret_file == NULL) {
+    g_set_error (error, RW_ERROR, RW_ERROR_INVALID_ARGUMENT,
+        "audience (the robot id) needs secret-file: without a secret no "
+        "token is checked");
+    return FALSE;
+  }
 
   if (config->width % 2 || config->height % 2) {
     g_set_error (error, RW_ERROR, RW_ERROR_INVALID_ARGUMENT,
@@ -167,6 +198,7 @@ typedef enum
   KEY_UINT,
   KEY_INT,
   KEY_STRING,
+  KEY_PATH,
   KEY_LIST,
   KEY_CODEC,
   KEY_PORT_RANGE,
@@ -189,6 +221,15 @@ static const KeySpec keys[] = {
   {"server", "bind", KEY_STRING, FIELD (bind_address)},
   {"server", "allowed-origins", KEY_LIST, FIELD (allowed_origins)},
   {"server", "max-viewers", KEY_UINT, FIELD (max_viewers), 1, 1000},
+  {"server", "tls-certificate", KEY_PATH, FIELD (tls_certificate)},
+  {"server", "tls-key", KEY_PATH, FIELD (tls_key)},
+  {"server", "max-body", KEY_UINT, FIELD (max_body), 1024, 16 * 1024 * 1024},
+  {"server", "rate-limit", KEY_UINT, FIELD (rate_limit), 0, 100000},
+  {"server", "rate-burst", KEY_UINT, FIELD (rate_burst), 1, 100000},
+  {"server", "handshake-timeout", KEY_UINT, FIELD (handshake_timeout), 1, 120},
+  {"auth", "secret-file", KEY_PATH, FIELD (auth_secret_file)},
+  {"auth", "audience", KEY_STRING, FIELD (auth_audience)},
+  {"auth", "clock-skew", KEY_UINT, FIELD (auth_clock_skew), 0, 600},
   {"webrtc", "stun-server", KEY_STRING, FIELD (stun_server)},
   {"webrtc", "turn-server", KEY_STRING, FIELD (turn_server)},
   {"webrtc", "ice-addresses", KEY_LIST, FIELD (ice_addresses)},
@@ -203,7 +244,7 @@ static const KeySpec keys[] = {
   {"media", "pipeline", KEY_PIPELINE, 0},
 };
 
-static const gchar *groups[] = { "server", "webrtc", "media", NULL };
+static const gchar *groups[] = { "server", "auth", "webrtc", "media", NULL };
 
 static const KeySpec *
 find_key (const gchar * group, const gchar * key)
@@ -278,6 +319,14 @@ load_key (RwConfig * config, GKeyFile * file, const KeySpec * spec,
       g_free (*(gchar **) field);
       *(gchar **) field = text[0] ? g_steal_pointer (&text) : NULL;
       return TRUE;
+    case KEY_PATH:{
+      /* relative to the config file */
+      g_autofree gchar *dir = g_canonicalize_filename (base_dir, NULL);
+
+      g_free (*(gchar **) field);
+      *(gchar **) field = text[0] ? g_canonicalize_filename (text, dir) : NULL;
+      return TRUE;
+    }
     case KEY_LIST:
       g_strfreev (*(gchar ***) field);
       *(gchar ***) field = g_key_file_get_string_list (file, spec->group,
@@ -318,11 +367,12 @@ load_key (RwConfig * config, GKeyFile * file, const KeySpec * spec,
 /**
  * rw_config_load_file:
  * @config: the settings to update
- * @path: a GKeyFile with [server], [webrtc] and [media] groups
+ * @path: a GKeyFile with [server], [auth], [webrtc] and [media] groups
  * @error: what is wrong, as "FILE: [group] key: reason"
  *
  * Reads a config file over @config. Unknown groups and keys are errors, so
- * a typo never goes unnoticed; a pipeline is parsed at once.
+ * a typo never goes unnoticed; a pipeline is parsed at once. Relative file
+ * names (TLS, secret) are relative to the config file's directory.
  *
  * Returns: %TRUE if every key was valid.
  */
@@ -347,8 +397,8 @@ rw_config_load_file (RwConfig * config, const gchar * path, GError ** error)
 
     if (!g_strv_contains (groups, group)) {
       g_set_error (error, RW_ERROR, RW_ERROR_INVALID_ARGUMENT,
-          "%s: unknown group [%s] (known: [server], [webrtc], [media])",
-          path, group);
+          "%s: unknown group [%s] (known: [server], [auth], [webrtc], "
+          "[media])", path, group);
       return FALSE;
     }
 

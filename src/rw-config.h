@@ -21,6 +21,15 @@ typedef enum
   RW_CODEC_H264,
 } RwCodec;
 
+/* Defaults of the limits. An offer with many candidates is a few
+ * kilobytes; a page that joins sends an offer, a preflight and a dozen
+ * trickled candidates at once. */
+#define RW_CONFIG_DEFAULT_MAX_BODY (64 * 1024)
+#define RW_CONFIG_DEFAULT_RATE_LIMIT 20
+#define RW_CONFIG_DEFAULT_RATE_BURST 40
+#define RW_CONFIG_DEFAULT_HANDSHAKE_TIMEOUT 15
+#define RW_CONFIG_DEFAULT_CLOCK_SKEW 30
+
 /**
  * RwConfig:
  *
@@ -34,6 +43,17 @@ typedef struct
   gchar *bind_address;          /* NULL: all addresses */
   gchar **allowed_origins;      /* "*" or exact origins */
   guint max_viewers;
+  gchar *tls_certificate;       /* PEM; NULL: plain HTTP */
+  gchar *tls_key;               /* PEM; NULL: in tls_certificate's file */
+  guint max_body;               /* bytes */
+  guint rate_limit;             /* requests/s per client address; 0: off */
+  guint rate_burst;             /* requests at once per client address */
+  guint handshake_timeout;      /* seconds from offer to connected */
+
+  /* [auth] */
+  gchar *auth_secret_file;      /* NULL: open, no token needed */
+  gchar *auth_audience;         /* the robot's id, `aud`; NULL: unchecked */
+  guint auth_clock_skew;        /* seconds */
 
   /* [webrtc] */
   gchar *stun_server;

@@ -117,13 +117,18 @@ wait_for_first_caps (RwDaemon * self)
  * @self: a daemon
  * @error: why it could not start
  *
- * Prewarms webrtcbin, starts the media pipeline, then listens.
+ * Reads the TLS certificate and the token secret, prewarms webrtcbin,
+ * starts the media pipeline, then listens. A file named in the settings
+ * that cannot be used fails with %RW_ERROR_INVALID_ARGUMENT before anything
+ * starts.
  *
  * Returns: %TRUE when serving.
  */
 gboolean
 rw_daemon_start (RwDaemon * self, GError ** error)
 {
+  if (!rw_http_server_load_credentials (self->http, error))
+    return FALSE;
   if (self->config->stun_server == NULL && self->config->turn_server == NULL)
     g_message ("no STUN or TURN server configured: viewers must reach this "
         "robot directly (same network or routed)");

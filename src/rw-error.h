@@ -21,7 +21,9 @@ GQuark rw_error_quark (void);
  * @RW_ERROR_FULL: no room for another viewer
  * @RW_ERROR_TIMEOUT: negotiation did not finish in time
  * @RW_ERROR_PIPELINE: the media pipeline failed
- * @RW_ERROR_FORBIDDEN: the request's origin is not allowed
+ * @RW_ERROR_FORBIDDEN: the request's origin is not allowed, or the session
+ *   belongs to another viewer
+ * @RW_ERROR_UNAUTHORIZED: the request has no valid viewer token
  */
 typedef enum
 {
@@ -34,6 +36,7 @@ typedef enum
   RW_ERROR_TIMEOUT,
   RW_ERROR_PIPELINE,
   RW_ERROR_FORBIDDEN,
+  RW_ERROR_UNAUTHORIZED,
 } RwError;
 
 G_END_DECLS

@@ -8,16 +8,23 @@
  * @title: RwHttpServer
  * @short_description: the HTTP signaling routes, CORS and limits
  *
- * The lab frontend's signaling protocol on a libsoup server:
- * `POST /offer`, `POST /ice-candidate`, `DELETE /peers/{id}`,
+ * The lab frontend's signaling protocol on a libsoup server, over HTTP or
+ * HTTPS: `POST /offer`, `POST /ice-candidate`, `DELETE /peers/{id}`,
  * `GET /status` and the viewer page at `GET /`. Every error is answered
- * with a status and a JSON `{"error": …}` body; bodies are bounded before
- * they are read; CORS follows the configured allow-list. `POST /offer` is
- * answered asynchronously, once the viewer's answer is complete.
+ * with a status and a JSON `{"error": …}` body. `POST /offer` is answered
+ * asynchronously, once the viewer's answer is complete.
+ *
+ * Before a body is read, an early handler applies, in order: the rate
+ * limit per client address (429), the origin allow-list (403), the body
+ * size (411, 413) and, with a secret configured, the viewer token (401; see
+ * #RwAuth). A session remembers who opened it, and only the same owner may
+ * trickle candidates to it or hang it up (403).
  */
 
 #include "rw-http-server.h"
+#include "rw-auth.h"
 #include "rw-error.h"
+#include "rw-rate-limit.h"
 #include "rw-signaling.h"
 #include "rw-www-resources.h"
 
@@ -30,6 +37,8 @@ GST_DEBUG_CATEGORY_STATIC (rw_http_debug);
 #define GST_CAT_DEFAULT rw_http_debug
 
 #define PAGE_RESOURCE "/org/robot-webrtc/www/index.html"
+#define CLAIMS_KEY "rw-auth-claims"
+#define REALM "robot-webrtc"
 
 struct _RwHttpServer
 {
@@ -42,6 +51,10 @@ struct _RwHttpServer
   SoupServer *server;
   gint64 started;
   GList *pending;               /* PendingOffer, answers not sent yet */
+  RwRateLimiter *limiter;
+  gboolean credentials_loaded;
+  RwAuth *auth;                 /* NULL: open, no token needed */
+  GHashTable *owners;           /* peer_id -> owner, with tokens only */
 };
 
 G_DEFINE_FINAL_TYPE (RwHttpServer, rw_http_server, G_TYPE_OBJECT);
@@ -49,12 +62,21 @@ G_DEFINE_FINAL_TYPE (RwHttpServer, rw_http_server, G_TYPE_OBJECT);
 typedef void (*RouteFunc) (RwHttpServer * self, SoupServerMessage * msg,
     const gchar * path);
 
+/* How a route's requests are authorized when tokens are required. */
+typedef enum
+{
+  AUTH_NONE,                    /* public: the page, /status */
+  AUTH_TOKEN,                   /* a valid token opens a session */
+  AUTH_OWNER,                   /* the session's owner, even expired */
+} RouteAuth;
+
 typedef struct
 {
   const gchar *path;
   gboolean prefix;
   const gchar *method;
   RouteFunc func;
+  RouteAuth auth;
 } Route;
 
 static void handle_page (RwHttpServer * self, SoupServerMessage * msg,
@@ -69,20 +91,23 @@ static void handle_hangup (RwHttpServer * self, SoupServerMessage * msg,
     const gchar * path);
 
 static const Route routes[] = {
-  {"/", FALSE, "GET", handle_page},
-  {"/index.html", FALSE, "GET", handle_page},
-  {"/status", FALSE, "GET", handle_status},
-  {"/offer", FALSE, "POST", handle_offer},
-  {"/ice-candidate", FALSE, "POST", handle_candidate},
-  {"/peers/", TRUE, "DELETE", handle_hangup},
+  {"/", FALSE, "GET", handle_page, AUTH_NONE},
+  {"/index.html", FALSE, "GET", handle_page, AUTH_NONE},
+  {"/status", FALSE, "GET", handle_status, AUTH_NONE},
+  {"/offer", FALSE, "POST", handle_offer, AUTH_TOKEN},
+  {"/ice-candidate", FALSE, "POST", handle_candidate, AUTH_OWNER},
+  {"/peers/", TRUE, "DELETE", handle_hangup, AUTH_OWNER},
 };
 
 /* --- replies --- */
 
+#define STATUS_TOO_MANY_REQUESTS 429    /* RFC 6585; libsoup 3.2 has no name */
+
 static void
 reply_json (SoupServerMessage * msg, guint status, gchar * json)
 {
-  soup_server_message_set_status (msg, status, NULL);
+  soup_server_message_set_status (msg, status,
+      status == STATUS_TOO_MANY_REQUESTS ? "Too Many Requests" : NULL);
   soup_server_message_set_response (msg, "application/json",
       SOUP_MEMORY_TAKE, json, strlen (json));
 }
@@ -120,6 +145,8 @@ status_for_error (const GError * error)
       return SOUP_STATUS_BAD_REQUEST;
     case RW_ERROR_FORBIDDEN:
       return SOUP_STATUS_FORBIDDEN;
+    case RW_ERROR_UNAUTHORIZED:
+      return SOUP_STATUS_UNAUTHORIZED;
     case RW_ERROR_NOT_FOUND:
       return SOUP_STATUS_NOT_FOUND;
     case RW_ERROR_FULL:
@@ -201,6 +228,8 @@ add_cors_headers (RwHttpServer * self, SoupServerMessage * msg)
 
   soup_message_headers_replace (response, "Access-Control-Allow-Origin",
       any ? "*" : origin);
+  soup_message_headers_replace (response, "Access-Control-Expose-Headers",
+      "Retry-After, WWW-Authenticate");
   if (!any)
     soup_message_headers_append (response, "Vary", "Origin");
 }
@@ -260,6 +289,17 @@ handle_status (RwHttpServer * self, SoupServerMessage * msg, const gchar * path)
   json_builder_set_member_name (builder, "uptime");
   json_builder_add_int_value (builder,
       (g_get_monotonic_time () - self->started) / G_USEC_PER_SEC);
+  json_builder_set_member_name (builder, "tls");
+  json_builder_add_boolean_value (builder, soup_server_is_https (self->server));
+  json_builder_set_member_name (builder, "auth");
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "tokens");
+  json_builder_add_boolean_value (builder, self->auth != NULL);
+  if (self->auth && rw_auth_get_audience (self->auth)) {
+    json_builder_set_member_name (builder, "audience");
+    json_builder_add_string_value (builder, rw_auth_get_audience (self->auth));
+  }
+  json_builder_end_object (builder);
   if (self->status_func)
     ok = self->status_func (builder, self->status_data) && ok;
   rw_sink_add_status (self->sink, builder);
@@ -269,6 +309,56 @@ handle_status (RwHttpServer * self, SoupServerMessage * msg, const gchar * path)
 
   root = json_builder_get_root (builder);
   reply_json (msg, SOUP_STATUS_OK, json_to_string (root, FALSE));
+}
+
+/* --- session owners --- */
+
+static RwAuthClaims *
+get_claims (SoupServerMessage * msg)
+{
+  return g_object_get_data (G_OBJECT (msg), CLAIMS_KEY);
+}
+
+/* With tokens, only the session's owner may act on it. An unknown session
+ * is left to the sink, which answers 404. */
+static gboolean
+check_owner (RwHttpServer * self, SoupServerMessage * msg,
+    const gchar * peer_id)
+{
+  RwAuthClaims *claims = get_claims (msg);
+  const gchar *owner;
+
+  if (self->auth == NULL)
+    return TRUE;
+  owner = g_hash_table_lookup (self->owners, peer_id);
+  if (owner == NULL || (claims && g_str_equal (owner, claims->owner)))
+    return TRUE;
+  reply_error (msg, SOUP_STATUS_FORBIDDEN, "session %s belongs to another "
+      "viewer", peer_id);
+  return FALSE;
+}
+
+static void
+on_viewer_removed (RwSink * sink, const gchar * peer_id, const gchar * reason,
+    gpointer user_data)
+{
+  RwHttpServer *self = user_data;
+
+  g_hash_table_remove (self->owners, peer_id);
+}
+
+static void
+log_owner (RwViewer * viewer, const RwAuthClaims * claims)
+{
+  gint64 left = claims->expires - g_get_real_time () / G_USEC_PER_SEC;
+
+  if (claims->max_viewers >= 0)
+    g_message ("viewer %s: token of %s (max_viewers %" G_GINT64_FORMAT
+        "), expires in %" G_GINT64_FORMAT " s", rw_viewer_get_id (viewer),
+        claims->owner, claims->max_viewers, left);
+  else
+    g_message ("viewer %s: token of %s, expires in %" G_GINT64_FORMAT " s",
+        rw_viewer_get_id (viewer), claims->owner, left);
 }
 
 typedef struct
@@ -370,6 +460,14 @@ handle_offer (RwHttpServer * self, SoupServerMessage * msg, const gchar * path)
     return;
   }
 
+  if (self->auth) {
+    RwAuthClaims *claims = get_claims (msg);
+
+    g_hash_table_replace (self->owners, g_strdup (rw_viewer_get_id (viewer)),
+        g_strdup (claims->owner));
+    log_owner (viewer, claims);
+  }
+
   pending = g_new0 (PendingOffer, 1);
   pending->self = g_object_ref (self);
   pending->msg = g_object_ref (msg);
@@ -397,6 +495,8 @@ handle_candidate (RwHttpServer * self, SoupServerMessage * msg,
     reply_gerror (msg, error);
     return;
   }
+  if (!check_owner (self, msg, req.peer_id))
+    return;
 
   if (!rw_sink_add_candidate (self->sink, req.peer_id, req.mline,
           req.candidate, &reason, &error)) {
@@ -415,6 +515,8 @@ handle_hangup (RwHttpServer * self, SoupServerMessage * msg, const gchar * path)
 {
   const gchar *id = path + strlen ("/peers/");
 
+  if (!check_owner (self, msg, id))
+    return;
   if (!rw_sink_remove_viewer (self->sink, id, "hung up")) {
     reply_error (msg, SOUP_STATUS_NOT_FOUND, "no session with peer_id '%s'",
         id);
@@ -441,23 +543,13 @@ handle_request (SoupServer * server, SoupServerMessage * msg,
 {
   RwHttpServer *self = user_data;
   const gchar *method = soup_server_message_get_method (msg);
-  const gchar *origin =
-      soup_message_headers_get_one (soup_server_message_get_request_headers
-      (msg), "Origin");
   const Route *route = find_route (path);
 
+  /* CORS, rate, origin, size and token: done by check_request() */
   GST_DEBUG ("%s %s", method, path);
-  add_cors_headers (self, msg);
 
   if (route == NULL) {
     reply_error (msg, SOUP_STATUS_NOT_FOUND, "no such endpoint: %s", path);
-    return;
-  }
-
-  if (!g_str_equal (method, "GET") && !g_str_equal (method, "HEAD") &&
-      !origin_allowed (self, msg)) {
-    reply_error (msg, SOUP_STATUS_FORBIDDEN, "origin %s is not allowed "
-        "(see --allow-origin)", origin);
     return;
   }
 
@@ -480,31 +572,137 @@ handle_request (SoupServer * server, SoupServerMessage * msg,
   route->func (self, msg, path);
 }
 
-/* Before the body is read: refuse bodies we would not read anyway. */
+/* libsoup 3.2 never notices that a client closed an idle keep-alive
+ * connection: each one would stay in CLOSE-WAIT, an fd lost for good.
+ * Signaling is a few requests per viewer, so every connection closes after
+ * its response. */
 static void
-check_request_size (SoupServer * server, SoupServerMessage * msg,
-    const char *path, GHashTable * query, gpointer user_data)
+close_after_response (SoupServer * server, SoupServerMessage * msg,
+    gpointer user_data)
 {
-  RwHttpServer *self = user_data;
+  soup_message_headers_replace (soup_server_message_get_response_headers
+      (msg), "Connection", "close");
+}
+
+/* --- before the body is read --- */
+
+static gboolean
+check_rate (RwHttpServer * self, SoupServerMessage * msg)
+{
+  g_autofree gchar *client =
+      rw_rate_limit_client_key (soup_server_message_get_remote_address (msg));
+  g_autofree gchar *retry = NULL;
+  guint retry_after;
+
+  if (rw_rate_limiter_take (self->limiter, client, g_get_monotonic_time (),
+          &retry_after))
+    return TRUE;
+
+  retry = g_strdup_printf ("%u", retry_after);
+  soup_message_headers_replace (soup_server_message_get_response_headers
+      (msg), "Retry-After", retry);
+  reply_error (msg, STATUS_TOO_MANY_REQUESTS, "too many requests from "
+      "%s (more than %u per second); retry in %u s", client,
+      self->config->rate_limit, retry_after);
+  return FALSE;
+}
+
+static gboolean
+check_size (RwHttpServer * self, SoupServerMessage * msg)
+{
   SoupMessageHeaders *headers = soup_server_message_get_request_headers (msg);
   const gchar *method = soup_server_message_get_method (msg);
 
   if (!g_str_equal (method, "POST") && !g_str_equal (method, "PUT") &&
       !g_str_equal (method, "PATCH"))
-    return;
+    return TRUE;
 
   if (soup_message_headers_get_encoding (headers) !=
       SOUP_ENCODING_CONTENT_LENGTH) {
-    add_cors_headers (self, msg);
     reply_error (msg, SOUP_STATUS_LENGTH_REQUIRED,
-        "the request needs a Content-Length (at most %d bytes)",
-        RW_HTTP_MAX_BODY);
-  } else if (soup_message_headers_get_content_length (headers) >
-      RW_HTTP_MAX_BODY) {
-    add_cors_headers (self, msg);
-    reply_error (msg, SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE,
-        "the request body is larger than %d bytes", RW_HTTP_MAX_BODY);
+        "the request needs a Content-Length (at most %u bytes)",
+        self->config->max_body);
+    return FALSE;
   }
+  if (soup_message_headers_get_content_length (headers) >
+      self->config->max_body) {
+    reply_error (msg, SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE,
+        "the request body is larger than %u bytes", self->config->max_body);
+    return FALSE;
+  }
+  return TRUE;
+}
+
+/* RFC 6750 §3: the challenge names the realm, and the error once a token
+ * was sent. */
+static void
+reply_unauthorized (SoupServerMessage * msg, const GError * error,
+    gboolean had_token)
+{
+  soup_message_headers_replace (soup_server_message_get_response_headers
+      (msg), "WWW-Authenticate", had_token ?
+      "Bearer realm=\"" REALM "\", error=\"invalid_token\"" :
+      "Bearer realm=\"" REALM "\"");
+  reply_error (msg, SOUP_STATUS_UNAUTHORIZED, "%s", error->message);
+}
+
+static gboolean
+check_token (RwHttpServer * self, SoupServerMessage * msg, const Route * route)
+{
+  const gchar *authorization =
+      soup_message_headers_get_one (soup_server_message_get_request_headers
+      (msg), "Authorization");
+  g_autoptr (GError) error = NULL;
+  g_autofree gchar *token = NULL;
+  RwAuthClaims *claims;
+
+  token = rw_auth_parse_bearer (authorization, &error);
+  if (token == NULL) {
+    reply_unauthorized (msg, error, FALSE);
+    return FALSE;
+  }
+  claims = rw_auth_verify (self->auth, token,
+      g_get_real_time () / G_USEC_PER_SEC, route->auth == AUTH_OWNER ?
+      RW_AUTH_VERIFY_ALLOW_EXPIRED : RW_AUTH_VERIFY_DEFAULT, &error);
+  if (claims == NULL) {
+    reply_unauthorized (msg, error, TRUE);
+    return FALSE;
+  }
+  g_object_set_data_full (G_OBJECT (msg), CLAIMS_KEY, claims,
+      (GDestroyNotify) rw_auth_claims_free);
+  return TRUE;
+}
+
+/* Runs once the headers are in: whatever is refused here, its body is never
+ * read. */
+static void
+check_request (SoupServer * server, SoupServerMessage * msg,
+    const char *path, GHashTable * query, gpointer user_data)
+{
+  RwHttpServer *self = user_data;
+  const gchar *method = soup_server_message_get_method (msg);
+  const Route *route = find_route (path);
+
+  add_cors_headers (self, msg);
+
+  if (!check_rate (self, msg))
+    return;
+
+  if (route && !g_str_equal (method, "GET") && !g_str_equal (method, "HEAD")
+      && !origin_allowed (self, msg)) {
+    reply_error (msg, SOUP_STATUS_FORBIDDEN, "origin %s is not allowed "
+        "(see allowed-origins)",
+        soup_message_headers_get_one (soup_server_message_get_request_headers
+            (msg), "Origin"));
+    return;
+  }
+
+  if (!check_size (self, msg))
+    return;
+
+  if (self->auth && route && route->auth != AUTH_NONE &&
+      g_str_equal (method, route->method))
+    check_token (self, msg, route);
 }
 
 /* --- object --- */
@@ -522,9 +720,22 @@ rw_http_server_dispose (GObject * object)
 }
 
 static void
+rw_http_server_finalize (GObject * object)
+{
+  RwHttpServer *self = RW_HTTP_SERVER (object);
+
+  g_clear_pointer (&self->limiter, rw_rate_limiter_free);
+  g_clear_pointer (&self->auth, rw_auth_free);
+  g_hash_table_unref (self->owners);
+
+  G_OBJECT_CLASS (rw_http_server_parent_class)->finalize (object);
+}
+
+static void
 rw_http_server_class_init (RwHttpServerClass * klass)
 {
   G_OBJECT_CLASS (klass)->dispose = rw_http_server_dispose;
+  G_OBJECT_CLASS (klass)->finalize = rw_http_server_finalize;
 
   GST_DEBUG_CATEGORY_INIT (rw_http_debug, "rw-http", 0,
       "robot-webrtc HTTP signaling");
@@ -534,6 +745,8 @@ static void
 rw_http_server_init (RwHttpServer * self)
 {
   self->started = g_get_monotonic_time ();
+  self->owners = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+      g_free);
 }
 
 /**
@@ -542,7 +755,8 @@ rw_http_server_init (RwHttpServer * self)
  * @sink: the sink viewers join
  *
  * Serves @sink's viewers on the thread-default main context, which must be
- * the sink's.
+ * the sink's. The TLS certificate and the token secret are read by
+ * rw_http_server_load_credentials() or, at the latest, when listening.
  *
  * Returns: (transfer full): a server that is not listening yet.
  */
@@ -554,12 +768,79 @@ rw_http_server_new (const RwConfig * config, RwSink * sink)
   self->config = config;
   /* The sink owns a standalone server: no reference back to it. */
   self->sink = sink;
+  self->limiter = rw_rate_limiter_new (config->rate_limit, config->rate_burst,
+      RW_RATE_LIMIT_MAX_CLIENTS);
   self->server = soup_server_new ("server-header",
       PACKAGE_NAME "/" PACKAGE_VERSION " ", NULL);
-  soup_server_add_early_handler (self->server, NULL, check_request_size,
-      self, NULL);
+  g_signal_connect (self->server, "request-started",
+      G_CALLBACK (close_after_response), NULL);
+  soup_server_add_early_handler (self->server, NULL, check_request, self, NULL);
   soup_server_add_handler (self->server, NULL, handle_request, self, NULL);
+  g_signal_connect_object (sink, "viewer-removed",
+      G_CALLBACK (on_viewer_removed), self, 0);
   return self;
+}
+
+/**
+ * rw_http_server_load_credentials:
+ * @self: a server
+ * @error: which file cannot be used, and why (%RW_ERROR_INVALID_ARGUMENT)
+ *
+ * Reads the configured TLS certificate and key, and the secret viewer
+ * tokens are signed with. Without a secret the server is open, as the
+ * seed's was, and says so once in the log. Does nothing the second time.
+ *
+ * Returns: %TRUE if every configured file could be used.
+ */
+gboolean
+rw_http_server_load_credentials (RwHttpServer * self, GError ** error)
+{
+  const RwConfig *config = self->config;
+
+  if (self->credentials_loaded)
+    return TRUE;
+
+  if (config->tls_certificate) {
+    g_autoptr (GTlsCertificate) certificate = NULL;
+    g_autoptr (GError) tls_error = NULL;
+
+    if (config->tls_key)
+      certificate = g_tls_certificate_new_from_files (config->tls_certificate,
+          config->tls_key, &tls_error);
+    else
+      certificate = g_tls_certificate_new_from_file (config->tls_certificate,
+          &tls_error);
+    if (certificate == NULL) {
+      g_set_error (error, RW_ERROR, RW_ERROR_INVALID_ARGUMENT,
+          "TLS certificate %s%s%s: %s", config->tls_certificate,
+          config->tls_key ? ", key " : "",
+          config->tls_key ? config->tls_key : "", tls_error->message);
+      return FALSE;
+    }
+    soup_server_set_tls_certificate (self->server, certificate);
+  }
+
+  if (config->auth_secret_file) {
+    self->auth = rw_auth_new_from_file (config->auth_secret_file,
+        config->auth_audience, config->auth_clock_skew, error);
+    if (self->auth == NULL)
+      return FALSE;
+    if (config->auth_audience)
+      g_message ("viewers need a token from the backend (HS256, secret in "
+          "%s, audience '%s')", config->auth_secret_file,
+          config->auth_audience);
+    else
+      g_message ("viewers need a token from the backend (HS256, secret in "
+          "%s); no audience (robot id) is set, so a token made for another "
+          "robot with the same secret is accepted too",
+          config->auth_secret_file);
+  } else {
+    g_message ("no viewer tokens (no [auth] secret-file): anyone who can "
+        "reach this port may watch");
+  }
+
+  self->credentials_loaded = TRUE;
+  return TRUE;
 }
 
 /**
@@ -581,7 +862,9 @@ rw_http_server_set_status_func (RwHttpServer * self, RwStatusFunc func,
  * @self: a server
  * @error: why it could not listen
  *
- * Listens on the configured address (all addresses by default) and port.
+ * Loads the credentials if that was not done yet, then listens on the
+ * configured address (all addresses by default) and port, with HTTPS when
+ * a certificate is configured.
  *
  * Returns: %TRUE if listening.
  */
@@ -589,14 +872,21 @@ gboolean
 rw_http_server_listen (RwHttpServer * self, GError ** error)
 {
   g_autoptr (GSocketAddress) address = NULL;
+  SoupServerListenOptions options = 0;
   gboolean ok;
 
+  if (!rw_http_server_load_credentials (self, error))
+    return FALSE;
+  if (soup_server_get_tls_certificate (self->server))
+    options |= SOUP_SERVER_LISTEN_HTTPS;
+
   if (self->config->bind_address == NULL) {
-    ok = soup_server_listen_all (self->server, self->config->port, 0, error);
+    ok = soup_server_listen_all (self->server, self->config->port, options,
+        error);
   } else {
     address = g_inet_socket_address_new_from_string
         (self->config->bind_address, self->config->port);
-    ok = soup_server_listen (self->server, address, 0, error);
+    ok = soup_server_listen (self->server, address, options, error);
   }
   if (!ok)
     g_prefix_error (error, "cannot listen on port %u: ", self->config->port);

@@ -13,10 +13,6 @@
 
 G_BEGIN_DECLS
 
-/* The largest request body accepted: an offer with many candidates is a few
- * kilobytes. */
-#define RW_HTTP_MAX_BODY (64 * 1024)
-
 #define RW_TYPE_HTTP_SERVER (rw_http_server_get_type ())
 G_DECLARE_FINAL_TYPE (RwHttpServer, rw_http_server, RW, HTTP_SERVER, GObject);
 
@@ -34,6 +30,8 @@ typedef gboolean (*RwStatusFunc) (JsonBuilder * builder, gpointer user_data);
 RwHttpServer *rw_http_server_new (const RwConfig * config, RwSink * sink);
 void rw_http_server_set_status_func (RwHttpServer * self, RwStatusFunc func,
     gpointer user_data);
+gboolean rw_http_server_load_credentials (RwHttpServer * self,
+    GError ** error);
 gboolean rw_http_server_listen (RwHttpServer * self, GError ** error);
 GSList *rw_http_server_get_uris (RwHttpServer * self);
 void rw_http_server_stop (RwHttpServer * self);

@@ -31,7 +31,8 @@
  * Viewers' keyframe requests reach the encoder merged, at most one per
  * #RwSink:keyframe-min-interval; a keyframe is forced when a viewer
  * connects. A viewer is removed when it hangs up, its connection fails or
- * closes, its RTCP stops for 5 s, or it does not connect within 15 s. A
+ * closes, its RTCP stops for 5 s, or it does not connect within
+ * #RwSink:handshake-timeout (15 s). A
  * viewer's error never reaches the pipeline's bus: it only removes that
  * viewer.
  */
@@ -59,6 +60,7 @@ typedef struct
   GMainContext *context;        /* the sink's, when the branch was made */
   RwViewer *viewer;
   GstPad *tee_pad;
+  gint64 created;               /* monotonic, for the handshake timeout */
 } Branch;
 
 struct _RwSink
@@ -105,6 +107,14 @@ enum
   PROP_TURN_SERVER,
   PROP_ICE_ADDRESSES,
   PROP_KEYFRAME_MIN_INTERVAL,
+  PROP_HANDSHAKE_TIMEOUT,
+  PROP_MIN_RTP_PORT,
+  PROP_MAX_RTP_PORT,
+  PROP_TLS_CERTIFICATE,
+  PROP_TLS_KEY,
+  PROP_AUTH_SECRET_FILE,
+  PROP_ROBOT_ID,
+  PROP_RATE_LIMIT,
   PROP_VIEWERS,
   N_PROPS
 };
@@ -426,6 +436,7 @@ rw_sink_add_viewer (RwSink * self, GstSDPMessage * offer, GError ** error)
   branch->sink = gst_object_ref (self);
   branch->context = g_main_context_ref (self->context);
   branch->viewer = viewer;
+  branch->created = g_get_monotonic_time ();
   branch->tee_pad = gst_element_request_pad_simple (self->tee, "src_%u");
   sink = gst_element_get_static_pad (bin, "sink");
 
@@ -538,23 +549,40 @@ rw_sink_is_streaming (RwSink * self)
   return get_codec (self, &codec);
 }
 
+/* Why a viewer must go, or NULL. The handshake timeout is the sink's
+ * setting; once connected, the viewer itself knows when its RTCP stopped. */
+static gchar *
+branch_stale_reason (RwSink * self, Branch * branch, gint64 now)
+{
+  RwViewerState state = rw_viewer_get_state (branch->viewer);
+  guint timeout = self->config->handshake_timeout;
+
+  if (state == RW_VIEWER_NEGOTIATING || state == RW_VIEWER_CONNECTING) {
+    if (now - branch->created > (gint64) timeout * G_USEC_PER_SEC)
+      return g_strdup_printf ("it did not connect within %u s "
+          "(handshake-timeout)", timeout);
+    return NULL;
+  }
+  return g_strdup (rw_viewer_check_liveness (branch->viewer, now));
+}
+
 static gboolean
 check_liveness (gpointer user_data)
 {
   RwSink *self = user_data;
   g_autoptr (GPtrArray) stale = g_ptr_array_new_with_free_func (g_free);
-  g_autoptr (GPtrArray) reasons = g_ptr_array_new ();
+  g_autoptr (GPtrArray) reasons = g_ptr_array_new_with_free_func (g_free);
   gint64 now = g_get_monotonic_time ();
   GHashTableIter iter;
   Branch *branch;
 
   g_hash_table_iter_init (&iter, self->branches);
   while (g_hash_table_iter_next (&iter, NULL, (gpointer *) & branch)) {
-    const gchar *reason = rw_viewer_check_liveness (branch->viewer, now);
+    gchar *reason = branch_stale_reason (self, branch, now);
 
     if (reason) {
       g_ptr_array_add (stale, g_strdup (rw_viewer_get_id (branch->viewer)));
-      g_ptr_array_add (reasons, (gpointer) reason);
+      g_ptr_array_add (reasons, reason);
     }
   }
 
@@ -1006,6 +1034,34 @@ rw_sink_set_property (GObject * object, guint prop_id, const GValue * value,
       self->keyframe_min_interval = g_value_get_uint (value);
       g_mutex_unlock (&self->keyframe_lock);
       break;
+    case PROP_HANDSHAKE_TIMEOUT:
+      config->handshake_timeout = g_value_get_uint (value);
+      break;
+    case PROP_MIN_RTP_PORT:
+      config->min_rtp_port = g_value_get_uint (value);
+      break;
+    case PROP_MAX_RTP_PORT:
+      config->max_rtp_port = g_value_get_uint (value);
+      break;
+    case PROP_TLS_CERTIFICATE:
+      g_free (config->tls_certificate);
+      config->tls_certificate = g_value_dup_string (value);
+      break;
+    case PROP_TLS_KEY:
+      g_free (config->tls_key);
+      config->tls_key = g_value_dup_string (value);
+      break;
+    case PROP_AUTH_SECRET_FILE:
+      g_free (config->auth_secret_file);
+      config->auth_secret_file = g_value_dup_string (value);
+      break;
+    case PROP_ROBOT_ID:
+      g_free (config->auth_audience);
+      config->auth_audience = g_value_dup_string (value);
+      break;
+    case PROP_RATE_LIMIT:
+      config->rate_limit = g_value_get_uint (value);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
@@ -1045,6 +1101,30 @@ rw_sink_get_property (GObject * object, guint prop_id, GValue * value,
       break;
     case PROP_KEYFRAME_MIN_INTERVAL:
       g_value_set_uint (value, self->keyframe_min_interval);
+      break;
+    case PROP_HANDSHAKE_TIMEOUT:
+      g_value_set_uint (value, config->handshake_timeout);
+      break;
+    case PROP_MIN_RTP_PORT:
+      g_value_set_uint (value, config->min_rtp_port);
+      break;
+    case PROP_MAX_RTP_PORT:
+      g_value_set_uint (value, config->max_rtp_port);
+      break;
+    case PROP_TLS_CERTIFICATE:
+      g_value_set_string (value, config->tls_certificate);
+      break;
+    case PROP_TLS_KEY:
+      g_value_set_string (value, config->tls_key);
+      break;
+    case PROP_AUTH_SECRET_FILE:
+      g_value_set_string (value, config->auth_secret_file);
+      break;
+    case PROP_ROBOT_ID:
+      g_value_set_string (value, config->auth_audience);
+      break;
+    case PROP_RATE_LIMIT:
+      g_value_set_uint (value, config->rate_limit);
       break;
     case PROP_VIEWERS:
       /* the table belongs to the context; its size is a plain read */
@@ -1122,6 +1202,31 @@ rw_sink_class_init (RwSinkClass * klass)
       "(viewers' requests in between are merged)", 0, 60000,
       DEFAULT_KEYFRAME_MIN_INTERVAL, G_PARAM_READWRITE |
       G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_PLAYING);
+  properties[PROP_HANDSHAKE_TIMEOUT] = g_param_spec_uint ("handshake-timeout",
+      "Handshake timeout", "Seconds a viewer may take from its offer to "
+      "a connection before it is removed", 1, 120,
+      RW_CONFIG_DEFAULT_HANDSHAKE_TIMEOUT, rw);
+  properties[PROP_MIN_RTP_PORT] = g_param_spec_uint ("min-rtp-port",
+      "Min RTP port", "Lowest UDP port for media, with max-rtp-port (0: any)",
+      0, 65535, 0, rw);
+  properties[PROP_MAX_RTP_PORT] = g_param_spec_uint ("max-rtp-port",
+      "Max RTP port", "Highest UDP port for media (0: any)", 0, 65535, 0, rw);
+  properties[PROP_TLS_CERTIFICATE] = g_param_spec_string ("tls-certificate",
+      "TLS certificate", "PEM certificate (chain) file: the signaling "
+      "server speaks HTTPS (NULL: HTTP)", NULL, rw);
+  properties[PROP_TLS_KEY] = g_param_spec_string ("tls-key", "TLS key",
+      "PEM private key file of tls-certificate (NULL: in the certificate's "
+      "file)", NULL, rw);
+  properties[PROP_AUTH_SECRET_FILE] = g_param_spec_string ("auth-secret-file",
+      "Token secret file", "File holding the secret viewer tokens (HS256 "
+      "JWT) are signed with; set, the signaling server requires a token "
+      "(NULL: open)", NULL, rw);
+  properties[PROP_ROBOT_ID] = g_param_spec_string ("robot-id", "Robot id",
+      "The audience ('aud') viewer tokens must name (NULL: not checked)",
+      NULL, rw);
+  properties[PROP_RATE_LIMIT] = g_param_spec_uint ("rate-limit",
+      "Rate limit", "Signaling requests per second per client address "
+      "(0: no limit)", 0, 100000, RW_CONFIG_DEFAULT_RATE_LIMIT, rw);
   properties[PROP_VIEWERS] = g_param_spec_uint ("viewers", "Viewers",
       "Viewers being served now", 0, G_MAXUINT, 0,
       G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);

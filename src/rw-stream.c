@@ -108,7 +108,9 @@ rw_stream_new (const RwConfig * config)
   /* port 0: the daemon's own HTTP server drives the viewers */
   g_object_set (self->sink, "port", 0, "max-viewers", config->max_viewers,
       "stun-server", config->stun_server, "turn-server", config->turn_server,
-      "ice-addresses", ice, "allowed-origins", origins, NULL);
+      "ice-addresses", ice, "allowed-origins", origins, "handshake-timeout",
+      config->handshake_timeout, "min-rtp-port", config->min_rtp_port,
+      "max-rtp-port", config->max_rtp_port, NULL);
   gst_object_ref (self->sink);
   gst_bin_add (GST_BIN (self->pipeline), GST_ELEMENT (self->sink));
   return self;

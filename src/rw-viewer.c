@@ -249,8 +249,11 @@ negotiation_return (RwViewer * self, gchar * answer, GError * error)
 {
   g_autoptr (GTask) task = g_steal_pointer (&self->negotiation);
 
-  if (task == NULL)
+  if (task == NULL) {
+    g_free (answer);
+    g_clear_error (&error);
     return;
+  }
 
   if (self->negotiation_timeout) {
     g_source_destroy (self->negotiation_timeout);

@@ -4,15 +4,22 @@
 //
 // Env: RW_SERVER (daemon executable, required), RW_CHROMIUM (default /usr/bin/chromium),
 //      RW_SERVER_ARGS (extra daemon arguments, space-separated, e.g. "--verbose"),
+//      RW_LAUNCH (gst-launch-1.0: test `... ! robotwebrtcsink port=N` instead of the daemon),
+//      RW_SECURE=1 (HTTPS with a certificate made here by openssl, and viewer tokens: the server
+//      gets a secret and a robot id, this script mints HS256 tokens as the lab's backend does),
 //      RW_SHOW_SERVER_LOG=1 (print the daemon's whole output at the end, not only on failure).
 // Checks: the seed frontend from another origin (complete offer, trickle, the seed's bare offer),
 // the daemon's own viewer page at / (complete and trickle), DELETE /peers/{id}, /status after
-// hang-up, 403 for a foreign Origin, and exit code 0 on SIGTERM. Bounded to 90 s in all.
+// hang-up, 403 for a foreign Origin, and exit code 0 on SIGTERM. With RW_SECURE=1 every one of
+// them runs over HTTPS with a token, and a missing or expired token gets 401 with a JSON error
+// that both pages show. Bounded to 90 s in all.
 
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
+import crypto from 'node:crypto';
 import net from 'node:net';
 import fs from 'node:fs';
 import http from 'node:http';
+import https from 'node:https';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -23,10 +30,11 @@ const PLAY_MS = 15_000;
 const RECONNECT_MS = 20_000;
 const WIDTH = 640, HEIGHT = 480, FPS = 30;
 const WIDTH_TEXT = `${WIDTH}×${HEIGHT}`;
+const secure = process.env.RW_SECURE === '1';
 const t0 = Date.now();
 
 const results = [];
-let daemon = null, daemonExit = null, browser = null, frontServer = null, profileDir = null;
+let daemon = null, daemonExit = null, browser = null, frontServer = null, profileDir = null, secretDir = null;
 const daemonLog = [];
 
 function log(msg) {
@@ -53,7 +61,9 @@ function printDaemonLog(lines = 80) {
 }
 function killEverything() {
   if (daemon && daemonExit === null) try { process.kill(daemon.pid, 'SIGKILL'); } catch { /* gone */ }
-  if (profileDir) try { fs.rmSync(profileDir, { recursive: true, force: true }); } catch { /* ignore */ }
+  for (const dir of [profileDir, secretDir]) {
+    if (dir) try { fs.rmSync(dir, { recursive: true, force: true }); } catch { /* ignore */ }
+  }
 }
 function fatal(msg) {
   record('run', false, msg);
@@ -65,7 +75,7 @@ function finish() {
   if (failed || showAll) printDaemonLog(showAll ? Infinity : 80);
   console.log('\n==== browser test summary ====');
   for (const r of results) console.log(`${r.ok ? 'PASS' : 'FAIL'}  ${r.name.padEnd(28)} ${r.detail}`);
-  console.log(`${passed} passed, ${failed} failed`);
+  console.log(`${passed} passed, ${failed} failed${secure ? ' (HTTPS, viewer tokens)' : ''}`);
   killEverything();
   process.exit(failed || !passed ? 1 : 0);
 }
@@ -86,6 +96,67 @@ try {
 } catch (e) {
   fatal(`cannot load playwright-core (${e.code || e.message}): ${path.join(HERE, 'node_modules')} is missing; ` +
         `run the project's setup script, or 'npm ci' in tests/browser`);
+}
+
+// ---- RW_SECURE=1: a test CA and certificate, a shared secret, tokens as the backend mints them ----
+const ROBOT_ID = 'robot-browser';
+let tls = null, secret = null, secretFile = null;
+if (secure) {
+  secretDir = fs.mkdtempSync(path.join(os.tmpdir(), 'rw-secure-'));
+  const openssl = (...args) => execFileSync('openssl', args, { cwd: secretDir, stdio: ['ignore', 'ignore', 'pipe'] });
+  try {
+    openssl('req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', 'ca.key',
+            '-out', 'ca.pem', '-days', '2', '-subj', '/CN=robot-webrtc test CA');
+    openssl('req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', 'key.pem',
+            '-out', 'cert.csr', '-subj', '/CN=127.0.0.1');
+    fs.writeFileSync(path.join(secretDir, 'cert.ext'),
+                     'subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n');
+    openssl('x509', '-req', '-in', 'cert.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial',
+            '-out', 'cert.pem', '-days', '2', '-extfile', 'cert.ext');
+  } catch (e) {
+    fatal(`cannot make a test certificate with openssl (apt-get install openssl): ${e.stderr || e.message}`);
+  }
+  const certPem = fs.readFileSync(path.join(secretDir, 'cert.pem'));
+  // Chromium trusts this one key (--ignore-certificate-errors-spki-list), nothing else.
+  const spki = new crypto.X509Certificate(certPem).publicKey.export({ type: 'spki', format: 'der' });
+  tls = {
+    ca: fs.readFileSync(path.join(secretDir, 'ca.pem')),
+    cert: path.join(secretDir, 'cert.pem'), key: path.join(secretDir, 'key.pem'),
+    spki: crypto.createHash('sha256').update(spki).digest('base64'),
+  };
+  secret = crypto.randomBytes(32).toString('hex');
+  secretFile = path.join(secretDir, 'secret');
+  fs.writeFileSync(secretFile, secret + '\n', { mode: 0o600 });
+}
+// What the backend does after checking the booking (docs/backend-integration.md), in node's crypto.
+function mintToken(claims, key = secret) {
+  const b64 = (o) => Buffer.from(JSON.stringify(o)).toString('base64url');
+  const signingInput = `${b64({ alg: 'HS256', typ: 'JWT' })}.${b64(claims)}`;
+  return `${signingInput}.${crypto.createHmac('sha256', key).update(signingInput).digest('base64url')}`;
+}
+const now = () => Math.floor(Date.now() / 1000);
+const tokenFor = (sub, ttl = 120) =>
+  (secure ? mintToken({ aud: ROBOT_ID, sub, iat: now(), exp: now() + ttl, max_viewers: 1 }) : null);
+const bearer = (token) => (token ? { Authorization: `Bearer ${token}` } : {});
+
+// node's own requests to the server: over HTTPS they trust the test CA only.
+function httpRequest(url, { method = 'GET', headers = {}, body } = {}) {
+  return new Promise((resolve, reject) => {
+    const u = new URL(url);
+    const req = (u.protocol === 'https:' ? https : http).request(u, { method, headers, ca: tls?.ca, agent: false }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (c) => { text += c; });
+      res.on('end', () => {
+        let json = null;
+        try { json = JSON.parse(text); } catch { /* not JSON */ }
+        resolve({ status: res.statusCode, headers: res.headers, body: json, text });
+      });
+    });
+    req.on('error', reject);
+    req.setTimeout(5000, () => req.destroy(new Error(`${method} ${url}: no answer in 5 s`)));
+    req.end(body);
+  });
 }
 
 // ---- the lab frontend stand-in, on its own origin ----
@@ -120,10 +191,14 @@ const daemonArgs = launchExe
     `video/x-raw,width=${WIDTH},height=${HEIGHT},framerate=${FPS}/1`, '!',
     'vp8enc', 'deadline=1', 'cpu-used=8', 'lag-in-frames=0', '!',
     'robotwebrtcsink', `port=${await freePort()}`, 'bind-address=127.0.0.1',
-    'ice-addresses=127.0.0.1', `allowed-origins=${frontOrigin}`]
+    'ice-addresses=127.0.0.1', `allowed-origins=${frontOrigin}`,
+    ...(secure ? [`tls-certificate=${tls.cert}`, `tls-key=${tls.key}`, `auth-secret-file=${secretFile}`,
+      `robot-id=${ROBOT_ID}`] : [])]
   : ['--port', '0', '--bind', '127.0.0.1', '--ice-address', '127.0.0.1',
     '--width', String(WIDTH), '--height', String(HEIGHT), '--framerate', String(FPS),
     '--allow-origin', frontOrigin,
+    ...(secure ? ['--tls-certificate', tls.cert, '--tls-key', tls.key, '--auth-secret-file', secretFile,
+      '--robot-id', ROBOT_ID] : []),
     ...(process.env.RW_SERVER_ARGS || '').split(/\s+/).filter(Boolean)];
 const serverCmd = launchExe || serverExe;
 log(`starting ${serverCmd} ${daemonArgs.join(' ')}`);
@@ -151,33 +226,33 @@ try {
       });
     };
     collect(daemon.stdout, 'out|', (line) => {
-      const m = /listening on (http:\/\/\S+?)\/?(\s|$)/.exec(line);
+      const m = /listening on (https?:\/\/\S+?)\/?(\s|$)/.exec(line);
       if (m) resolve(m[1]);
     });
     collect(daemon.stderr, 'err|');
     exited.then(({ code, signal }) => reject(new Error(`server exited before listening (code=${code} signal=${signal})`)));
-  }), 10_000, 'waiting for "listening on http://…" from the server');
+  }), 10_000, 'waiting for "listening on http(s)://…" from the server');
 } catch (e) {
   fatal(e.message);
 }
 log(`server at ${daemonUrl}`);
+if (secure && !daemonUrl.startsWith('https://')) fatal(`RW_SECURE=1 but the server listens on ${daemonUrl}`);
 
 async function getStatus() {
-  const r = await fetch(`${daemonUrl}/status`);
-  return { status: r.status, body: await r.json() };
+  const r = await httpRequest(`${daemonUrl}/status`);
+  return { status: r.status, body: r.body };
 }
 
 // ---- a foreign origin is refused ----
 try {
-  const r = await withTimeout(fetch(`${daemonUrl}/offer`, {
+  const r = await httpRequest(`${daemonUrl}/offer`, {
     method: 'POST',
-    headers: { 'Content-Type': 'application/json', Origin: 'http://evil.example' },
+    headers: { 'Content-Type': 'application/json', Origin: 'http://evil.example', ...bearer(tokenFor('evil')) },
     body: JSON.stringify({ sdp: 'v=0\r\n', type: 'offer' }),
-  }), 5000, 'POST /offer');
-  const body = await r.json().catch(() => null);
-  const acao = r.headers.get('access-control-allow-origin');
-  record('foreign-origin-403', r.status === 403 && typeof body?.error === 'string' && acao === null,
-         `POST /offer with Origin: http://evil.example -> ${r.status} ${JSON.stringify(body)}` +
+  });
+  const acao = r.headers['access-control-allow-origin'] ?? null;
+  record('foreign-origin-403', r.status === 403 && typeof r.body?.error === 'string' && acao === null,
+         `POST /offer with Origin: http://evil.example${secure ? ' and a valid token' : ''} -> ${r.status} ${r.text}` +
          (acao !== null ? ` (but Access-Control-Allow-Origin: ${acao})` : ''));
 } catch (e) {
   record('foreign-origin-403', false, e.message);
@@ -199,6 +274,7 @@ try {
       '--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1',
       '--autoplay-policy=no-user-gesture-required',
       '--mute-audio', '--disable-dev-shm-usage',
+      ...(secure ? [`--ignore-certificate-errors-spki-list=${tls.spki}`] : []),
       'about:blank',
     ],
   });
@@ -210,12 +286,13 @@ try {
 async function openPage(url) {
   const context = await browser.newContext({ viewport: { width: 800, height: 700 } });
   const page = await context.newPage();
-  const consoleLines = [];
+  const consoleLines = [], responses = [];
+  page.on('response', (r) => responses.push({ method: r.request().method(), path: new URL(r.url()).pathname, status: r.status() }));
   page.on('console', (m) => consoleLines.push(`${((Date.now() - t0) / 1000).toFixed(1)}s console.${m.type()}: ${m.text()}`));
   page.on('pageerror', (e) => consoleLines.push(`pageerror: ${e.message}`));
   page.on('requestfailed', (r) => consoleLines.push(`requestfailed: ${r.method()} ${r.url()} ${r.failure()?.errorText}`));
   await page.goto(url, { timeout: 10_000 });
-  return { page, context, consoleLines };
+  return { page, context, consoleLines, responses };
 }
 
 // framesDecoded must rise over one second: the stream is live, not one frame.
@@ -234,7 +311,9 @@ async function frontendMode(mode) {
   const name = `frontend-${mode}`;
   let opened = null;
   try {
-    opened = await openPage(`${frontOrigin}/frontend.html?mode=${mode}&server=${encodeURIComponent(daemonUrl)}`);
+    const token = tokenFor(`student-${mode}`);
+    opened = await openPage(`${frontOrigin}/frontend.html?mode=${mode}&server=${encodeURIComponent(daemonUrl)}` +
+                            (token ? `&token=${token}` : ''));
     const { page } = opened;
     try {
       await page.waitForFunction(
@@ -272,9 +351,12 @@ async function frontendMode(mode) {
 async function viewerPage(query, reconnect = false) {
   const name = `viewer-page${query ? '-' + query.replace(/\W+/g, '') : ''}`;
   const extra = [];
+  const owner = `page-${query || 'complete'}`;
+  const token = tokenFor(owner);
   let opened = null;
   try {
-    opened = await openPage(`${daemonUrl}/${query ? '?' + query : ''}`);
+    // The token goes in the fragment: it never reaches a server's log.
+    opened = await openPage(`${daemonUrl}/${query ? '?' + query : ''}${token ? '#token=' + token : ''}`);
     const { page } = opened;
     const title = await page.title();
     try {
@@ -303,8 +385,10 @@ async function viewerPage(query, reconnect = false) {
     if (!/^\d/.test(ui.fps) || ui.res !== WIDTH_TEXT) throw new Error(`page shows resolution "${ui.res}", fps "${ui.fps}"`);
     if (reconnect) {
       // The server hangs up on the page: it must notice and connect again by itself (backoff 1 s).
-      const r = await fetch(`${daemonUrl}/peers/${encodeURIComponent(ui.peer)}`, { method: 'DELETE' });
-      if (r.status !== 200) throw new Error(`server-side DELETE /peers/${ui.peer} -> ${r.status}`);
+      // (with a token, only the session's owner may: the same sub, in a token of its own)
+      const r = await httpRequest(`${daemonUrl}/peers/${encodeURIComponent(ui.peer)}`,
+                                  { method: 'DELETE', headers: bearer(tokenFor(owner)) });
+      if (r.status !== 200) throw new Error(`server-side DELETE /peers/${ui.peer} -> ${r.status} ${r.text}`);
       const tCut = Date.now();
       try {
         await page.waitForFunction(
@@ -334,9 +418,50 @@ async function viewerPage(query, reconnect = false) {
   }
 }
 
+// A refused token: 401 with a JSON error, which the page shows.
+async function refused(name, url, waitFor, shown, needle) {
+  let opened = null;
+  try {
+    opened = await openPage(url);
+    const { page, responses } = opened;
+    try {
+      await page.waitForFunction(waitFor, null, { timeout: 10_000, polling: 50 });
+    } catch {
+      throw new Error('the page did not give up within 10 s');
+    }
+    const text = await page.evaluate(shown);
+    const offer = responses.find((r) => r.method === 'POST' && r.path === '/offer');
+    if (offer?.status !== 401) throw new Error(`POST /offer -> ${offer?.status}, expected 401`);
+    if (!text || !text.includes(needle)) throw new Error(`the page shows ${JSON.stringify(text)}, not "${needle}"`);
+    const status = await getStatus();
+    if (status.body.viewers !== 0) throw new Error(`/status: ${status.body.viewers} viewers after a refusal`);
+    record(name, true, `POST /offer -> 401; the page shows ${JSON.stringify(text)}`);
+  } catch (e) {
+    record(name, false, e.message);
+    if (opened) for (const l of opened.consoleLines) console.log(`    ${l}`);
+  } finally {
+    await opened?.context.close().catch(() => {});
+  }
+}
+
+async function tokenChecks() {
+  const expired = mintToken({ aud: ROBOT_ID, sub: 'late-student', iat: now() - 600, exp: now() - 300 });
+  const frontend = (token) => `${frontOrigin}/frontend.html?mode=complete&server=${encodeURIComponent(daemonUrl)}` +
+    (token ? `&token=${token}` : '');
+  const frontendFailed = () => window.rwTest && window.rwTest.error;
+  const frontendShows = () => document.getElementById('error').textContent;
+  const pageFailed = () => window.rwViewer && window.rwViewer.state === 'failed';
+  const pageShows = () => document.getElementById('error').textContent;
+  await refused('frontend-no-token-401', frontend(null), frontendFailed, frontendShows, 'token is needed');
+  await refused('frontend-expired-token-401', frontend(expired), frontendFailed, frontendShows, 'expired');
+  await refused('viewer-page-no-token-401', `${daemonUrl}/`, pageFailed, pageShows, 'HTTP 401');
+  await refused('viewer-page-expired-token-401', `${daemonUrl}/#token=${expired}`, pageFailed, pageShows, 'expired');
+}
+
 for (const mode of ['complete', 'trickle', 'seed']) await frontendMode(mode);
 await viewerPage('', true);
 await viewerPage('trickle=1');
+if (secure) await tokenChecks();
 
 // ---- every session hung up: the server forgets them ----
 try {
@@ -356,7 +481,9 @@ try {
 // ---- shut down, with one viewer still watching ----
 let live = null, liveNote = 'no viewer connected';
 try {
-  live = await openPage(`${frontOrigin}/frontend.html?mode=complete&server=${encodeURIComponent(daemonUrl)}`);
+  const token = tokenFor('last-student');
+  live = await openPage(`${frontOrigin}/frontend.html?mode=complete&server=${encodeURIComponent(daemonUrl)}` +
+                        (token ? `&token=${token}` : ''));
   await live.page.waitForFunction(() => window.rwTest && window.rwTest.tFirstDecoded, null, { timeout: PLAY_MS, polling: 50 });
   liveNote = '1 viewer connected';
 } catch (e) {

@@ -246,6 +246,9 @@ main (int argc, char *argv[])
   g_autofree gchar *url = NULL;
   g_autofree gchar *codec_name = NULL;
   g_autofree gchar *ice_address = NULL;
+  g_autofree gchar *token = NULL;
+  g_autofree gchar *ca_file = NULL;
+  g_autoptr (GTlsDatabase) ca = NULL;
   gint viewers = 1, leavers = -1, stagger_ms = 0;
   gdouble duration = 10.0, hangup_after = -1.0, vanish_after = -1.0;
   gdouble warmup = 1.0;
@@ -277,6 +280,12 @@ main (int argc, char *argv[])
     {"warmup", 0, 0, G_OPTION_ARG_DOUBLE, &warmup,
         "Seconds of video (after the first frame) left out of fps "
           "(default 1)", "S"},
+    {"token", 0, 0, G_OPTION_ARG_STRING, &token,
+          "Viewer token sent as Authorization: Bearer (a secured robot)",
+        "JWT"},
+    {"ca-file", 0, 0, G_OPTION_ARG_FILENAME, &ca_file,
+        "PEM certificate authorities an https:// server is checked against "
+          "(default: the system's)", "FILE"},
     {"leavers", 0, 0, G_OPTION_ARG_INT, &leavers,
           "How many viewers (the first ones) hang up or vanish (default all)",
         "K"},
@@ -311,6 +320,17 @@ main (int argc, char *argv[])
     return 2;
   }
 
+  if (ca_file) {
+    /* GnuTLS loads nothing from a relative name, silently */
+    g_autofree gchar *path = g_canonicalize_filename (ca_file, NULL);
+
+    ca = g_tls_file_database_new (path, &error);
+    if (ca == NULL) {
+      g_printerr ("rw-test-viewer: --ca-file: %s\n", error->message);
+      return 2;
+    }
+  }
+
   cli.loop = g_main_loop_new (NULL, FALSE);
   cli.runs = g_ptr_array_new_with_free_func (view_run_free);
   cli.leavers = leavers < 0 ? (guint) viewers : (guint) leavers;
@@ -329,6 +349,9 @@ main (int argc, char *argv[])
     rw_test_viewer_set_trickle (run->viewer, trickle);
     if (ice_address)
       rw_test_viewer_set_ice_address (run->viewer, ice_address);
+    rw_test_viewer_set_token (run->viewer, token);
+    if (ca)
+      rw_test_viewer_set_tls_database (run->viewer, ca);
     g_ptr_array_add (cli.runs, run);
 
     start->cli = &cli;

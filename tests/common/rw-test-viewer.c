@@ -62,6 +62,7 @@ struct _RwTestViewer
   GstElement *webrtc;
   guint bus_watch;
   SoupSession *session;
+  gchar *authorization;         /* "Bearer <token>", or NULL */
   GCancellable *cancellable;
   guint gather_timeout;
   guint connect_timeout;
@@ -90,6 +91,7 @@ struct _RwTestViewer
   gint64 first_frame_time;
   gint64 last_frame_time;
   gint64 max_gap;               /* since rw_test_viewer_take_max_gap_us() */
+  guint64 rtp_bytes;
   GArray *arrivals;             /* Arrival, since the last take */
   guint clock_rate;             /* the sender's RTP clock, 0 while unknown */
   guint32 clock_timestamp;
@@ -198,6 +200,9 @@ send_json (RwTestViewer * self, const gchar * method, const gchar * path,
 
     soup_message_set_request_body_from_bytes (msg, "application/json", bytes);
   }
+  if (self->authorization)
+    soup_message_headers_replace (soup_message_get_request_headers (msg),
+        "Authorization", self->authorization);
   soup_session_send_and_read_async (self->session, msg, G_PRIORITY_DEFAULT,
       cancellable, callback, g_object_ref (self));
   return msg;
@@ -363,6 +368,9 @@ on_rtp (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
   GstRTPBuffer rtp = GST_RTP_BUFFER_INIT;
   Arrival arrival;
 
+  g_mutex_lock (&self->lock);
+  self->rtp_bytes += gst_buffer_get_size (GST_PAD_PROBE_INFO_BUFFER (info));
+  g_mutex_unlock (&self->lock);
   if (!gst_rtp_buffer_map (GST_PAD_PROBE_INFO_BUFFER (info), GST_MAP_READ,
           &rtp))
     return GST_PAD_PROBE_OK;
@@ -1013,6 +1021,7 @@ rw_test_viewer_finalize (GObject * object)
   g_free (self->base_url);
   g_free (self->ice_address);
   g_free (self->name);
+  g_free (self->authorization);
   g_free (self->peer_id);
   g_free (self->error);
   g_free (self->offer_sdp);
@@ -1123,6 +1132,37 @@ rw_test_viewer_set_name (RwTestViewer * self, const gchar * name)
   self->name = g_strdup (name);
 }
 
+/**
+ * rw_test_viewer_set_token:
+ * @self: a viewer that was not started
+ * @token: (nullable): a viewer token, sent as `Authorization: Bearer` with
+ *   every request (offer, candidates, hang-up)
+ */
+void
+rw_test_viewer_set_token (RwTestViewer * self, const gchar * token)
+{
+  g_return_if_fail (RW_IS_TEST_VIEWER (self));
+  g_return_if_fail (self->state == RW_TEST_VIEWER_NEW);
+
+  g_free (self->authorization);
+  self->authorization = token ? g_strconcat ("Bearer ", token, NULL) : NULL;
+}
+
+/**
+ * rw_test_viewer_set_tls_database:
+ * @self: a viewer that was not started
+ * @database: the certificate authorities an `https://` server is checked
+ *   against (a test CA)
+ */
+void
+rw_test_viewer_set_tls_database (RwTestViewer * self, GTlsDatabase * database)
+{
+  g_return_if_fail (RW_IS_TEST_VIEWER (self));
+  g_return_if_fail (self->state == RW_TEST_VIEWER_NEW);
+
+  soup_session_set_tls_database (self->session, database);
+}
+
 static gboolean
 restrict_ice (RwTestViewer * self, GError ** error)
 {
@@ -1228,8 +1268,11 @@ rw_test_viewer_start (RwTestViewer * self, GError ** error)
     return FALSE;
   }
   gst_bin_add (GST_BIN (self->pipeline), self->webrtc);
+  /* A browser's jitter buffer starts near 0; rtpjitterbuffer holds the
+   * first packet for its whole latency (200 ms by default), which would
+   * count in every time to first frame. */
   g_object_set (self->webrtc, "bundle-policy",
-      GST_WEBRTC_BUNDLE_POLICY_MAX_BUNDLE, NULL);
+      GST_WEBRTC_BUNDLE_POLICY_MAX_BUNDLE, "latency", 20, NULL);
 
   if (!restrict_ice (self, error))
     goto failed;
@@ -1719,4 +1762,21 @@ rw_test_viewer_take_latencies (RwTestViewer * self, GArray * latencies)
   self->arrivals->len = 0;
   g_mutex_unlock (&self->lock);
   return n;
+}
+
+/**
+ * rw_test_viewer_get_rtp_bytes:
+ * @self: a viewer
+ *
+ * Returns: RTP bytes received (after SRTP), headers included
+ */
+guint64
+rw_test_viewer_get_rtp_bytes (RwTestViewer * self)
+{
+  guint64 bytes;
+
+  g_mutex_lock (&self->lock);
+  bytes = self->rtp_bytes;
+  g_mutex_unlock (&self->lock);
+  return bytes;
 }

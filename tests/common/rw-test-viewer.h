@@ -4,7 +4,7 @@
  */
 #pragma once
 
-#include <glib-object.h>
+#include <gio/gio.h>
 
 G_BEGIN_DECLS
 
@@ -57,6 +57,9 @@ void rw_test_viewer_set_ice_address (RwTestViewer * self,
     const gchar * address);
 void rw_test_viewer_set_trickle (RwTestViewer * self, gboolean trickle);
 void rw_test_viewer_set_name (RwTestViewer * self, const gchar * name);
+void rw_test_viewer_set_token (RwTestViewer * self, const gchar * token);
+void rw_test_viewer_set_tls_database (RwTestViewer * self,
+    GTlsDatabase * database);
 
 gboolean rw_test_viewer_start (RwTestViewer * self, GError ** error);
 void rw_test_viewer_hangup (RwTestViewer * self);
@@ -88,6 +91,7 @@ gint64 rw_test_viewer_take_max_gap_us (RwTestViewer * self);
 
 void rw_test_viewer_set_rtp_clock (RwTestViewer * self, guint clock_rate,
     guint32 timestamp, gint64 capture_monotonic_ns);
+guint64 rw_test_viewer_get_rtp_bytes (RwTestViewer * self);
 guint rw_test_viewer_take_latencies (RwTestViewer * self, GArray * latencies);
 
 G_END_DECLS

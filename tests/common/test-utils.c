@@ -14,7 +14,8 @@
  * the #RwTestViewer objects keep working while a test waits.
  *
  * rw_test_server_start() runs `robot-webrtc-server --port 0 --bind 127.0.0.1
- * --ice-address 127.0.0.1 …` and reads the URL it prints. The daemon's
+ * --ice-address 127.0.0.1 …` and reads the URL it prints (`http://` or
+ * `https://`). The daemon's
  * stdout and stderr are collected (and echoed to our stderr, prefixed, when
  * `RW_TEST_SERVER_LOG` is set); on Linux it gets SIGTERM if the test process
  * dies, so a failed assertion does not leave a daemon behind.
@@ -136,6 +137,8 @@ parse_url (const gchar * line)
   const gchar *end;
 
   if (start == NULL)
+    start = strstr (line, "listening on https://");
+  if (start == NULL)
     return NULL;
   start += strlen ("listening on ");
   end = start;
@@ -256,7 +259,7 @@ tail (GString * string, gsize max)
  * @error: why it did not start
  *
  * Runs the daemon on 127.0.0.1, a free port, ICE on 127.0.0.1 only, and
- * waits until it prints `listening on http://…`.
+ * waits until it prints `listening on http://…` (or `https://…`).
  *
  * Returns: (transfer full) (nullable): the running server
  */
@@ -291,7 +294,7 @@ rw_test_server_start (const gchar * binary, const gchar * const *extra_args,
 
 /**
  * rw_test_process_start:
- * @argv: a command that serves signaling and prints `listening on http://…`
+ * @argv: a command that serves signaling and prints `listening on http(s)://…`
  *   (the daemon, or gst-launch-1.0 with robotwebrtcsink)
  * @timeout_ms: how long it may take to print its URL (0: the default)
  * @error: why it did not start
@@ -346,7 +349,7 @@ rw_test_process_start (const gchar * const *argv, guint timeout_ms,
     g_set_error (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT,
         "%s %s within %u ms; its stderr ends with:\n%s", binary,
         exited ? "exited without printing its URL" :
-        "printed no 'listening on http://' line", timeout_ms,
+        "printed no 'listening on http(s)://' line", timeout_ms,
         tail (server->err, 2000));
     rw_test_server_free (server);
     return NULL;
@@ -884,6 +887,23 @@ rw_test_json_get_int (JsonNode * node, const gchar * path, gint64 fallback)
 }
 
 /**
+ * rw_test_json_get_boolean:
+ * @node: a JSON object
+ * @path: member names separated by dots, e.g. `auth.tokens`
+ *
+ * Returns: %TRUE if there is a boolean at @path and it is true
+ */
+gboolean
+rw_test_json_get_boolean (JsonNode * node, const gchar * path)
+{
+  JsonNode *member = lookup (node, path);
+
+  return member != NULL && JSON_NODE_HOLDS_VALUE (member) &&
+      json_node_get_value_type (member) == G_TYPE_BOOLEAN &&
+      json_node_get_boolean (member);
+}
+
+/**
  * rw_test_json_get_string:
  * @node: a JSON object
  * @path: member names separated by dots, e.g. `source.kind`
@@ -935,4 +955,120 @@ rw_test_wait_for_status_int (SoupSession * session, const gchar * base_url,
   if (last)
     *last = value;
   return value == expected;
+}
+
+/* --- security --- */
+
+static gchar *
+base64url (const guint8 * data, gsize length)
+{
+  gchar *text = g_base64_encode (data, length);
+  gsize n = strlen (text);
+
+  while (n > 0 && text[n - 1] == '=')
+    text[--n] = '\0';
+  for (gchar * p = text; *p; p++) {
+    if (*p == '+')
+      *p = '-';
+    else if (*p == '/')
+      *p = '_';
+  }
+  return text;
+}
+
+/**
+ * rw_test_mint_token:
+ * @secret: the shared secret
+ * @claims_json: the claims, a JSON object
+ *
+ * Signs @claims_json as the backend does: a JWT with the header
+ * `{"alg":"HS256","typ":"JWT"}`.
+ *
+ * Returns: (transfer full): the token
+ */
+gchar *
+rw_test_mint_token (const gchar * secret, const gchar * claims_json)
+{
+  static const gchar header[] = "{\"alg\":\"HS256\",\"typ\":\"JWT\"}";
+  g_autofree gchar *h = base64url ((const guint8 *) header, strlen (header));
+  g_autofree gchar *p = base64url ((const guint8 *) claims_json,
+      strlen (claims_json));
+  g_autofree gchar *input = g_strconcat (h, ".", p, NULL);
+  g_autofree gchar *signature = NULL;
+  g_autoptr (GHmac) hmac = g_hmac_new (G_CHECKSUM_SHA256,
+      (const guchar *) secret, strlen (secret));
+  guint8 digest[32];
+  gsize digest_len = sizeof (digest);
+
+  g_hmac_update (hmac, (const guchar *) input, -1);
+  g_hmac_get_digest (hmac, digest, &digest_len);
+  signature = base64url (digest, digest_len);
+  return g_strconcat (input, ".", signature, NULL);
+}
+
+static gboolean
+run_openssl (const gchar * dir, const gchar * const *args, GError ** error)
+{
+  g_autoptr (GPtrArray) argv = g_ptr_array_new ();
+  g_autoptr (GSubprocessLauncher) launcher =
+      g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_SILENCE |
+      G_SUBPROCESS_FLAGS_STDERR_PIPE);
+  g_autoptr (GSubprocess) process = NULL;
+  g_autofree gchar *err = NULL;
+
+  g_ptr_array_add (argv, (gpointer) "openssl");
+  for (guint i = 0; args[i]; i++)
+    g_ptr_array_add (argv, (gpointer) args[i]);
+  g_ptr_array_add (argv, NULL);
+
+  g_subprocess_launcher_set_cwd (launcher, dir);
+  process = g_subprocess_launcher_spawnv (launcher,
+      (const gchar * const *) argv->pdata, error);
+  if (process == NULL)
+    return FALSE;
+  if (!g_subprocess_communicate_utf8 (process, NULL, NULL, NULL, &err, error))
+    return FALSE;
+  if (!g_subprocess_get_if_exited (process) ||
+      g_subprocess_get_exit_status (process) != 0) {
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "openssl %s failed: %s",
+        args[0], err);
+    return FALSE;
+  }
+  return TRUE;
+}
+
+/**
+ * rw_test_make_certificates:
+ * @dir: an existing directory
+ * @error: why not (no `openssl`, …)
+ *
+ * Makes, with `openssl`, a test CA (`ca.pem`) and a server certificate it
+ * signed for 127.0.0.1 and localhost (`cert.pem`, key `key.pem`, both
+ * P-256), valid for two days.
+ *
+ * Returns: %TRUE when the three files are there
+ */
+gboolean
+rw_test_make_certificates (const gchar * dir, GError ** error)
+{
+  const gchar *ca[] = { "req", "-x509", "-newkey", "ec", "-pkeyopt",
+    "ec_paramgen_curve:P-256", "-nodes", "-keyout", "ca.key", "-out",
+    "ca.pem", "-days", "2", "-subj", "/CN=robot-webrtc test CA", NULL
+  };
+  const gchar *request[] = { "req", "-newkey", "ec", "-pkeyopt",
+    "ec_paramgen_curve:P-256", "-nodes", "-keyout", "key.pem", "-out",
+    "cert.csr", "-subj", "/CN=127.0.0.1", NULL
+  };
+  const gchar *sign[] = { "x509", "-req", "-in", "cert.csr", "-CA", "ca.pem",
+    "-CAkey", "ca.key", "-CAcreateserial", "-out", "cert.pem", "-days", "2",
+    "-extfile", "cert.ext", NULL
+  };
+  g_autofree gchar *ext = g_build_filename (dir, "cert.ext", NULL);
+
+  if (!g_file_set_contents (ext, "subjectAltName=IP:127.0.0.1,DNS:localhost\n"
+          "basicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n", -1,
+          error))
+    return FALSE;
+  return run_openssl (dir, ca, error) && run_openssl (dir, request, error) &&
+      run_openssl (dir, sign, error);
 }

@@ -85,10 +85,16 @@ JsonNode *rw_test_get_status (SoupSession * session, const gchar * base_url,
 gint64 rw_test_json_get_int (JsonNode * node, const gchar * path,
     gint64 fallback);
 const gchar *rw_test_json_get_string (JsonNode * node, const gchar * path);
+gboolean rw_test_json_get_boolean (JsonNode * node, const gchar * path);
 gboolean rw_test_wait_for_status_int (SoupSession * session,
     const gchar * base_url, const gchar * path, gint64 expected,
     guint timeout_ms, gint64 * last);
 
 gchar *rw_test_url (const gchar * base_url, const gchar * path);
+
+/* --- security --- */
+
+gchar *rw_test_mint_token (const gchar * secret, const gchar * claims_json);
+gboolean rw_test_make_certificates (const gchar * dir, GError ** error);
 
 G_END_DECLS

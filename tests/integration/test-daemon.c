@@ -11,7 +11,9 @@
 #include <gst/gst.h>
 #include <glib/gstdio.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "rw-test-viewer.h"
@@ -878,6 +880,567 @@ test_launch_eos (void)
   rw_test_viewer_free (viewer);
 }
 
+/* --- /daemon/auth: viewer tokens --- */
+
+#define TEST_SECRET "robot-webrtc integration test secret, 48 bytes.."
+#define TEST_ROBOT "robot-test"
+
+/* A secret file in a new directory, mode 0600. */
+static gchar *
+write_secret_file (gchar ** dir, const gchar * secret, gint mode)
+{
+  g_autoptr (GError) error = NULL;
+  gchar *path;
+
+  *dir = g_dir_make_tmp ("rw-daemon-XXXXXX", &error);
+  g_assert_no_error (error);
+  path = g_build_filename (*dir, "secret", NULL);
+  g_assert_true (g_file_set_contents (path, secret, -1, NULL));
+  g_assert_cmpint (g_chmod (path, mode), ==, 0);
+  return path;
+}
+
+static gchar *
+mint (const gchar * sub, gint64 exp_in, const gchar * aud)
+{
+  gint64 now = g_get_real_time () / G_USEC_PER_SEC;
+  g_autofree gchar *claims = NULL;
+
+  if (sub)
+    claims = g_strdup_printf ("{\"aud\":\"%s\",\"exp\":%" G_GINT64_FORMAT
+        ",\"sub\":\"%s\",\"max_viewers\":1}", aud, now + exp_in, sub);
+  else
+    claims = g_strdup_printf ("{\"aud\":\"%s\",\"exp\":%" G_GINT64_FORMAT
+        "}", aud, now + exp_in);
+  return rw_test_mint_token (TEST_SECRET, claims);
+}
+
+static RwTestResponse *
+request_with_token (SoupSession * session, RwTestServer * server,
+    const gchar * method, const gchar * path, const gchar * token,
+    const gchar * body)
+{
+  g_autofree gchar *bearer = token ? g_strconcat ("Bearer ", token,
+      NULL) : NULL;
+  const gchar *headers[] = { "Authorization", bearer, NULL };
+
+  return request (session, server, method, path, token ? headers : NULL, body);
+}
+
+/* A 401 with the RFC 6750 challenge and a JSON error. */
+static void
+expect_401 (RwTestResponse * response, const gchar * what,
+    const gchar * needle, gboolean invalid_token)
+{
+  const gchar *challenge = soup_message_headers_get_one (response->headers,
+      "WWW-Authenticate");
+
+  expect_error (response, what, 401, needle);
+  check (challenge && g_str_has_prefix (challenge, "Bearer realm="),
+      "%s: WWW-Authenticate: %s", what, challenge);
+  check ((strstr (challenge, "error=\"invalid_token\"") != NULL) ==
+      invalid_token, "%s: WWW-Authenticate: %s", what, challenge);
+}
+
+static gchar *
+candidate_json (const gchar * peer_id)
+{
+  return g_strdup_printf ("{\"peer_id\": \"%s\", \"candidate\": "
+      "\"candidate:1 1 udp 2122260223 127.0.0.1 50000 typ host\", "
+      "\"sdpMid\": \"0\", \"sdpMLineIndex\": 0}", peer_id);
+}
+
+static void
+test_auth (void)
+{
+  g_autoptr (RwTestServer) server = NULL;
+  g_autoptr (SoupSession) session = rw_test_session_new ();
+  g_autoptr (RwTestResponse) response = NULL;
+  g_autoptr (JsonNode) status = NULL;
+  g_autofree gchar *dir = NULL;
+  g_autofree gchar *secret = write_secret_file (&dir, TEST_SECRET "\n", 0600);
+  g_autofree gchar *alice = mint ("alice", 60, TEST_ROBOT);
+  g_autofree gchar *alice_expired = mint ("alice", -600, TEST_ROBOT);
+  g_autofree gchar *bob = mint ("bob", 60, TEST_ROBOT);
+  g_autofree gchar *other_robot = mint ("alice", 60, "robot-other");
+  g_autofree gchar *anonymous = mint (NULL, 60, TEST_ROBOT);
+  g_autofree gchar *wrong_key = NULL;
+  g_autofree gchar *alg_none = NULL;
+  g_autofree gchar *body = offer_json (vp8_offer_sdp, "offer");
+  g_autofree gchar *candidate = NULL;
+  g_autofree gchar *hangup = NULL;
+  g_autofree gchar *text = NULL;
+  g_autofree gchar *err = NULL;
+  const gchar *needles[] = { "token of sub:alice", "max_viewers 1", NULL };
+  RwTestViewer *viewer, *second;
+
+  {
+    gint64 now = g_get_real_time () / G_USEC_PER_SEC;
+    g_autofree gchar *claims = g_strdup_printf ("{\"aud\":\"" TEST_ROBOT
+        "\",\"exp\":%" G_GINT64_FORMAT "}", now + 60);
+    g_autofree gchar *payload = g_base64_encode ((const guchar *) claims,
+        strlen (claims));
+
+    wrong_key = rw_test_mint_token (TEST_SECRET "!", claims);
+    /* {"alg":"none"}, unsigned; the payload's padding is trimmed */
+    g_strdelimit (payload, "=", '\0');
+    alg_none = g_strconcat ("eyJhbGciOiJub25lIn0.", payload, ".", NULL);
+  }
+
+  server = start_server ("--auth-secret-file", secret, "--robot-id",
+      TEST_ROBOT, "--width", "320", "--height", "240", NULL);
+  wait_for_stream (session, server, 5000);
+
+  status = get_status (session, server);
+  check (rw_test_json_get_boolean (status, "auth.tokens"),
+      "/status: auth.tokens is not true");
+  g_assert_cmpstr (rw_test_json_get_string (status, "auth.audience"), ==,
+      TEST_ROBOT);
+  text = json_to_string (status, FALSE);
+  check (strstr (text, "integration test secret") == NULL,
+      "/status shows the secret");
+
+  /* no token, or not a bearer token: a challenge without an error code */
+  response = request (session, server, "POST", "/offer", NULL, body);
+  expect_401 (response, "offer without a token", "token", FALSE);
+  g_clear_pointer (&response, rw_test_response_free);
+  {
+    const gchar *basic[] = { "Authorization", "Basic YWxpY2U6cHc=", NULL };
+
+    response = request (session, server, "POST", "/offer", basic, body);
+    expect_401 (response, "offer with Basic", "Bearer", FALSE);
+    g_clear_pointer (&response, rw_test_response_free);
+  }
+  /* refused before its body is looked at */
+  response = request (session, server, "POST", "/offer", NULL, "{\"sdp\": ");
+  expect_401 (response, "malformed offer without a token", "token", FALSE);
+  g_clear_pointer (&response, rw_test_response_free);
+
+  /* invalid tokens */
+  {
+    const struct
+    {
+      const gchar *what, *token, *needle;
+    } cases[] = {
+      {"expired token", alice_expired, "expired"},
+      {"token for another robot", other_robot, "another robot"},
+      {"token signed with another key", wrong_key, "signature"},
+      {"alg none", alg_none, "HS256"},
+      {"not a JWT", "hello", "not a signed JWT"},
+    };
+
+    for (guint i = 0; i < G_N_ELEMENTS (cases); i++) {
+      response = request_with_token (session, server, "POST", "/offer",
+          cases[i].token, body);
+      expect_401 (response, cases[i].what, cases[i].needle, TRUE);
+      g_clear_pointer (&response, rw_test_response_free);
+    }
+  }
+  wait_for_status (session, server, "viewers", 0, 1000);
+
+  /* alice's token: she watches */
+  viewer = rw_test_viewer_new (rw_test_server_get_url (server),
+      RW_TEST_VIEWER_VP8, TRUE);
+  rw_test_viewer_set_name (viewer, "alice");
+  rw_test_viewer_set_token (viewer, alice);
+  start_and_wait_decoding (&viewer, 1, 10000);
+  check (rw_test_server_wait_for_stderr (server, needles, 2000),
+      "no log line naming the token's sub and max_viewers");
+
+  /* a token without sub is its own owner: another token is another viewer */
+  second = rw_test_viewer_new (rw_test_server_get_url (server),
+      RW_TEST_VIEWER_VP8, FALSE);
+  rw_test_viewer_set_name (second, "anonymous");
+  rw_test_viewer_set_token (second, anonymous);
+  g_assert_true (rw_test_viewer_start (second, NULL));
+  check (rw_test_pump_until (viewer_answered_or_done, second, 10000) &&
+      rw_test_viewer_get_peer_id (second) != NULL, "anonymous viewer: %s",
+      rw_test_viewer_get_error (second));
+
+  /* only the owner may trickle to or hang up alice's session */
+  candidate = candidate_json (rw_test_viewer_get_peer_id (viewer));
+  hangup = g_strdup_printf ("/peers/%s", rw_test_viewer_get_peer_id (viewer));
+  response = request_with_token (session, server, "POST", "/ice-candidate",
+      NULL, candidate);
+  expect_401 (response, "candidate without a token", "token", FALSE);
+  g_clear_pointer (&response, rw_test_response_free);
+  response = request_with_token (session, server, "POST", "/ice-candidate",
+      bob, candidate);
+  expect_error (response, "bob's candidate for alice's session", 403,
+      "another viewer");
+  g_clear_pointer (&response, rw_test_response_free);
+  response = request_with_token (session, server, "POST", "/ice-candidate",
+      anonymous, candidate);
+  expect_error (response, "anonymous candidate for alice's session", 403,
+      "another viewer");
+  g_clear_pointer (&response, rw_test_response_free);
+  response = request_with_token (session, server, "POST", "/ice-candidate",
+      alice, candidate);
+  check (response->status == 200, "alice's candidate: HTTP %u",
+      response->status);
+  g_clear_pointer (&response, rw_test_response_free);
+
+  response = request_with_token (session, server, "DELETE", hangup, NULL, NULL);
+  expect_401 (response, "DELETE without a token", "token", FALSE);
+  g_clear_pointer (&response, rw_test_response_free);
+  response = request_with_token (session, server, "DELETE", hangup, bob, NULL);
+  expect_error (response, "bob hangs up alice", 403, "another viewer");
+  g_clear_pointer (&response, rw_test_response_free);
+  response = request_with_token (session, server, "DELETE", hangup,
+      other_robot, NULL);
+  expect_401 (response, "DELETE with another robot's token", "another robot",
+      TRUE);
+  g_clear_pointer (&response, rw_test_response_free);
+  check (rw_test_viewer_is_connected (viewer) &&
+      rw_test_viewer_get_frames (viewer) > 0, "alice's viewer: %s",
+      rw_test_viewer_get_error (viewer));
+
+  /* the session outlives its token: alice may hang up with an expired one */
+  response = request_with_token (session, server, "DELETE", hangup,
+      alice_expired, NULL);
+  check (response->status == 200, "alice hangs up with her expired token: "
+      "HTTP %u", response->status);
+  g_clear_pointer (&response, rw_test_response_free);
+  hangup_and_wait (second);
+  wait_for_status (session, server, "viewers", 0, 3000);
+  rw_test_viewer_free (viewer);
+  rw_test_viewer_free (second);
+
+  /* neither the secret nor a token ever reaches the log */
+  err = rw_test_server_dup_stderr (server);
+  check (strstr (err, "integration test secret") == NULL,
+      "the secret is in the server's log");
+  check (strstr (err, alice + strlen (alice) - 20) == NULL,
+      "a token is in the server's log");
+  stop_server (server, 3000);
+  g_unlink (secret);
+  g_rmdir (dir);
+}
+
+/* An unusable secret file stops the daemon at once, exit code 2, with a
+ * message naming the file and never its content. */
+static void
+test_auth_bad_secret (void)
+{
+  const struct
+  {
+    const gchar *secret;
+    gint mode;
+    const gchar *needle;
+  } cases[] = {
+    {TEST_SECRET "\n", 0644, "chmod 600"},
+    {"too-short-secret\n", 0600, "16 bytes"},
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++) {
+    g_autofree gchar *dir = NULL;
+    g_autofree gchar *path = write_secret_file (&dir, cases[i].secret,
+        cases[i].mode);
+    const gchar *argv[] = { g_getenv ("RW_SERVER"), "--port", "0", "--bind",
+      "127.0.0.1", "--auth-secret-file", path, NULL
+    };
+    g_autofree gchar *err = NULL;
+    g_autoptr (GError) error = NULL;
+    gint status = -1;
+
+    g_assert_true (g_spawn_sync (NULL, (gchar **) argv, NULL,
+            G_SPAWN_STDOUT_TO_DEV_NULL, NULL, NULL, NULL, &err, &status,
+            &error));
+    g_assert_no_error (error);
+    g_test_message ("mode %04o: %s", cases[i].mode, err);
+    check (g_spawn_check_wait_status (status, NULL) == FALSE &&
+        WIFEXITED (status) && WEXITSTATUS (status) == 2,
+        "a bad secret file: wait status %d, not exit code 2", status);
+    check (strstr (err, path) && strstr (err, cases[i].needle),
+        "the error does not name %s and '%s': %s", path, cases[i].needle, err);
+    check (strstr (err, "integration test") == NULL &&
+        strstr (err, "too-short") == NULL, "the error shows the secret");
+    g_unlink (path);
+    g_rmdir (dir);
+  }
+}
+
+/* --- /daemon/origins --- */
+
+static const gchar *
+header (RwTestResponse * response, const gchar * name)
+{
+  return soup_message_headers_get_one (response->headers, name);
+}
+
+static void
+test_origins (void)
+{
+  g_autoptr (RwTestServer) server = NULL;
+  g_autoptr (SoupSession) session = rw_test_session_new ();
+  g_autoptr (RwTestResponse) response = NULL;
+  g_autofree gchar *body = offer_json (vp8_offer_sdp, "answer");
+  g_autofree gchar *own = NULL;
+  const gchar *evil[] = { "Origin", "http://evil.example", NULL };
+  const gchar *lab[] = { "Origin", "http://lab.example", NULL };
+  const gchar *evil_preflight[] = { "Origin", "http://evil.example",
+    "Access-Control-Request-Method", "POST",
+    "Access-Control-Request-Headers", "authorization, content-type", NULL
+  };
+  const gchar *lab_preflight[] = { "Origin", "http://lab.example",
+    "Access-Control-Request-Method", "POST",
+    "Access-Control-Request-Headers", "authorization, content-type", NULL
+  };
+
+  server = start_server ("--allow-origin", "http://lab.example",
+      "--allow-origin", "https://lab.example:8443", "--width", "320",
+      "--height", "240", NULL);
+  wait_for_stream (session, server, 5000);
+
+  /* another origin: refused, and told nothing through CORS */
+  response = request (session, server, "POST", "/offer", evil, body);
+  expect_error (response, "offer from http://evil.example", 403,
+      "evil.example");
+  check (header (response, "Access-Control-Allow-Origin") == NULL,
+      "403 with Access-Control-Allow-Origin: %s",
+      header (response, "Access-Control-Allow-Origin"));
+  g_clear_pointer (&response, rw_test_response_free);
+
+  response = request (session, server, "OPTIONS", "/offer", evil_preflight,
+      NULL);
+  check (response->status == 403 &&
+      header (response, "Access-Control-Allow-Origin") == NULL,
+      "preflight from http://evil.example: HTTP %u, Allow-Origin %s",
+      response->status, header (response, "Access-Control-Allow-Origin"));
+  g_clear_pointer (&response, rw_test_response_free);
+
+  response = request (session, server, "DELETE", "/peers/nope", evil, NULL);
+  expect_error (response, "DELETE from http://evil.example", 403, NULL);
+  g_clear_pointer (&response, rw_test_response_free);
+
+  /* a status read from anywhere, but not shared with the foreign page */
+  response = request (session, server, "GET", "/status", evil, NULL);
+  check (response->status == 200 &&
+      header (response, "Access-Control-Allow-Origin") == NULL,
+      "GET /status from http://evil.example: HTTP %u, Allow-Origin %s",
+      response->status, header (response, "Access-Control-Allow-Origin"));
+  g_clear_pointer (&response, rw_test_response_free);
+
+  /* the allowed origin, named exactly, never "*" */
+  response = request (session, server, "OPTIONS", "/offer", lab_preflight,
+      NULL);
+  check (response->status == 204, "preflight from the lab: HTTP %u",
+      response->status);
+  g_assert_cmpstr (header (response, "Access-Control-Allow-Origin"), ==,
+      "http://lab.example");
+  check (strstr (header (response, "Vary") ? header (response, "Vary") : "",
+          "Origin") != NULL, "no Vary: Origin");
+  check (strstr (header (response, "Access-Control-Allow-Headers"),
+          "Authorization") != NULL, "preflight: Allow-Headers %s",
+      header (response, "Access-Control-Allow-Headers"));
+  g_clear_pointer (&response, rw_test_response_free);
+
+  /* its errors are readable by the page */
+  response = request (session, server, "POST", "/offer", lab, body);
+  expect_error (response, "bad offer from the lab", 400, "offer");
+  g_assert_cmpstr (header (response, "Access-Control-Allow-Origin"), ==,
+      "http://lab.example");
+  check (strstr (header (response, "Access-Control-Expose-Headers"),
+          "WWW-Authenticate") != NULL, "Expose-Headers: %s",
+      header (response, "Access-Control-Expose-Headers"));
+  g_clear_pointer (&response, rw_test_response_free);
+
+  /* the server's own page is always allowed */
+  own = g_strdup (rw_test_server_get_url (server));
+  {
+    const gchar *same[] = { "Origin", own, NULL };
+
+    response = request (session, server, "POST", "/offer", same, body);
+    expect_error (response, "offer from the server's own page", 400, "offer");
+    g_clear_pointer (&response, rw_test_response_free);
+  }
+  stop_server (server, 3000);
+}
+
+/* --- /daemon/https --- */
+
+static void
+test_https (void)
+{
+  g_autoptr (RwTestServer) server = NULL;
+  g_autoptr (SoupSession) session = rw_test_session_new ();
+  g_autoptr (SoupSession) untrusting = rw_test_session_new ();
+  g_autoptr (GTlsDatabase) ca = NULL;
+  g_autoptr (RwTestResponse) response = NULL;
+  g_autoptr (JsonNode) status = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree gchar *openssl = g_find_program_in_path ("openssl");
+  g_autofree gchar *dir = NULL;
+  g_autofree gchar *secret = NULL;
+  g_autofree gchar *ca_file = NULL;
+  g_autofree gchar *cert = NULL;
+  g_autofree gchar *key = NULL;
+  g_autofree gchar *token = mint ("alice", 60, TEST_ROBOT);
+  g_autofree gchar *plain = NULL;
+  RwTestViewer *viewer;
+
+  if (openssl == NULL) {
+    g_test_skip ("no openssl to make a test certificate (apt-get install "
+        "openssl)");
+    return;
+  }
+  secret = write_secret_file (&dir, TEST_SECRET, 0600);
+  ca_file = g_build_filename (dir, "ca.pem", NULL);
+  cert = g_build_filename (dir, "cert.pem", NULL);
+  key = g_build_filename (dir, "key.pem", NULL);
+  g_assert_true (rw_test_make_certificates (dir, &error));
+  g_assert_no_error (error);
+  ca = g_tls_file_database_new (ca_file, &error);
+  g_assert_no_error (error);
+  soup_session_set_tls_database (session, ca);
+
+  server = start_server ("--tls-certificate", cert, "--tls-key", key,
+      "--auth-secret-file", secret, "--robot-id", TEST_ROBOT, "--width",
+      "320", "--height", "240", NULL);
+  check (g_str_has_prefix (rw_test_server_get_url (server), "https://"),
+      "the server prints %s", rw_test_server_get_url (server));
+  wait_for_stream (session, server, 5000);
+  status = get_status (session, server);
+  check (rw_test_json_get_boolean (status, "tls"), "/status: tls is not true");
+
+  /* a client that does not trust the test CA gets no answer */
+  {
+    g_autofree gchar *url = rw_test_url (rw_test_server_get_url (server),
+        "/status");
+    g_autoptr (GError) tls_error = NULL;
+
+    response = rw_test_http_request (untrusting, "GET", url, NULL, NULL,
+        NULL, 5000, &tls_error);
+    check (response == NULL && tls_error != NULL,
+        "an untrusted certificate was accepted");
+    g_test_message ("without the test CA: %s", tls_error->message);
+  }
+
+  /* nor does plain HTTP on the HTTPS port */
+  {
+    g_autoptr (GError) http_error = NULL;
+
+    plain = g_strconcat ("http://", rw_test_server_get_url (server) +
+        strlen ("https://"), "/status", NULL);
+    response = rw_test_http_request (session, "GET", plain, NULL, NULL, NULL,
+        5000, &http_error);
+    check (response == NULL || response->status != 200,
+        "plain HTTP on the HTTPS port: HTTP %u", response->status);
+    g_clear_pointer (&response, rw_test_response_free);
+  }
+
+  viewer = rw_test_viewer_new (rw_test_server_get_url (server),
+      RW_TEST_VIEWER_VP8, TRUE);
+  rw_test_viewer_set_name (viewer, "https-viewer");
+  rw_test_viewer_set_token (viewer, token);
+  rw_test_viewer_set_tls_database (viewer, ca);
+  rw_test_viewer_set_trickle (viewer, TRUE);
+  start_and_wait_decoding (&viewer, 1, 10000);
+  hangup_and_wait (viewer);
+  wait_for_status (session, server, "viewers", 0, 3000);
+  rw_test_viewer_free (viewer);
+  stop_server (server, 3000);
+
+  for (guint i = 0; i < 7; i++) {
+    const gchar *names[] = { "ca.pem", "ca.key", "ca.srl", "cert.pem",
+      "cert.csr", "cert.ext", "key.pem"
+    };
+    g_autofree gchar *path = g_build_filename (dir, names[i], NULL);
+
+    g_unlink (path);
+  }
+  g_unlink (secret);
+  g_rmdir (dir);
+}
+
+/* --- /daemon/limits --- */
+
+static void
+test_rate_limit (void)
+{
+  g_autoptr (RwTestServer) server = NULL;
+  g_autoptr (SoupSession) session = rw_test_session_new ();
+  guint ok = 0, limited = 0, retry_after = 0;
+  const gchar *needles[] = { "WARNING", "too many", NULL };
+
+  server = start_server ("--rate-limit", "2", "--rate-burst", "4",
+      "--width", "320", "--height", "240", NULL);
+  /* polls that are turned away count as not ready yet */
+  wait_for_stream (session, server, 8000);
+  rw_test_pump_for (2100);
+
+  for (guint i = 0; i < 10; i++) {
+    g_autoptr (RwTestResponse) response = request (session, server, "GET",
+        "/status", NULL, NULL);
+
+    if (response->status == 200) {
+      ok++;
+      continue;
+    }
+    expect_error (response, "request over the limit", 429, "too many");
+    retry_after = atoi (header (response, "Retry-After") ?
+        header (response, "Retry-After") : "0");
+    limited++;
+  }
+  g_test_message ("10 requests at once, 2/s and 4 at once allowed: %u "
+      "answered, %u refused (Retry-After: %u)", ok, limited, retry_after);
+  check (ok >= 4 && ok <= 5 && limited >= 5, "%u answered, %u refused", ok,
+      limited);
+  check (retry_after >= 1 && retry_after <= 2, "Retry-After: %u", retry_after);
+
+  /* after Retry-After, answered again */
+  rw_test_pump_for (retry_after * 1000);
+  {
+    g_autoptr (RwTestResponse) response = request (session, server, "GET",
+        "/status", NULL, NULL);
+
+    check (response->status == 200, "after Retry-After: HTTP %u",
+        response->status);
+  }
+  check (!rw_test_server_wait_for_stderr (server, needles, 10),
+      "refusals were logged as warnings");
+  stop_server (server, 3000);
+}
+
+static void
+test_body_and_handshake (void)
+{
+  g_autoptr (RwTestServer) server = NULL;
+  g_autoptr (SoupSession) session = rw_test_session_new ();
+  g_autoptr (RwTestResponse) response = NULL;
+  g_autoptr (GString) big = g_string_new ("{\"type\": \"offer\", \"sdp\": \"");
+  g_autofree gchar *body = offer_json (vp8_offer_sdp, "offer");
+  const gchar *needles[] = { "did not connect within 2 s", NULL };
+  gint64 answered;
+
+  server = start_server ("--max-body", "2048", "--handshake-timeout", "2",
+      "--width", "320", "--height", "240", NULL);
+  wait_for_stream (session, server, 5000);
+
+  while (big->len < 3000)
+    g_string_append_c (big, 'x');
+  g_string_append (big, "\"}");
+  response = request (session, server, "POST", "/offer", NULL, big->str);
+  expect_error (response, "3000-byte body, --max-body 2048", 413, "2048");
+  g_clear_pointer (&response, rw_test_response_free);
+
+  /* an offer nobody will ever connect from: removed after 2 s */
+  g_assert_cmpuint (strlen (body), <, 2048);
+  response = request (session, server, "POST", "/offer", NULL, body);
+  check (response->status == 200, "offer: HTTP %u", response->status);
+  answered = g_get_monotonic_time ();
+  g_clear_pointer (&response, rw_test_response_free);
+  wait_for_status (session, server, "viewers", 1, 1000);
+  wait_for_status (session, server, "viewers", 0, 5000);
+  g_test_message ("the silent viewer was removed %" G_GINT64_FORMAT " ms "
+      "after its answer", (g_get_monotonic_time () - answered) / 1000);
+  check (g_get_monotonic_time () - answered > 1500 * G_TIME_SPAN_MILLISECOND,
+      "the viewer was removed before the handshake timeout");
+  check (rw_test_server_wait_for_stderr (server, needles, 1000),
+      "no log line with the handshake timeout's reason");
+  stop_server (server, 3000);
+}
+
 static void
 drop_log (const gchar * domain, GLogLevelFlags level, const gchar * message,
     gpointer user_data)
@@ -901,6 +1464,12 @@ main (int argc, char *argv[])
   g_test_add_func ("/daemon/http-errors", test_http_errors);
   g_test_add_func ("/daemon/no-camera", test_no_camera);
   g_test_add_func ("/daemon/config-pipeline", test_config_pipeline);
+  g_test_add_func ("/daemon/auth", test_auth);
+  g_test_add_func ("/daemon/auth-bad-secret", test_auth_bad_secret);
+  g_test_add_func ("/daemon/origins", test_origins);
+  g_test_add_func ("/daemon/https", test_https);
+  g_test_add_func ("/daemon/rate-limit", test_rate_limit);
+  g_test_add_func ("/daemon/body-and-handshake", test_body_and_handshake);
   g_test_add_func ("/launch/sigint", test_launch_sigint);
   g_test_add_func ("/launch/eos", test_launch_eos);
 

@@ -31,6 +31,15 @@ test_defaults (void)
   g_assert_null (config->stun_server);
   g_assert_null (config->turn_server);
   g_assert_cmpstr (device, ==, "/dev/video0");
+  /* open and plain HTTP, as the seed, with limits */
+  g_assert_null (config->tls_certificate);
+  g_assert_null (config->auth_secret_file);
+  g_assert_null (config->auth_audience);
+  g_assert_cmpuint (config->max_body, ==, 64 * 1024);
+  g_assert_cmpuint (config->rate_limit, ==, 20);
+  g_assert_cmpuint (config->rate_burst, ==, 40);
+  g_assert_cmpuint (config->handshake_timeout, ==, 15);
+  g_assert_cmpuint (config->auth_clock_skew, ==, 30);
 }
 
 typedef void (*Mutate) (RwConfig * config);
@@ -101,6 +110,18 @@ bad_stun (RwConfig * c)
   c->stun_server = g_strdup ("stun.example:3478");
 }
 
+static void
+bad_burst (RwConfig * c)
+{
+  c->rate_burst = 0;
+}
+
+static void
+key_without_certificate (RwConfig * c)
+{
+  c->tls_key = g_strdup ("/etc/ssl/private/robot.key");
+}
+
 static const struct
 {
   Mutate mutate;
@@ -117,6 +138,8 @@ static const struct
   {bad_ice, "ice-address"},
   {bad_origin, "allow-origin"},
   {bad_stun, "stun-server"},
+  {bad_burst, "rate-burst"},
+  {key_without_certificate, "tls-key"},
 };
 
 static void
@@ -215,6 +238,35 @@ test_file_good (void)
   g_unlink (path);
 }
 
+/* [auth] and the TLS files; relative names are next to the config file. */
+static void
+test_file_security (void)
+{
+  g_autoptr (RwConfig) config = rw_config_new ();
+  g_autoptr (GError) error = NULL;
+  g_autofree gchar *path = write_config ("[server]\n"
+      "tls-certificate=robot.crt\ntls-key=/etc/ssl/private/robot.key\n"
+      "max-body=4096\nrate-limit=5\nrate-burst=10\nhandshake-timeout=8\n"
+      "[auth]\nsecret-file=robot.secret\naudience=robot-alpha\n"
+      "clock-skew=5\n");
+  g_autofree gchar *dir = g_path_get_dirname (path);
+  g_autofree gchar *certificate = g_build_filename (dir, "robot.crt", NULL);
+  g_autofree gchar *secret = g_build_filename (dir, "robot.secret", NULL);
+
+  g_assert_true (rw_config_load_file (config, path, &error));
+  g_assert_no_error (error);
+  g_assert_cmpstr (config->tls_certificate, ==, certificate);
+  g_assert_cmpstr (config->tls_key, ==, "/etc/ssl/private/robot.key");
+  g_assert_cmpuint (config->max_body, ==, 4096);
+  g_assert_cmpuint (config->rate_limit, ==, 5);
+  g_assert_cmpuint (config->rate_burst, ==, 10);
+  g_assert_cmpuint (config->handshake_timeout, ==, 8);
+  g_assert_cmpstr (config->auth_secret_file, ==, secret);
+  g_assert_cmpstr (config->auth_audience, ==, "robot-alpha");
+  g_assert_cmpuint (config->auth_clock_skew, ==, 5);
+  g_unlink (path);
+}
+
 static void
 test_file_example (void)
 {
@@ -244,7 +296,19 @@ test_file_bad (void)
           "from 0 to 65535, got '70000'"},
     {"[server]\nprot=80\n", "[server] prot: unknown key"},
     {"[sever]\nport=80\n", "unknown group [sever] (known: [server], "
-          "[webrtc], [media])"},
+          "[auth], [webrtc], [media])"},
+    {"[server]\nrate-limit=fast\n", "[server] rate-limit: expected a whole "
+          "number from 0 to 100000, got 'fast'"},
+    {"[server]\nmax-body=100\n", "[server] max-body: expected a whole "
+          "number from 1024 to 16777216, got '100'"},
+    {"[server]\nhandshake-timeout=0\n", "[server] handshake-timeout: "
+          "expected a whole number from 1 to 120, got '0'"},
+    {"[server]\ntls-key=key.pem\n", "tls-key needs tls-certificate"},
+    {"[auth]\nsecret=hunter2\n", "[auth] secret: unknown key"},
+    {"[auth]\naudience=robot-alpha\n", "audience (the robot id) needs "
+          "secret-file"},
+    {"[auth]\nclock-skew=3600\n", "[auth] clock-skew: expected a whole "
+          "number from 0 to 600, got '3600'"},
     {"[media]\ncodec=av1\n", "[media] codec: codec must be vp8 or h264, got "
           "'av1'"},
     {"[media]\nwidth=-1\n", "[media] width: expected a whole number from 16 "
@@ -300,6 +364,7 @@ main (int argc, char *argv[])
 
   g_test_add_func ("/config/file/good", test_file_good);
   g_test_add_func ("/config/file/example", test_file_example);
+  g_test_add_func ("/config/file/security", test_file_security);
   g_test_add_func ("/config/file/bad", test_file_bad);
 
   g_test_add_func ("/config/defaults", test_defaults);

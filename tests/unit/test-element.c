@@ -92,6 +92,32 @@ GST_START_TEST (test_properties)
   fail_unless_equals_string (ice, "127.0.0.1,::1");
   fail_unless_equals_int (interval, 250);
 
+  /* security and limits: open, plain HTTP and 20 requests/s by default */
+  {
+    g_autofree gchar *certificate = NULL, *key = NULL, *secret = NULL;
+    g_autofree gchar *robot = NULL;
+    guint rate, handshake;
+
+    g_object_get (sink, "tls-certificate", &certificate, "auth-secret-file",
+        &secret, "rate-limit", &rate, "handshake-timeout", &handshake, NULL);
+    fail_unless (certificate == NULL && secret == NULL);
+    fail_unless_equals_int (rate, 20);
+    fail_unless_equals_int (handshake, 15);
+    g_object_set (sink, "tls-certificate", "/etc/robot/cert.pem", "tls-key",
+        "/etc/robot/key.pem", "auth-secret-file", "/etc/robot/secret",
+        "robot-id", "robot-alpha", "rate-limit", 5, "handshake-timeout", 8,
+        NULL);
+    g_object_get (sink, "tls-certificate", &certificate, "tls-key", &key,
+        "auth-secret-file", &secret, "robot-id", &robot, "rate-limit", &rate,
+        "handshake-timeout", &handshake, NULL);
+    fail_unless_equals_string (certificate, "/etc/robot/cert.pem");
+    fail_unless_equals_string (key, "/etc/robot/key.pem");
+    fail_unless_equals_string (secret, "/etc/robot/secret");
+    fail_unless_equals_string (robot, "robot-alpha");
+    fail_unless_equals_int (rate, 5);
+    fail_unless_equals_int (handshake, 8);
+  }
+
   gst_object_unref (sink);
 }
 

@@ -264,8 +264,8 @@ run_step (Bench * b, guint n)
   rw_test_pump_for (b->o->warmup * 1000);
   for (guint i = 0; i < n; i++) {
     RwTestViewer *v = b->viewers->pdata[i];
-    guint64 f = rw_test_viewer_get_frames (v), by = rw_test_viewer_get_bytes
-        (v);
+    guint64 f = rw_test_viewer_get_frames (v);
+    guint64 by = rw_test_viewer_get_rtp_bytes (v);
 
     g_array_append_val (frames0, f);
     g_array_append_val (bytes0, by);
@@ -285,7 +285,7 @@ run_step (Bench * b, guint n)
     RwTestViewer *v = b->viewers->pdata[i];
     gdouble fps = (rw_test_viewer_get_frames (v) -
         g_array_index (frames0, guint64, i)) / seconds;
-    gdouble kbps = (rw_test_viewer_get_bytes (v) -
+    gdouble kbps = (rw_test_viewer_get_rtp_bytes (v) -
         g_array_index (bytes0, guint64, i)) * 8 / seconds / 1000;
     gdouble gap = rw_test_viewer_take_max_gap_us (v) / 1000.0;
 
@@ -603,7 +603,8 @@ main (int argc, char *argv[])
   {
     const gchar *args[] = { "--codec", o.codec, "--width", width, "--height",
       height, "--framerate", fps, "--bitrate", bitrate, "--keyframe-interval",
-      kf, "--max-viewers", "1000", "--camera", "255", NULL
+      kf, "--max-viewers", "1000", "--camera", "255", "--rate-limit", "0",
+      NULL
     };
 
     b.server = rw_test_server_start (o.server, args, 20000, &error);

@@ -28,7 +28,9 @@ const HERE = path.dirname(fileURLToPath(import.meta.url));
 const TOTAL_MS = 90_000;
 const PLAY_MS = 15_000;
 const RECONNECT_MS = 20_000;
-const WIDTH = 640, HEIGHT = 480, FPS = 30;
+// RW_BROWSER_SIZE=1280x720 measures at another size (default 640x480).
+const [WIDTH, HEIGHT] = (process.env.RW_BROWSER_SIZE || '640x480').split('x').map(Number);
+const FPS = 30;
 const WIDTH_TEXT = `${WIDTH}×${HEIGHT}`;
 const secure = process.env.RW_SECURE === '1';
 const t0 = Date.now();

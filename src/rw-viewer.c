@@ -57,7 +57,6 @@ struct _RwViewer
 
   /* main context only */
   RwViewerState state;
-  gint64 created;               /* monotonic */
   gint64 connected_since;       /* wall clock, 0 until connected */
   GTask *negotiation;
   GSource *negotiation_timeout;
@@ -148,7 +147,6 @@ rw_viewer_init (RwViewer * self)
 {
   g_mutex_init (&self->lock);
   self->context = g_main_context_ref_thread_default ();
-  self->created = g_get_monotonic_time ();
   self->state = RW_VIEWER_NEGOTIATING;
 }
 
@@ -918,8 +916,8 @@ rw_viewer_add_candidate (RwViewer * self, guint mline, const gchar * candidate)
  * @self: a viewer
  * @now: g_get_monotonic_time()
  *
- * Returns: (nullable) (transfer none): why the viewer should be removed
- * (it never connected, or its RTCP stopped), or %NULL.
+ * Returns: (nullable) (transfer none): why a connected viewer should be
+ * removed (its RTCP stopped), or %NULL.
  */
 const gchar *
 rw_viewer_check_liveness (RwViewer * self, gint64 now)
@@ -929,9 +927,7 @@ rw_viewer_check_liveness (RwViewer * self, gint64 now)
   switch (self->state) {
     case RW_VIEWER_NEGOTIATING:
     case RW_VIEWER_CONNECTING:
-      if (now - self->created > RW_VIEWER_CONNECT_TIMEOUT_S * G_USEC_PER_SEC)
-        return "it did not connect within "
-            G_STRINGIFY (RW_VIEWER_CONNECT_TIMEOUT_S) " s";
+      /* the owner bounds the handshake (RwSink:handshake-timeout) */
       return NULL;
     case RW_VIEWER_CONNECTED:
       g_mutex_lock (&self->lock);

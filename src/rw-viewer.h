@@ -28,8 +28,7 @@ typedef enum
   RW_VIEWER_CLOSING,
 } RwViewerState;
 
-/* How long a viewer may take to connect, and stay silent once connected. */
-#define RW_VIEWER_CONNECT_TIMEOUT_S 15
+/* How long a connected viewer may stay silent. */
 #define RW_VIEWER_RTCP_TIMEOUT_S 5
 
 #define RW_TYPE_VIEWER (rw_viewer_get_type ())

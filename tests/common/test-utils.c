@@ -1072,3 +1072,24 @@ rw_test_make_certificates (const gchar * dir, GError ** error)
   return run_openssl (dir, ca, error) && run_openssl (dir, request, error) &&
       run_openssl (dir, sign, error);
 }
+
+/**
+ * rw_test_free_port:
+ *
+ * Returns: a TCP port on 127.0.0.1 that was free a moment ago (for servers
+ * that cannot pick one themselves, such as robotwebrtcsink's)
+ */
+guint
+rw_test_free_port (void)
+{
+  g_autoptr (GSocket) socket = g_socket_new (G_SOCKET_FAMILY_IPV4,
+      G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, NULL);
+  g_autoptr (GInetAddress) lo = g_inet_address_new_loopback
+      (G_SOCKET_FAMILY_IPV4);
+  g_autoptr (GSocketAddress) addr = g_inet_socket_address_new (lo, 0);
+  g_autoptr (GSocketAddress) bound = NULL;
+
+  g_assert_true (g_socket_bind (socket, addr, TRUE, NULL));
+  bound = g_socket_get_local_address (socket, NULL);
+  return g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound));
+}

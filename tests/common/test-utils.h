@@ -97,4 +97,6 @@ gchar *rw_test_url (const gchar * base_url, const gchar * path);
 gchar *rw_test_mint_token (const gchar * secret, const gchar * claims_json);
 gboolean rw_test_make_certificates (const gchar * dir, GError ** error);
 
+guint rw_test_free_port (void);
+
 G_END_DECLS

@@ -773,26 +773,11 @@ test_config_pipeline (void)
 
 /* --- /launch: gst-launch-1.0 … ! robotwebrtcsink port=N --- */
 
-static guint
-free_port (void)
-{
-  g_autoptr (GSocket) socket = g_socket_new (G_SOCKET_FAMILY_IPV4,
-      G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, NULL);
-  g_autoptr (GInetAddress) lo = g_inet_address_new_loopback
-      (G_SOCKET_FAMILY_IPV4);
-  g_autoptr (GSocketAddress) addr = g_inet_socket_address_new (lo, 0);
-  g_autoptr (GSocketAddress) bound = NULL;
-
-  g_assert_true (g_socket_bind (socket, addr, TRUE, NULL));
-  bound = g_socket_get_local_address (socket, NULL);
-  return g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound));
-}
-
 static RwTestServer *
 start_launch (const gchar * source)
 {
   const gchar *launch = g_getenv ("RW_GST_LAUNCH");
-  g_autofree gchar *port = g_strdup_printf ("port=%u", free_port ());
+  g_autofree gchar *port = g_strdup_printf ("port=%u", rw_test_free_port ());
   g_auto (GStrv) src = g_strsplit (source, " ", -1);
   g_autoptr (GPtrArray) argv = g_ptr_array_new ();
   g_autoptr (GError) error = NULL;

@@ -13,6 +13,8 @@
 #include <json-glib/json-glib.h>
 #include <libsoup/soup.h>
 
+#include "test-utils.h"
+
 static guint
 count_threads (void)
 {
@@ -22,21 +24,6 @@ count_threads (void)
   while (dir && g_dir_read_name (dir))
     n++;
   return n;
-}
-
-static guint
-free_port (void)
-{
-  g_autoptr (GSocket) socket = g_socket_new (G_SOCKET_FAMILY_IPV4,
-      G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, NULL);
-  g_autoptr (GInetAddress) any = g_inet_address_new_loopback
-      (G_SOCKET_FAMILY_IPV4);
-  g_autoptr (GSocketAddress) addr = g_inet_socket_address_new (any, 0);
-  g_autoptr (GSocketAddress) bound = NULL;
-
-  g_assert_true (g_socket_bind (socket, addr, TRUE, NULL));
-  bound = g_socket_get_local_address (socket, NULL);
-  return g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound));
 }
 
 GST_START_TEST (test_registered)
@@ -187,7 +174,7 @@ GST_END_TEST;
 
 GST_START_TEST (test_signaling_server)
 {
-  guint port = free_port ();
+  guint port = rw_test_free_port ();
   g_autofree gchar *launch = g_strdup_printf ("videotestsrc is-live=true ! "
       "video/x-raw,width=320,height=240 ! vp8enc deadline=1 ! "
       "robotwebrtcsink name=sink bind-address=127.0.0.1 port=%u", port);

@@ -379,12 +379,42 @@ load_key (RwConfig * config, GKeyFile * file, const KeySpec * spec,
 gboolean
 rw_config_load_file (RwConfig * config, const gchar * path, GError ** error)
 {
+  g_autofree gchar *data = NULL;
+  g_autofree gchar *base_dir = g_path_get_dirname (path);
+  g_autoptr (GError) local_error = NULL;
+  gsize length;
+
+  if (!g_file_get_contents (path, &data, &length, &local_error)) {
+    g_set_error (error, RW_ERROR, RW_ERROR_INVALID_ARGUMENT, "%s: %s", path,
+        local_error->message);
+    return FALSE;
+  }
+  return rw_config_load_data (config, data, length, path, base_dir, error);
+}
+
+/**
+ * rw_config_load_data:
+ * @config: the settings to update
+ * @data: the text of a config file
+ * @length: its length
+ * @path: the file's name, for messages
+ * @base_dir: where relative file names in it are looked for
+ * @error: what is wrong, as "PATH: [group] key: reason"
+ *
+ * rw_config_load_file() on text already read.
+ *
+ * Returns: %TRUE if every key was valid.
+ */
+gboolean
+rw_config_load_data (RwConfig * config, const gchar * data, gsize length,
+    const gchar * path, const gchar * base_dir, GError ** error)
+{
   g_autoptr (GKeyFile) file = g_key_file_new ();
   g_autoptr (GError) local_error = NULL;
   g_auto (GStrv) file_groups = NULL;
-  g_autofree gchar *base_dir = g_path_get_dirname (path);
 
-  if (!g_key_file_load_from_file (file, path, G_KEY_FILE_NONE, &local_error)) {
+  if (!g_key_file_load_from_data (file, data, length, G_KEY_FILE_NONE,
+          &local_error)) {
     g_set_error (error, RW_ERROR, RW_ERROR_INVALID_ARGUMENT, "%s: %s", path,
         local_error->message);
     return FALSE;

@@ -77,6 +77,8 @@ typedef struct
 RwConfig *rw_config_new (void);
 void rw_config_free (RwConfig * config);
 gboolean rw_config_validate (const RwConfig * config, GError ** error);
+gboolean rw_config_load_data (RwConfig * config, const gchar * data,
+    gsize length, const gchar * path, const gchar * base_dir, GError ** error);
 gboolean rw_config_load_file (RwConfig * config, const gchar * path,
     GError ** error);
 

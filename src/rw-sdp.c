@@ -105,6 +105,12 @@ rw_sdp_parse_offer (const gchar * text, GError ** error)
 
   g_return_val_if_fail (text != NULL, NULL);
 
+  /* GStreamer warns on every non-UTF-8 name it is asked to put in caps */
+  if (!g_utf8_validate (text, -1, NULL)) {
+    g_set_error (error, RW_ERROR, RW_ERROR_BAD_REQUEST,
+        "invalid SDP: it is not UTF-8 text");
+    return NULL;
+  }
   if (!g_str_has_prefix (text, "v=0") ||
       gst_sdp_message_new_from_text (text, &msg) != GST_SDP_OK) {
     g_set_error (error, RW_ERROR, RW_ERROR_BAD_REQUEST,

@@ -187,30 +187,73 @@ rw_source_encoder_description (const RwConfig * config)
 }
 
 static gchar *
-source_description (const RwConfig * config, RwSourceKind kind,
-    const gchar * camera_caps)
+camera_description (const RwConfig * config, const gchar * camera_caps)
 {
   g_autofree gchar *device = rw_config_camera_device (config);
+  gboolean mjpeg = g_str_has_prefix (camera_caps, "image/jpeg");
 
-  if (kind == RW_SOURCE_CAMERA) {
-    gboolean mjpeg = g_str_has_prefix (camera_caps, "image/jpeg");
+  return g_strdup_printf ("v4l2src device=%s do-timestamp=true ! %s ! %s"
+      "queue max-size-buffers=2 leaky=downstream ! videoconvert ! "
+      "videoscale ! videorate drop-only=true ! video/x-raw,format=I420,"
+      "width=%u,height=%u,framerate=%u/1,pixel-aspect-ratio=1/1",
+      device, camera_caps, mjpeg ? "jpegdec ! " : "", config->width,
+      config->height, config->framerate);
+}
 
-    return g_strdup_printf ("v4l2src device=%s do-timestamp=true ! %s ! %s"
-        "queue max-size-buffers=2 leaky=downstream ! videoconvert ! "
-        "videoscale ! videorate drop-only=true ! video/x-raw,format=I420,"
-        "width=%u,height=%u,framerate=%u/1,pixel-aspect-ratio=1/1",
-        device, camera_caps, mjpeg ? "jpegdec ! " : "", config->width,
-        config->height, config->framerate);
-  }
-
+static gchar *
+slate_description (const RwConfig * config)
+{
   return g_strdup_printf ("videotestsrc is-live=true pattern=smpte "
       "horizontal-speed=4 ! video/x-raw,format=I420,width=%u,height=%u,"
       "framerate=%u/1,pixel-aspect-ratio=1/1 ! timeoverlay "
       "halignment=center valignment=center font-desc=\"Sans %u\" "
-      "time-mode=running-time ! textoverlay text=\"robot-webrtc: no camera "
-      "(%s)\" valignment=bottom font-desc=\"Sans %u\"",
+      "time-mode=running-time ! textoverlay name=message "
+      "valignment=bottom font-desc=\"Sans %u\"",
       config->width, config->height, config->framerate,
-      MAX (config->height / 12, 8), device, MAX (config->height / 30, 6));
+      MAX (config->height / 12, 8), MAX (config->height / 30, 6));
+}
+
+static GstElement *
+make_encoded_bin (const RwConfig * config, const gchar * source,
+    GError ** error)
+{
+  g_autofree gchar *encoder = rw_source_encoder_description (config);
+  g_autofree gchar *description = g_strdup_printf ("%s ! %s", source,
+      encoder);
+
+  init_debug ();
+  GST_DEBUG ("source: %s", description);
+  return rw_pipeline_parse (description, error);
+}
+
+/**
+ * rw_source_make_slate:
+ * @config: the settings: size, rate, codec and bitrate
+ * @message: what the picture says, for example why the camera is missing
+ * @error: where to say why the bin could not be built
+ *
+ * The test pattern shown when there is no camera or the configured source
+ * is lost: a moving SMPTE pattern with a running clock and @message,
+ * encoded like the camera would be.
+ *
+ * Returns: (transfer floating) (nullable): a bin with a "src" pad giving
+ * the encoded video, or %NULL with @error set.
+ */
+GstElement *
+rw_source_make_slate (const RwConfig * config, const gchar * message,
+    GError ** error)
+{
+  g_autofree gchar *source = slate_description (config);
+  g_autofree gchar *text = g_strdup_printf ("robot-webrtc: %s", message);
+  GstElement *bin = make_encoded_bin (config, source, error);
+  g_autoptr (GstElement) overlay = NULL;
+
+  if (bin == NULL)
+    return NULL;
+  /* a property, not the description: the message is free text */
+  overlay = gst_bin_get_by_name (GST_BIN (bin), "message");
+  g_object_set (overlay, "text", text, NULL);
+  return bin;
 }
 
 /**
@@ -227,18 +270,20 @@ GstElement *
 rw_source_make_bin (const RwConfig * config, RwSourceKind kind,
     const gchar * camera_caps, GError ** error)
 {
+  g_autofree gchar *device = NULL;
   g_autofree gchar *source = NULL;
-  g_autofree gchar *encoder = NULL;
-  g_autofree gchar *description = NULL;
+  g_autofree gchar *message = NULL;
 
-  if (kind == RW_SOURCE_PIPELINE)
-    return rw_pipeline_parse (config->pipeline, error);
-
-  source = source_description (config, kind, camera_caps);
-  encoder = rw_source_encoder_description (config);
-  description = g_strdup_printf ("%s ! %s", source, encoder);
-
-  init_debug ();
-  GST_DEBUG ("source: %s", description);
-  return rw_pipeline_parse (description, error);
+  switch (kind) {
+    case RW_SOURCE_PIPELINE:
+      return rw_pipeline_parse (config->pipeline, error);
+    case RW_SOURCE_CAMERA:
+      source = camera_description (config, camera_caps);
+      return make_encoded_bin (config, source, error);
+    case RW_SOURCE_TEST_PATTERN:
+      device = rw_config_camera_device (config);
+      message = g_strdup_printf ("no camera (%s)", device);
+      return rw_source_make_slate (config, message, error);
+  }
+  g_return_val_if_reached (NULL);
 }

@@ -29,6 +29,8 @@ gchar *rw_source_probe_camera (const gchar * device, guint width,
     guint height, GError ** error);
 GstElement *rw_source_make_bin (const RwConfig * config, RwSourceKind kind,
     const gchar * camera_caps, GError ** error);
+GstElement *rw_source_make_slate (const RwConfig * config,
+    const gchar * message, GError ** error);
 gchar *rw_source_encoder_description (const RwConfig * config);
 
 G_END_DECLS

@@ -8,10 +8,21 @@
  * @title: RwStream
  * @short_description: the daemon's pipeline: one source, one encoder, the sink
  *
- * #RwStream owns the daemon's media pipeline: the source bin (camera or
- * test pattern, and the one encoder) feeding a robotwebrtcsink, which
- * serves every viewer. When the camera is missing or fails before its first
- * frame, the stream falls back to the test pattern with a warning.
+ * #RwStream owns the daemon's media pipeline: a source bin (the camera or
+ * the configured pipeline, with the one encoder) feeding a robotwebrtcsink,
+ * which serves every viewer.
+ *
+ * The stream outlives its source. When the configured source is missing at
+ * start, fails (an error, its end, or no frame for a few frame intervals),
+ * a slate takes its place in front of the sink: the test pattern saying what
+ * happened, encoded the same way. Viewers stay connected, since only the
+ * source bin changes and the sink goes on with the same tee and viewers.
+ * The configured source is retried with backoff and swapped back in once it
+ * starts. New sources are live and their timestamps follow the pipeline's
+ * running time, so the viewers' RTP timestamps go on without a jump.
+ *
+ * An error anywhere else (the slate, the sink) restarts the whole pipeline;
+ * viewers then reconnect.
  */
 
 #include "rw-stream.h"
@@ -19,6 +30,15 @@
 
 GST_DEBUG_CATEGORY_STATIC (rw_stream_debug);
 #define GST_CAT_DEFAULT rw_stream_debug
+
+#define WATCHDOG_INTERVAL_MS 100
+#define STALL_MIN_MS 500        /* ...or STALL_FRAMES frame intervals */
+#define STALL_FRAMES 4
+#define FIRST_FRAME_TIMEOUT_MS 3000
+#define RETRY_FIRST_MS 500
+#define RETRY_MAX_MS 10000
+#define RESTART_MAX_MS 30000
+#define RESTART_QUIET_US (10 * G_USEC_PER_SEC)
 
 struct _RwStream
 {
@@ -28,16 +48,43 @@ struct _RwStream
 
   /* main context only */
   GstElement *pipeline;
-  GstElement *source;
   RwSink *sink;
   guint bus_watch;
-  RwSourceKind kind;
   gchar *device;
-  gchar *warning;
+  RwSourceKind primary;         /* configured: camera or pipeline */
+  GstElement *source;           /* the bin feeding the sink */
+  RwSourceKind kind;            /* what it is: primary or test pattern */
   gboolean running;
-  gboolean failed;
 
-  gint flowing;                 /* atomic: a buffer reached the sink */
+  /* the configured source's health; main context only */
+  gboolean lost;                /* not streaming: the slate shows */
+  gint64 lost_since;            /* real time, µs */
+  gchar *warning;               /* why */
+  guint losses;                 /* times lost since start */
+  guint retries;                /* since lost */
+  guint retry_ms;
+  guint retry_id;
+  GstElement *trial;            /* the configured source, being retried */
+  gulong trial_probe;           /* holds the trial's first frame */
+  gint64 trial_since;           /* monotonic, µs */
+
+  /* restarts of the whole pipeline; main context only */
+  guint restarts;
+  guint restart_ms;
+  gint64 restarted_at;          /* monotonic, µs */
+  guint restart_id;
+
+  /* the source watchdog; main context only */
+  guint watchdog_id;
+  gint64 source_since;          /* monotonic, µs: the source was put in */
+  gint64 moved_at;              /* monotonic, µs: frames last changed */
+  gint last_frames;
+  guint n_sources;              /* bins made, for unique names */
+
+  /* atomic: written by the source's streaming thread */
+  gint frames;                  /* buffers out of the current source */
+  gint ended;                   /* the current source sent EOS */
+  gint trial_ready;             /* the trial holds its first frame */
 };
 
 G_DEFINE_FINAL_TYPE (RwStream, rw_stream, G_TYPE_OBJECT);
@@ -97,6 +144,7 @@ rw_stream_new (const RwConfig * config)
 
   self->config = config;
   self->device = rw_config_camera_device (config);
+  self->primary = config->pipeline ? RW_SOURCE_PIPELINE : RW_SOURCE_CAMERA;
 
   self->pipeline = gst_object_ref_sink (gst_pipeline_new ("robot-webrtc"));
   /* the element itself, whether or not the plugin is installed */
@@ -128,66 +176,510 @@ rw_stream_get_sink (RwStream * self)
   return self->sink;
 }
 
+/* --- the source bin --- */
+
 static GstPadProbeReturn
-first_buffer (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
+count_frame (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
 {
   RwStream *self = user_data;
 
-  g_atomic_int_set (&self->flowing, 1);
-  return GST_PAD_PROBE_REMOVE;
+  g_atomic_int_inc (&self->frames);
+  return GST_PAD_PROBE_OK;
+}
+
+/* A source's end is a fault to the daemon, not the end of the viewers'
+ * streams: the EOS stops here and the watchdog replaces the source. */
+static GstPadProbeReturn
+catch_eos (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
+{
+  RwStream *self = user_data;
+
+  if (GST_EVENT_TYPE (GST_PAD_PROBE_INFO_EVENT (info)) != GST_EVENT_EOS)
+    return GST_PAD_PROBE_OK;
+  g_atomic_int_set (&self->ended, 1);
+  return GST_PAD_PROBE_DROP;
+}
+
+static const gchar *
+primary_kind (RwStream * self)
+{
+  return self->primary == RW_SOURCE_CAMERA ? "camera" : "pipeline";
+}
+
+static const gchar *
+primary_name (RwStream * self)
+{
+  return self->primary == RW_SOURCE_CAMERA ? self->device :
+      self->config->pipeline_name;
+}
+
+/* Adds a new source bin to the pipeline, named after its kind. */
+static GstElement *
+add_source (RwStream * self, GstElement * bin, RwSourceKind kind)
+{
+  g_autofree gchar *name = g_strdup_printf ("%s-%u",
+      rw_source_kind_to_string (kind), self->n_sources++);
+
+  gst_object_set_name (GST_OBJECT (bin), name);
+  if (!gst_bin_add (GST_BIN (self->pipeline), bin))
+    g_return_val_if_reached (NULL);
+  return bin;
+}
+
+/* The configured source, added to the pipeline and ready to start. */
+static GstElement *
+add_primary (RwStream * self, GError ** error)
+{
+  g_autofree gchar *camera_caps = NULL;
+  GstElement *bin;
+
+  if (self->primary == RW_SOURCE_CAMERA) {
+    camera_caps = rw_source_probe_camera (self->device, self->config->width,
+        self->config->height, error);
+    if (camera_caps == NULL)
+      return NULL;
+  }
+  bin = rw_source_make_bin (self->config, self->primary, camera_caps, error);
+  if (bin == NULL)
+    return NULL;
+  return add_source (self, bin, self->primary);
+}
+
+/* The slate for @message, with the codec, size and rate the viewers
+ * already get (a configured pipeline may differ from the settings). */
+static GstElement *
+add_slate (RwStream * self, const gchar * message, GError ** error)
+{
+  g_autoptr (GstPad) pad = NULL;
+  g_autoptr (GstCaps) caps = NULL;
+  RwConfig config = *self->config;      /* shallow, for this call only */
+  GstStructure *s;
+  GstElement *bin;
+  gint width, height, fps_n, fps_d;
+
+  pad = gst_element_get_static_pad (GST_ELEMENT (self->sink), "sink");
+  caps = gst_pad_get_current_caps (pad);
+  if (caps) {
+    s = gst_caps_get_structure (caps, 0);
+    config.codec = gst_structure_has_name (s, "video/x-h264") ?
+        RW_CODEC_H264 : RW_CODEC_VP8;
+    if (gst_structure_get_int (s, "width", &width) &&
+        gst_structure_get_int (s, "height", &height)) {
+      config.width = width;
+      config.height = height;
+    }
+    if (gst_structure_get_fraction (s, "framerate", &fps_n, &fps_d) &&
+        fps_n > 0 && fps_d > 0)
+      config.framerate = MAX (fps_n / fps_d, 1);
+  }
+
+  bin = rw_source_make_slate (&config, message, error);
+  if (bin == NULL)
+    return NULL;
+  return add_source (self, bin, RW_SOURCE_TEST_PATTERN);
+}
+
+static void
+remove_source (RwStream * self, GstElement * bin)
+{
+  gst_element_set_state (bin, GST_STATE_NULL);
+  gst_bin_remove (GST_BIN (self->pipeline), bin);
+}
+
+/* Puts @bin (added, not linked) in front of the sink in place of the
+ * current source, and starts it if the pipeline runs. */
+static gboolean
+use_source (RwStream * self, GstElement * bin, RwSourceKind kind,
+    GError ** error)
+{
+  g_autoptr (GstPad) src = NULL;
+
+  if (self->source) {
+    remove_source (self, self->source);
+    self->source = NULL;
+  }
+
+  if (!gst_element_link (bin, GST_ELEMENT (self->sink))) {
+    g_set_error (error, RW_ERROR, RW_ERROR_PIPELINE,
+        "the source's output cannot feed robotwebrtcsink (it takes VP8 or "
+        "H264 byte-stream)");
+    remove_source (self, bin);
+    return FALSE;
+  }
+
+  self->source = bin;
+  self->kind = kind;
+  g_atomic_int_set (&self->frames, 0);
+  g_atomic_int_set (&self->ended, 0);
+  self->last_frames = 0;
+  self->source_since = self->moved_at = g_get_monotonic_time ();
+
+  src = gst_element_get_static_pad (bin, "src");
+  gst_pad_add_probe (src, GST_PAD_PROBE_TYPE_BUFFER, count_frame, self, NULL);
+  gst_pad_add_probe (src, GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM, catch_eos,
+      self, NULL);
+  GST_INFO ("source: %s", rw_source_kind_to_string (kind));
+
+  if (self->running && !gst_element_sync_state_with_parent (bin)) {
+    g_set_error (error, RW_ERROR, RW_ERROR_PIPELINE, "the %s failed to start",
+        rw_source_kind_to_string (kind));
+    return FALSE;
+  }
+  return TRUE;
+}
+
+/* --- faults --- */
+
+static void restart_pipeline (RwStream * self, const gchar * reason);
+
+static gboolean retry_primary (gpointer user_data);
+
+static void
+schedule_retry (RwStream * self)
+{
+  g_clear_handle_id (&self->retry_id, g_source_remove);
+  self->retry_id = g_timeout_add (self->retry_ms, retry_primary, self);
+  self->retry_ms = MIN (self->retry_ms * 2, RETRY_MAX_MS);
+}
+
+static void
+set_warning (RwStream * self, const gchar * reason)
+{
+  g_free (self->warning);
+  self->warning = g_strdup_printf ("%s %s: %s", primary_kind (self),
+      primary_name (self), reason);
+}
+
+/* Shows the slate in place of the configured source and retries it. */
+static void
+primary_lost (RwStream * self, const gchar * reason)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree gchar *message = NULL;
+  GstElement *slate;
+
+  set_warning (self, reason);
+  if (!self->lost) {
+    self->losses++;
+    self->lost = TRUE;
+    self->lost_since = g_get_real_time ();
+    self->retries = 0;
+    self->retry_ms = RETRY_FIRST_MS;
+    g_warning ("%s %s lost (%s); showing a slate and retrying",
+        primary_kind (self), primary_name (self), reason);
+  } else {
+    GST_INFO ("retry %u failed: %s", self->retries, reason);
+  }
+
+  message = self->primary == RW_SOURCE_CAMERA ?
+      g_strdup_printf ("camera lost (%s), retrying", self->device) :
+      g_strdup ("video source lost, retrying");
+  slate = add_slate (self, message, &error);
+  if (slate == NULL || !use_source (self, slate, RW_SOURCE_TEST_PATTERN,
+          &error)) {
+    restart_pipeline (self, error->message);
+    return;
+  }
+  schedule_retry (self);
+}
+
+/* The trial runs unlinked beside the slate, its output blocked on its
+ * first frame, so that viewers keep the slate until the source works. */
+static GstPadProbeReturn
+hold_first_frame (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
+{
+  RwStream *self = user_data;
+
+  g_atomic_int_set (&self->trial_ready, 1);
+  return GST_PAD_PROBE_OK;
+}
+
+static void
+end_trial (RwStream * self, const gchar * reason)
+{
+  GST_INFO ("retry %u failed: %s", self->retries, reason);
+  set_warning (self, reason);
+  remove_source (self, self->trial);
+  self->trial = NULL;
+  schedule_retry (self);
+}
+
+static gboolean
+retry_primary (gpointer user_data)
+{
+  RwStream *self = user_data;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GstPad) src = NULL;
+  GstElement *bin;
+
+  self->retry_id = 0;
+  self->retries++;
+  GST_DEBUG ("retry %u of %s", self->retries, primary_name (self));
+
+  bin = add_primary (self, &error);
+  if (bin == NULL) {
+    GST_INFO ("retry %u failed: %s", self->retries, error->message);
+    set_warning (self, error->message);
+    schedule_retry (self);
+    return G_SOURCE_REMOVE;
+  }
+
+  self->trial = bin;
+  self->trial_since = g_get_monotonic_time ();
+  g_atomic_int_set (&self->trial_ready, 0);
+  src = gst_element_get_static_pad (bin, "src");
+  self->trial_probe = gst_pad_add_probe (src, GST_PAD_PROBE_TYPE_BLOCK |
+      GST_PAD_PROBE_TYPE_BUFFER, hold_first_frame, self, NULL);
+  if (!gst_element_sync_state_with_parent (bin))
+    end_trial (self, "it failed to start");
+  return G_SOURCE_REMOVE;
+}
+
+/* The trial has a frame: it replaces the slate, and its held first frame
+ * (a keyframe from a fresh encoder) goes on to the viewers. */
+static void
+promote_trial (RwStream * self)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GstPad) src = NULL;
+  GstElement *bin = self->trial;
+
+  self->trial = NULL;
+  src = gst_element_get_static_pad (bin, "src");
+  if (!use_source (self, bin, self->primary, &error)) {
+    primary_lost (self, error->message);
+    return;
+  }
+  /* the frame it holds now reaches the sink */
+  gst_pad_remove_probe (src, self->trial_probe);
+  self->trial_probe = 0;
+  g_message ("%s %s is back after %u %s and %.1f s; viewers see it again",
+      primary_kind (self), primary_name (self), self->retries,
+      self->retries == 1 ? "retry" : "retries",
+      (g_get_real_time () - self->lost_since) / (gdouble) G_USEC_PER_SEC);
+  self->lost = FALSE;
+  self->lost_since = 0;
+  self->retries = 0;
+  g_clear_pointer (&self->warning, g_free);
+}
+
+static void
+source_failed (RwStream * self, const gchar * reason)
+{
+  if (self->kind == self->primary)
+    primary_lost (self, reason);
+  else
+    restart_pipeline (self, reason);
+}
+
+static guint
+stall_ms (RwStream * self)
+{
+  g_autoptr (GstPad) pad = NULL;
+  g_autoptr (GstCaps) caps = NULL;
+  gint fps_n = self->config->framerate, fps_d = 1;
+
+  pad = gst_element_get_static_pad (GST_ELEMENT (self->sink), "sink");
+  caps = gst_pad_get_current_caps (pad);
+  if (caps)
+    gst_structure_get_fraction (gst_caps_get_structure (caps, 0),
+        "framerate", &fps_n, &fps_d);
+  if (fps_n <= 0 || fps_d <= 0)
+    return STALL_MIN_MS;
+  return MAX (STALL_MIN_MS, STALL_FRAMES * 1000 * fps_d / fps_n);
+}
+
+/* Frames out of the source, checked every WATCHDOG_INTERVAL_MS: a source
+ * that ended, never started or stopped giving frames has failed. */
+static gboolean
+watch_source (gpointer user_data)
+{
+  RwStream *self = user_data;
+  gint64 now = g_get_monotonic_time ();
+  gint frames = g_atomic_int_get (&self->frames);
+  g_autofree gchar *reason = NULL;
+
+  if (self->source == NULL)
+    return G_SOURCE_CONTINUE;
+
+  if (frames != self->last_frames) {
+    self->last_frames = frames;
+    self->moved_at = now;
+  }
+
+  if (g_atomic_int_get (&self->ended))
+    reason = g_strdup ("the source ended");
+  else if (frames == 0 && now - self->source_since >
+      FIRST_FRAME_TIMEOUT_MS * G_TIME_SPAN_MILLISECOND)
+    reason = g_strdup_printf ("no frame %u ms after it started",
+        FIRST_FRAME_TIMEOUT_MS);
+  else if (frames > 0 && now - self->moved_at >
+      stall_ms (self) * G_TIME_SPAN_MILLISECOND)
+    reason = g_strdup_printf ("no frame for %" G_GINT64_FORMAT " ms",
+        (now - self->moved_at) / G_TIME_SPAN_MILLISECOND);
+
+  if (reason)
+    source_failed (self, reason);
+
+  if (self->trial && g_atomic_int_get (&self->trial_ready))
+    promote_trial (self);
+  else if (self->trial && now - self->trial_since >
+      FIRST_FRAME_TIMEOUT_MS * G_TIME_SPAN_MILLISECOND)
+    end_trial (self, "no frame after it started");
+  return G_SOURCE_CONTINUE;
 }
 
 /* --- the pipeline --- */
 
-static gboolean use_source (RwStream * self, RwSourceKind kind,
-    const gchar * camera_caps, GError ** error);
-
-static void
-fall_back_to_test_pattern (RwStream * self, const gchar * reason)
+/* Builds the source (the configured one, or the slate when the camera is
+ * missing) and plays. */
+static gboolean
+start_media (RwStream * self, GError ** error)
 {
-  g_autoptr (GError) error = NULL;
+  g_autoptr (GError) primary_error = NULL;
+  GstElement *bin;
 
-  g_free (self->warning);
-  self->warning = g_strdup_printf ("camera %s: %s", self->device, reason);
-  g_warning ("camera %s failed to start (%s); streaming a test pattern "
-      "instead", self->device, reason);
+  bin = add_primary (self, &primary_error);
+  if (bin && use_source (self, bin, self->primary, &primary_error) &&
+      gst_element_set_state (self->pipeline, GST_STATE_PLAYING) !=
+      GST_STATE_CHANGE_FAILURE)
+    return TRUE;
+
+  if (self->primary == RW_SOURCE_PIPELINE && self->restarts == 0) {
+    /* at start, a pipeline that does not run is a configuration error */
+    g_set_error (error, RW_ERROR, RW_ERROR_PIPELINE,
+        "the pipeline from %s failed to start%s%s",
+        self->config->pipeline_name, primary_error ? ": " : "",
+        primary_error ? primary_error->message : "");
+    return FALSE;
+  }
 
   gst_element_set_state (self->pipeline, GST_STATE_NULL);
-  if (!use_source (self, RW_SOURCE_TEST_PATTERN, NULL, &error) ||
-      gst_element_set_state (self->pipeline, GST_STATE_PLAYING) ==
-      GST_STATE_CHANGE_FAILURE) {
-    g_warning ("the test pattern failed too: %s",
-        error ? error->message : "state change failed");
-    self->failed = TRUE;
+  if (primary_error == NULL)
+    g_set_error (&primary_error, RW_ERROR, RW_ERROR_PIPELINE,
+        "it failed to start");
+  set_warning (self, primary_error->message);
+  if (!self->lost) {
+    self->losses++;
+    self->lost = TRUE;
+    self->lost_since = g_get_real_time ();
+    self->retries = 0;
+    self->retry_ms = RETRY_FIRST_MS;
   }
+  if (self->primary == RW_SOURCE_CAMERA) {
+    g_warning ("camera %s unavailable (%s); streaming a test pattern instead",
+        self->device, primary_error->message);
+    bin = rw_source_make_bin (self->config, RW_SOURCE_TEST_PATTERN, NULL,
+        error);
+    if (bin)
+      add_source (self, bin, RW_SOURCE_TEST_PATTERN);
+  } else {
+    g_warning ("the pipeline from %s failed to start (%s); showing a slate",
+        self->config->pipeline_name, primary_error->message);
+    bin = add_slate (self, "video source lost, retrying", error);
+  }
+  if (bin == NULL || !use_source (self, bin, RW_SOURCE_TEST_PATTERN, error))
+    return FALSE;
+  if (gst_element_set_state (self->pipeline, GST_STATE_PLAYING) ==
+      GST_STATE_CHANGE_FAILURE) {
+    g_set_error (error, RW_ERROR, RW_ERROR_PIPELINE,
+        "neither the %s nor the test pattern could start",
+        self->primary == RW_SOURCE_CAMERA ? "camera" : "pipeline");
+    return FALSE;
+  }
+  schedule_retry (self);
+  return TRUE;
+}
+
+static void
+stop_media (RwStream * self)
+{
+  g_clear_handle_id (&self->retry_id, g_source_remove);
+  gst_element_set_state (self->pipeline, GST_STATE_NULL);
+  if (self->trial) {
+    gst_bin_remove (GST_BIN (self->pipeline), self->trial);
+    self->trial = NULL;
+  }
+  if (self->source) {
+    gst_bin_remove (GST_BIN (self->pipeline), self->source);
+    self->source = NULL;
+  }
+}
+
+static gboolean
+do_restart (gpointer user_data)
+{
+  RwStream *self = user_data;
+  g_autoptr (GError) error = NULL;
+
+  self->restart_id = 0;
+  self->restarts++;
+  self->restarted_at = g_get_monotonic_time ();
+  if (start_media (self, &error)) {
+    g_message ("media pipeline restarted (%u so far)", self->restarts);
+    return G_SOURCE_REMOVE;
+  }
+  stop_media (self);
+  restart_pipeline (self, error->message);
+  return G_SOURCE_REMOVE;
+}
+
+/* Stops everything, closing the viewers so that they reconnect, and starts
+ * again: at once, or with backoff while it keeps failing. */
+static void
+restart_pipeline (RwStream * self, const gchar * reason)
+{
+  gint64 now = g_get_monotonic_time ();
+
+  if (self->restart_id)
+    return;
+
+  if (self->restarted_at && now - self->restarted_at < RESTART_QUIET_US)
+    self->restart_ms = CLAMP (self->restart_ms * 2, RETRY_FIRST_MS,
+        RESTART_MAX_MS);
+  else
+    self->restart_ms = 0;
+  g_warning ("media pipeline error (%s); restarting it in %u ms (viewers "
+      "reconnect)", reason, self->restart_ms);
+  GST_DEBUG_BIN_TO_DOT_FILE_WITH_TS (GST_BIN (self->pipeline),
+      GST_DEBUG_GRAPH_SHOW_ALL, "robot-webrtc-error");
+
+  stop_media (self);
+  self->restart_id = g_timeout_add (self->restart_ms, do_restart, self);
 }
 
 static gboolean
 on_bus_message (GstBus * bus, GstMessage * msg, gpointer user_data)
 {
   RwStream *self = user_data;
+  GstObject *src = GST_MESSAGE_SRC (msg);
   g_autoptr (GError) error = NULL;
   g_autofree gchar *debug = NULL;
 
   switch (GST_MESSAGE_TYPE (msg)) {
     case GST_MESSAGE_ERROR:
       gst_message_parse_error (msg, &error, &debug);
-      if (self->kind == RW_SOURCE_CAMERA && !g_atomic_int_get (&self->flowing)
-          && rw_sink_get_n_viewers (self->sink) == 0) {
-        fall_back_to_test_pattern (self, error->message);
+      /* from a source already replaced, or a stopped pipeline */
+      if (!self->running || self->restart_id ||
+          !gst_object_has_as_ancestor (src, GST_OBJECT (self->pipeline))) {
+        GST_DEBUG ("late error from %s: %s", GST_OBJECT_NAME (src),
+            error->message);
         break;
       }
-      g_warning ("media pipeline error from %s: %s (%s)",
-          GST_OBJECT_NAME (GST_MESSAGE_SRC (msg)), error->message,
-          debug ? debug : "no details");
-      GST_DEBUG_BIN_TO_DOT_FILE_WITH_TS (GST_BIN (self->pipeline),
-          GST_DEBUG_GRAPH_SHOW_ALL, "robot-webrtc-error");
-      self->failed = TRUE;
+      GST_INFO ("error from %s: %s (%s)", GST_OBJECT_NAME (src),
+          error->message, debug ? debug : "no details");
+      if (self->trial && gst_object_has_as_ancestor (src,
+              GST_OBJECT (self->trial)))
+        end_trial (self, error->message);
+      else if (self->source && gst_object_has_as_ancestor (src,
+              GST_OBJECT (self->source)))
+        source_failed (self, error->message);
+      else
+        restart_pipeline (self, error->message);
       break;
     case GST_MESSAGE_WARNING:
       gst_message_parse_warning (msg, &error, &debug);
-      GST_WARNING ("%s: %s (%s)", GST_OBJECT_NAME (GST_MESSAGE_SRC (msg)),
-          error->message, debug);
+      GST_WARNING ("%s: %s (%s)", GST_OBJECT_NAME (src), error->message, debug);
       break;
     case GST_MESSAGE_LATENCY:
       gst_bin_recalculate_latency (GST_BIN (self->pipeline));
@@ -198,121 +690,46 @@ on_bus_message (GstBus * bus, GstMessage * msg, gpointer user_data)
   return G_SOURCE_CONTINUE;
 }
 
-/* Puts a new source bin in front of the sink; the pipeline is in NULL. */
-static gboolean
-use_source (RwStream * self, RwSourceKind kind, const gchar * camera_caps,
-    GError ** error)
-{
-  GstElement *source;
-  g_autoptr (GstPad) src = NULL;
-
-  source = rw_source_make_bin (self->config, kind, camera_caps, error);
-  if (source == NULL)
-    return FALSE;
-
-  if (self->source) {
-    gst_bin_remove (GST_BIN (self->pipeline), self->source);
-    self->source = NULL;
-  }
-  gst_bin_add (GST_BIN (self->pipeline), source);
-  if (!gst_element_link (source, GST_ELEMENT (self->sink))) {
-    g_set_error (error, RW_ERROR, RW_ERROR_PIPELINE,
-        "the source's output cannot feed robotwebrtcsink (it takes VP8 or "
-        "H264 byte-stream)");
-    gst_bin_remove (GST_BIN (self->pipeline), source);
-    return FALSE;
-  }
-
-  self->source = source;
-  self->kind = kind;
-  g_atomic_int_set (&self->flowing, 0);
-  src = gst_element_get_static_pad (source, "src");
-  gst_pad_add_probe (src, GST_PAD_PROBE_TYPE_BUFFER, first_buffer, self, NULL);
-  GST_INFO ("source: %s", rw_source_kind_to_string (kind));
-  return TRUE;
-}
-
 /**
  * rw_stream_start:
  * @self: a stopped stream
  * @error: why the pipeline could not start
  *
- * Opens the camera (falling back to the test pattern with a warning when it
- * is missing or fails to start), starts the encoder and plays.
+ * Opens the camera (or the test pattern with a warning when it is missing
+ * or fails to start, retrying the camera), starts the encoder and plays. A
+ * configured pipeline that fails to start is an error.
  *
  * Returns: %TRUE if the pipeline plays.
  */
 gboolean
 rw_stream_start (RwStream * self, GError ** error)
 {
-  g_autoptr (GError) camera_error = NULL;
   g_autoptr (GstBus) bus = NULL;
-  g_autofree gchar *camera_caps = NULL;
 
   g_return_val_if_fail (!self->running, FALSE);
 
   bus = gst_element_get_bus (self->pipeline);
   self->bus_watch = gst_bus_add_watch (bus, on_bus_message, self);
-
-  if (self->config->pipeline) {
-    if (!use_source (self, RW_SOURCE_PIPELINE, NULL, error))
-      goto fail;
-    if (gst_element_set_state (self->pipeline, GST_STATE_PLAYING) ==
-        GST_STATE_CHANGE_FAILURE) {
-      g_set_error (error, RW_ERROR, RW_ERROR_PIPELINE,
-          "the pipeline from %s failed to start", self->config->pipeline_name);
-      goto fail;
-    }
-    self->running = TRUE;
-    return TRUE;
-  }
-
-  camera_caps = rw_source_probe_camera (self->device, self->config->width,
-      self->config->height, &camera_error);
-  if (camera_caps == NULL) {
-    self->warning = g_strdup_printf ("camera %s: %s", self->device,
-        camera_error->message);
-    g_warning ("camera %s unavailable (%s); streaming a test pattern instead",
-        self->device, camera_error->message);
-  }
-
-  if (!use_source (self, camera_caps ? RW_SOURCE_CAMERA :
-          RW_SOURCE_TEST_PATTERN, camera_caps, error))
-    goto fail;
-
-  if (gst_element_set_state (self->pipeline, GST_STATE_PLAYING) ==
-      GST_STATE_CHANGE_FAILURE) {
-    if (self->kind != RW_SOURCE_CAMERA) {
-      g_set_error (error, RW_ERROR, RW_ERROR_PIPELINE,
-          "the media pipeline failed to start");
-      goto fail;
-    }
-    fall_back_to_test_pattern (self, "the device failed to start");
-    if (self->failed) {
-      g_set_error (error, RW_ERROR, RW_ERROR_PIPELINE,
-          "neither the camera nor the test pattern could start");
-      goto fail;
-    }
-  }
-
   self->running = TRUE;
+  if (!start_media (self, error)) {
+    rw_stream_stop (self);
+    return FALSE;
+  }
+  self->watchdog_id = g_timeout_add (WATCHDOG_INTERVAL_MS, watch_source, self);
   return TRUE;
-
-fail:
-  rw_stream_stop (self);
-  return FALSE;
 }
 
 /**
  * rw_stream_is_running:
  * @self: a stream
  *
- * Returns: %TRUE while the pipeline plays without error.
+ * Returns: %TRUE while the pipeline plays (with the configured source or
+ * the slate), %FALSE when stopped or restarting.
  */
 gboolean
 rw_stream_is_running (RwStream * self)
 {
-  return self->running && !self->failed;
+  return self->running && self->restart_id == 0;
 }
 
 /**
@@ -325,8 +742,10 @@ void
 rw_stream_stop (RwStream * self)
 {
   self->running = FALSE;
+  g_clear_handle_id (&self->watchdog_id, g_source_remove);
+  g_clear_handle_id (&self->restart_id, g_source_remove);
   if (self->pipeline)
-    gst_element_set_state (self->pipeline, GST_STATE_NULL);
+    stop_media (self);
   g_clear_handle_id (&self->bus_watch, g_source_remove);
 }
 
@@ -335,29 +754,48 @@ rw_stream_stop (RwStream * self)
  * @builder: a builder inside the status object
  * @stream: (type RwStream): a stream
  *
- * An #RwStatusFunc: adds the source and the configured bitrate to
- * `GET /status` (null with a custom pipeline).
+ * An #RwStatusFunc: adds the source, its health and the configured bitrate
+ * to `GET /status` (bitrate null with a custom pipeline).
  *
- * Returns: %TRUE while the pipeline plays without error.
+ * Returns: %TRUE while the pipeline plays.
  */
 gboolean
 rw_stream_add_status (JsonBuilder * builder, gpointer stream)
 {
   RwStream *self = stream;
   const RwConfig *config = self->config;
+  g_autoptr (GDateTime) since = NULL;
+  g_autofree gchar *iso = NULL;
 
   json_builder_set_member_name (builder, "source");
   json_builder_begin_object (builder);
   json_builder_set_member_name (builder, "kind");
   json_builder_add_string_value (builder, rw_source_kind_to_string
       (self->kind));
-  if (self->kind == RW_SOURCE_PIPELINE) {
+  if (self->primary == RW_SOURCE_PIPELINE) {
     json_builder_set_member_name (builder, "pipeline");
     json_builder_add_string_value (builder, config->pipeline_name);
   } else {
     json_builder_set_member_name (builder, "device");
     json_builder_add_string_value (builder, self->device);
   }
+  json_builder_set_member_name (builder, "state");
+  json_builder_add_string_value (builder, !rw_stream_is_running (self) ?
+      "restarting" : self->lost ? "lost" : "ok");
+  json_builder_set_member_name (builder, "lost_since");
+  if (self->lost) {
+    since = g_date_time_new_from_unix_utc (self->lost_since / G_USEC_PER_SEC);
+    iso = g_date_time_format_iso8601 (since);
+    json_builder_add_string_value (builder, iso);
+  } else {
+    json_builder_add_null_value (builder);
+  }
+  json_builder_set_member_name (builder, "losses");
+  json_builder_add_int_value (builder, self->losses);
+  json_builder_set_member_name (builder, "retries");
+  json_builder_add_int_value (builder, self->retries);
+  json_builder_set_member_name (builder, "restarts");
+  json_builder_add_int_value (builder, self->restarts);
   if (self->warning) {
     json_builder_set_member_name (builder, "warning");
     json_builder_add_string_value (builder, self->warning);
@@ -365,7 +803,7 @@ rw_stream_add_status (JsonBuilder * builder, gpointer stream)
   json_builder_end_object (builder);
 
   json_builder_set_member_name (builder, "bitrate");
-  if (self->kind == RW_SOURCE_PIPELINE)
+  if (self->primary == RW_SOURCE_PIPELINE)
     json_builder_add_null_value (builder);
   else
     json_builder_add_int_value (builder, config->bitrate);

@@ -650,6 +650,23 @@ make_element (const gchar * factory, GError ** error)
   return element;
 }
 
+/* A serialized query (the encoder's ALLOCATION after each new branch)
+ * waits in the queue until everything before it has gone downstream, and
+ * webrtcbin holds its input until the viewer has connected: one viewer that
+ * never connects would stall the shared stream. The branch needs nothing
+ * from the encoder, so such queries are answered here, empty. */
+static GstPadProbeReturn
+answer_serialized_query (GstPad * pad, GstPadProbeInfo * info,
+    gpointer user_data)
+{
+  GstQuery *query = GST_PAD_PROBE_INFO_QUERY (info);
+
+  if (!GST_QUERY_IS_SERIALIZED (query))
+    return GST_PAD_PROBE_OK;
+  GST_LOG_OBJECT (pad, "answering %" GST_PTR_FORMAT, query);
+  return GST_PAD_PROBE_DROP;
+}
+
 static gboolean
 build_bin (RwViewer * self, const RwConfig * config,
     const RwCodecMatch * match, GError ** error)
@@ -734,6 +751,8 @@ build_bin (RwViewer * self, const RwConfig * config,
       GST_PAD_PROBE_TYPE_BUFFER_LIST, count_bytes, self, NULL);
 
   queue_sink = gst_element_get_static_pad (queue, "sink");
+  gst_pad_add_probe (queue_sink, GST_PAD_PROBE_TYPE_QUERY_DOWNSTREAM,
+      answer_serialized_query, NULL, NULL);
   gst_element_add_pad (self->bin, gst_ghost_pad_new ("sink", queue_sink));
   return TRUE;
 }

@@ -32,8 +32,12 @@ GST_DEBUG_CATEGORY_STATIC (rw_stream_debug);
 #define GST_CAT_DEFAULT rw_stream_debug
 
 #define WATCHDOG_INTERVAL_MS 100
-#define STALL_MIN_MS 500        /* ...or STALL_FRAMES frame intervals */
+/* A source stalls after this long without a frame, or STALL_FRAMES frame
+ * intervals if longer; the slate, our own, is given longer before the whole
+ * pipeline restarts, so that a loaded machine does not restart it. */
+#define STALL_MIN_MS 1000
 #define STALL_FRAMES 4
+#define SLATE_STALL_MS 3000
 #define FIRST_FRAME_TIMEOUT_MS 3000
 #define RETRY_FIRST_MS 500
 #define RETRY_MAX_MS 10000
@@ -479,6 +483,8 @@ stall_ms (RwStream * self)
   g_autoptr (GstCaps) caps = NULL;
   gint fps_n = self->config->framerate, fps_d = 1;
 
+  if (self->kind != self->primary)
+    return SLATE_STALL_MS;
   pad = gst_element_get_static_pad (GST_ELEMENT (self->sink), "sink");
   caps = gst_pad_get_current_caps (pad);
   if (caps)
@@ -503,6 +509,9 @@ watch_source (gpointer user_data)
     return G_SOURCE_CONTINUE;
 
   if (frames != self->last_frames) {
+    if (now - self->moved_at > 200 * G_TIME_SPAN_MILLISECOND)
+      GST_DEBUG ("a frame after %" G_GINT64_FORMAT " ms",
+          (now - self->moved_at) / G_TIME_SPAN_MILLISECOND);
     self->last_frames = frames;
     self->moved_at = now;
   }

@@ -336,6 +336,63 @@ test_source_error (void)
   fixture_stop (&f);
 }
 
+/* --- /faults/silent-viewer --- */
+
+/* POSTs a real browser offer and never connects. */
+static void
+post_offer_and_vanish (Fixture * f)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (JsonBuilder) builder = json_builder_new ();
+  g_autoptr (JsonNode) root = NULL;
+  g_autoptr (RwTestResponse) response = NULL;
+  g_autofree gchar *path = NULL;
+  g_autofree gchar *sdp = NULL;
+  g_autofree gchar *url = NULL;
+  gchar *json;
+
+  path = g_build_filename (g_getenv ("RW_FIXTURES"), "offers",
+      "chromium-156-recvonly-complete.sdp", NULL);
+  g_assert_true (g_file_get_contents (path, &sdp, NULL, &error));
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "type");
+  json_builder_add_string_value (builder, "offer");
+  json_builder_set_member_name (builder, "sdp");
+  json_builder_add_string_value (builder, sdp);
+  json_builder_end_object (builder);
+  root = json_builder_get_root (builder);
+  json = json_to_string (root, FALSE);
+  url = rw_test_url (rw_test_server_get_url (f->server), "/offer");
+  response = rw_test_http_request (f->session, "POST", url, NULL,
+      "application/json", g_bytes_new_take (json, strlen (json)), 5000,
+      &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (response->status, ==, 200);
+}
+
+/* A viewer that posts its offer and never connects (ICE that never
+ * completes, a closed tab) must not hold up the shared stream: webrtcbin
+ * holds its input until connected, and the encoder's allocation query
+ * used to wait behind it, freezing every viewer until the handshake
+ * timeout. */
+static void
+test_silent_viewer (void)
+{
+  Fixture f = { 0 };
+
+  fixture_start (&f, "videotestsrc is-live=true ! video/x-raw,width=320,"
+      "height=240,framerate=30/1 ! vp8enc deadline=1 cpu-used=8");
+  wait_for_source_state (&f, "ok", 10000);
+  post_offer_and_vanish (&f);
+  start_viewer (&f);
+  rw_test_viewer_take_max_gap_us (f.viewer);
+  post_offer_and_vanish (&f);
+  check_viewer_watching (&f, 2000, 20, "beside two silent viewers");
+  check (rw_test_viewer_take_max_gap_us (f.viewer) < G_USEC_PER_SEC,
+      "the watching viewer froze when a silent one joined");
+  fixture_stop (&f);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -344,5 +401,6 @@ main (int argc, char **argv)
 
   g_test_add_func ("/faults/source-lost", test_source_lost);
   g_test_add_func ("/faults/source-error", test_source_error);
+  g_test_add_func ("/faults/silent-viewer", test_silent_viewer);
   return g_test_run ();
 }

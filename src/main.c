@@ -42,6 +42,33 @@ on_quit_signal (gpointer user_data)
   return G_SOURCE_REMOVE;
 }
 
+typedef struct
+{
+  const Options *options;
+  RwDaemon *daemon;
+} Reload;
+
+static gboolean apply_options (RwConfig * config, const Options * o,
+    GError ** error);
+
+/* SIGHUP: the configuration file again, under the same command line. */
+static gboolean
+on_reload_signal (gpointer user_data)
+{
+  Reload *reload = user_data;
+  g_autoptr (RwConfig) config = rw_config_new ();
+  g_autoptr (GError) error = NULL;
+
+  g_message ("SIGHUP: reloading %s", reload->options->config_file ?
+      reload->options->config_file : "the command line (no --config)");
+  if (!apply_options (config, reload->options, &error)) {
+    g_warning ("reload failed, the running settings stay: %s", error->message);
+    return G_SOURCE_CONTINUE;
+  }
+  rw_daemon_reload (reload->daemon, g_steal_pointer (&config));
+  return G_SOURCE_CONTINUE;
+}
+
 static void
 print_uris (RwDaemon * daemon)
 {
@@ -137,6 +164,8 @@ main (int argc, char *argv[])
   g_autoptr (GError) error = NULL;
   g_autoptr (RwDaemon) daemon = NULL;
   g_autoptr (GMainLoop) loop = NULL;
+  Reload reload = { &o, NULL };
+  guint reload_id;
   GOptionEntry entries[] = {
     {"config", 0, 0, G_OPTION_ARG_FILENAME, &o.config_file,
         "Read settings from FILE (the options below override it)", "FILE"},
@@ -229,9 +258,16 @@ main (int argc, char *argv[])
     return g_error_matches (error, RW_ERROR, RW_ERROR_INVALID_ARGUMENT) ? 2 : 1;
   }
   print_uris (daemon);
+  reload.daemon = daemon;
+  reload_id = g_unix_signal_add (SIGHUP, on_reload_signal, &reload);
 
   g_main_loop_run (loop);
 
+  g_source_remove (reload_id);
   rw_daemon_stop (daemon);
+  /* the leaks tracer (GST_TRACERS=leaks) reports what is alive at
+   * gst_deinit(): the daemon and its pipeline go first */
+  g_clear_object (&daemon);
+  gst_deinit ();
   return 0;
 }

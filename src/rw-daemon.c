@@ -152,6 +152,52 @@ rw_daemon_get_uris (RwDaemon * self)
   return rw_http_server_get_uris (self->http);
 }
 
+static void
+keep_string (gchar ** field, const gchar * value)
+{
+  g_free (*field);
+  *field = g_strdup (value);
+}
+
+/**
+ * rw_daemon_reload:
+ * @self: a started daemon
+ * @config: (transfer full): new validated settings, as from the same
+ *   command line and the configuration file read again
+ *
+ * Applies new settings without stopping. Unchanged media keeps its
+ * viewers; the viewers' limits, ICE settings and allowed origins apply to
+ * the next requests. New media settings (camera, pipeline, codec, size,
+ * rate, bitrate, keyframes) restart the pipeline, and viewers reconnect.
+ * The port, the address and the TLS files stay until the next start.
+ */
+void
+rw_daemon_reload (RwDaemon * self, RwConfig * config)
+{
+  gboolean media = !rw_config_media_equal (self->config, config);
+  RwConfig old;
+
+  if (!rw_config_listen_equal (self->config, config)) {
+    g_warning ("reload: the port, address and TLS files apply at the next "
+        "start; still listening as before");
+    config->port = self->config->port;
+    keep_string (&config->bind_address, self->config->bind_address);
+    keep_string (&config->tls_certificate, self->config->tls_certificate);
+    keep_string (&config->tls_key, self->config->tls_key);
+  }
+
+  /* in place: the stream and the server hold this struct */
+  old = *self->config;
+  *self->config = *config;
+  *config = old;
+  rw_config_free (config);
+
+  rw_stream_reload (self->stream, media);
+  g_message ("settings reloaded; %s", media ? "new media settings: the "
+      "pipeline restarts and viewers reconnect" : "the media is unchanged: "
+      "viewers keep watching");
+}
+
 /**
  * rw_daemon_stop:
  * @self: a daemon

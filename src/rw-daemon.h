@@ -16,6 +16,7 @@ G_DECLARE_FINAL_TYPE (RwDaemon, rw_daemon, RW, DAEMON, GObject);
 RwDaemon *rw_daemon_new (RwConfig * config);
 gboolean rw_daemon_start (RwDaemon * self, GError ** error);
 GSList *rw_daemon_get_uris (RwDaemon * self);
+void rw_daemon_reload (RwDaemon * self, RwConfig * config);
 void rw_daemon_stop (RwDaemon * self);
 
 G_END_DECLS

@@ -987,19 +987,73 @@ list_to_strv (const gchar * list)
   return g_strv_builder_end (builder);
 }
 
+/* A setting to apply on the signaling context, which reads them. */
+typedef struct
+{
+  RwSink *self;
+  guint prop_id;
+  GValue value;
+} Change;
+
+static void set_config_value (RwSink * self, guint prop_id,
+    const GValue * value);
+
+static gboolean
+apply_change (gpointer data)
+{
+  Change *change = data;
+
+  set_config_value (change->self, change->prop_id, &change->value);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+change_free (gpointer data)
+{
+  Change *change = data;
+
+  gst_object_unref (change->self);
+  g_value_unset (&change->value);
+  g_free (change);
+}
+
 static void
 rw_sink_set_property (GObject * object, guint prop_id, const GValue * value,
     GParamSpec * pspec)
 {
   RwSink *self = RW_SINK (object);
-  RwConfig *config = self->config;
+  Change *change;
 
-  if (prop_id != PROP_KEYFRAME_MIN_INTERVAL &&
-      GST_STATE (self) > GST_STATE_READY) {
+  if (prop_id == PROP_KEYFRAME_MIN_INTERVAL) {
+    g_mutex_lock (&self->keyframe_lock);
+    self->keyframe_min_interval = g_value_get_uint (value);
+    g_mutex_unlock (&self->keyframe_lock);
+    return;
+  }
+  if (GST_STATE (self) <= GST_STATE_READY || self->context == NULL) {
+    set_config_value (self, prop_id, value);
+    return;
+  }
+  if (!(pspec->flags & GST_PARAM_MUTABLE_PLAYING)) {
     g_warning ("robotwebrtcsink: %s can only be changed in the NULL and "
         "READY states", pspec->name);
     return;
   }
+  /* the viewers' settings, changed between two requests of the signaling
+   * context, for the next viewers */
+  change = g_new0 (Change, 1);
+  change->self = gst_object_ref (self);
+  change->prop_id = prop_id;
+  g_value_init (&change->value, G_VALUE_TYPE (value));
+  g_value_copy (value, &change->value);
+  g_main_context_invoke_full (self->context, G_PRIORITY_DEFAULT, apply_change,
+      change, change_free);
+}
+
+static void
+set_config_value (RwSink * self, guint prop_id, const GValue * value)
+{
+  RwConfig *config = self->config;
 
   GST_OBJECT_LOCK (self);
   switch (prop_id) {
@@ -1028,11 +1082,6 @@ rw_sink_set_property (GObject * object, guint prop_id, const GValue * value,
     case PROP_ICE_ADDRESSES:
       g_strfreev (config->ice_addresses);
       config->ice_addresses = list_to_strv (g_value_get_string (value));
-      break;
-    case PROP_KEYFRAME_MIN_INTERVAL:
-      g_mutex_lock (&self->keyframe_lock);
-      self->keyframe_min_interval = g_value_get_uint (value);
-      g_mutex_unlock (&self->keyframe_lock);
       break;
     case PROP_HANDSHAKE_TIMEOUT:
       config->handshake_timeout = g_value_get_uint (value);
@@ -1063,7 +1112,7 @@ rw_sink_set_property (GObject * object, guint prop_id, const GValue * value,
       config->rate_limit = g_value_get_uint (value);
       break;
     default:
-      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+      g_assert_not_reached ();
       break;
   }
   GST_OBJECT_UNLOCK (self);
@@ -1168,6 +1217,9 @@ rw_sink_class_init (RwSinkClass * klass)
   GstBinClass *bin_class = GST_BIN_CLASS (klass);
   GParamFlags rw = G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
       GST_PARAM_MUTABLE_READY;
+  /* read for each new viewer: a change applies to the next ones */
+  GParamFlags per_viewer = G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+      GST_PARAM_MUTABLE_PLAYING;
 
   object_class->set_property = rw_sink_set_property;
   object_class->get_property = rw_sink_get_property;
@@ -1184,18 +1236,18 @@ rw_sink_class_init (RwSinkClass * klass)
       "(NULL: all addresses)", NULL, rw);
   properties[PROP_ALLOWED_ORIGINS] = g_param_spec_string ("allowed-origins",
       "Allowed origins", "Comma-separated origins allowed to use the "
-      "signaling API, or * for any", "*", rw);
+      "signaling API, or * for any", "*", per_viewer);
   properties[PROP_MAX_VIEWERS] = g_param_spec_uint ("max-viewers",
       "Max viewers", "Most viewers at once; more get HTTP 503", 1, 1000, 32,
-      rw);
+      per_viewer);
   properties[PROP_STUN_SERVER] = g_param_spec_string ("stun-server",
-      "STUN server", "stun://host:port (NULL: none)", NULL, rw);
+      "STUN server", "stun://host:port (NULL: none)", NULL, per_viewer);
   properties[PROP_TURN_SERVER] = g_param_spec_string ("turn-server",
       "TURN server", "turn(s)://user:password@host:port (NULL: none)", NULL,
-      rw);
+      per_viewer);
   properties[PROP_ICE_ADDRESSES] = g_param_spec_string ("ice-addresses",
       "ICE addresses", "Comma-separated local addresses ICE may use "
-      "(NULL: every interface)", NULL, rw);
+      "(NULL: every interface)", NULL, per_viewer);
   properties[PROP_KEYFRAME_MIN_INTERVAL] =
       g_param_spec_uint ("keyframe-min-interval", "Keyframe min interval",
       "Fewest milliseconds between keyframes requested of the encoder "
@@ -1205,12 +1257,13 @@ rw_sink_class_init (RwSinkClass * klass)
   properties[PROP_HANDSHAKE_TIMEOUT] = g_param_spec_uint ("handshake-timeout",
       "Handshake timeout", "Seconds a viewer may take from its offer to "
       "a connection before it is removed", 1, 120,
-      RW_CONFIG_DEFAULT_HANDSHAKE_TIMEOUT, rw);
+      RW_CONFIG_DEFAULT_HANDSHAKE_TIMEOUT, per_viewer);
   properties[PROP_MIN_RTP_PORT] = g_param_spec_uint ("min-rtp-port",
       "Min RTP port", "Lowest UDP port for media, with max-rtp-port (0: any)",
-      0, 65535, 0, rw);
+      0, 65535, 0, per_viewer);
   properties[PROP_MAX_RTP_PORT] = g_param_spec_uint ("max-rtp-port",
-      "Max RTP port", "Highest UDP port for media (0: any)", 0, 65535, 0, rw);
+      "Max RTP port", "Highest UDP port for media (0: any)", 0, 65535, 0,
+      per_viewer);
   properties[PROP_TLS_CERTIFICATE] = g_param_spec_string ("tls-certificate",
       "TLS certificate", "PEM certificate (chain) file: the signaling "
       "server speaks HTTPS (NULL: HTTP)", NULL, rw);

@@ -69,6 +69,7 @@ struct _RwStream
   guint retry_ms;
   guint retry_id;
   GstElement *trial;            /* the configured source, being retried */
+  gboolean reloading;           /* ...or replacing the old one's settings */
   gulong trial_probe;           /* holds the trial's first frame */
   gint64 trial_since;           /* monotonic, µs */
 
@@ -133,6 +134,29 @@ rw_stream_init (RwStream * self)
 {
 }
 
+/* The settings the sink and the source take from the configuration. */
+static void
+configure (RwStream * self)
+{
+  const RwConfig *config = self->config;
+  g_autofree gchar *ice = NULL;
+  g_autofree gchar *origins = NULL;
+
+  g_free (self->device);
+  self->device = rw_config_camera_device (config);
+  self->primary = config->pipeline ? RW_SOURCE_PIPELINE : RW_SOURCE_CAMERA;
+
+  if (config->ice_addresses)
+    ice = g_strjoinv (",", config->ice_addresses);
+  if (config->allowed_origins)
+    origins = g_strjoinv (",", config->allowed_origins);
+  g_object_set (self->sink, "max-viewers", config->max_viewers,
+      "stun-server", config->stun_server, "turn-server", config->turn_server,
+      "ice-addresses", ice, "allowed-origins", origins, "handshake-timeout",
+      config->handshake_timeout, "min-rtp-port", config->min_rtp_port,
+      "max-rtp-port", config->max_rtp_port, NULL);
+}
+
 /**
  * rw_stream_new:
  * @config: (transfer none): the settings; must outlive the stream
@@ -143,26 +167,13 @@ RwStream *
 rw_stream_new (const RwConfig * config)
 {
   RwStream *self = g_object_new (RW_TYPE_STREAM, NULL);
-  g_autofree gchar *ice = NULL;
-  g_autofree gchar *origins = NULL;
 
   self->config = config;
-  self->device = rw_config_camera_device (config);
-  self->primary = config->pipeline ? RW_SOURCE_PIPELINE : RW_SOURCE_CAMERA;
-
   self->pipeline = gst_object_ref_sink (gst_pipeline_new ("robot-webrtc"));
   /* the element itself, whether or not the plugin is installed */
-  self->sink = g_object_new (RW_TYPE_SINK, "name", "sink", NULL);
-  if (config->ice_addresses)
-    ice = g_strjoinv (",", config->ice_addresses);
-  if (config->allowed_origins)
-    origins = g_strjoinv (",", config->allowed_origins);
   /* port 0: the daemon's own HTTP server drives the viewers */
-  g_object_set (self->sink, "port", 0, "max-viewers", config->max_viewers,
-      "stun-server", config->stun_server, "turn-server", config->turn_server,
-      "ice-addresses", ice, "allowed-origins", origins, "handshake-timeout",
-      config->handshake_timeout, "min-rtp-port", config->min_rtp_port,
-      "max-rtp-port", config->max_rtp_port, NULL);
+  self->sink = g_object_new (RW_TYPE_SINK, "name", "sink", "port", 0, NULL);
+  configure (self);
   gst_object_ref (self->sink);
   gst_bin_add (GST_BIN (self->pipeline), GST_ELEMENT (self->sink));
   return self;
@@ -401,32 +412,29 @@ hold_first_frame (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
 static void
 end_trial (RwStream * self, const gchar * reason)
 {
-  GST_INFO ("retry %u failed: %s", self->retries, reason);
-  set_warning (self, reason);
   remove_source (self, self->trial);
   self->trial = NULL;
+  if (self->reloading) {
+    /* the new settings' source does not work: the old one goes too */
+    self->reloading = FALSE;
+    primary_lost (self, reason);
+    return;
+  }
+  GST_INFO ("retry %u failed: %s", self->retries, reason);
+  set_warning (self, reason);
   schedule_retry (self);
 }
 
+/* Starts the configured source beside the current one. */
 static gboolean
-retry_primary (gpointer user_data)
+start_trial (RwStream * self, GError ** error)
 {
-  RwStream *self = user_data;
-  g_autoptr (GError) error = NULL;
   g_autoptr (GstPad) src = NULL;
   GstElement *bin;
 
-  self->retry_id = 0;
-  self->retries++;
-  GST_DEBUG ("retry %u of %s", self->retries, primary_name (self));
-
-  bin = add_primary (self, &error);
-  if (bin == NULL) {
-    GST_INFO ("retry %u failed: %s", self->retries, error->message);
-    set_warning (self, error->message);
-    schedule_retry (self);
-    return G_SOURCE_REMOVE;
-  }
+  bin = add_primary (self, error);
+  if (bin == NULL)
+    return FALSE;
 
   self->trial = bin;
   self->trial_since = g_get_monotonic_time ();
@@ -436,7 +444,45 @@ retry_primary (gpointer user_data)
       GST_PAD_PROBE_TYPE_BUFFER, hold_first_frame, self, NULL);
   if (!gst_element_sync_state_with_parent (bin))
     end_trial (self, "it failed to start");
+  return TRUE;
+}
+
+static gboolean
+retry_primary (gpointer user_data)
+{
+  RwStream *self = user_data;
+  g_autoptr (GError) error = NULL;
+
+  self->retry_id = 0;
+  self->retries++;
+  GST_DEBUG ("retry %u of %s", self->retries, primary_name (self));
+  if (!start_trial (self, &error)) {
+    GST_INFO ("retry %u failed: %s", self->retries, error->message);
+    set_warning (self, error->message);
+    schedule_retry (self);
+  }
   return G_SOURCE_REMOVE;
+}
+
+static RwCodec
+caps_codec (GstCaps * caps)
+{
+  return gst_structure_has_name (gst_caps_get_structure (caps, 0),
+      "video/x-h264") ? RW_CODEC_H264 : RW_CODEC_VP8;
+}
+
+/* Whether the trial's first frame is of another codec than the viewers
+ * get: they would have to negotiate again. */
+static gboolean
+trial_changes_codec (RwStream * self, GstPad * src)
+{
+  g_autoptr (GstPad) pad = NULL;
+  g_autoptr (GstCaps) serving = NULL;
+  g_autoptr (GstCaps) caps = gst_pad_get_current_caps (src);
+
+  pad = gst_element_get_static_pad (GST_ELEMENT (self->sink), "sink");
+  serving = gst_pad_get_current_caps (pad);
+  return caps && serving && caps_codec (caps) != caps_codec (serving);
 }
 
 /* The trial has a frame: it replaces the slate, and its held first frame
@@ -448,8 +494,13 @@ promote_trial (RwStream * self)
   g_autoptr (GstPad) src = NULL;
   GstElement *bin = self->trial;
 
-  self->trial = NULL;
   src = gst_element_get_static_pad (bin, "src");
+  if (trial_changes_codec (self, src)) {
+    restart_pipeline (self, "the codec changed");
+    return;
+  }
+  self->trial = NULL;
+  self->reloading = FALSE;
   if (!use_source (self, bin, self->primary, &error)) {
     primary_lost (self, error->message);
     return;
@@ -457,6 +508,10 @@ promote_trial (RwStream * self)
   /* the frame it holds now reaches the sink */
   gst_pad_remove_probe (src, self->trial_probe);
   self->trial_probe = 0;
+  if (!self->lost) {
+    g_message ("%s %s now streams", primary_kind (self), primary_name (self));
+    return;
+  }
   g_message ("%s %s is back after %u %s and %.1f s; viewers see it again",
       primary_kind (self), primary_name (self), self->retries,
       self->retries == 1 ? "retry" : "retries",
@@ -605,6 +660,7 @@ stop_media (RwStream * self)
 {
   g_clear_handle_id (&self->retry_id, g_source_remove);
   gst_element_set_state (self->pipeline, GST_STATE_NULL);
+  self->reloading = FALSE;
   if (self->trial) {
     gst_bin_remove (GST_BIN (self->pipeline), self->trial);
     self->trial = NULL;
@@ -648,8 +704,8 @@ restart_pipeline (RwStream * self, const gchar * reason)
         RESTART_MAX_MS);
   else
     self->restart_ms = 0;
-  g_warning ("media pipeline error (%s); restarting it in %u ms (viewers "
-      "reconnect)", reason, self->restart_ms);
+  g_warning ("restarting the media pipeline in %u ms (%s); viewers "
+      "reconnect", self->restart_ms, reason);
   GST_DEBUG_BIN_TO_DOT_FILE_WITH_TS (GST_BIN (self->pipeline),
       GST_DEBUG_GRAPH_SHOW_ALL, "robot-webrtc-error");
 
@@ -726,6 +782,58 @@ rw_stream_start (RwStream * self, GError ** error)
   }
   self->watchdog_id = g_timeout_add (WATCHDOG_INTERVAL_MS, watch_source, self);
   return TRUE;
+}
+
+/**
+ * rw_stream_reload:
+ * @self: a stream
+ * @restart: whether the media settings changed
+ *
+ * Takes the settings again (they changed in place): the viewers' limits,
+ * ICE and origins apply at once, to the next viewers. With @restart, a
+ * source and encoder with the new settings start beside the running ones
+ * and replace them once they have a frame: viewers keep watching. A new
+ * codec restarts the whole pipeline instead, closing the viewers (they
+ * reconnect and negotiate it).
+ */
+void
+rw_stream_reload (RwStream * self, gboolean restart)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GstPad) pad = NULL;
+  g_autoptr (GstCaps) serving = NULL;
+
+  configure (self);
+  if (!restart || !self->running || self->restart_id)
+    return;
+
+  if (self->trial) {
+    remove_source (self, self->trial);
+    self->trial = NULL;
+  }
+  g_clear_handle_id (&self->retry_id, g_source_remove);
+  self->lost = FALSE;
+  self->lost_since = 0;
+  self->retries = 0;
+  g_clear_pointer (&self->warning, g_free);
+
+  /* another codec: the viewers must negotiate again */
+  pad = gst_element_get_static_pad (GST_ELEMENT (self->sink), "sink");
+  serving = gst_pad_get_current_caps (pad);
+  if (self->primary == RW_SOURCE_CAMERA && serving &&
+      caps_codec (serving) != self->config->codec) {
+    self->restarted_at = 0;
+    restart_pipeline (self, "the codec changed");
+    return;
+  }
+
+  /* the same codec: the new source replaces the old one once it has a
+   * frame, and viewers keep watching */
+  self->reloading = TRUE;
+  if (!start_trial (self, &error)) {
+    self->reloading = FALSE;
+    primary_lost (self, error->message);
+  }
 }
 
 /**

@@ -19,6 +19,7 @@ G_DECLARE_FINAL_TYPE (RwStream, rw_stream, RW, STREAM, GObject);
 RwStream *rw_stream_new (const RwConfig * config);
 gboolean rw_stream_start (RwStream * self, GError ** error);
 void rw_stream_stop (RwStream * self);
+void rw_stream_reload (RwStream * self, gboolean restart);
 gboolean rw_stream_is_running (RwStream * self);
 RwSink *rw_stream_get_sink (RwStream * self);
 gboolean rw_stream_add_status (JsonBuilder * builder, gpointer stream);

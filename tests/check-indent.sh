@@ -1,16 +1,18 @@
 #!/bin/sh
 # Checks that every C file is formatted as gst-indent (GStreamer 1.22's
 # scripts/gst-indent) formats it. Fix with: tests/check-indent.sh --fix
+# Only some files: tests/check-indent.sh [--fix] FILE...
 set -eu
 cd "$(dirname "$0")/.."
 command -v indent >/dev/null || { echo "indent is not installed (apt-get install indent)"; exit 1; }
 
 fix=no
-[ "${1:-}" = "--fix" ] && fix=yes
+[ "${1:-}" = "--fix" ] && { fix=yes; shift; }
+files=${*:-$(find src plugins tests -name '*.c' -not -path '*/node_modules/*' | sort)}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 bad=0
-for f in $(find src plugins tests -name '*.c' -not -path '*/node_modules/*' | sort); do
+for f in $files; do
   out="$tmp/$(echo "$f" | tr / _)"
   cp "$f" "$out"
   for pass in 1 2; do

@@ -14,6 +14,8 @@
 
 #include <gst/gst.h>
 #include <glib/gstdio.h>
+#include <signal.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "test-utils.h"
@@ -69,17 +71,24 @@ camera_set_state (GstElement * camera, GstState state)
 }
 
 static void
-fixture_start (Fixture * f, const gchar * pipeline)
+write_config (Fixture * f, const gchar * server, const gchar * pipeline)
+{
+  g_autofree gchar *conf = g_strdup_printf ("[server]\n%s\n[media]\n"
+      "pipeline = %s\n", server, pipeline);
+
+  g_assert_true (g_file_set_contents (f->config, conf, -1, NULL));
+}
+
+static void
+fixture_start_with (Fixture * f, const gchar * server, const gchar * pipeline)
 {
   g_autoptr (GError) error = NULL;
-  g_autofree gchar *conf = NULL;
   const gchar *args[] = { "--config", NULL, NULL };
 
   f->dir = g_dir_make_tmp ("rw-faults-XXXXXX", &error);
   g_assert_no_error (error);
   f->config = g_build_filename (f->dir, "robot-webrtc.conf", NULL);
-  conf = g_strdup_printf ("[media]\npipeline = %s\n", pipeline);
-  g_assert_true (g_file_set_contents (f->config, conf, -1, NULL));
+  write_config (f, server, pipeline);
   args[1] = f->config;
 
   f->server = rw_test_server_start (NULL, args, 0, &error);
@@ -87,6 +96,12 @@ fixture_start (Fixture * f, const gchar * pipeline)
   g_test_message ("server pid %s at %s", rw_test_server_get_pid (f->server),
       rw_test_server_get_url (f->server));
   f->session = rw_test_session_new ();
+}
+
+static void
+fixture_start (Fixture * f, const gchar * pipeline)
+{
+  fixture_start_with (f, "", pipeline);
 }
 
 static void
@@ -168,12 +183,12 @@ decoding (gpointer data)
 }
 
 static void
-start_viewer (Fixture * f)
+start_viewer_with (Fixture * f, RwTestViewerCodec codec)
 {
   g_autoptr (GError) error = NULL;
 
-  f->viewer = rw_test_viewer_new (rw_test_server_get_url (f->server),
-      RW_TEST_VIEWER_VP8, TRUE);
+  f->viewer = rw_test_viewer_new (rw_test_server_get_url (f->server), codec,
+      TRUE);
   rw_test_viewer_set_name (f->viewer, "watcher");
   rw_test_viewer_start (f->viewer, &error);
   g_assert_no_error (error);
@@ -183,6 +198,12 @@ start_viewer (Fixture * f)
       rw_test_viewer_state_to_string (rw_test_viewer_get_state (f->viewer)),
       rw_test_viewer_get_frames (f->viewer),
       rw_test_viewer_get_error (f->viewer));
+}
+
+static void
+start_viewer (Fixture * f)
+{
+  start_viewer_with (f, RW_TEST_VIEWER_VP8);
 }
 
 /* The viewer keeps its session and decodes on: at least @min_fps over
@@ -364,8 +385,7 @@ post_offer_and_vanish (Fixture * f)
   json = json_to_string (root, FALSE);
   url = rw_test_url (rw_test_server_get_url (f->server), "/offer");
   response = rw_test_http_request (f->session, "POST", url, NULL,
-      "application/json", g_bytes_new_take (json, strlen (json)), 5000,
-      &error);
+      "application/json", g_bytes_new_take (json, strlen (json)), 5000, &error);
   g_assert_no_error (error);
   g_assert_cmpuint (response->status, ==, 200);
 }
@@ -393,6 +413,110 @@ test_silent_viewer (void)
   fixture_stop (&f);
 }
 
+/* --- /faults/reload --- */
+
+#define SMALL_PIPELINE "videotestsrc is-live=true ! video/x-raw,width=%u," \
+  "height=%u,framerate=30/1 ! vp8enc deadline=1 cpu-used=8"
+
+static void
+send_sighup (Fixture * f)
+{
+  g_assert_cmpint (kill (atoi (rw_test_server_get_pid (f->server)), SIGHUP),
+      ==, 0);
+}
+
+static gboolean
+has_width_160 (gpointer data)
+{
+  return rw_test_viewer_get_width (data) == 160;
+}
+
+/* SIGHUP reads the file again: new limits keep the viewers, a broken file
+ * changes nothing, a new size keeps them too, and only a new codec
+ * restarts the pipeline. */
+static void
+test_reload (void)
+{
+  Fixture f = { 0 };
+  g_autofree gchar *pipeline = g_strdup_printf (SMALL_PIPELINE, 320, 240);
+  g_autofree gchar *smaller = g_strdup_printf (SMALL_PIPELINE, 160, 120);
+  const gchar *h264 = "videotestsrc is-live=true ! video/x-raw,width=160,"
+      "height=120,framerate=30/1 ! x264enc tune=zerolatency "
+      "speed-preset=ultrafast ! video/x-h264,profile=constrained-baseline,"
+      "stream-format=byte-stream ! identity";
+  const gchar *reloaded[] = { "settings reloaded", NULL };
+  const gchar *refused[] = { "reload failed", "banana", NULL };
+  g_autoptr (JsonNode) status = NULL;
+  g_autofree gchar *url = NULL;
+  gint64 last = -1;
+
+  fixture_start_with (&f, "max-viewers = 5", pipeline);
+  wait_for_source_state (&f, "ok", 10000);
+  start_viewer (&f);
+  rw_test_viewer_take_max_gap_us (f.viewer);
+  url = g_strdup (rw_test_server_get_url (f.server));
+
+  /* new limits, same media */
+  write_config (&f, "max-viewers = 7", pipeline);
+  send_sighup (&f);
+  check (rw_test_wait_for_status_int (f.session, url, "max_viewers", 7, 5000,
+          &last), "max_viewers is %" G_GINT64_FORMAT ", not 7, after SIGHUP",
+      last);
+  check (rw_test_server_wait_for_stderr (f.server, reloaded, 1000),
+      "no log line says the settings were reloaded");
+  check_viewer_watching (&f, 1000, 20, "after a reload of the limits");
+  check_same_session (&f);
+  check (rw_test_viewer_take_max_gap_us (f.viewer) < G_USEC_PER_SEC,
+      "the viewer froze during the reload");
+  status = get_status (&f);
+  g_assert_cmpint (rw_test_json_get_int (status, "source.restarts", -1), ==, 0);
+
+  /* a broken file: refused, the running settings stay */
+  write_config (&f, "max-viewers = banana", pipeline);
+  send_sighup (&f);
+  check (rw_test_server_wait_for_stderr (f.server, refused, 5000),
+      "no log line refuses the broken file");
+  g_clear_pointer (&status, json_node_unref);
+  status = get_status (&f);
+  g_assert_cmpint (rw_test_json_get_int (status, "max_viewers", -1), ==, 7);
+  check_viewer_watching (&f, 500, 20, "after a refused reload");
+
+  /* new media, same codec: the new source takes over, the viewer watches
+   * on at the new size */
+  write_config (&f, "max-viewers = 7", smaller);
+  send_sighup (&f);
+  check (rw_test_pump_until (has_width_160, f.viewer, 10000),
+      "the viewer still gets %dx%d after the size changed to 160x120",
+      rw_test_viewer_get_width (f.viewer),
+      rw_test_viewer_get_height (f.viewer));
+  check_viewer_watching (&f, 1000, 20, "after the size changed");
+  check_same_session (&f);
+  check (rw_test_viewer_take_max_gap_us (f.viewer) < G_USEC_PER_SEC,
+      "the viewer froze while the media changed");
+  g_clear_pointer (&status, json_node_unref);
+  status = get_status (&f);
+  g_assert_cmpint (rw_test_json_get_int (status, "width", -1), ==, 160);
+  g_assert_cmpint (rw_test_json_get_int (status, "source.restarts", -1), ==, 0);
+
+  /* another codec: the pipeline restarts and the sessions end; a new
+   * viewer negotiates H264 */
+  write_config (&f, "max-viewers = 7", h264);
+  send_sighup (&f);
+  check (rw_test_wait_for_status_int (f.session, url, "source.restarts", 1,
+          10000, &last), "source.restarts is %" G_GINT64_FORMAT ", not 1, "
+      "after the codec changed", last);
+  check (rw_test_wait_for_status_int (f.session, url, "viewers", 0, 5000,
+          &last), "%" G_GINT64_FORMAT " viewers after the codec changed", last);
+  g_clear_pointer (&f.viewer, rw_test_viewer_free);
+  wait_for_source_state (&f, "ok", 10000);
+  start_viewer_with (&f, RW_TEST_VIEWER_H264);
+  g_clear_pointer (&status, json_node_unref);
+  status = get_status (&f);
+  g_assert_cmpstr (rw_test_json_get_string (status, "codec"), ==, "H264");
+
+  fixture_stop (&f);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -402,5 +526,6 @@ main (int argc, char **argv)
   g_test_add_func ("/faults/source-lost", test_source_lost);
   g_test_add_func ("/faults/source-error", test_source_error);
   g_test_add_func ("/faults/silent-viewer", test_silent_viewer);
+  g_test_add_func ("/faults/reload", test_reload);
   return g_test_run ();
 }

@@ -690,8 +690,8 @@ test_http_errors (void)
         rw_test_viewer_get_error (third));
   }
 
-  /* SIGTERM with a viewer still connected. */
-  stop_server (server, 3000);
+  /* SIGTERM with a viewer still connected: exit 0 within 2 s. */
+  stop_server (server, 2000);
   rw_test_viewer_free (third);
 }
 

@@ -165,16 +165,19 @@ keep_string (gchar ** field, const gchar * value)
  * @config: (transfer full): new validated settings, as from the same
  *   command line and the configuration file read again
  *
- * Applies new settings without stopping. Unchanged media keeps its
- * viewers; the viewers' limits, ICE settings and allowed origins apply to
- * the next requests. New media settings (camera, pipeline, codec, size,
- * rate, bitrate, keyframes) restart the pipeline, and viewers reconnect.
- * The port, the address and the TLS files stay until the next start.
+ * Applies new settings without stopping. The viewers' limits, rate
+ * limits, ICE settings, allowed origins and token settings apply to the
+ * next requests. New media settings (camera, pipeline, size, rate, bitrate,
+ * keyframes) replace the source and encoder while viewers keep watching;
+ * a new codec restarts the pipeline, and viewers reconnect. The port, the
+ * address and the TLS files stay until the next start. Settings whose
+ * token secret cannot be read are refused whole.
  */
 void
 rw_daemon_reload (RwDaemon * self, RwConfig * config)
 {
   gboolean media = !rw_config_media_equal (self->config, config);
+  g_autoptr (GError) error = NULL;
   RwConfig old;
 
   if (!rw_config_listen_equal (self->config, config)) {
@@ -184,6 +187,12 @@ rw_daemon_reload (RwDaemon * self, RwConfig * config)
     keep_string (&config->bind_address, self->config->bind_address);
     keep_string (&config->tls_certificate, self->config->tls_certificate);
     keep_string (&config->tls_key, self->config->tls_key);
+  }
+
+  if (!rw_http_server_reload (self->http, config, &error)) {
+    g_warning ("reload failed, the running settings stay: %s", error->message);
+    rw_config_free (config);
+    return;
   }
 
   /* in place: the stream and the server hold this struct */

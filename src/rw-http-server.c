@@ -1141,6 +1141,9 @@ rw_http_server_new (const RwConfig * config, RwSink * sink)
  *
  * Returns: %TRUE if every configured file could be used.
  */
+static gboolean load_auth (RwHttpServer * self, const RwConfig * config,
+    GError ** error);
+
 gboolean
 rw_http_server_load_credentials (RwHttpServer * self, GError ** error)
 {
@@ -1169,6 +1172,44 @@ rw_http_server_load_credentials (RwHttpServer * self, GError ** error)
     soup_server_set_tls_certificate (self->server, certificate);
   }
 
+  if (!load_auth (self, config, error))
+    return FALSE;
+  self->credentials_loaded = TRUE;
+  return TRUE;
+}
+
+/**
+ * rw_http_server_reload:
+ * @self: a server with its credentials loaded
+ * @config: the new settings, before they replace the running ones
+ * @error: why they cannot be used
+ *
+ * Takes the rate limits and the token settings of @config (reading the
+ * secret file again: a rotated secret applies to the next requests). The
+ * other settings the server reads from its configuration at each request.
+ *
+ * Returns: %TRUE if applied; with %FALSE nothing changed.
+ */
+gboolean
+rw_http_server_reload (RwHttpServer * self, const RwConfig * config,
+    GError ** error)
+{
+  RwAuth *running = g_steal_pointer (&self->auth);
+
+  if (!load_auth (self, config, error)) {
+    self->auth = running;
+    return FALSE;
+  }
+  g_clear_pointer (&running, rw_auth_free);
+  rw_rate_limiter_free (self->limiter);
+  self->limiter = rw_rate_limiter_new (config->rate_limit, config->rate_burst,
+      RW_RATE_LIMIT_MAX_CLIENTS);
+  return TRUE;
+}
+
+static gboolean
+load_auth (RwHttpServer * self, const RwConfig * config, GError ** error)
+{
   if (config->auth_secret_file) {
     self->auth = rw_auth_new_from_file (config->auth_secret_file,
         config->auth_audience, config->auth_clock_skew, error);
@@ -1187,8 +1228,6 @@ rw_http_server_load_credentials (RwHttpServer * self, GError ** error)
     g_message ("no viewer tokens (no [auth] secret-file): anyone who can "
         "reach this port may watch");
   }
-
-  self->credentials_loaded = TRUE;
   return TRUE;
 }
 

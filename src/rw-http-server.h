@@ -41,6 +41,8 @@ void rw_http_server_set_status_func (RwHttpServer * self, RwStatusFunc func,
     gpointer user_data);
 gboolean rw_http_server_load_credentials (RwHttpServer * self,
     GError ** error);
+gboolean rw_http_server_reload (RwHttpServer * self, const RwConfig * config,
+    GError ** error);
 gboolean rw_http_server_listen (RwHttpServer * self, GError ** error);
 GSList *rw_http_server_get_uris (RwHttpServer * self);
 void rw_http_server_stop (RwHttpServer * self);

@@ -10,6 +10,16 @@
 
 G_BEGIN_DECLS
 
+/* Asserts @cond, failing with a message that says what went wrong (a
+ * printf format and its arguments). */
+#define rw_test_check(cond, ...) G_STMT_START {                             \
+    if (G_LIKELY (cond)) ; else {                                         \
+      g_autofree gchar *_msg = g_strdup_printf (__VA_ARGS__);             \
+      g_assertion_message (G_LOG_DOMAIN, __FILE__, __LINE__, G_STRFUNC,   \
+          _msg);                                                          \
+    }                                                                     \
+  } G_STMT_END
+
 /* --- main-context pumping --- */
 
 typedef gboolean (*RwTestCondFunc) (gpointer data);

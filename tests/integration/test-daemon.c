@@ -21,14 +21,6 @@
 
 #define MIN_FPS 25.0
 
-/* Fails the test with a formatted message (a g_assert with context). */
-#define check(cond, ...) G_STMT_START {                                     \
-    if (G_LIKELY (cond)) ; else {                                         \
-      g_autofree gchar *_msg = g_strdup_printf (__VA_ARGS__);             \
-      g_assertion_message (G_LOG_DOMAIN, __FILE__, __LINE__, G_STRFUNC,   \
-          _msg);                                                          \
-    }                                                                     \
-  } G_STMT_END
 
 static const gchar vp8_offer_sdp[] =
     "v=0\r\n"
@@ -111,8 +103,8 @@ wait_for_stream (SoupSession * session, RwTestServer * server, guint timeout_ms)
     }
     rw_test_pump_for (20);
   } while (g_get_monotonic_time () < deadline);
-  check (FALSE, "/status is \"%s\", not \"ok\", %u ms after start", last,
-      timeout_ms);
+  rw_test_check (FALSE, "/status is \"%s\", not \"ok\", %u ms after start",
+      last, timeout_ms);
 }
 
 static void
@@ -130,7 +122,8 @@ stop_server (RwTestServer * server, guint timeout_ms)
   g_assert_no_error (error);
   g_assert_true (ok);
   g_assert_cmpint (status, ==, 0);
-  check (strstr (err, "CRITICAL") == NULL, "the server logged a CRITICAL");
+  rw_test_check (strstr (err, "CRITICAL") == NULL,
+      "the server logged a CRITICAL");
 }
 
 static gchar *
@@ -194,7 +187,7 @@ start_and_wait_decoding (RwTestViewer ** viewers, guint n, guint timeout_ms)
   for (guint i = 0; i < n && ok; i++)
     ok = rw_test_viewer_is_connected (viewers[i]) &&
         rw_test_viewer_get_frames (viewers[i]) > 0;
-  check (ok, "not all viewers decoding within %u ms: %s", timeout_ms,
+  rw_test_check (ok, "not all viewers decoding within %u ms: %s", timeout_ms,
       description);
   for (guint i = 0; i < n; i++)
     g_test_message ("%s: answer %" G_GINT64_FORMAT " ms, connected %"
@@ -252,7 +245,7 @@ wait_for_status (SoupSession * session, RwTestServer * server,
   gboolean ok = rw_test_wait_for_status_int (session,
       rw_test_server_get_url (server), path, expected, timeout_ms, &last);
 
-  check (ok, "/status %s is %" G_GINT64_FORMAT ", not %" G_GINT64_FORMAT
+  rw_test_check (ok, "/status %s is %" G_GINT64_FORMAT ", not %" G_GINT64_FORMAT
       " after %u ms", path, last, expected, timeout_ms);
   g_test_message ("/status %s == %" G_GINT64_FORMAT " after %"
       G_GINT64_FORMAT " ms", path, expected,
@@ -301,9 +294,9 @@ static void
 hangup_and_wait (RwTestViewer * viewer)
 {
   rw_test_viewer_hangup (viewer);
-  check (rw_test_pump_until (viewer_hangup_done, viewer, 3000),
+  rw_test_check (rw_test_pump_until (viewer_hangup_done, viewer, 3000),
       "%s: DELETE not answered in 3 s", rw_test_viewer_get_name (viewer));
-  check (rw_test_viewer_get_hangup_status (viewer) == 200,
+  rw_test_check (rw_test_viewer_get_hangup_status (viewer) == 200,
       "%s: DELETE /peers/%s: %s", rw_test_viewer_get_name (viewer),
       rw_test_viewer_get_peer_id (viewer), rw_test_viewer_get_error (viewer));
 }
@@ -336,8 +329,8 @@ test_three_viewers (void)
 
   measure_fps (viewers, 3, 4000, fps);
   for (guint i = 0; i < 3; i++) {
-    check (fps[i] >= MIN_FPS, "viewer%u: %.1f fps < %.0f", i + 1, fps[i],
-        MIN_FPS);
+    rw_test_check (fps[i] >= MIN_FPS, "viewer%u: %.1f fps < %.0f", i + 1,
+        fps[i], MIN_FPS);
     g_assert_cmpint (rw_test_viewer_get_width (viewers[i]), ==, 640);
     g_assert_cmpint (rw_test_viewer_get_height (viewers[i]), ==, 480);
   }
@@ -348,8 +341,9 @@ test_three_viewers (void)
   g_assert_cmpint (rw_test_json_get_int (status, "viewers", -1), ==, 3);
   g_assert_cmpint (rw_test_json_get_int (status, "branches", -1), ==, 3);
   for (guint i = 0; i < 3; i++)
-    check (peer_listed (status, rw_test_viewer_get_peer_id (viewers[i])),
-        "peer %s not in /status", rw_test_viewer_get_peer_id (viewers[i]));
+    rw_test_check (peer_listed (status,
+            rw_test_viewer_get_peer_id (viewers[i])), "peer %s not in /status",
+        rw_test_viewer_get_peer_id (viewers[i]));
   g_clear_pointer (&status, json_node_unref);
 
   /* The first leaves politely, the second closes its tab. */
@@ -358,10 +352,10 @@ test_three_viewers (void)
   vanished_at = g_get_monotonic_time ();
 
   measure_fps (&viewers[2], 1, 3000, fps);
-  check (fps[0] >= MIN_FPS, "viewer3 after the others left: %.1f fps < %.0f",
-      fps[0], MIN_FPS);
-  check (rw_test_viewer_is_hangup_done (viewers[0]) &&
-      rw_test_viewer_get_hangup_status (viewers[0]) == 200,
+  rw_test_check (fps[0] >= MIN_FPS,
+      "viewer3 after the others left: %.1f fps < %.0f", fps[0], MIN_FPS);
+  rw_test_check (rw_test_viewer_is_hangup_done (viewers[0])
+      && rw_test_viewer_get_hangup_status (viewers[0]) == 200,
       "viewer1: DELETE: status %u, %s",
       rw_test_viewer_get_hangup_status (viewers[0]),
       rw_test_viewer_get_error (viewers[0]));
@@ -371,10 +365,10 @@ test_three_viewers (void)
   wait_for_status (session, server, "viewers", 1, remaining_ms);
   wait_for_status (session, server, "branches", 1, 2000);
   status = get_status (session, server);
-  check (peer_listed (status, rw_test_viewer_get_peer_id (viewers[2])),
+  rw_test_check (peer_listed (status, rw_test_viewer_get_peer_id (viewers[2])),
       "viewer3 is not in /status");
   g_clear_pointer (&status, json_node_unref);
-  check (rw_test_viewer_is_connected (viewers[2]), "viewer3: %s",
+  rw_test_check (rw_test_viewer_is_connected (viewers[2]), "viewer3: %s",
       rw_test_viewer_get_error (viewers[2]));
 
   hangup_and_wait (viewers[2]);
@@ -406,7 +400,7 @@ test_h264 (void)
   start_and_wait_decoding (&viewer, 1, 10000);
 
   measure_fps (&viewer, 1, 3000, &fps);
-  check (fps >= MIN_FPS, "H264: %.1f fps < %.0f", fps, MIN_FPS);
+  rw_test_check (fps >= MIN_FPS, "H264: %.1f fps < %.0f", fps, MIN_FPS);
   g_assert_cmpint (rw_test_viewer_get_width (viewer), ==, 640);
   g_assert_cmpint (rw_test_viewer_get_height (viewer), ==, 480);
 
@@ -464,18 +458,18 @@ expect_error (RwTestResponse * response, const gchar * what, guint status,
   const gchar *message = rw_test_response_get_error (response);
 
   g_test_message ("%s -> %u %s", what, response->status, text);
-  check (response->status == status, "%s: HTTP %u, expected %u: %s", what,
-      response->status, status, text);
-  check (g_strcmp0 (rw_test_response_get_content_type (response),
+  rw_test_check (response->status == status, "%s: HTTP %u, expected %u: %s",
+      what, response->status, status, text);
+  rw_test_check (g_strcmp0 (rw_test_response_get_content_type (response),
           "application/json") == 0, "%s: Content-Type %s", what,
       rw_test_response_get_content_type (response));
-  check (message != NULL && *message != '\0',
-      "%s: no string 'error' member: %s", what, text);
+  rw_test_check (message != NULL
+      && *message != '\0', "%s: no string 'error' member: %s", what, text);
   if (needle) {
     g_autofree gchar *lower = g_ascii_strdown (message, -1);
     g_autofree gchar *lower_needle = g_ascii_strdown (needle, -1);
 
-    check (strstr (lower, lower_needle) != NULL,
+    rw_test_check (strstr (lower, lower_needle) != NULL,
         "%s: the error does not mention %s: %s", what, needle, message);
   }
 }
@@ -566,10 +560,10 @@ test_http_errors (void)
       RW_TEST_VIEWER_H264, FALSE);
   rw_test_viewer_set_name (h264, "h264-to-vp8");
   g_assert_true (rw_test_viewer_start (h264, NULL));
-  check (rw_test_pump_until (viewer_done, h264, 10000),
+  rw_test_check (rw_test_pump_until (viewer_done, h264, 10000),
       "the H264 viewer is still %s",
       rw_test_viewer_state_to_string (rw_test_viewer_get_state (h264)));
-  check (rw_test_viewer_get_offer_status (h264) == 400,
+  rw_test_check (rw_test_viewer_get_offer_status (h264) == 400,
       "H264-only offer: HTTP %u: %s", rw_test_viewer_get_offer_status (h264),
       rw_test_viewer_get_error (h264));
   h264_sdp = rw_test_viewer_dup_offer_sdp (h264);
@@ -617,19 +611,19 @@ test_http_errors (void)
 
   response = request (session, server, "PUT", "/offer", NULL, "{}");
   expect_error (response, "PUT /offer", 405, NULL);
-  check (strstr (soup_message_headers_get_one (response->headers, "Allow") ?
-          soup_message_headers_get_one (response->headers, "Allow") : "",
-          "POST") != NULL, "PUT /offer: Allow: %s",
+  rw_test_check (strstr (soup_message_headers_get_one (response->headers,
+              "Allow") ? soup_message_headers_get_one (response->headers,
+              "Allow") : "", "POST") != NULL, "PUT /offer: Allow: %s",
       soup_message_headers_get_one (response->headers, "Allow"));
   g_clear_pointer (&response, rw_test_response_free);
 
   response = request (session, server, "OPTIONS", "/offer", preflight, NULL);
   g_test_message ("OPTIONS /offer -> %u", response->status);
   g_assert_cmpuint (response->status, ==, 204);
-  check (soup_message_headers_get_one (response->headers,
+  rw_test_check (soup_message_headers_get_one (response->headers,
           "Access-Control-Allow-Origin") != NULL,
       "OPTIONS /offer: no Access-Control-Allow-Origin");
-  check (strstr (soup_message_headers_get_one (response->headers,
+  rw_test_check (strstr (soup_message_headers_get_one (response->headers,
               "Access-Control-Allow-Methods") ?
           soup_message_headers_get_one (response->headers,
               "Access-Control-Allow-Methods") : "", "POST") != NULL,
@@ -640,7 +634,7 @@ test_http_errors (void)
 
   response = request (session, server, "GET", "/status", origin, NULL);
   g_assert_cmpuint (response->status, ==, 200);
-  check (soup_message_headers_get_one (response->headers,
+  rw_test_check (soup_message_headers_get_one (response->headers,
           "Access-Control-Allow-Origin") != NULL,
       "GET /status with Origin: no Access-Control-Allow-Origin");
   g_clear_pointer (&response, rw_test_response_free);
@@ -650,7 +644,7 @@ test_http_errors (void)
       RW_TEST_VIEWER_VP8, FALSE);
   rw_test_viewer_set_name (first, "first");
   g_assert_true (rw_test_viewer_start (first, NULL));
-  check (rw_test_pump_until (viewer_answered_or_done, first, 10000) &&
+  rw_test_check (rw_test_pump_until (viewer_answered_or_done, first, 10000) &&
       rw_test_viewer_get_peer_id (first) != NULL, "first viewer: %s",
       rw_test_viewer_get_error (first));
 
@@ -658,10 +652,10 @@ test_http_errors (void)
       RW_TEST_VIEWER_VP8, FALSE);
   rw_test_viewer_set_name (second, "second");
   g_assert_true (rw_test_viewer_start (second, NULL));
-  check (rw_test_pump_until (viewer_done, second, 10000),
+  rw_test_check (rw_test_pump_until (viewer_done, second, 10000),
       "second viewer still %s",
       rw_test_viewer_state_to_string (rw_test_viewer_get_state (second)));
-  check (rw_test_viewer_get_offer_status (second) == 503,
+  rw_test_check (rw_test_viewer_get_offer_status (second) == 503,
       "second viewer with --max-viewers 1: HTTP %u: %s",
       rw_test_viewer_get_offer_status (second),
       rw_test_viewer_get_error (second));
@@ -683,8 +677,8 @@ test_http_errors (void)
   {
     ViewerSet set = { &third, 1 };
 
-    check (rw_test_pump_until (all_decoding_or_one_failed, &set, 10000) &&
-        rw_test_viewer_get_frames (third) > 0,
+    rw_test_check (rw_test_pump_until (all_decoding_or_one_failed, &set, 10000)
+        && rw_test_viewer_get_frames (third) > 0,
         "a viewer after the slot was freed: %s, %s",
         rw_test_viewer_state_to_string (rw_test_viewer_get_state (third)),
         rw_test_viewer_get_error (third));
@@ -722,7 +716,7 @@ test_no_camera (void)
   g_test_message ("source.warning: %s", warning);
   g_assert_nonnull (warning);
   g_assert_nonnull (strstr (warning, "/dev/video9"));
-  check (rw_test_server_wait_for_stderr (server, needles, 2000),
+  rw_test_check (rw_test_server_wait_for_stderr (server, needles, 2000),
       "no WARNING line naming /dev/video9 on the server's stderr");
 
   stop_server (server, 3000);
@@ -825,8 +819,8 @@ test_launch_sigint (void)
   start_and_wait_decoding (viewers, 2, 10000);
   measure_fps (viewers, 2, 2000, fps);
   for (guint i = 0; i < 2; i++)
-    check (fps[i] >= MIN_FPS, "gst-launch viewer %u: %.1f fps < %.0f", i,
-        fps[i], MIN_FPS);
+    rw_test_check (fps[i] >= MIN_FPS, "gst-launch viewer %u: %.1f fps < %.0f",
+        i, fps[i], MIN_FPS);
   g_assert_cmpint (rw_test_viewer_get_width (viewers[0]), ==, 320);
   status = get_status (session, server);
   g_assert_cmpint (rw_test_json_get_int (status, "viewers", -1), ==, 2);
@@ -921,9 +915,9 @@ expect_401 (RwTestResponse * response, const gchar * what,
       "WWW-Authenticate");
 
   expect_error (response, what, 401, needle);
-  check (challenge && g_str_has_prefix (challenge, "Bearer realm="),
+  rw_test_check (challenge && g_str_has_prefix (challenge, "Bearer realm="),
       "%s: WWW-Authenticate: %s", what, challenge);
-  check ((strstr (challenge, "error=\"invalid_token\"") != NULL) ==
+  rw_test_check ((strstr (challenge, "error=\"invalid_token\"") != NULL) ==
       invalid_token, "%s: WWW-Authenticate: %s", what, challenge);
 }
 
@@ -977,12 +971,12 @@ test_auth (void)
   wait_for_stream (session, server, 5000);
 
   status = get_status (session, server);
-  check (rw_test_json_get_boolean (status, "auth.tokens"),
+  rw_test_check (rw_test_json_get_boolean (status, "auth.tokens"),
       "/status: auth.tokens is not true");
   g_assert_cmpstr (rw_test_json_get_string (status, "auth.audience"), ==,
       TEST_ROBOT);
   text = json_to_string (status, FALSE);
-  check (strstr (text, "integration test secret") == NULL,
+  rw_test_check (strstr (text, "integration test secret") == NULL,
       "/status shows the secret");
 
   /* no token, or not a bearer token: a challenge without an error code */
@@ -1029,7 +1023,7 @@ test_auth (void)
   rw_test_viewer_set_name (viewer, "alice");
   rw_test_viewer_set_token (viewer, alice);
   start_and_wait_decoding (&viewer, 1, 10000);
-  check (rw_test_server_wait_for_stderr (server, needles, 2000),
+  rw_test_check (rw_test_server_wait_for_stderr (server, needles, 2000),
       "no log line naming the token's sub and max_viewers");
 
   /* a token without sub is its own owner: another token is another viewer */
@@ -1038,7 +1032,7 @@ test_auth (void)
   rw_test_viewer_set_name (second, "anonymous");
   rw_test_viewer_set_token (second, anonymous);
   g_assert_true (rw_test_viewer_start (second, NULL));
-  check (rw_test_pump_until (viewer_answered_or_done, second, 10000) &&
+  rw_test_check (rw_test_pump_until (viewer_answered_or_done, second, 10000) &&
       rw_test_viewer_get_peer_id (second) != NULL, "anonymous viewer: %s",
       rw_test_viewer_get_error (second));
 
@@ -1061,7 +1055,7 @@ test_auth (void)
   g_clear_pointer (&response, rw_test_response_free);
   response = request_with_token (session, server, "POST", "/ice-candidate",
       alice, candidate);
-  check (response->status == 200, "alice's candidate: HTTP %u",
+  rw_test_check (response->status == 200, "alice's candidate: HTTP %u",
       response->status);
   g_clear_pointer (&response, rw_test_response_free);
 
@@ -1076,15 +1070,15 @@ test_auth (void)
   expect_401 (response, "DELETE with another robot's token", "another robot",
       TRUE);
   g_clear_pointer (&response, rw_test_response_free);
-  check (rw_test_viewer_is_connected (viewer) &&
+  rw_test_check (rw_test_viewer_is_connected (viewer) &&
       rw_test_viewer_get_frames (viewer) > 0, "alice's viewer: %s",
       rw_test_viewer_get_error (viewer));
 
   /* the session outlives its token: alice may hang up with an expired one */
   response = request_with_token (session, server, "DELETE", hangup,
       alice_expired, NULL);
-  check (response->status == 200, "alice hangs up with her expired token: "
-      "HTTP %u", response->status);
+  rw_test_check (response->status == 200,
+      "alice hangs up with her expired token: " "HTTP %u", response->status);
   g_clear_pointer (&response, rw_test_response_free);
   hangup_and_wait (second);
   wait_for_status (session, server, "viewers", 0, 3000);
@@ -1093,9 +1087,9 @@ test_auth (void)
 
   /* neither the secret nor a token ever reaches the log */
   err = rw_test_server_dup_stderr (server);
-  check (strstr (err, "integration test secret") == NULL,
+  rw_test_check (strstr (err, "integration test secret") == NULL,
       "the secret is in the server's log");
-  check (strstr (err, alice + strlen (alice) - 20) == NULL,
+  rw_test_check (strstr (err, alice + strlen (alice) - 20) == NULL,
       "a token is in the server's log");
   stop_server (server, 3000);
   g_unlink (secret);
@@ -1133,12 +1127,12 @@ test_auth_bad_secret (void)
             &error));
     g_assert_no_error (error);
     g_test_message ("mode %04o: %s", cases[i].mode, err);
-    check (g_spawn_check_wait_status (status, NULL) == FALSE &&
+    rw_test_check (g_spawn_check_wait_status (status, NULL) == FALSE &&
         WIFEXITED (status) && WEXITSTATUS (status) == 2,
         "a bad secret file: wait status %d, not exit code 2", status);
-    check (strstr (err, path) && strstr (err, cases[i].needle),
+    rw_test_check (strstr (err, path) && strstr (err, cases[i].needle),
         "the error does not name %s and '%s': %s", path, cases[i].needle, err);
-    check (strstr (err, "integration test") == NULL &&
+    rw_test_check (strstr (err, "integration test") == NULL &&
         strstr (err, "too-short") == NULL, "the error shows the secret");
     g_unlink (path);
     g_rmdir (dir);
@@ -1181,14 +1175,14 @@ test_origins (void)
   response = request (session, server, "POST", "/offer", evil, body);
   expect_error (response, "offer from http://evil.example", 403,
       "evil.example");
-  check (header (response, "Access-Control-Allow-Origin") == NULL,
+  rw_test_check (header (response, "Access-Control-Allow-Origin") == NULL,
       "403 with Access-Control-Allow-Origin: %s",
       header (response, "Access-Control-Allow-Origin"));
   g_clear_pointer (&response, rw_test_response_free);
 
   response = request (session, server, "OPTIONS", "/offer", evil_preflight,
       NULL);
-  check (response->status == 403 &&
+  rw_test_check (response->status == 403 &&
       header (response, "Access-Control-Allow-Origin") == NULL,
       "preflight from http://evil.example: HTTP %u, Allow-Origin %s",
       response->status, header (response, "Access-Control-Allow-Origin"));
@@ -1200,7 +1194,7 @@ test_origins (void)
 
   /* a status read from anywhere, but not shared with the foreign page */
   response = request (session, server, "GET", "/status", evil, NULL);
-  check (response->status == 200 &&
+  rw_test_check (response->status == 200 &&
       header (response, "Access-Control-Allow-Origin") == NULL,
       "GET /status from http://evil.example: HTTP %u, Allow-Origin %s",
       response->status, header (response, "Access-Control-Allow-Origin"));
@@ -1209,13 +1203,13 @@ test_origins (void)
   /* the allowed origin, named exactly, never "*" */
   response = request (session, server, "OPTIONS", "/offer", lab_preflight,
       NULL);
-  check (response->status == 204, "preflight from the lab: HTTP %u",
+  rw_test_check (response->status == 204, "preflight from the lab: HTTP %u",
       response->status);
   g_assert_cmpstr (header (response, "Access-Control-Allow-Origin"), ==,
       "http://lab.example");
-  check (strstr (header (response, "Vary") ? header (response, "Vary") : "",
-          "Origin") != NULL, "no Vary: Origin");
-  check (strstr (header (response, "Access-Control-Allow-Headers"),
+  rw_test_check (strstr (header (response, "Vary") ? header (response,
+              "Vary") : "", "Origin") != NULL, "no Vary: Origin");
+  rw_test_check (strstr (header (response, "Access-Control-Allow-Headers"),
           "Authorization") != NULL, "preflight: Allow-Headers %s",
       header (response, "Access-Control-Allow-Headers"));
   g_clear_pointer (&response, rw_test_response_free);
@@ -1225,7 +1219,7 @@ test_origins (void)
   expect_error (response, "bad offer from the lab", 400, "offer");
   g_assert_cmpstr (header (response, "Access-Control-Allow-Origin"), ==,
       "http://lab.example");
-  check (strstr (header (response, "Access-Control-Expose-Headers"),
+  rw_test_check (strstr (header (response, "Access-Control-Expose-Headers"),
           "WWW-Authenticate") != NULL, "Expose-Headers: %s",
       header (response, "Access-Control-Expose-Headers"));
   g_clear_pointer (&response, rw_test_response_free);
@@ -1282,11 +1276,12 @@ test_https (void)
   server = start_server ("--tls-certificate", cert, "--tls-key", key,
       "--auth-secret-file", secret, "--robot-id", TEST_ROBOT, "--width",
       "320", "--height", "240", NULL);
-  check (g_str_has_prefix (rw_test_server_get_url (server), "https://"),
+  rw_test_check (g_str_has_prefix (rw_test_server_get_url (server), "https://"),
       "the server prints %s", rw_test_server_get_url (server));
   wait_for_stream (session, server, 5000);
   status = get_status (session, server);
-  check (rw_test_json_get_boolean (status, "tls"), "/status: tls is not true");
+  rw_test_check (rw_test_json_get_boolean (status, "tls"),
+      "/status: tls is not true");
 
   /* a client that does not trust the test CA gets no answer */
   {
@@ -1296,7 +1291,7 @@ test_https (void)
 
     response = rw_test_http_request (untrusting, "GET", url, NULL, NULL,
         NULL, 5000, &tls_error);
-    check (response == NULL && tls_error != NULL,
+    rw_test_check (response == NULL && tls_error != NULL,
         "an untrusted certificate was accepted");
     g_test_message ("without the test CA: %s", tls_error->message);
   }
@@ -1309,7 +1304,7 @@ test_https (void)
         strlen ("https://"), "/status", NULL);
     response = rw_test_http_request (session, "GET", plain, NULL, NULL, NULL,
         5000, &http_error);
-    check (response == NULL || response->status != 200,
+    rw_test_check (response == NULL || response->status != 200,
         "plain HTTP on the HTTPS port: HTTP %u", response->status);
     g_clear_pointer (&response, rw_test_response_free);
   }
@@ -1369,9 +1364,10 @@ test_rate_limit (void)
   }
   g_test_message ("10 requests at once, 2/s and 4 at once allowed: %u "
       "answered, %u refused (Retry-After: %u)", ok, limited, retry_after);
-  check (ok >= 4 && ok <= 5 && limited >= 5, "%u answered, %u refused", ok,
-      limited);
-  check (retry_after >= 1 && retry_after <= 2, "Retry-After: %u", retry_after);
+  rw_test_check (ok >= 4 && ok <= 5
+      && limited >= 5, "%u answered, %u refused", ok, limited);
+  rw_test_check (retry_after >= 1
+      && retry_after <= 2, "Retry-After: %u", retry_after);
 
   /* after Retry-After, answered again */
   rw_test_pump_for (retry_after * 1000);
@@ -1379,10 +1375,10 @@ test_rate_limit (void)
     g_autoptr (RwTestResponse) response = request (session, server, "GET",
         "/status", NULL, NULL);
 
-    check (response->status == 200, "after Retry-After: HTTP %u",
+    rw_test_check (response->status == 200, "after Retry-After: HTTP %u",
         response->status);
   }
-  check (!rw_test_server_wait_for_stderr (server, needles, 10),
+  rw_test_check (!rw_test_server_wait_for_stderr (server, needles, 10),
       "refusals were logged as warnings");
   stop_server (server, 3000);
 }
@@ -1412,16 +1408,17 @@ test_body_and_handshake (void)
   /* an offer nobody will ever connect from: removed after 2 s */
   g_assert_cmpuint (strlen (body), <, 2048);
   response = request (session, server, "POST", "/offer", NULL, body);
-  check (response->status == 200, "offer: HTTP %u", response->status);
+  rw_test_check (response->status == 200, "offer: HTTP %u", response->status);
   answered = g_get_monotonic_time ();
   g_clear_pointer (&response, rw_test_response_free);
   wait_for_status (session, server, "viewers", 1, 1000);
   wait_for_status (session, server, "viewers", 0, 5000);
   g_test_message ("the silent viewer was removed %" G_GINT64_FORMAT " ms "
       "after its answer", (g_get_monotonic_time () - answered) / 1000);
-  check (g_get_monotonic_time () - answered > 1500 * G_TIME_SPAN_MILLISECOND,
+  rw_test_check (g_get_monotonic_time () - answered >
+      1500 * G_TIME_SPAN_MILLISECOND,
       "the viewer was removed before the handshake timeout");
-  check (rw_test_server_wait_for_stderr (server, needles, 1000),
+  rw_test_check (rw_test_server_wait_for_stderr (server, needles, 1000),
       "no log line with the handshake timeout's reason");
   stop_server (server, 3000);
 }

@@ -21,15 +21,6 @@
 #include "test-utils.h"
 #include "rw-test-viewer.h"
 
-/* g_assert_* of a condition with a message that says what went wrong */
-#define check(cond, ...) G_STMT_START {                                 \
-  if (!(cond)) {                                                        \
-    g_autofree gchar *_msg = g_strdup_printf (__VA_ARGS__);             \
-    g_assertion_message (G_LOG_DOMAIN, __FILE__, __LINE__, G_STRFUNC,   \
-        _msg);                                                          \
-  }                                                                     \
-} G_STMT_END
-
 #define CAMERA_CAPS "application/x-rtp-stream,media=video,clock-rate=90000," \
   "encoding-name=VP8,payload=96"
 
@@ -66,7 +57,8 @@ camera_new (guint port)
 static void
 camera_set_state (GstElement * camera, GstState state)
 {
-  check (gst_element_set_state (camera, state) != GST_STATE_CHANGE_FAILURE,
+  rw_test_check (gst_element_set_state (camera,
+          state) != GST_STATE_CHANGE_FAILURE,
       "the test camera did not go to %s", gst_element_state_get_name (state));
 }
 
@@ -122,8 +114,8 @@ fixture_stop (Fixture * f)
   g_test_message ("server stopped in %" G_GINT64_FORMAT " ms",
       (g_get_monotonic_time () - start) / 1000);
   g_assert_cmpint (status, ==, 0);
-  check (strstr (err, "CRITICAL") == NULL, "the server logged a CRITICAL:\n%s",
-      err);
+  rw_test_check (strstr (err, "CRITICAL") == NULL,
+      "the server logged a CRITICAL:\n%s", err);
 
   g_clear_pointer (&f->viewer, rw_test_viewer_free);
   g_clear_pointer (&f->server, rw_test_server_free);
@@ -167,7 +159,7 @@ wait_for_source_state (Fixture * f, const gchar * state, guint timeout_ms)
       return (g_get_monotonic_time () - start) / G_TIME_SPAN_MILLISECOND;
     rw_test_pump_for (25);
   } while (g_get_monotonic_time () < deadline);
-  check (FALSE, "source.state is \"%s\", not \"%s\", after %u ms", last,
+  rw_test_check (FALSE, "source.state is \"%s\", not \"%s\", after %u ms", last,
       state, timeout_ms);
   return -1;
 }
@@ -192,7 +184,7 @@ start_viewer_with (Fixture * f, RwTestViewerCodec codec)
   rw_test_viewer_set_name (f->viewer, "watcher");
   rw_test_viewer_start (f->viewer, &error);
   g_assert_no_error (error);
-  check (rw_test_pump_until (decoding, f->viewer, 15000) &&
+  rw_test_check (rw_test_pump_until (decoding, f->viewer, 15000) &&
       rw_test_viewer_is_connected (f->viewer), "the viewer is not decoding: "
       "state %s, %" G_GUINT64_FORMAT " frames, error %s",
       rw_test_viewer_state_to_string (rw_test_viewer_get_state (f->viewer)),
@@ -218,12 +210,13 @@ check_viewer_watching (Fixture * f, guint ms, guint min_fps, const gchar * when)
   frames = rw_test_viewer_get_frames (f->viewer) - before;
   g_test_message ("%s: %" G_GUINT64_FORMAT " frames in %u ms", when, frames,
       ms);
-  check (rw_test_viewer_is_connected (f->viewer), "%s: the viewer is %s (%s)",
-      when, rw_test_viewer_state_to_string (rw_test_viewer_get_state
-          (f->viewer)), rw_test_viewer_get_error (f->viewer));
-  check (frames * 1000 >= (guint64) min_fps * ms, "%s: the viewer decoded "
-      "%" G_GUINT64_FORMAT " frames in %u ms, under %u fps", when, frames, ms,
-      min_fps);
+  rw_test_check (rw_test_viewer_is_connected (f->viewer),
+      "%s: the viewer is %s (%s)", when,
+      rw_test_viewer_state_to_string (rw_test_viewer_get_state (f->viewer)),
+      rw_test_viewer_get_error (f->viewer));
+  rw_test_check (frames * 1000 >= (guint64) min_fps * ms,
+      "%s: the viewer decoded " "%" G_GUINT64_FORMAT
+      " frames in %u ms, under %u fps", when, frames, ms, min_fps);
 }
 
 static void
@@ -281,7 +274,7 @@ test_source_lost (void)
   check_same_session (&f);
   g_clear_pointer (&status, json_node_unref);
   status = get_status (&f);
-  check (rw_test_json_get_int (status, "source.retries", 0) >= 1,
+  rw_test_check (rw_test_json_get_int (status, "source.retries", 0) >= 1,
       "no retry of the camera 2 s after it was lost");
 
   /* plugged in again */
@@ -312,8 +305,8 @@ test_source_lost (void)
   gap = rw_test_viewer_take_max_gap_us (f.viewer) / 1000;
   g_test_message ("longest gap between decoded frames through it all: %"
       G_GINT64_FORMAT " ms", gap);
-  check (gap < 1500, "the viewer went %" G_GINT64_FORMAT " ms without a "
-      "frame", gap);
+  rw_test_check (gap < 1500,
+      "the viewer went %" G_GINT64_FORMAT " ms without a " "frame", gap);
   g_clear_pointer (&status, json_node_unref);
   status = get_status (&f);
   g_assert_cmpint (rw_test_json_get_int (status, "source.losses", -1), ==, 2);
@@ -347,12 +340,12 @@ test_source_error (void)
   losses = rw_test_json_get_int (status, "source.losses", -1);
   g_test_message ("%" G_GINT64_FORMAT " errors in 6 s; longest gap %"
       G_GINT64_FORMAT " ms", losses, gap);
-  check (losses >= 2, "the pipeline failed only %" G_GINT64_FORMAT
+  rw_test_check (losses >= 2, "the pipeline failed only %" G_GINT64_FORMAT
       " times in 6 s", losses);
-  check (gap < 1500, "the viewer went %" G_GINT64_FORMAT " ms without a "
-      "frame", gap);
+  rw_test_check (gap < 1500,
+      "the viewer went %" G_GINT64_FORMAT " ms without a " "frame", gap);
   g_assert_cmpint (rw_test_json_get_int (status, "source.restarts", -1), ==, 0);
-  check (rw_test_server_is_running (f.server), "the daemon exited");
+  rw_test_check (rw_test_server_is_running (f.server), "the daemon exited");
 
   fixture_stop (&f);
 }
@@ -408,7 +401,7 @@ test_silent_viewer (void)
   rw_test_viewer_take_max_gap_us (f.viewer);
   post_offer_and_vanish (&f);
   check_viewer_watching (&f, 2000, 20, "beside two silent viewers");
-  check (rw_test_viewer_take_max_gap_us (f.viewer) < G_USEC_PER_SEC,
+  rw_test_check (rw_test_viewer_take_max_gap_us (f.viewer) < G_USEC_PER_SEC,
       "the watching viewer froze when a silent one joined");
   fixture_stop (&f);
 }
@@ -459,14 +452,14 @@ test_reload (void)
   /* new limits, same media */
   write_config (&f, "max-viewers = 7", pipeline);
   send_sighup (&f);
-  check (rw_test_wait_for_status_int (f.session, url, "max_viewers", 7, 5000,
-          &last), "max_viewers is %" G_GINT64_FORMAT ", not 7, after SIGHUP",
-      last);
-  check (rw_test_server_wait_for_stderr (f.server, reloaded, 1000),
+  rw_test_check (rw_test_wait_for_status_int (f.session, url, "max_viewers", 7,
+          5000, &last),
+      "max_viewers is %" G_GINT64_FORMAT ", not 7, after SIGHUP", last);
+  rw_test_check (rw_test_server_wait_for_stderr (f.server, reloaded, 1000),
       "no log line says the settings were reloaded");
   check_viewer_watching (&f, 1000, 20, "after a reload of the limits");
   check_same_session (&f);
-  check (rw_test_viewer_take_max_gap_us (f.viewer) < G_USEC_PER_SEC,
+  rw_test_check (rw_test_viewer_take_max_gap_us (f.viewer) < G_USEC_PER_SEC,
       "the viewer froze during the reload");
   status = get_status (&f);
   g_assert_cmpint (rw_test_json_get_int (status, "source.restarts", -1), ==, 0);
@@ -474,7 +467,7 @@ test_reload (void)
   /* a broken file: refused, the running settings stay */
   write_config (&f, "max-viewers = banana", pipeline);
   send_sighup (&f);
-  check (rw_test_server_wait_for_stderr (f.server, refused, 5000),
+  rw_test_check (rw_test_server_wait_for_stderr (f.server, refused, 5000),
       "no log line refuses the broken file");
   g_clear_pointer (&status, json_node_unref);
   status = get_status (&f);
@@ -485,13 +478,13 @@ test_reload (void)
    * on at the new size */
   write_config (&f, "max-viewers = 7", smaller);
   send_sighup (&f);
-  check (rw_test_pump_until (has_width_160, f.viewer, 10000),
+  rw_test_check (rw_test_pump_until (has_width_160, f.viewer, 10000),
       "the viewer still gets %dx%d after the size changed to 160x120",
       rw_test_viewer_get_width (f.viewer),
       rw_test_viewer_get_height (f.viewer));
   check_viewer_watching (&f, 1000, 20, "after the size changed");
   check_same_session (&f);
-  check (rw_test_viewer_take_max_gap_us (f.viewer) < G_USEC_PER_SEC,
+  rw_test_check (rw_test_viewer_take_max_gap_us (f.viewer) < G_USEC_PER_SEC,
       "the viewer froze while the media changed");
   g_clear_pointer (&status, json_node_unref);
   status = get_status (&f);
@@ -502,11 +495,13 @@ test_reload (void)
    * viewer negotiates H264 */
   write_config (&f, "max-viewers = 7", h264);
   send_sighup (&f);
-  check (rw_test_wait_for_status_int (f.session, url, "source.restarts", 1,
-          10000, &last), "source.restarts is %" G_GINT64_FORMAT ", not 1, "
+  rw_test_check (rw_test_wait_for_status_int (f.session, url, "source.restarts",
+          1, 10000, &last),
+      "source.restarts is %" G_GINT64_FORMAT ", not 1, "
       "after the codec changed", last);
-  check (rw_test_wait_for_status_int (f.session, url, "viewers", 0, 5000,
-          &last), "%" G_GINT64_FORMAT " viewers after the codec changed", last);
+  rw_test_check (rw_test_wait_for_status_int (f.session, url, "viewers", 0,
+          5000, &last), "%" G_GINT64_FORMAT " viewers after the codec changed",
+      last);
   g_clear_pointer (&f.viewer, rw_test_viewer_free);
   wait_for_source_state (&f, "ok", 10000);
   start_viewer_with (&f, RW_TEST_VIEWER_H264);

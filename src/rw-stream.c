@@ -373,6 +373,12 @@ primary_lost (RwStream * self, const gchar * reason)
   g_autofree gchar *message = NULL;
   GstElement *slate;
 
+  if (self->trial) {
+    /* a reload's new source was starting: retried like the lost one */
+    remove_source (self, self->trial);
+    self->trial = NULL;
+    self->reloading = FALSE;
+  }
   set_warning (self, reason);
   if (!self->lost) {
     self->losses++;

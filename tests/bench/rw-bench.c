@@ -70,30 +70,17 @@ typedef struct
 
 /* --- /proc --- */
 
-static gint
-count_dir (const gchar * path)
-{
-  g_autoptr (GDir) dir = g_dir_open (path, 0, NULL);
-  gint n = 0;
-
-  while (dir && g_dir_read_name (dir))
-    n++;
-  return n;
-}
-
 static gboolean
 proc_sample (const gchar * pid, ProcSample * out)
 {
   g_autofree gchar *stat_path = g_strdup_printf ("/proc/%s/stat", pid);
-  g_autofree gchar *status_path = g_strdup_printf ("/proc/%s/status", pid);
-  g_autofree gchar *task_path = g_strdup_printf ("/proc/%s/task", pid);
-  g_autofree gchar *fd_path = g_strdup_printf ("/proc/%s/fd", pid);
-  g_autofree gchar *stat = NULL, *status = NULL;
+  g_autofree gchar *stat = NULL;
   g_auto (GStrv) fields = NULL;
-  const gchar *rss, *after_comm;
+  RwTestProcCounts counts;
+  const gchar *after_comm;
 
   if (!g_file_get_contents (stat_path, &stat, NULL, NULL) ||
-      !g_file_get_contents (status_path, &status, NULL, NULL))
+      !rw_test_proc_counts (pid, &counts))
     return FALSE;
 
   /* the command name may hold spaces: fields count from after its ')' */
@@ -106,10 +93,9 @@ proc_sample (const gchar * pid, ProcSample * out)
   /* utime and stime are fields 14 and 15 of stat, 12 and 13 here */
   out->cpu_ticks = g_ascii_strtoll (fields[11], NULL, 10) +
       g_ascii_strtoll (fields[12], NULL, 10);
-  rss = strstr (status, "VmRSS:");
-  out->rss_kb = rss ? g_ascii_strtoll (rss + 6, NULL, 10) : 0;
-  out->threads = count_dir (task_path);
-  out->fds = count_dir (fd_path);
+  out->rss_kb = counts.rss_kb;
+  out->threads = counts.threads;
+  out->fds = counts.fds;
   out->time_us = g_get_monotonic_time ();
   return TRUE;
 }

@@ -1093,3 +1093,60 @@ rw_test_free_port (void)
   bound = g_socket_get_local_address (socket, NULL);
   return g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound));
 }
+
+/* --- processes --- */
+
+static gint
+count_dir (const gchar * path)
+{
+  g_autoptr (GDir) dir = g_dir_open (path, 0, NULL);
+  gint n = 0;
+
+  while (dir && g_dir_read_name (dir) && n < 1000000)
+    n++;
+  return n;
+}
+
+/**
+ * rw_test_proc_counts:
+ * @pid: a process id, or "self"
+ * @out: (out): its memory, threads and fds, from /proc
+ *
+ * Returns: %TRUE if the process could be read
+ */
+gboolean
+rw_test_proc_counts (const gchar * pid, RwTestProcCounts * out)
+{
+  g_autofree gchar *status_path = g_strdup_printf ("/proc/%s/status", pid);
+  g_autofree gchar *task_path = g_strdup_printf ("/proc/%s/task", pid);
+  g_autofree gchar *fd_path = g_strdup_printf ("/proc/%s/fd", pid);
+  g_autofree gchar *status = NULL;
+  const gchar *rss;
+
+  if (!g_file_get_contents (status_path, &status, NULL, NULL))
+    return FALSE;
+  rss = strstr (status, "VmRSS:");
+  out->rss_kb = rss ? g_ascii_strtoll (rss + 6, NULL, 10) : 0;
+  out->threads = count_dir (task_path);
+  out->fds = count_dir (fd_path);
+  return out->rss_kb > 0 && out->threads > 0;
+}
+
+static void
+drop_log (const gchar * domain, GLogLevelFlags level, const gchar * message,
+    gpointer user_data)
+{
+}
+
+/**
+ * rw_test_quiet_gio_debug:
+ *
+ * In test mode every debug message is printed: this drops GIO's socket
+ * chatter, unless G_MESSAGES_DEBUG asks for it.
+ */
+void
+rw_test_quiet_gio_debug (void)
+{
+  if (g_getenv ("G_MESSAGES_DEBUG") == NULL)
+    g_log_set_handler ("GLib-GIO", G_LOG_LEVEL_DEBUG, drop_log, NULL);
+}

@@ -109,4 +109,22 @@ gboolean rw_test_make_certificates (const gchar * dir, GError ** error);
 
 guint rw_test_free_port (void);
 
+/* --- processes --- */
+
+/**
+ * RwTestProcCounts:
+ * @rss_kb: resident memory (VmRSS), KiB
+ * @threads: threads
+ * @fds: open file descriptors
+ */
+typedef struct
+{
+  gint64 rss_kb;
+  gint threads;
+  gint fds;
+} RwTestProcCounts;
+
+gboolean rw_test_proc_counts (const gchar * pid, RwTestProcCounts * out);
+void rw_test_quiet_gio_debug (void);
+
 G_END_DECLS

@@ -1423,20 +1423,11 @@ test_body_and_handshake (void)
   stop_server (server, 3000);
 }
 
-static void
-drop_log (const gchar * domain, GLogLevelFlags level, const gchar * message,
-    gpointer user_data)
-{
-}
-
 int
 main (int argc, char *argv[])
 {
   g_test_init (&argc, &argv, NULL);
-  /* In test mode every debug message is printed: drop GIO's socket chatter
-   * unless asked for. */
-  if (g_getenv ("G_MESSAGES_DEBUG") == NULL)
-    g_log_set_handler ("GLib-GIO", G_LOG_LEVEL_DEBUG, drop_log, NULL);
+  rw_test_quiet_gio_debug ();
   gst_init (&argc, &argv);
   if (g_getenv ("RW_TEST_SERVER_LOG") == NULL)
     g_setenv ("RW_TEST_SERVER_LOG", "1", TRUE);

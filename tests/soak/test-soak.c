@@ -235,7 +235,7 @@ G_GNUC_PRINTF (2, 3);
 static ProcSample
 proc_sample (Soak * soak, const gchar * label)
 {
-  ProcSample best = { G_MAXINT, G_MAXINT, 0 };
+  ProcSample best = {.rss_kb = 0,.threads = G_MAXINT,.fds = G_MAXINT };
 
   soup_session_abort (soak->http);
   rw_test_pump_for (500);

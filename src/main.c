@@ -26,6 +26,7 @@ typedef struct
   gchar *config_file;
   gint port, camera, width, height, framerate, bitrate, keyframe_interval;
   gint max_viewers, max_body, rate_limit, rate_burst, handshake_timeout;
+  gint request_timeout, idle_timeout, max_connections;
   gchar *bind, *codec, *stun, *turn;
   gchar *tls_certificate, *tls_key, *secret_file, *robot_id;
   gchar **ice_addresses, **origins;
@@ -137,6 +138,9 @@ apply_options (RwConfig * config, const Options * o, GError ** error)
   set_uint (&config->rate_limit, o->rate_limit);
   set_uint (&config->rate_burst, o->rate_burst);
   set_uint (&config->handshake_timeout, o->handshake_timeout);
+  set_uint (&config->request_timeout, o->request_timeout);
+  set_uint (&config->idle_timeout, o->idle_timeout);
+  set_uint (&config->max_connections, o->max_connections);
   set_path (&config->tls_certificate, o->tls_certificate);
   set_path (&config->tls_key, o->tls_key);
   set_path (&config->auth_secret_file, o->secret_file);
@@ -157,7 +161,7 @@ int
 main (int argc, char *argv[])
 {
   Options o = { NULL, UNSET, UNSET, UNSET, UNSET, UNSET, UNSET, UNSET, UNSET,
-    UNSET, UNSET, UNSET, UNSET
+    UNSET, UNSET, UNSET, UNSET, UNSET, UNSET, UNSET
   };
   g_autoptr (RwConfig) config = rw_config_new ();
   g_autoptr (GOptionContext) ctx = NULL;
@@ -214,6 +218,12 @@ main (int argc, char *argv[])
         "Largest request body in bytes (default 65536)", "BYTES"},
     {"handshake-timeout", 0, 0, G_OPTION_ARG_INT, &o.handshake_timeout,
         "Seconds a viewer may take to connect (default 15)", "S"},
+    {"request-timeout", 0, 0, G_OPTION_ARG_INT, &o.request_timeout,
+        "Seconds a client may take to send a request (default 10)", "S"},
+    {"idle-timeout", 0, 0, G_OPTION_ARG_INT, &o.idle_timeout,
+        "Seconds before a silent connection is closed (default 10)", "S"},
+    {"max-connections", 0, 0, G_OPTION_ARG_INT, &o.max_connections,
+        "Most HTTP connections open at once (default 256)", "N"},
     {"verbose", 'v', 0, G_OPTION_ARG_NONE, &o.verbose,
         "Debug logs for robot-webrtc (GST_DEBUG=rw-*:5)", NULL},
     {"version", 0, 0, G_OPTION_ARG_NONE, &o.version, "Print the version",

@@ -25,6 +25,7 @@
  * Returns: (transfer full): a config holding the defaults: port 8080, all
  * addresses, plain HTTP, any origin, no viewer token, 32 viewers, bodies up
  * to 64 KiB, 20 requests/s per client (40 at once), 15 s to connect,
+ * 10 s to send a request, 10 s of silence and 256 connections at most,
  * camera 0, VP8 1280x720@30 at 2 Mbit/s, a keyframe every 2 s, no STUN or
  * TURN server.
  */
@@ -46,6 +47,9 @@ rw_config_new (void)
   config->rate_limit = RW_CONFIG_DEFAULT_RATE_LIMIT;
   config->rate_burst = RW_CONFIG_DEFAULT_RATE_BURST;
   config->handshake_timeout = RW_CONFIG_DEFAULT_HANDSHAKE_TIMEOUT;
+  config->request_timeout = RW_CONFIG_DEFAULT_REQUEST_TIMEOUT;
+  config->idle_timeout = RW_CONFIG_DEFAULT_IDLE_TIMEOUT;
+  config->max_connections = RW_CONFIG_DEFAULT_MAX_CONNECTIONS;
   config->auth_clock_skew = RW_CONFIG_DEFAULT_CLOCK_SKEW;
 
   return config;
@@ -120,6 +124,11 @@ rw_config_validate (const RwConfig * config, GError ** error)
       !check_range ("rate-limit", config->rate_limit, 0, 100000, error) ||
       !check_range ("rate-burst", config->rate_burst, 1, 100000, error) ||
       !check_range ("handshake-timeout", config->handshake_timeout, 1, 120,
+          error) ||
+      !check_range ("request-timeout", config->request_timeout, 1, 300,
+          error) ||
+      !check_range ("idle-timeout", config->idle_timeout, 1, 3600, error) ||
+      !check_range ("max-connections", config->max_connections, 8, 65535,
           error) ||
       !check_range ("clock-skew", config->auth_clock_skew, 0, 600, error))
     return FALSE;
@@ -227,6 +236,9 @@ static const KeySpec keys[] = {
   {"server", "rate-limit", KEY_UINT, FIELD (rate_limit), 0, 100000},
   {"server", "rate-burst", KEY_UINT, FIELD (rate_burst), 1, 100000},
   {"server", "handshake-timeout", KEY_UINT, FIELD (handshake_timeout), 1, 120},
+  {"server", "request-timeout", KEY_UINT, FIELD (request_timeout), 1, 300},
+  {"server", "idle-timeout", KEY_UINT, FIELD (idle_timeout), 1, 3600},
+  {"server", "max-connections", KEY_UINT, FIELD (max_connections), 8, 65535},
   {"auth", "secret-file", KEY_PATH, FIELD (auth_secret_file)},
   {"auth", "audience", KEY_STRING, FIELD (auth_audience)},
   {"auth", "clock-skew", KEY_UINT, FIELD (auth_clock_skew), 0, 600},

@@ -29,6 +29,11 @@ typedef enum
 #define RW_CONFIG_DEFAULT_RATE_BURST 40
 #define RW_CONFIG_DEFAULT_HANDSHAKE_TIMEOUT 15
 #define RW_CONFIG_DEFAULT_CLOCK_SKEW 30
+/* Bounds on each client connection (see #RwHttpLimits). A viewer makes a
+ * handful of small requests, each in milliseconds. */
+#define RW_CONFIG_DEFAULT_REQUEST_TIMEOUT 10
+#define RW_CONFIG_DEFAULT_IDLE_TIMEOUT 10
+#define RW_CONFIG_DEFAULT_MAX_CONNECTIONS 256
 
 /**
  * RwConfig:
@@ -49,6 +54,9 @@ typedef struct
   guint rate_limit;             /* requests/s per client address; 0: off */
   guint rate_burst;             /* requests at once per client address */
   guint handshake_timeout;      /* seconds from offer to connected */
+  guint request_timeout;        /* seconds to send a whole request */
+  guint idle_timeout;           /* seconds a connection may be silent */
+  guint max_connections;        /* HTTP connections open at once */
 
   /* [auth] */
   gchar *auth_secret_file;      /* NULL: open, no token needed */

@@ -17,28 +17,29 @@
  * Before a body is read, an early handler applies, in order: the rate
  * limit per client address (429), the origin allow-list (403), the body
  * size (411, 413) and, with a secret configured, the viewer token (401; see
- * #RwAuth). A session remembers who opened it, and only the same owner may
- * trickle candidates to it or hang it up (403). The body of a refused
- * request is not kept.
+ * #RwAuth). libsoup reads the body of a refused request all the same
+ * (unless the client sent `Expect: 100-continue`): #RwHttpLimits drops it,
+ * and closes the connection past 1 MiB. A session remembers who opened
+ * it, and only the same owner may trickle candidates to it or hang it up
+ * (403).
  *
- * Every connection is bounded: its request must arrive whole within
- * %RW_HTTP_DEFAULT_REQUEST_TIMEOUT seconds, it is closed after
- * %RW_HTTP_DEFAULT_IDLE_TIMEOUT seconds without I/O and after its
- * response, and at most %RW_HTTP_DEFAULT_MAX_CONNECTIONS are open: beyond
- * that, the oldest one still sending its request is closed.
+ * Every connection is bounded by #RwHttpLimits: its request must arrive
+ * whole within `request-timeout` seconds, it is closed after
+ * `idle-timeout` seconds without I/O and after its response, and at most
+ * `max-connections` are open: beyond that, the oldest one still sending
+ * its request is closed.
  */
 
 #include "rw-http-server.h"
 #include "rw-auth.h"
 #include "rw-error.h"
+#include "rw-http-limits.h"
 #include "rw-rate-limit.h"
 #include "rw-signaling.h"
 #include "rw-www-resources.h"
 
-#include <errno.h>
 #include <libsoup/soup.h>
 #include <string.h>
-#include <sys/socket.h>
 
 #include "config.h"
 
@@ -47,14 +48,7 @@ GST_DEBUG_CATEGORY_STATIC (rw_http_debug);
 
 #define PAGE_RESOURCE "/org/robot-webrtc/www/index.html"
 #define CLAIMS_KEY "rw-auth-claims"
-#define SOCKET_KEY "rw-socket"
 #define REALM "robot-webrtc"
-
-/* The body of a refused request is read and dropped up to this size; a
- * larger one closes the connection. */
-#define MAX_DISCARD (1024 * 1024)
-/* What the connection limits cut is logged once per interval at most. */
-#define ABUSE_SUMMARY_INTERVAL 60       /* s */
 
 struct _RwHttpServer
 {
@@ -72,17 +66,7 @@ struct _RwHttpServer
   RwAuth *auth;                 /* NULL: open, no token needed */
   GHashTable *owners;           /* peer_id -> owner, with tokens only */
 
-  /* Connection limits; see "connections, bounded" below. */
-  GMainContext *context;        /* the server's, for the timers */
-  guint request_timeout;        /* s to send headers and body */
-  guint idle_timeout;           /* s without I/O */
-  guint max_connections;
-  GHashTable *connections;      /* GSocket (weak) -> Connection */
-  guint n_open;                 /* connections not being closed by us */
-  GSource *abuse_summary;       /* pending summary of what was cut */
-  guint n_slow;                 /* counts for that summary */
-  guint n_over_limit;
-  guint n_discard_cut;
+  RwHttpLimits *limits;         /* connections, in number and time */
 };
 
 G_DEFINE_FINAL_TYPE (RwHttpServer, rw_http_server, G_TYPE_OBJECT);
@@ -600,315 +584,6 @@ handle_request (SoupServer * server, SoupServerMessage * msg,
   route->func (self, msg, path);
 }
 
-/* --- connections, bounded in number and in time --- */
-
-/* libsoup 3.2 puts no bound on a connection: one that sends nothing, or a
- * byte now and then, holds its fd for ever, and nothing limits how many
- * there are. Each accepted socket gets a record here, from its first
- * "request-started" (emitted on accept, before anything is read) until the
- * connection is closed ("disconnected") or its GSocket is freed:
- *
- * - the socket times out after self->idle_timeout seconds without I/O
- *   (g_socket_set_timeout(): libsoup's next read or write then fails with
- *   G_IO_ERROR_TIMED_OUT and it closes the connection);
- * - a request must be read whole, headers and body, within
- *   self->request_timeout seconds of its start, or the socket is shut down,
- *   which makes libsoup read EOF and close it: this cuts a client that
- *   sends a byte every few seconds;
- * - at most self->max_connections are open: a new one beyond that shuts
- *   down the oldest connection still sending its request, or is shut down
- *   itself when every open one is being served.
- *
- * libsoup reads the body even of a request the early handler refused, so
- * that body is not kept, and once more than MAX_DISCARD bytes of it came
- * the connection is closed. libsoup itself refuses request headers larger
- * than 64 KiB. */
-typedef struct
-{
-  RwHttpServer *self;
-  GSocket *socket;              /* weak */
-  gint64 accepted;              /* monotonic time, µs */
-  GSource *deadline;            /* while a request is being read */
-  guint64 discarded;            /* body bytes of a refused request */
-  gboolean closing;             /* shut down by us */
-} Connection;
-
-static void
-connection_close (Connection * conn, const gchar * why)
-{
-  RwHttpServer *self = conn->self;
-
-  if (conn->closing)
-    return;
-  conn->closing = TRUE;
-  self->n_open--;
-  if (conn->deadline) {
-    g_source_destroy (conn->deadline);
-    g_clear_pointer (&conn->deadline, g_source_unref);
-  }
-  GST_DEBUG ("closing the connection on fd %d after %" G_GINT64_FORMAT
-      " ms: %s", g_socket_get_fd (conn->socket),
-      (g_get_monotonic_time () - conn->accepted) / 1000, why);
-  if (!g_socket_is_closed (conn->socket))
-    g_socket_shutdown (conn->socket, TRUE, TRUE, NULL);
-}
-
-static void
-connection_free (Connection * conn)
-{
-  if (conn->deadline) {
-    g_source_destroy (conn->deadline);
-    g_source_unref (conn->deadline);
-  }
-  g_free (conn);
-}
-
-static void
-connection_forget (Connection * conn)
-{
-  RwHttpServer *self = conn->self;
-
-  if (!conn->closing)
-    self->n_open--;
-  g_hash_table_remove (self->connections, conn->socket);
-  connection_free (conn);
-}
-
-static void
-on_socket_gone (gpointer data, GObject * where_the_socket_was)
-{
-  connection_forget (data);
-}
-
-static void
-on_disconnected (SoupServerMessage * msg, gpointer user_data)
-{
-  RwHttpServer *self = user_data;
-  GSocket *socket = g_object_get_data (G_OBJECT (msg), SOCKET_KEY);
-  Connection *conn = g_hash_table_lookup (self->connections, socket);
-
-  if (conn == NULL)
-    return;
-  GST_LOG ("connection on fd %d closed after %" G_GINT64_FORMAT " ms",
-      g_socket_get_fd (socket), (g_get_monotonic_time () - conn->accepted)
-      / 1000);
-  g_object_weak_unref (G_OBJECT (socket), on_socket_gone, conn);
-  connection_forget (conn);
-}
-
-/* libsoup 3.2's listener keeps a reference to each socket it accepts, so
- * no GSocket is ever freed (a few hundred bytes a connection; the fd is
- * closed). Fixed in 3.4 by "soup-listener: Plug a leak" (b545d5f0): there,
- * the connection holds the only reference when "request-started" is first
- * emitted. Give the leaked one back, only when it is there. */
-static void
-plug_listener_leak (GSocket * socket)
-{
-  if (soup_get_major_version () == 3 && soup_get_minor_version () < 4 &&
-      g_atomic_int_get (&G_OBJECT (socket)->ref_count) == 2)
-    g_object_unref (socket);
-}
-
-static Connection *
-connection_for_message (RwHttpServer * self, SoupServerMessage * msg)
-{
-  GSocket *socket = g_object_get_data (G_OBJECT (msg), SOCKET_KEY);
-
-  return socket ? g_hash_table_lookup (self->connections, socket) : NULL;
-}
-
-/* One line a minute at most says what the limits cut; each connection is
- * logged at DEBUG only. */
-static gboolean
-log_abuse_summary (gpointer user_data)
-{
-  RwHttpServer *self = user_data;
-
-  g_message ("HTTP limits, last %u s: %u requests not sent within %u s, "
-      "%u connections closed at the limit of %u, %u refused bodies cut",
-      ABUSE_SUMMARY_INTERVAL, self->n_slow, self->request_timeout,
-      self->n_over_limit, self->max_connections, self->n_discard_cut);
-  self->n_slow = self->n_over_limit = self->n_discard_cut = 0;
-  g_clear_pointer (&self->abuse_summary, g_source_unref);
-  return G_SOURCE_REMOVE;
-}
-
-static void
-count_abuse (RwHttpServer * self, guint * counter)
-{
-  (*counter)++;
-  if (self->abuse_summary)
-    return;
-  self->abuse_summary = g_timeout_source_new_seconds (ABUSE_SUMMARY_INTERVAL);
-  g_source_set_callback (self->abuse_summary, log_abuse_summary, self, NULL);
-  g_source_set_static_name (self->abuse_summary, "rw-http-abuse-summary");
-  g_source_attach (self->abuse_summary, self->context);
-}
-
-static gboolean
-on_request_deadline (gpointer user_data)
-{
-  Connection *conn = user_data;
-  RwHttpServer *self = conn->self;
-
-  g_clear_pointer (&conn->deadline, g_source_unref);
-  count_abuse (self, &self->n_slow);
-  connection_close (conn, "the request was not sent in time");
-  return G_SOURCE_REMOVE;
-}
-
-/* The oldest connection still sending its request. */
-static Connection *
-find_eviction_victim (RwHttpServer * self)
-{
-  GHashTableIter iter;
-  Connection *conn, *oldest = NULL;
-
-  g_hash_table_iter_init (&iter, self->connections);
-  while (g_hash_table_iter_next (&iter, NULL, (gpointer *) & conn)) {
-    if (!conn->closing && conn->deadline &&
-        (oldest == NULL || conn->accepted < oldest->accepted))
-      oldest = conn;
-  }
-  return oldest;
-}
-
-static Connection *
-connection_new (RwHttpServer * self, GSocket * socket)
-{
-  Connection *conn = g_new0 (Connection, 1);
-
-  if (self->n_open >= self->max_connections) {
-    Connection *victim = find_eviction_victim (self);
-
-    count_abuse (self, &self->n_over_limit);
-    if (victim)
-      connection_close (victim, "too many connections; this one is the "
-          "oldest still sending its request");
-  }
-
-  conn->self = self;
-  conn->socket = socket;
-  conn->accepted = g_get_monotonic_time ();
-  self->n_open++;
-  g_socket_set_timeout (socket, self->idle_timeout);
-  g_object_weak_ref (G_OBJECT (socket), on_socket_gone, conn);
-  g_hash_table_insert (self->connections, socket, conn);
-  GST_LOG ("new connection on fd %d, %u open", g_socket_get_fd (socket),
-      self->n_open);
-
-  if (self->n_open > self->max_connections)
-    connection_close (conn, "too many connections, all of them served");
-  return conn;
-}
-
-static void
-on_got_headers (SoupServerMessage * msg, gpointer user_data)
-{
-  RwHttpServer *self = user_data;
-  SoupMessageHeaders *headers = soup_server_message_get_request_headers (msg);
-  Connection *conn;
-
-  if (soup_server_message_get_status (msg) == 0)
-    return;
-
-  /* Refused: libsoup reads the body all the same, so don't keep it. */
-  soup_message_body_set_accumulate (soup_server_message_get_request_body
-      (msg), FALSE);
-  conn = connection_for_message (self, msg);
-  if (conn && soup_message_headers_get_encoding (headers) ==
-      SOUP_ENCODING_CONTENT_LENGTH &&
-      soup_message_headers_get_content_length (headers) > MAX_DISCARD) {
-    count_abuse (self, &self->n_discard_cut);
-    connection_close (conn, "refused request with a large body");
-  }
-}
-
-static void
-on_got_chunk (SoupServerMessage * msg, GBytes * chunk, gpointer user_data)
-{
-  RwHttpServer *self = user_data;
-  Connection *conn;
-
-  if (soup_server_message_get_status (msg) == 0)
-    return;
-  conn = connection_for_message (self, msg);
-  if (conn == NULL || conn->closing)
-    return;
-  conn->discarded += g_bytes_get_size (chunk);
-  if (conn->discarded > MAX_DISCARD) {
-    count_abuse (self, &self->n_discard_cut);
-    connection_close (conn, "refused request with a large body");
-  }
-}
-
-/* libsoup 3.2 never notices that a client closed an idle keep-alive
- * connection, nor that its socket timed out: that message has no
- * completion callback, so the connection is never closed, an fd lost for
- * good. Signaling is a few requests per viewer, so every connection closes
- * after its response. */
-static void
-close_after_response (SoupServerMessage * msg)
-{
-  soup_message_headers_replace (soup_server_message_get_response_headers
-      (msg), "Connection", "close");
-}
-
-static void
-on_got_body (SoupServerMessage * msg, gpointer user_data)
-{
-  Connection *conn = connection_for_message (user_data, msg);
-
-  /* again: after a "100 Continue" libsoup cleared the response headers */
-  close_after_response (msg);
-
-  GST_LOG ("request read on fd %d", conn ? g_socket_get_fd (conn->socket) : -1);
-  if (conn && conn->deadline) {
-    g_source_destroy (conn->deadline);
-    g_clear_pointer (&conn->deadline, g_source_unref);
-  }
-}
-
-/* Emitted for each request, the first one as soon as its connection is
- * accepted, before anything is read. */
-static void
-on_request_started (SoupServer * server, SoupServerMessage * msg,
-    gpointer user_data)
-{
-  RwHttpServer *self = user_data;
-  GSocket *socket = soup_server_message_get_socket (msg);
-  Connection *conn;
-
-  close_after_response (msg);
-
-  if (socket == NULL)
-    return;
-  conn = g_hash_table_lookup (self->connections, socket);
-  if (conn == NULL) {
-    plug_listener_leak (socket);
-    conn = connection_new (self, socket);
-  }
-  /* libsoup forgets the socket before it says "disconnected" */
-  g_object_set_data (G_OBJECT (msg), SOCKET_KEY, socket);
-  g_signal_connect_object (msg, "disconnected", G_CALLBACK (on_disconnected),
-      self, 0);
-  if (conn->closing)
-    return;
-
-  conn->discarded = 0;
-  if (conn->deadline == NULL) {
-    conn->deadline = g_timeout_source_new (self->request_timeout * 1000);
-    g_source_set_callback (conn->deadline, on_request_deadline, conn, NULL);
-    g_source_set_static_name (conn->deadline, "rw-http-request-deadline");
-    g_source_attach (conn->deadline, self->context);
-  }
-  g_signal_connect_object (msg, "got-headers", G_CALLBACK (on_got_headers),
-      self, 0);
-  g_signal_connect_object (msg, "got-chunk", G_CALLBACK (on_got_chunk),
-      self, 0);
-  g_signal_connect_object (msg, "got-body", G_CALLBACK (on_got_body), self, 0);
-}
-
 /* --- before the body is read --- */
 
 static gboolean
@@ -1000,8 +675,9 @@ check_token (RwHttpServer * self, SoupServerMessage * msg, const Route * route)
   return TRUE;
 }
 
-/* Runs once the headers are in: whatever is refused here, its body is never
- * read. */
+/* Runs once the headers are in, before the body is read. Whatever is
+ * refused here gets its status now; libsoup still reads its body, which
+ * RwHttpLimits drops (and cuts past 1 MiB). */
 static void
 check_request (SoupServer * server, SoupServerMessage * msg,
     const char *path, GHashTable * query, gpointer user_data)
@@ -1038,25 +714,11 @@ static void
 rw_http_server_dispose (GObject * object)
 {
   RwHttpServer *self = RW_HTTP_SERVER (object);
-  GHashTableIter iter;
-  gpointer socket;
-  Connection *conn;
 
   rw_http_server_stop (self);
+  g_clear_object (&self->limits);
   g_clear_object (&self->server);
   self->sink = NULL;
-
-  g_hash_table_iter_init (&iter, self->connections);
-  while (g_hash_table_iter_next (&iter, &socket, (gpointer *) & conn)) {
-    g_object_weak_unref (socket, on_socket_gone, conn);
-    g_hash_table_iter_remove (&iter);
-    connection_free (conn);
-  }
-  self->n_open = 0;
-  if (self->abuse_summary) {
-    g_source_destroy (self->abuse_summary);
-    g_clear_pointer (&self->abuse_summary, g_source_unref);
-  }
 
   G_OBJECT_CLASS (rw_http_server_parent_class)->dispose (object);
 }
@@ -1069,8 +731,6 @@ rw_http_server_finalize (GObject * object)
   g_clear_pointer (&self->limiter, rw_rate_limiter_free);
   g_clear_pointer (&self->auth, rw_auth_free);
   g_hash_table_unref (self->owners);
-  g_hash_table_unref (self->connections);
-  g_main_context_unref (self->context);
 
   G_OBJECT_CLASS (rw_http_server_parent_class)->finalize (object);
 }
@@ -1091,11 +751,6 @@ rw_http_server_init (RwHttpServer * self)
   self->started = g_get_monotonic_time ();
   self->owners = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
       g_free);
-  self->context = g_main_context_ref_thread_default ();
-  self->request_timeout = RW_HTTP_DEFAULT_REQUEST_TIMEOUT;
-  self->idle_timeout = RW_HTTP_DEFAULT_IDLE_TIMEOUT;
-  self->max_connections = RW_HTTP_DEFAULT_MAX_CONNECTIONS;
-  self->connections = g_hash_table_new (NULL, NULL);
 }
 
 /**
@@ -1121,8 +776,8 @@ rw_http_server_new (const RwConfig * config, RwSink * sink)
       RW_RATE_LIMIT_MAX_CLIENTS);
   self->server = soup_server_new ("server-header",
       PACKAGE_NAME "/" PACKAGE_VERSION " ", NULL);
-  g_signal_connect (self->server, "request-started",
-      G_CALLBACK (on_request_started), self);
+  self->limits = rw_http_limits_new (self->server, NULL,
+      config->request_timeout, config->idle_timeout, config->max_connections);
   soup_server_add_early_handler (self->server, NULL, check_request, self, NULL);
   soup_server_add_handler (self->server, NULL, handle_request, self, NULL);
   g_signal_connect_object (sink, "viewer-removed",
@@ -1184,9 +839,11 @@ rw_http_server_load_credentials (RwHttpServer * self, GError ** error)
  * @config: the new settings, before they replace the running ones
  * @error: why they cannot be used
  *
- * Takes the rate limits and the token settings of @config (reading the
- * secret file again: a rotated secret applies to the next requests). The
- * other settings the server reads from its configuration at each request.
+ * Takes the rate limits, the connection limits (request-timeout,
+ * idle-timeout, max-connections: for the connections opened from now on)
+ * and the token settings of @config (reading the secret file again: a
+ * rotated secret applies to the next requests). The other settings the
+ * server reads from its configuration at each request.
  *
  * Returns: %TRUE if applied; with %FALSE nothing changed.
  */
@@ -1204,6 +861,8 @@ rw_http_server_reload (RwHttpServer * self, const RwConfig * config,
   rw_rate_limiter_free (self->limiter);
   self->limiter = rw_rate_limiter_new (config->rate_limit, config->rate_burst,
       RW_RATE_LIMIT_MAX_CLIENTS);
+  rw_http_limits_update (self->limits, config->request_timeout,
+      config->idle_timeout, config->max_connections);
   return TRUE;
 }
 
@@ -1261,7 +920,6 @@ rw_http_server_listen (RwHttpServer * self, GError ** error)
 {
   g_autoptr (GSocketAddress) address = NULL;
   SoupServerListenOptions options = 0;
-  GSList *listeners;
   gboolean ok;
 
   if (!rw_http_server_load_credentials (self, error))
@@ -1282,16 +940,7 @@ rw_http_server_listen (RwHttpServer * self, GError ** error)
     return FALSE;
   }
 
-  /* libsoup listens with GSocket's default backlog of 10: the connections
-   * of a burst beyond that wait for SYN retransmits (1 s, 3 s, …), those
-   * of viewers too. GSocket cannot change the backlog of a listening
-   * socket; a second listen(2) does. */
-  listeners = soup_server_get_listeners (self->server);
-  for (GSList * l = listeners; l; l = l->next) {
-    if (listen (g_socket_get_fd (l->data), self->max_connections) != 0)
-      GST_WARNING ("cannot raise the listen backlog: %s", g_strerror (errno));
-  }
-  g_slist_free (listeners);
+  rw_http_limits_apply_backlog (self->limits);
   return TRUE;
 }
 

@@ -13,15 +13,6 @@
 
 G_BEGIN_DECLS
 
-/* Bounds on each client connection (not configurable yet): a request's
- * headers and body must arrive within RW_HTTP_DEFAULT_REQUEST_TIMEOUT
- * seconds, a connection without I/O for RW_HTTP_DEFAULT_IDLE_TIMEOUT
- * seconds is closed, and at most RW_HTTP_DEFAULT_MAX_CONNECTIONS are open.
- * A viewer makes a handful of small requests, each in milliseconds. */
-#define RW_HTTP_DEFAULT_REQUEST_TIMEOUT 10
-#define RW_HTTP_DEFAULT_IDLE_TIMEOUT 10
-#define RW_HTTP_DEFAULT_MAX_CONNECTIONS 256
-
 #define RW_TYPE_HTTP_SERVER (rw_http_server_get_type ())
 G_DECLARE_FINAL_TYPE (RwHttpServer, rw_http_server, RW, HTTP_SERVER, GObject);
 

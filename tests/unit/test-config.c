@@ -40,6 +40,9 @@ test_defaults (void)
   g_assert_cmpuint (config->rate_burst, ==, 40);
   g_assert_cmpuint (config->handshake_timeout, ==, 15);
   g_assert_cmpuint (config->auth_clock_skew, ==, 30);
+  g_assert_cmpuint (config->request_timeout, ==, 10);
+  g_assert_cmpuint (config->idle_timeout, ==, 10);
+  g_assert_cmpuint (config->max_connections, ==, 256);
 }
 
 typedef void (*Mutate) (RwConfig * config);
@@ -117,6 +120,24 @@ bad_burst (RwConfig * c)
 }
 
 static void
+bad_request_timeout (RwConfig * c)
+{
+  c->request_timeout = 301;
+}
+
+static void
+bad_idle_timeout (RwConfig * c)
+{
+  c->idle_timeout = 0;
+}
+
+static void
+bad_max_connections (RwConfig * c)
+{
+  c->max_connections = 7;
+}
+
+static void
 key_without_certificate (RwConfig * c)
 {
   c->tls_key = g_strdup ("/etc/ssl/private/robot.key");
@@ -139,6 +160,9 @@ static const struct
   {bad_origin, "allow-origin"},
   {bad_stun, "stun-server"},
   {bad_burst, "rate-burst"},
+  {bad_request_timeout, "request-timeout"},
+  {bad_idle_timeout, "idle-timeout"},
+  {bad_max_connections, "max-connections"},
   {key_without_certificate, "tls-key"},
 };
 
@@ -247,6 +271,7 @@ test_file_security (void)
   g_autofree gchar *path = write_config ("[server]\n"
       "tls-certificate=robot.crt\ntls-key=/etc/ssl/private/robot.key\n"
       "max-body=4096\nrate-limit=5\nrate-burst=10\nhandshake-timeout=8\n"
+      "request-timeout=300\nidle-timeout=3600\nmax-connections=8\n"
       "[auth]\nsecret-file=robot.secret\naudience=robot-alpha\n"
       "clock-skew=5\n");
   g_autofree gchar *dir = g_path_get_dirname (path);
@@ -261,6 +286,9 @@ test_file_security (void)
   g_assert_cmpuint (config->rate_limit, ==, 5);
   g_assert_cmpuint (config->rate_burst, ==, 10);
   g_assert_cmpuint (config->handshake_timeout, ==, 8);
+  g_assert_cmpuint (config->request_timeout, ==, 300);
+  g_assert_cmpuint (config->idle_timeout, ==, 3600);
+  g_assert_cmpuint (config->max_connections, ==, 8);
   g_assert_cmpstr (config->auth_secret_file, ==, secret);
   g_assert_cmpstr (config->auth_audience, ==, "robot-alpha");
   g_assert_cmpuint (config->auth_clock_skew, ==, 5);
@@ -303,6 +331,20 @@ test_file_bad (void)
           "number from 1024 to 16777216, got '100'"},
     {"[server]\nhandshake-timeout=0\n", "[server] handshake-timeout: "
           "expected a whole number from 1 to 120, got '0'"},
+    {"[server]\nrequest-timeout=0\n", "[server] request-timeout: "
+          "expected a whole number from 1 to 300, got '0'"},
+    {"[server]\nrequest-timeout=301\n", "[server] request-timeout: "
+          "expected a whole number from 1 to 300, got '301'"},
+    {"[server]\nidle-timeout=0\n", "[server] idle-timeout: expected a "
+          "whole number from 1 to 3600, got '0'"},
+    {"[server]\nidle-timeout=3601\n", "[server] idle-timeout: expected a "
+          "whole number from 1 to 3600, got '3601'"},
+    {"[server]\nmax-connections=7\n", "[server] max-connections: "
+          "expected a whole number from 8 to 65535, got '7'"},
+    {"[server]\nmax-connections=65536\n", "[server] max-connections: "
+          "expected a whole number from 8 to 65535, got '65536'"},
+    {"[server]\nidle-timeout=10s\n", "[server] idle-timeout: expected a "
+          "whole number from 1 to 3600, got '10s'"},
     {"[server]\ntls-key=key.pem\n", "tls-key needs tls-certificate"},
     {"[auth]\nsecret=hunter2\n", "[auth] secret: unknown key"},
     {"[auth]\naudience=robot-alpha\n", "audience (the robot id) needs "

@@ -202,9 +202,9 @@ rw_daemon_reload (RwDaemon * self, RwConfig * config)
   rw_config_free (config);
 
   rw_stream_reload (self->stream, media);
-  g_message ("settings reloaded; %s", media ? "new media settings: the "
-      "pipeline restarts and viewers reconnect" : "the media is unchanged: "
-      "viewers keep watching");
+  g_message ("settings reloaded; %s", media ? "new media settings: a new "
+      "source takes over (a new codec restarts the pipeline)" :
+      "the media is unchanged: viewers keep watching");
 }
 
 /**

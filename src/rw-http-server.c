@@ -617,8 +617,15 @@ check_size (RwHttpServer * self, SoupServerMessage * msg)
   SoupEncoding encoding = soup_message_headers_get_encoding (headers);
 
   if (encoding == SOUP_ENCODING_CONTENT_LENGTH) {
-    if (soup_message_headers_get_content_length (headers) <=
-        self->config->max_body)
+    goffset length = soup_message_headers_get_content_length (headers);
+
+    /* libsoup 3.2 parses "-1" as a length of -1 */
+    if (length < 0) {
+      reply_error (msg, SOUP_STATUS_BAD_REQUEST,
+          "the Content-Length is not a length");
+      return FALSE;
+    }
+    if (length <= self->config->max_body)
       return TRUE;
     reply_error (msg, SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE,
         "the request body is larger than %u bytes", self->config->max_body);
@@ -902,6 +909,26 @@ rw_http_server_set_status_func (RwHttpServer * self, RwStatusFunc func,
 {
   self->status_func = func;
   self->status_data = user_data;
+}
+
+/**
+ * rw_http_server_accept_iostream:
+ * @self: a server with its credentials loaded
+ * @stream: a connection accepted elsewhere (socket activation, a fuzzer)
+ * @local: (nullable): its local address
+ * @remote: (nullable): the client's address
+ * @error: why it cannot be served
+ *
+ * Serves HTTP on @stream, as on a connection to the server's port.
+ *
+ * Returns: %TRUE if served.
+ */
+gboolean
+rw_http_server_accept_iostream (RwHttpServer * self, GIOStream * stream,
+    GSocketAddress * local, GSocketAddress * remote, GError ** error)
+{
+  return soup_server_accept_iostream (self->server, stream, local, remote,
+      error);
 }
 
 /**

@@ -35,6 +35,9 @@ gboolean rw_http_server_load_credentials (RwHttpServer * self,
 gboolean rw_http_server_reload (RwHttpServer * self, const RwConfig * config,
     GError ** error);
 gboolean rw_http_server_listen (RwHttpServer * self, GError ** error);
+gboolean rw_http_server_accept_iostream (RwHttpServer * self,
+    GIOStream * stream, GSocketAddress * local, GSocketAddress * remote,
+    GError ** error);
 GSList *rw_http_server_get_uris (RwHttpServer * self);
 void rw_http_server_stop (RwHttpServer * self);
 

@@ -37,9 +37,19 @@ exec unshare --net sh -c '
     set -e
     ip link set lo up
     ip link add veth0 type veth peer name veth1
+    # no IPv6 link-local addresses: they would appear a second or two
+    # later, and Chromium aborts its requests on such a network change
+    ip link set dev veth0 addrgenmode none
+    ip link set dev veth1 addrgenmode none
     ip addr add 10.213.0.1/24 dev veth0
     ip link set veth0 up
     ip link set veth1 up
     ip route add default dev veth0
+    # and the link settled (up) before anything starts, at most 5 s
+    i=0
+    while ! ip -o link show veth0 | grep -q "state UP" && [ $i -lt 50 ]; do
+        sleep 0.1
+        i=$((i + 1))
+    done
     exec "$@"
 ' run-in-netns "$@"

@@ -7,7 +7,10 @@
 //      RW_LAUNCH (gst-launch-1.0: test `... ! robotwebrtcsink port=N` instead of the daemon),
 //      RW_SECURE=1 (HTTPS with a certificate made here by openssl, and viewer tokens: the server
 //      gets a secret and a robot id, this script mints HS256 tokens as the lab's backend does),
-//      RW_SHOW_SERVER_LOG=1 (print the daemon's whole output at the end, not only on failure).
+//      RW_SHOW_SERVER_LOG=1 (print the daemon's whole output at the end, not only on failure),
+//      RW_FAULTS=gst-launch-1.0 (instead of the page checks: the daemon's source is a network
+//      camera run here with that gst-launch, VP8 over RTP over TCP; it goes away and comes back
+//      while the viewer page watches, which must keep its session and its frames).
 // Checks: the seed frontend from another origin (complete offer, trickle, the seed's bare offer),
 // the daemon's own viewer page at / (complete and trickle), DELETE /peers/{id}, /status after
 // hang-up, 403 for a foreign Origin, and exit code 0 on SIGTERM. With RW_SECURE=1 every one of
@@ -33,10 +36,12 @@ const [WIDTH, HEIGHT] = (process.env.RW_BROWSER_SIZE || '640x480').split('x').ma
 const FPS = 30;
 const WIDTH_TEXT = `${WIDTH}×${HEIGHT}`;
 const secure = process.env.RW_SECURE === '1';
+const faultsLaunch = process.env.RW_FAULTS || '';
 const t0 = Date.now();
 
 const results = [];
 let daemon = null, daemonExit = null, browser = null, frontServer = null, profileDir = null, secretDir = null;
+let camera = null, cameraDir = null;
 const daemonLog = [];
 
 function log(msg) {
@@ -63,7 +68,8 @@ function printDaemonLog(lines = 80) {
 }
 function killEverything() {
   if (daemon && daemonExit === null) try { process.kill(daemon.pid, 'SIGKILL'); } catch { /* gone */ }
-  for (const dir of [profileDir, secretDir]) {
+  if (camera && camera.exitCode === null) try { process.kill(camera.pid, 'SIGKILL'); } catch { /* gone */ }
+  for (const dir of [profileDir, secretDir, cameraDir]) {
     if (dir) try { fs.rmSync(dir, { recursive: true, force: true }); } catch { /* ignore */ }
   }
 }
@@ -188,6 +194,37 @@ async function freePort() {
   await new Promise((resolve) => probe.close(resolve));
   return port;
 }
+// ---- RW_FAULTS: a network camera that fails on demand ----
+let cameraPort = 0, cameraConfig = null;
+function startCamera() {
+  // the system's plugins only: a sanitized build's plugin cannot load into this gst-launch
+  const env = { ...process.env, GST_PLUGIN_PATH_1_0: '', GST_REGISTRY_1_0: path.join(cameraDir, 'registry.bin') };
+  camera = spawn(faultsLaunch, ['-q', 'videotestsrc', 'is-live=true', 'pattern=ball', '!',
+    `video/x-raw,width=${WIDTH},height=${HEIGHT},framerate=${FPS}/1`, '!',
+    'vp8enc', 'deadline=1', 'cpu-used=8', 'keyframe-max-dist=30', '!', 'rtpvp8pay', '!', 'rtpstreampay', '!',
+    'tcpserversink', 'host=127.0.0.1', `port=${cameraPort}`, 'sync=false'], { stdio: 'ignore', env });
+}
+async function stopCamera() {
+  const gone = new Promise((resolve) => camera.once('exit', resolve));
+  process.kill(camera.pid, 'SIGTERM');
+  await withTimeout(gone, 5000, 'the test camera exiting');
+}
+if (faultsLaunch) {
+  cameraDir = fs.mkdtempSync(path.join(os.tmpdir(), 'rw-camera-'));
+  cameraPort = await freePort();
+  cameraConfig = path.join(cameraDir, 'robot-webrtc.conf');
+  fs.writeFileSync(cameraConfig, `[media]\npipeline = tcpclientsrc host=127.0.0.1 port=${cameraPort} ` +
+    'do-timestamp=true ! application/x-rtp-stream,media=video,clock-rate=90000,encoding-name=VP8,payload=96 ! ' +
+    'rtpstreamdepay ! rtpvp8depay\n');
+  startCamera();
+  // the daemon's first connection must find it listening
+  const until = Date.now() + 5000;
+  while (Date.now() < until && !(await new Promise((resolve) => {
+    const c = net.connect(cameraPort, '127.0.0.1', () => { c.destroy(); resolve(true); });
+    c.on('error', () => resolve(false));
+  }))) await sleep(100);
+}
+
 const daemonArgs = launchExe
   ? ['-e', 'videotestsrc', 'is-live=true', '!',
     `video/x-raw,width=${WIDTH},height=${HEIGHT},framerate=${FPS}/1`, '!',
@@ -201,6 +238,7 @@ const daemonArgs = launchExe
     '--allow-origin', frontOrigin,
     ...(secure ? ['--tls-certificate', tls.cert, '--tls-key', tls.key, '--auth-secret-file', secretFile,
       '--robot-id', ROBOT_ID] : []),
+    ...(cameraConfig ? ['--config', cameraConfig] : []),
     ...(process.env.RW_SERVER_ARGS || '').split(/\s+/).filter(Boolean)];
 const serverCmd = launchExe || serverExe;
 log(`starting ${serverCmd} ${daemonArgs.join(' ')}`);
@@ -460,10 +498,71 @@ async function tokenChecks() {
   await refused('viewer-page-expired-token-401', `${daemonUrl}/#token=${expired}`, pageFailed, pageShows, 'expired');
 }
 
-for (const mode of ['complete', 'trickle', 'seed']) await frontendMode(mode);
-await viewerPage('', true);
-await viewerPage('trickle=1');
-if (secure) await tokenChecks();
+// The viewer page watches while the camera goes away and comes back: one session throughout,
+// the slate in between, and frames all along.
+async function cameraFaults() {
+  const name = 'camera-lost-and-back';
+  let opened = null, sampler = null;
+  try {
+    opened = await openPage(`${daemonUrl}/`);
+    const { page } = opened;
+    await page.waitForFunction(
+      (w) => window.rwViewer && window.rwViewer.state === 'connected' && window.rwViewer.videoWidth() === w,
+      WIDTH, { timeout: PLAY_MS, polling: 50 });
+    const peer = await page.evaluate(() => window.rwViewer.peerId);
+    // the longest time framesDecoded stood still, sampled every 50 ms
+    let last = -1, lastAt = Date.now(), longest = 0;
+    sampler = setInterval(async () => {
+      const n = await page.evaluate(() => window.rwViewer.framesDecoded()).catch(() => last);
+      const now = Date.now();
+      if (n !== last) { longest = Math.max(longest, now - lastAt); last = n; lastAt = now; }
+    }, 50);
+    const waitState = async (want, boundMs) => {
+      const t = Date.now();
+      while (Date.now() - t < boundMs) {
+        const st = await getStatus();
+        if (st.body?.source?.state === want) return Date.now() - t;
+        await sleep(25);
+      }
+      throw new Error(`/status source.state is not "${want}" ${boundMs} ms later`);
+    };
+    const stillWatching = async (when) => {
+      const rise = await checkRising(page, () => window.rwViewer.framesDecoded());
+      const s = await page.evaluate(() => ({ state: window.rwViewer.state, peer: window.rwViewer.peerId }));
+      if (!rise.ok || s.state !== 'connected' || s.peer !== peer)
+        throw new Error(`${when}: state ${s.state}, peer ${s.peer} (was ${peer}), frames ${rise.a} -> ${rise.b}`);
+      return rise.fps;
+    };
+    await stopCamera();
+    const lostMs = await waitState('lost', 3000);
+    const slateFps = await stillWatching('on the slate');
+    startCamera();
+    const backMs = await waitState('ok', 15_000);
+    const backFps = await stillWatching('camera back');
+    clearInterval(sampler);
+    sampler = null;
+    if (longest > 1500) throw new Error(`the page decoded no frame for ${longest} ms`);
+    record(name, true, `slate ${lostMs} ms after the camera went away, ${slateFps.toFixed(1)} fps on it; camera ` +
+                       `back ${backMs} ms after it returned, ${backFps.toFixed(1)} fps; one session throughout; ` +
+                       `longest stand-still ${longest} ms`);
+    await page.click('#toggle', { timeout: 2000 });
+  } catch (e) {
+    record(name, false, e.message);
+    if (opened) for (const l of opened.consoleLines) console.log(`    ${l}`);
+  } finally {
+    if (sampler) clearInterval(sampler);
+    await opened?.context.close().catch(() => {});
+  }
+}
+
+if (faultsLaunch) {
+  await cameraFaults();
+} else {
+  for (const mode of ['complete', 'trickle', 'seed']) await frontendMode(mode);
+  await viewerPage('', true);
+  await viewerPage('trickle=1');
+  if (secure) await tokenChecks();
+}
 
 // ---- every session hung up: the server forgets them ----
 try {

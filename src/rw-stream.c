@@ -260,24 +260,37 @@ add_primary (RwStream * self, GError ** error)
   return add_source (self, bin, self->primary);
 }
 
+/* The caps of the stream the viewers get, or NULL before it runs. */
+static GstCaps *
+serving_caps (RwStream * self)
+{
+  g_autoptr (GstPad) pad =
+      gst_element_get_static_pad (GST_ELEMENT (self->sink), "sink");
+
+  return gst_pad_get_current_caps (pad);
+}
+
+static RwCodec
+caps_codec (GstCaps * caps)
+{
+  return gst_structure_has_name (gst_caps_get_structure (caps, 0),
+      "video/x-h264") ? RW_CODEC_H264 : RW_CODEC_VP8;
+}
+
 /* The slate for @message, with the codec, size and rate the viewers
  * already get (a configured pipeline may differ from the settings). */
 static GstElement *
 add_slate (RwStream * self, const gchar * message, GError ** error)
 {
-  g_autoptr (GstPad) pad = NULL;
-  g_autoptr (GstCaps) caps = NULL;
+  g_autoptr (GstCaps) caps = serving_caps (self);
   RwConfig config = *self->config;      /* shallow, for this call only */
   GstStructure *s;
   GstElement *bin;
   gint width, height, fps_n, fps_d;
 
-  pad = gst_element_get_static_pad (GST_ELEMENT (self->sink), "sink");
-  caps = gst_pad_get_current_caps (pad);
   if (caps) {
     s = gst_caps_get_structure (caps, 0);
-    config.codec = gst_structure_has_name (s, "video/x-h264") ?
-        RW_CODEC_H264 : RW_CODEC_VP8;
+    config.codec = caps_codec (caps);
     if (gst_structure_get_int (s, "width", &width) &&
         gst_structure_get_int (s, "height", &height)) {
       config.width = width;
@@ -470,24 +483,14 @@ retry_primary (gpointer user_data)
   return G_SOURCE_REMOVE;
 }
 
-static RwCodec
-caps_codec (GstCaps * caps)
-{
-  return gst_structure_has_name (gst_caps_get_structure (caps, 0),
-      "video/x-h264") ? RW_CODEC_H264 : RW_CODEC_VP8;
-}
-
 /* Whether the trial's first frame is of another codec than the viewers
  * get: they would have to negotiate again. */
 static gboolean
 trial_changes_codec (RwStream * self, GstPad * src)
 {
-  g_autoptr (GstPad) pad = NULL;
-  g_autoptr (GstCaps) serving = NULL;
+  g_autoptr (GstCaps) serving = serving_caps (self);
   g_autoptr (GstCaps) caps = gst_pad_get_current_caps (src);
 
-  pad = gst_element_get_static_pad (GST_ELEMENT (self->sink), "sink");
-  serving = gst_pad_get_current_caps (pad);
   return caps && serving && caps_codec (caps) != caps_codec (serving);
 }
 
@@ -540,14 +543,12 @@ source_failed (RwStream * self, const gchar * reason)
 static guint
 stall_ms (RwStream * self)
 {
-  g_autoptr (GstPad) pad = NULL;
   g_autoptr (GstCaps) caps = NULL;
   gint fps_n = self->config->framerate, fps_d = 1;
 
   if (self->kind != self->primary)
     return SLATE_STALL_MS;
-  pad = gst_element_get_static_pad (GST_ELEMENT (self->sink), "sink");
-  caps = gst_pad_get_current_caps (pad);
+  caps = serving_caps (self);
   if (caps)
     gst_structure_get_fraction (gst_caps_get_structure (caps, 0),
         "framerate", &fps_n, &fps_d);
@@ -583,7 +584,9 @@ watch_source (gpointer user_data)
       FIRST_FRAME_TIMEOUT_MS * G_TIME_SPAN_MILLISECOND)
     reason = g_strdup_printf ("no frame %u ms after it started",
         FIRST_FRAME_TIMEOUT_MS);
+  /* the caps are looked at only once a frame is late */
   else if (frames > 0 && now - self->moved_at >
+      STALL_MIN_MS * G_TIME_SPAN_MILLISECOND && now - self->moved_at >
       stall_ms (self) * G_TIME_SPAN_MILLISECOND)
     reason = g_strdup_printf ("no frame for %" G_GINT64_FORMAT " ms",
         (now - self->moved_at) / G_TIME_SPAN_MILLISECOND);
@@ -806,7 +809,6 @@ void
 rw_stream_reload (RwStream * self, gboolean restart)
 {
   g_autoptr (GError) error = NULL;
-  g_autoptr (GstPad) pad = NULL;
   g_autoptr (GstCaps) serving = NULL;
 
   configure (self);
@@ -824,8 +826,7 @@ rw_stream_reload (RwStream * self, gboolean restart)
   g_clear_pointer (&self->warning, g_free);
 
   /* another codec: the viewers must negotiate again */
-  pad = gst_element_get_static_pad (GST_ELEMENT (self->sink), "sink");
-  serving = gst_pad_get_current_caps (pad);
+  serving = serving_caps (self);
   if (self->primary == RW_SOURCE_CAMERA && serving &&
       caps_codec (serving) != self->config->codec) {
     self->restarted_at = 0;

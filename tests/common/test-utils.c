@@ -1150,3 +1150,114 @@ rw_test_quiet_gio_debug (void)
   if (g_getenv ("G_MESSAGES_DEBUG") == NULL)
     g_log_set_handler ("GLib-GIO", G_LOG_LEVEL_DEBUG, drop_log, NULL);
 }
+
+/* --- the daemon, asserted --- */
+
+/**
+ * rw_test_daemon_startv:
+ * @args: (array zero-terminated=1): the daemon's arguments after those of
+ *   rw_test_server_start()
+ *
+ * Starts $RW_SERVER on 127.0.0.1, failing the test if it does not print
+ * its URL.
+ *
+ * Returns: (transfer full): the running daemon
+ */
+RwTestServer *
+rw_test_daemon_startv (const gchar * const *args)
+{
+  g_autoptr (GError) error = NULL;
+  RwTestServer *server = rw_test_server_start (NULL, args, 0, &error);
+
+  g_assert_no_error (error);
+  g_test_message ("server pid %s at %s", rw_test_server_get_pid (server),
+      rw_test_server_get_url (server));
+  return server;
+}
+
+/**
+ * rw_test_daemon_start:
+ * @first_arg: (nullable): the first argument, then more, then %NULL
+ *
+ * rw_test_daemon_startv() with its arguments listed.
+ *
+ * Returns: (transfer full): the running daemon
+ */
+RwTestServer *
+rw_test_daemon_start (const gchar * first_arg, ...)
+{
+  g_autoptr (GPtrArray) args = g_ptr_array_new ();
+  const gchar *arg;
+  va_list ap;
+
+  va_start (ap, first_arg);
+  for (arg = first_arg; arg; arg = va_arg (ap, const gchar *))
+      g_ptr_array_add (args, (gpointer) arg);
+  va_end (ap);
+  g_ptr_array_add (args, NULL);
+  return rw_test_daemon_startv ((const gchar * const *) args->pdata);
+}
+
+/**
+ * rw_test_daemon_wait_streaming:
+ * @session: (nullable): a session, or %NULL for a new one
+ * @server: a daemon
+ * @timeout_ms: the longest wait
+ *
+ * The daemon prints its URL before its media pipeline runs, and answers
+ * offers with 503 until it does: waits for `"status": "ok"`, failing the
+ * test after @timeout_ms.
+ */
+void
+rw_test_daemon_wait_streaming (SoupSession * session, RwTestServer * server,
+    guint timeout_ms)
+{
+  g_autoptr (SoupSession) own = session ? NULL : rw_test_session_new ();
+  gint64 start = g_get_monotonic_time ();
+  gint64 deadline = start + (gint64) timeout_ms * G_TIME_SPAN_MILLISECOND;
+  g_autofree gchar *last = NULL;
+
+  do {
+    g_autoptr (JsonNode) status = rw_test_get_status (session ? session : own,
+        rw_test_server_get_url (server), 3000, NULL);
+
+    g_free (last);
+    last = g_strdup (status ? rw_test_json_get_string (status, "status") :
+        NULL);
+    if (g_strcmp0 (last, "ok") == 0) {
+      g_test_message ("/status says ok %" G_GINT64_FORMAT " ms after the "
+          "URL was printed", (g_get_monotonic_time () - start) / 1000);
+      return;
+    }
+    rw_test_pump_for (20);
+  } while (g_get_monotonic_time () < deadline);
+  rw_test_check (FALSE, "/status is \"%s\", not \"ok\", %u ms after start",
+      last, timeout_ms);
+}
+
+/**
+ * rw_test_daemon_stop:
+ * @server: a daemon
+ * @timeout_ms: how long it may take to exit after SIGTERM
+ *
+ * Stops the daemon, failing the test unless it exits 0 in time without a
+ * CRITICAL in its log.
+ */
+void
+rw_test_daemon_stop (RwTestServer * server, guint timeout_ms)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree gchar *err = rw_test_server_dup_stderr (server);
+  gint status = -1;
+  gboolean ok;
+  gint64 start = g_get_monotonic_time ();
+
+  ok = rw_test_server_stop (server, timeout_ms, &status, &error);
+  g_test_message ("server stopped in %" G_GINT64_FORMAT " ms, status %d",
+      (g_get_monotonic_time () - start) / 1000, status);
+  g_assert_no_error (error);
+  g_assert_true (ok);
+  g_assert_cmpint (status, ==, 0);
+  rw_test_check (strstr (err, "CRITICAL") == NULL,
+      "the server logged a CRITICAL:\n%s", err);
+}

@@ -54,6 +54,13 @@ gboolean rw_test_server_wait_for_stderr (RwTestServer * server,
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (RwTestServer, rw_test_server_free);
 
+RwTestServer *rw_test_daemon_startv (const gchar * const *args);
+RwTestServer *rw_test_daemon_start (const gchar * first_arg,
+    ...) G_GNUC_NULL_TERMINATED;
+void rw_test_daemon_wait_streaming (SoupSession * session,
+    RwTestServer * server, guint timeout_ms);
+void rw_test_daemon_stop (RwTestServer * server, guint timeout_ms);
+
 /* --- HTTP --- */
 
 #define RW_TEST_HTTP_TIMEOUT_MS 10000

@@ -57,75 +57,6 @@ static const gchar audio_only_sdp[] =
 
 /* --- helpers --- */
 
-static RwTestServer *
-start_server (const gchar * first_arg, ...)
-{
-  g_autoptr (GPtrArray) args = g_ptr_array_new ();
-  g_autoptr (GError) error = NULL;
-  RwTestServer *server;
-  const gchar *arg;
-  va_list ap;
-
-  va_start (ap, first_arg);
-  for (arg = first_arg; arg; arg = va_arg (ap, const gchar *))
-      g_ptr_array_add (args, (gpointer) arg);
-  va_end (ap);
-  g_ptr_array_add (args, NULL);
-
-  server = rw_test_server_start (NULL, (const gchar * const *) args->pdata,
-      0, &error);
-  g_assert_no_error (error);
-  g_test_message ("server pid %s at %s", rw_test_server_get_pid (server),
-      rw_test_server_get_url (server));
-  return server;
-}
-
-/* The daemon prints its URL before its media pipeline runs, and answers
- * offers with 503 until it does: wait for "status": "ok" first. */
-static void
-wait_for_stream (SoupSession * session, RwTestServer * server, guint timeout_ms)
-{
-  gint64 start = g_get_monotonic_time ();
-  gint64 deadline = start + (gint64) timeout_ms * G_TIME_SPAN_MILLISECOND;
-  g_autofree gchar *last = NULL;
-
-  do {
-    g_autoptr (JsonNode) status = rw_test_get_status (session,
-        rw_test_server_get_url (server), 3000, NULL);
-
-    g_free (last);
-    last = g_strdup (status ? rw_test_json_get_string (status, "status") :
-        NULL);
-    if (g_strcmp0 (last, "ok") == 0) {
-      g_test_message ("/status says ok %" G_GINT64_FORMAT " ms after the "
-          "URL was printed", (g_get_monotonic_time () - start) / 1000);
-      return;
-    }
-    rw_test_pump_for (20);
-  } while (g_get_monotonic_time () < deadline);
-  rw_test_check (FALSE, "/status is \"%s\", not \"ok\", %u ms after start",
-      last, timeout_ms);
-}
-
-static void
-stop_server (RwTestServer * server, guint timeout_ms)
-{
-  g_autoptr (GError) error = NULL;
-  g_autofree gchar *err = rw_test_server_dup_stderr (server);
-  gint status = -1;
-  gboolean ok;
-  gint64 start = g_get_monotonic_time ();
-
-  ok = rw_test_server_stop (server, timeout_ms, &status, &error);
-  g_test_message ("server stopped in %" G_GINT64_FORMAT " ms, status %d",
-      (g_get_monotonic_time () - start) / 1000, status);
-  g_assert_no_error (error);
-  g_assert_true (ok);
-  g_assert_cmpint (status, ==, 0);
-  rw_test_check (strstr (err, "CRITICAL") == NULL,
-      "the server logged a CRITICAL");
-}
-
 static gchar *
 describe_viewers (RwTestViewer ** viewers, guint n)
 {
@@ -314,9 +245,10 @@ test_three_viewers (void)
   gint64 vanished_at;
   guint remaining_ms;
 
-  server = start_server ("--width", "640", "--height", "480", "--framerate",
+  server =
+      rw_test_daemon_start ("--width", "640", "--height", "480", "--framerate",
       "30", NULL);
-  wait_for_stream (session, server, 5000);
+  rw_test_daemon_wait_streaming (session, server, 5000);
 
   for (guint i = 0; i < 3; i++) {
     g_autofree gchar *name = g_strdup_printf ("viewer%u", i + 1);
@@ -377,7 +309,7 @@ test_three_viewers (void)
 
   for (guint i = 0; i < 3; i++)
     rw_test_viewer_free (viewers[i]);
-  stop_server (server, 3000);
+  rw_test_daemon_stop (server, 3000);
 }
 
 /* --- /daemon/h264 --- */
@@ -391,9 +323,10 @@ test_h264 (void)
   RwTestViewer *viewer;
   gdouble fps;
 
-  server = start_server ("--codec", "h264", "--width", "640", "--height",
+  server =
+      rw_test_daemon_start ("--codec", "h264", "--width", "640", "--height",
       "480", "--framerate", "30", NULL);
-  wait_for_stream (session, server, 5000);
+  rw_test_daemon_wait_streaming (session, server, 5000);
   viewer = rw_test_viewer_new (rw_test_server_get_url (server),
       RW_TEST_VIEWER_H264, TRUE);
   rw_test_viewer_set_name (viewer, "h264-viewer");
@@ -412,7 +345,7 @@ test_h264 (void)
   wait_for_status (session, server, "viewers", 0, 3000);
   wait_for_status (session, server, "branches", 0, 3000);
   rw_test_viewer_free (viewer);
-  stop_server (server, 3000);
+  rw_test_daemon_stop (server, 3000);
 }
 
 /* --- /daemon/http-errors --- */
@@ -535,9 +468,9 @@ test_http_errors (void)
     "Access-Control-Request-Headers", "content-type", NULL
   };
 
-  server = start_server ("--width", "320", "--height", "240",
+  server = rw_test_daemon_start ("--width", "320", "--height", "240",
       "--max-viewers", "1", NULL);
-  wait_for_stream (session, server, 5000);
+  rw_test_daemon_wait_streaming (session, server, 5000);
 
   post_offer_expect (session, server, "malformed JSON", "{\"sdp\": ", 400,
       NULL);
@@ -685,7 +618,7 @@ test_http_errors (void)
   }
 
   /* SIGTERM with a viewer still connected: exit 0 within 2 s. */
-  stop_server (server, 2000);
+  rw_test_daemon_stop (server, 2000);
   rw_test_viewer_free (third);
 }
 
@@ -705,9 +638,9 @@ test_no_camera (void)
     return;
   }
 
-  server = start_server ("--camera", "9", "--width", "320", "--height",
+  server = rw_test_daemon_start ("--camera", "9", "--width", "320", "--height",
       "240", NULL);
-  wait_for_stream (session, server, 5000);
+  rw_test_daemon_wait_streaming (session, server, 5000);
   status = get_status (session, server);
   g_assert_cmpstr (rw_test_json_get_string (status, "status"), ==, "ok");
   g_assert_cmpstr (rw_test_json_get_string (status, "source.kind"), ==,
@@ -719,7 +652,7 @@ test_no_camera (void)
   rw_test_check (rw_test_server_wait_for_stderr (server, needles, 2000),
       "no WARNING line naming /dev/video9 on the server's stderr");
 
-  stop_server (server, 3000);
+  rw_test_daemon_stop (server, 3000);
 }
 
 /* --- /daemon/config-pipeline --- */
@@ -742,8 +675,8 @@ test_config_pipeline (void)
   g_assert_true (g_file_set_contents (path, "[server]\nmax-viewers=2\n"
           "[media]\npipeline=test-h264\n", -1, NULL));
 
-  server = start_server ("--config", path, NULL);
-  wait_for_stream (session, server, 5000);
+  server = rw_test_daemon_start ("--config", path, NULL);
+  rw_test_daemon_wait_streaming (session, server, 5000);
   status = get_status (session, server);
   g_assert_cmpstr (rw_test_json_get_string (status, "source.kind"), ==,
       "pipeline");
@@ -761,7 +694,7 @@ test_config_pipeline (void)
 
   hangup_and_wait (viewer);
   rw_test_viewer_free (viewer);
-  stop_server (server, 3000);
+  rw_test_daemon_stop (server, 3000);
   g_unlink (path);
 }
 
@@ -812,7 +745,7 @@ test_launch_sigint (void)
   server = start_launch ("videotestsrc is-live=true ! "
       "video/x-raw,width=320,height=240,framerate=30/1 ! "
       "vp8enc deadline=1 cpu-used=8 lag-in-frames=0");
-  wait_for_stream (session, server, 5000);
+  rw_test_daemon_wait_streaming (session, server, 5000);
   for (guint i = 0; i < 2; i++)
     viewers[i] = rw_test_viewer_new (rw_test_server_get_url (server),
         RW_TEST_VIEWER_VP8, TRUE);
@@ -846,7 +779,7 @@ test_launch_eos (void)
   server = start_launch ("videotestsrc is-live=true num-buffers=150 ! "
       "video/x-raw,width=320,height=240,framerate=30/1 ! "
       "vp8enc deadline=1 cpu-used=8 lag-in-frames=0");
-  wait_for_stream (session, server, 5000);
+  rw_test_daemon_wait_streaming (session, server, 5000);
   viewer = rw_test_viewer_new (rw_test_server_get_url (server),
       RW_TEST_VIEWER_VP8, TRUE);
   start_and_wait_decoding (&viewer, 1, 4000);
@@ -966,9 +899,9 @@ test_auth (void)
     alg_none = g_strconcat ("eyJhbGciOiJub25lIn0.", payload, ".", NULL);
   }
 
-  server = start_server ("--auth-secret-file", secret, "--robot-id",
+  server = rw_test_daemon_start ("--auth-secret-file", secret, "--robot-id",
       TEST_ROBOT, "--width", "320", "--height", "240", NULL);
-  wait_for_stream (session, server, 5000);
+  rw_test_daemon_wait_streaming (session, server, 5000);
 
   status = get_status (session, server);
   rw_test_check (rw_test_json_get_boolean (status, "auth.tokens"),
@@ -1091,7 +1024,7 @@ test_auth (void)
       "the secret is in the server's log");
   rw_test_check (strstr (err, alice + strlen (alice) - 20) == NULL,
       "a token is in the server's log");
-  stop_server (server, 3000);
+  rw_test_daemon_stop (server, 3000);
   g_unlink (secret);
   g_rmdir (dir);
 }
@@ -1166,10 +1099,10 @@ test_origins (void)
     "Access-Control-Request-Headers", "authorization, content-type", NULL
   };
 
-  server = start_server ("--allow-origin", "http://lab.example",
+  server = rw_test_daemon_start ("--allow-origin", "http://lab.example",
       "--allow-origin", "https://lab.example:8443", "--width", "320",
       "--height", "240", NULL);
-  wait_for_stream (session, server, 5000);
+  rw_test_daemon_wait_streaming (session, server, 5000);
 
   /* another origin: refused, and told nothing through CORS */
   response = request (session, server, "POST", "/offer", evil, body);
@@ -1233,7 +1166,7 @@ test_origins (void)
     expect_error (response, "offer from the server's own page", 400, "offer");
     g_clear_pointer (&response, rw_test_response_free);
   }
-  stop_server (server, 3000);
+  rw_test_daemon_stop (server, 3000);
 }
 
 /* --- /daemon/https --- */
@@ -1273,12 +1206,12 @@ test_https (void)
   g_assert_no_error (error);
   soup_session_set_tls_database (session, ca);
 
-  server = start_server ("--tls-certificate", cert, "--tls-key", key,
+  server = rw_test_daemon_start ("--tls-certificate", cert, "--tls-key", key,
       "--auth-secret-file", secret, "--robot-id", TEST_ROBOT, "--width",
       "320", "--height", "240", NULL);
   rw_test_check (g_str_has_prefix (rw_test_server_get_url (server), "https://"),
       "the server prints %s", rw_test_server_get_url (server));
-  wait_for_stream (session, server, 5000);
+  rw_test_daemon_wait_streaming (session, server, 5000);
   status = get_status (session, server);
   rw_test_check (rw_test_json_get_boolean (status, "tls"),
       "/status: tls is not true");
@@ -1319,7 +1252,7 @@ test_https (void)
   hangup_and_wait (viewer);
   wait_for_status (session, server, "viewers", 0, 3000);
   rw_test_viewer_free (viewer);
-  stop_server (server, 3000);
+  rw_test_daemon_stop (server, 3000);
 
   for (guint i = 0; i < 7; i++) {
     const gchar *names[] = { "ca.pem", "ca.key", "ca.srl", "cert.pem",
@@ -1343,10 +1276,10 @@ test_rate_limit (void)
   guint ok = 0, limited = 0, retry_after = 0;
   const gchar *needles[] = { "WARNING", "too many", NULL };
 
-  server = start_server ("--rate-limit", "2", "--rate-burst", "4",
+  server = rw_test_daemon_start ("--rate-limit", "2", "--rate-burst", "4",
       "--width", "320", "--height", "240", NULL);
   /* polls that are turned away count as not ready yet */
-  wait_for_stream (session, server, 8000);
+  rw_test_daemon_wait_streaming (session, server, 8000);
   rw_test_pump_for (2100);
 
   for (guint i = 0; i < 10; i++) {
@@ -1380,7 +1313,7 @@ test_rate_limit (void)
   }
   rw_test_check (!rw_test_server_wait_for_stderr (server, needles, 10),
       "refusals were logged as warnings");
-  stop_server (server, 3000);
+  rw_test_daemon_stop (server, 3000);
 }
 
 static void
@@ -1394,9 +1327,10 @@ test_body_and_handshake (void)
   const gchar *needles[] = { "did not connect within 2 s", NULL };
   gint64 answered;
 
-  server = start_server ("--max-body", "2048", "--handshake-timeout", "2",
+  server =
+      rw_test_daemon_start ("--max-body", "2048", "--handshake-timeout", "2",
       "--width", "320", "--height", "240", NULL);
-  wait_for_stream (session, server, 5000);
+  rw_test_daemon_wait_streaming (session, server, 5000);
 
   while (big->len < 3000)
     g_string_append_c (big, 'x');
@@ -1420,7 +1354,7 @@ test_body_and_handshake (void)
       "the viewer was removed before the handshake timeout");
   rw_test_check (rw_test_server_wait_for_stderr (server, needles, 1000),
       "no log line with the handshake timeout's reason");
-  stop_server (server, 3000);
+  rw_test_daemon_stop (server, 3000);
 }
 
 int

@@ -83,10 +83,7 @@ fixture_start_with (Fixture * f, const gchar * server, const gchar * pipeline)
   write_config (f, server, pipeline);
   args[1] = f->config;
 
-  f->server = rw_test_server_start (NULL, args, 0, &error);
-  g_assert_no_error (error);
-  g_test_message ("server pid %s at %s", rw_test_server_get_pid (f->server),
-      rw_test_server_get_url (f->server));
+  f->server = rw_test_daemon_startv (args);
   f->session = rw_test_session_new ();
 }
 
@@ -99,23 +96,11 @@ fixture_start (Fixture * f, const gchar * pipeline)
 static void
 fixture_stop (Fixture * f)
 {
-  g_autoptr (GError) error = NULL;
-  g_autofree gchar *err = NULL;
-  gint status = -1;
-  gint64 start = g_get_monotonic_time ();
-
   if (f->viewer) {
     rw_test_viewer_hangup (f->viewer);
     rw_test_pump_for (200);
   }
-  err = rw_test_server_dup_stderr (f->server);
-  g_assert_true (rw_test_server_stop (f->server, 3000, &status, &error));
-  g_assert_no_error (error);
-  g_test_message ("server stopped in %" G_GINT64_FORMAT " ms",
-      (g_get_monotonic_time () - start) / 1000);
-  g_assert_cmpint (status, ==, 0);
-  rw_test_check (strstr (err, "CRITICAL") == NULL,
-      "the server logged a CRITICAL:\n%s", err);
+  rw_test_daemon_stop (f->server, 3000);
 
   g_clear_pointer (&f->viewer, rw_test_viewer_free);
   g_clear_pointer (&f->server, rw_test_server_free);

@@ -71,46 +71,9 @@
 
 /* --- the daemon --- */
 
-static RwTestServer *
-start_server (const gchar * first_arg, ...)
-{
-  g_autoptr (GPtrArray) args = g_ptr_array_new ();
-  g_autoptr (GError) error = NULL;
-  RwTestServer *server;
-  const gchar *arg;
-  va_list ap;
-
-  g_ptr_array_add (args, (gpointer) "--width");
-  g_ptr_array_add (args, (gpointer) "320");
-  g_ptr_array_add (args, (gpointer) "--height");
-  g_ptr_array_add (args, (gpointer) "240");
-  va_start (ap, first_arg);
-  for (arg = first_arg; arg; arg = va_arg (ap, const gchar *))
-      g_ptr_array_add (args, (gpointer) arg);
-  va_end (ap);
-  g_ptr_array_add (args, NULL);
-
-  server = rw_test_server_start (NULL, (const gchar * const *) args->pdata,
-      0, &error);
-  g_assert_no_error (error);
-  g_test_message ("server pid %s at %s", rw_test_server_get_pid (server),
-      rw_test_server_get_url (server));
-  return server;
-}
-
-static void
-stop_server (RwTestServer * server)
-{
-  g_autoptr (GError) error = NULL;
-  g_autofree gchar *err = rw_test_server_dup_stderr (server);
-  gint status = -1;
-
-  g_assert_true (rw_test_server_stop (server, 5000, &status, &error));
-  g_assert_no_error (error);
-  g_assert_cmpint (status, ==, 0);
-  rw_test_check (strstr (err, "CRITICAL") == NULL,
-      "the server logged a CRITICAL");
-}
+/* a small picture: these tests are about HTTP */
+#define start_server(...) rw_test_daemon_start ("--width", "320", "--height", \
+    "240", __VA_ARGS__)
 
 static guint16
 server_port (RwTestServer * server)
@@ -125,48 +88,21 @@ server_port (RwTestServer * server)
 static guint
 count_fds (RwTestServer * server)
 {
-  g_autofree gchar *path = g_strdup_printf ("/proc/%s/fd",
-      rw_test_server_get_pid (server));
-  g_autoptr (GDir) dir = g_dir_open (path, 0, NULL);
-  guint n = 0;
+  RwTestProcCounts counts;
 
-  g_assert_nonnull (dir);
-  while (g_dir_read_name (dir))
-    n++;
-  return n;
+  g_assert_true (rw_test_proc_counts (rw_test_server_get_pid (server),
+          &counts));
+  return counts.fds;
 }
 
 static guint64
 read_rss_kb (RwTestServer * server)
 {
-  g_autofree gchar *path = g_strdup_printf ("/proc/%s/status",
-      rw_test_server_get_pid (server));
-  g_autofree gchar *text = NULL;
-  const gchar *line;
+  RwTestProcCounts counts;
 
-  g_assert_true (g_file_get_contents (path, &text, NULL, NULL));
-  line = strstr (text, "VmRSS:");
-  g_assert_nonnull (line);
-  return g_ascii_strtoull (line + strlen ("VmRSS:"), NULL, 10);
-}
-
-/* The daemon answers offers with 503 until its pipeline runs. */
-static void
-wait_for_stream (RwTestServer * server)
-{
-  g_autoptr (SoupSession) session = rw_test_session_new ();
-  gint64 deadline = g_get_monotonic_time () + 10 * G_USEC_PER_SEC;
-
-  do {
-    g_autoptr (JsonNode) status = rw_test_get_status (session,
-        rw_test_server_get_url (server), 3000, NULL);
-
-    if (status && g_strcmp0 (rw_test_json_get_string (status, "status"),
-            "ok") == 0)
-      return;
-    rw_test_pump_for (50);
-  } while (g_get_monotonic_time () < deadline);
-  rw_test_check (FALSE, "/status is not \"ok\" 10 s after start");
+  g_assert_true (rw_test_proc_counts (rw_test_server_get_pid (server),
+          &counts));
+  return counts.rss_kb;
 }
 
 static void
@@ -402,7 +338,7 @@ test_idle_connections (void)
   guint baseline, open, peak_fds;
   gint64 start, longest, shortest;
 
-  wait_for_stream (server);
+  rw_test_daemon_wait_streaming (NULL, server, 10000);
   baseline = count_fds (server);
 
   start = g_get_monotonic_time ();
@@ -455,7 +391,7 @@ test_idle_connections (void)
     raw_conn_clear (&conns[i]);
 
   check_status_answers (server);
-  stop_server (server);
+  rw_test_daemon_stop (server, 5000);
 }
 
 /* --- /http-abuse/slow-requests --- */
@@ -481,7 +417,7 @@ test_slow_requests (void)
   gint64 longest, shortest;
   guint open;
 
-  wait_for_stream (server);
+  rw_test_daemon_wait_streaming (NULL, server, 10000);
   raw_conn_open (&conns[0], port);
   raw_conn_open (&conns[1], port);
   g_assert_true (raw_conn_send (&conns[1], slow_body_headers,
@@ -522,7 +458,7 @@ test_slow_requests (void)
   }
 
   check_status_answers (server);
-  stop_server (server);
+  rw_test_daemon_stop (server, 5000);
 }
 
 /* --- /http-abuse/huge-requests --- */
@@ -586,7 +522,7 @@ test_huge_requests (void)
       "Host: 127.0.0.1\r\nX-Big: ");
   guint64 rss_before, rss_after;
 
-  wait_for_stream (server);
+  rw_test_daemon_wait_streaming (NULL, server, 10000);
   /* warm: the first refusals and answers allocate what they keep */
   check_status_answers (server);
   send_huge (port, "warm-up: 1 MiB body for a 413",
@@ -630,7 +566,7 @@ test_huge_requests (void)
       G_GUINT64_FORMAT " to %" G_GUINT64_FORMAT " kB", rss_before, rss_after);
 
   check_status_answers (server);
-  stop_server (server);
+  rw_test_daemon_stop (server, 5000);
 }
 
 /* --- /http-abuse/garbage --- */
@@ -898,7 +834,7 @@ test_garbage (void)
   guint fds_before, fds_after;
   guint64 rss_before, rss_after;
 
-  wait_for_stream (server);
+  rw_test_daemon_wait_streaming (NULL, server, 10000);
   g_test_message ("seed %u", seed);
 
   /* Warm up, so that what the daemon allocates once is in the baseline. */
@@ -925,7 +861,7 @@ test_garbage (void)
 
   check_status_answers (server);
   check_viewer_plays (server);
-  stop_server (server);
+  rw_test_daemon_stop (server, 5000);
 }
 
 int

@@ -21,6 +21,66 @@ typedef enum
   RW_CODEC_H264,
 } RwCodec;
 
+/**
+ * RwAudioSource:
+ * @RW_AUDIO_NONE: no audio
+ * @RW_AUDIO_ALSA: an ALSA capture device (`audio-device`, default "default")
+ * @RW_AUDIO_PULSE: a PulseAudio (or PipeWire's pulse) source
+ *   (`audio-device` names it; default: the server's default source)
+ * @RW_AUDIO_TEST: a test tone (440 Hz sine)
+ * @RW_AUDIO_PIPELINE: a launch description (`audio-pipeline`) ending in
+ *   Opus
+ *
+ * Where a stream's sound comes from. It is encoded once to Opus.
+ */
+typedef enum
+{
+  RW_AUDIO_NONE,
+  RW_AUDIO_ALSA,
+  RW_AUDIO_PULSE,
+  RW_AUDIO_TEST,
+  RW_AUDIO_PIPELINE,
+} RwAudioSource;
+
+/* The name of the one stream of a config without [stream NAME] groups. */
+#define RW_STREAM_DEFAULT_NAME "main"
+#define RW_STREAM_NAME_MAX 32
+#define RW_CONFIG_DEFAULT_AUDIO_BITRATE 64000
+
+/**
+ * RwStreamConfig:
+ * @name: `[a-z0-9-]{1,32}`
+ * @max_viewers: most viewers of this stream; 0: only the robot's limit
+ *
+ * One named stream: one video source and encoder, and optionally one
+ * microphone encoded to Opus. The video keys are those of `[media]`, which
+ * gives their defaults.
+ */
+typedef struct
+{
+  gchar *name;
+
+  /* video */
+  gint camera;
+  RwCodec codec;
+  guint width;
+  guint height;
+  guint framerate;
+  guint bitrate;                /* bits per second */
+  guint keyframe_interval;      /* seconds */
+  gchar *pipeline;              /* a launch description, NULL: built in */
+  gchar *pipeline_name;         /* where it came from, for /status */
+
+  /* audio */
+  RwAudioSource audio;
+  gchar *audio_device;          /* ALSA device or pulse source; NULL: default */
+  gchar *audio_pipeline;        /* with RW_AUDIO_PIPELINE */
+  gchar *audio_pipeline_name;   /* where it came from, for /status */
+  guint audio_bitrate;          /* bits per second */
+
+  guint max_viewers;            /* 0: the robot's max-viewers only */
+} RwStreamConfig;
+
 /* Defaults of the limits. An offer with many candidates is a few
  * kilobytes; a page that joins sends an offer, a preflight and a dozen
  * trickled candidates at once. */
@@ -70,7 +130,8 @@ typedef struct
   guint min_rtp_port;           /* 0: any */
   guint max_rtp_port;
 
-  /* [media] */
+  /* [media]: the one stream's settings without [stream NAME] groups, and
+   * the defaults of every [stream NAME] group */
   gint camera;
   RwCodec codec;
   guint width;
@@ -80,6 +141,10 @@ typedef struct
   guint keyframe_interval;      /* seconds */
   gchar *pipeline;              /* a launch description, NULL: built in */
   gchar *pipeline_name;         /* where it came from, for /status */
+
+  /* [stream NAME] groups, in file order (RwStreamConfig); empty when the
+   * file has none, until rw_config_ensure_streams() */
+  GPtrArray *streams;
 } RwConfig;
 
 RwConfig *rw_config_new (void);
@@ -97,10 +162,30 @@ gchar *rw_config_camera_device (const RwConfig * config);
 gboolean rw_config_origin_allowed (const RwConfig * config,
     const gchar * origin);
 
+void rw_config_ensure_streams (RwConfig * config);
+const RwStreamConfig *rw_config_find_stream (const RwConfig * config,
+    const gchar * name);
+
+RwStreamConfig *rw_stream_config_new_from_media (const RwConfig * config,
+    const gchar * name);
+RwStreamConfig *rw_stream_config_copy (const RwStreamConfig * stream);
+void rw_stream_config_free (RwStreamConfig * stream);
+gboolean rw_stream_config_validate (const RwStreamConfig * stream,
+    GError ** error);
+gboolean rw_stream_config_video_equal (const RwStreamConfig * a,
+    const RwStreamConfig * b);
+gboolean rw_stream_config_audio_equal (const RwStreamConfig * a,
+    const RwStreamConfig * b);
+gchar *rw_stream_config_camera_device (const RwStreamConfig * stream);
+gboolean rw_stream_name_is_valid (const gchar * name);
+
+const gchar *rw_audio_source_to_string (RwAudioSource audio);
+
 const gchar *rw_codec_to_string (RwCodec codec);
 gboolean rw_codec_from_string (const gchar * name, RwCodec * codec,
     GError ** error);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (RwConfig, rw_config_free);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (RwStreamConfig, rw_stream_config_free);
 
 G_END_DECLS

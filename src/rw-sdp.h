@@ -30,9 +30,32 @@ typedef struct
 void rw_codec_match_clear (RwCodecMatch * match);
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (RwCodecMatch, rw_codec_match_clear);
 
+/**
+ * RwOfferMatch:
+ * @video: the video m-line we answer (valid when @has_video)
+ * @has_video: the offer receives our video
+ * @audio: the audio m-line we answer with Opus (valid when @has_audio)
+ * @has_audio: the offer receives our audio
+ *
+ * What a viewer's offer asks of a stream: its video, its audio, or both.
+ */
+typedef struct
+{
+  RwCodecMatch video;
+  gboolean has_video;
+  RwCodecMatch audio;
+  gboolean has_audio;
+} RwOfferMatch;
+
+void rw_offer_match_clear (RwOfferMatch * match);
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (RwOfferMatch, rw_offer_match_clear);
+
 GstSDPMessage *rw_sdp_parse_offer (const gchar * text, GError ** error);
 gboolean rw_sdp_match_codec (const GstSDPMessage * offer, RwCodec codec,
     RwCodecMatch * match, GError ** error);
+gboolean rw_sdp_match_offer (const GstSDPMessage * offer, RwCodec video_codec,
+    gboolean serve_audio, RwOfferMatch * match, GError ** error);
+guint rw_sdp_unify_bundle_credentials (GstSDPMessage * offer);
 gboolean rw_sdp_candidate_acceptable (const gchar * candidate,
     const gchar * const *ice_addresses, const gchar ** reason,
     GError ** error);

@@ -33,4 +33,10 @@ GstElement *rw_source_make_slate (const RwConfig * config,
     const gchar * message, GError ** error);
 gchar *rw_source_encoder_description (const RwConfig * config);
 
+GstElement *rw_source_make_audio_bin (const RwStreamConfig * stream,
+    GError ** error);
+GstElement *rw_source_make_silence (const RwStreamConfig * stream,
+    GError ** error);
+gchar *rw_source_audio_name (const RwStreamConfig * stream);
+
 G_END_DECLS

@@ -12,6 +12,10 @@
  * A churn run then joins and leaves viewers many times and compares the
  * server's threads, fds and RSS before and after.
  *
+ * --stream NAME makes every viewer ask for that named stream, --audio makes
+ * them offer Opus audio too (decoded by the viewers that decode video); the
+ * summary says how many received audio.
+ *
  * Latency: the server's /status gives, per viewer, an RTP timestamp and
  * the CLOCK_MONOTONIC time its frame was captured; each frame's last packet
  * is stamped with CLOCK_MONOTONIC on arrival here (one machine, one clock).
@@ -47,6 +51,8 @@ typedef struct
   gint churn, churn_seconds, churn_parallel;
   gchar *json_path;
   gboolean smoke;
+  gchar *stream;
+  gboolean audio;
 } Options;
 
 typedef struct
@@ -179,6 +185,14 @@ codec_of (Options * o)
       RW_TEST_VIEWER_VP8;
 }
 
+/* What every viewer asks for: the --stream, and audio with --audio. */
+static void
+set_viewer_media (Bench * b, RwTestViewer * v)
+{
+  rw_test_viewer_set_stream (v, b->o->stream);
+  rw_test_viewer_set_media (v, TRUE, b->o->audio);
+}
+
 static void
 add_viewers (Bench * b, guint n, GArray * ttff_ms)
 {
@@ -191,6 +205,7 @@ add_viewers (Bench * b, guint n, GArray * ttff_ms)
     g_autoptr (GError) error = NULL;
 
     rw_test_viewer_set_name (v, name);
+    set_viewer_media (b, v);
     if (!rw_test_viewer_start (v, &error))
       g_printerr ("viewer %u: %s\n", i, error->message);
     g_ptr_array_add (b->viewers, v);
@@ -411,6 +426,7 @@ run_churn (Bench * b)
         launched < (guint) b->o->churn) {
       RwTestViewer *v = rw_test_viewer_new (b->url, codec_of (b->o), FALSE);
 
+      set_viewer_media (b, v);
       if (!rw_test_viewer_start (v, NULL))
         count.failed++;
       g_ptr_array_add (live, v);
@@ -522,6 +538,30 @@ print_targets (Bench * b)
   json_number (b->json, "ttff_warm_median_ms", warm);
   json_number (b->json, "marginal_cpu_per_viewer", marginal);
   json_number (b->json, "rss_per_viewer_mb", per_viewer_mb);
+
+  if (b->o->audio) {
+    guint answered = 0, heard = 0, decoded = 0, audible = 0;
+
+    for (guint i = 0; i < b->viewers->len; i++) {
+      RwTestViewer *v = b->viewers->pdata[i];
+      gdouble level = rw_test_viewer_get_audio_level (v);
+
+      answered += rw_test_viewer_answer_has_audio (v);
+      heard += rw_test_viewer_get_audio_buffers (v) > 0;
+      decoded += level >= 0;
+      audible += level > 0;
+    }
+    g_print ("  audio at %d viewers              answered %u, received %u, "
+        "audible %u of %u decoding\n", b->n_at_max, answered, heard, audible,
+        decoded);
+    json_builder_set_member_name (b->json, "audio_at_max");
+    json_builder_begin_object (b->json);
+    json_number (b->json, "answered", answered);
+    json_number (b->json, "received", heard);
+    json_number (b->json, "decoding", decoded);
+    json_number (b->json, "audible", audible);
+    json_builder_end_object (b->json);
+  }
 }
 
 int
@@ -560,6 +600,10 @@ main (int argc, char *argv[])
           "here", "FILE"},
     {"smoke", 0, 0, G_OPTION_ARG_NONE, &o.smoke, "Exit non-zero unless every "
           "viewer got frames and every number was measured", NULL},
+    {"stream", 0, 0, G_OPTION_ARG_STRING, &o.stream, "Every viewer asks for "
+          "this named stream (default: none named)", "NAME"},
+    {"audio", 0, 0, G_OPTION_ARG_NONE, &o.audio, "Viewers offer Opus audio "
+          "too", NULL},
     {NULL}
   };
   g_autoptr (GOptionContext) ctx = g_option_context_new ("- load a "
@@ -609,10 +653,12 @@ main (int argc, char *argv[])
   b.json = json_builder_new ();
 
   g_print ("robot-webrtc-server %s at %s: %s %dx%d@%d, %d bit/s, keyframe "
-      "every %d s; viewers in this process (%s)\n\n", b.pid, b.url, o.codec,
+      "every %d s; viewers in this process (%s)\n", b.pid, b.url, o.codec,
       o.width, o.height, o.framerate, o.bitrate, o.keyframe_interval,
       o.decode_all ? "all decode" : "the first decodes, the others count "
       "frames");
+  g_print ("stream: %s; audio: %s\n\n", o.stream ? o.stream : "(not named)",
+      o.audio ? "on (viewers offer Opus)" : "off");
   g_print ("   N   server   server threads   fds  fps      fps      kbit/s   "
       "gaps   worst    TTFF     TTFF     latency  latency  client\n");
   g_print ("       cores    RSS MB                  mean     worst    mean     "
@@ -621,6 +667,13 @@ main (int argc, char *argv[])
   json_builder_begin_object (b.json);
   json_builder_set_member_name (b.json, "codec");
   json_builder_add_string_value (b.json, o.codec);
+  json_builder_set_member_name (b.json, "stream");
+  if (o.stream)
+    json_builder_add_string_value (b.json, o.stream);
+  else
+    json_builder_add_null_value (b.json);
+  json_builder_set_member_name (b.json, "audio");
+  json_builder_add_boolean_value (b.json, o.audio);
   json_builder_set_member_name (b.json, "steps");
   json_builder_begin_array (b.json);
   rw_test_pump_for (2000);

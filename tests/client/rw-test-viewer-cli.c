@@ -21,8 +21,24 @@
  * the viewer's run (its hangup/vanish or --duration); max_gap_ms is the
  * longest time between two frames (a freeze), ttff_ms the time from
  * POST /offer to the first frame. Viewers still connected
- * at the end hang up politely (DELETE /peers/{id}). Exit status: 0 if every
- * viewer got frames, 1 if one did not, 2 for a bad command line. */
+ * at the end hang up politely (DELETE /peers/{id}).
+ *
+ * --stream NAME asks for a named stream ("stream" in POST /offer; the line
+ * then has "stream":"NAME", else null). --audio offers Opus audio after the
+ * video, --no-video offers no video; with audio the line also has
+ *
+ *   "audio":{"answered":true,"buffers":250,"samples":240000,"rate":48000,
+ *            "level":0.566,"first_audio_ms":301.4}
+ *
+ * answered: the server's answer sends audio (not inactive or rejected);
+ * samples per channel; level: the RMS (0..1) of the last second of decoded
+ * sound (null with --count-only, which does not decode); first_audio_ms:
+ * from POST /offer to the first audio buffer.
+ *
+ * Exit status: 0 if every viewer got what it offered for and the server
+ * answered (frames if it offered video; audio if it offered audio and the
+ * answer sends audio, or if it offered only audio), 1 if one did not, 2 for
+ * a bad command line. */
 
 #include <gst/gst.h>
 #include <glib-unix.h>
@@ -48,6 +64,8 @@ typedef struct
   guint leavers;
   gint64 warmup;                /* µs after the first frame */
   gboolean vanish;
+  gboolean video;
+  gboolean audio;
   gboolean interrupted;
 } Cli;
 
@@ -203,8 +221,58 @@ append_double (GString * line, const gchar * name, gdouble value)
             value));
 }
 
+/* Three decimals, locale-independent; negative means unknown (null). */
+static void
+append_level (GString * line, const gchar * name, gdouble value)
+{
+  gchar buffer[G_ASCII_DTOSTR_BUF_SIZE];
+
+  append_member (line, name);
+  if (value < 0)
+    g_string_append (line, "null");
+  else
+    g_string_append (line, g_ascii_formatd (buffer, sizeof (buffer), "%.3f",
+            value));
+}
+
+static void
+append_audio (GString * line, RwTestViewer * viewer)
+{
+  g_autoptr (GString) audio = g_string_new ("{");
+  gint64 first = rw_test_viewer_get_first_audio_time (viewer);
+  gint64 post = rw_test_viewer_get_post_time (viewer);
+
+  append_member (audio, "answered");
+  g_string_append (audio, rw_test_viewer_answer_has_audio (viewer) ? "true" :
+      "false");
+  append_int (audio, "buffers", rw_test_viewer_get_audio_buffers (viewer));
+  append_int (audio, "samples", rw_test_viewer_get_audio_samples (viewer));
+  append_int (audio, "rate", rw_test_viewer_get_audio_rate (viewer));
+  append_level (audio, "level", rw_test_viewer_get_audio_level (viewer));
+  append_double (audio, "first_audio_ms", first && post ? (first - post) /
+      1000.0 : -1.0);
+  g_string_append_c (audio, '}');
+
+  append_member (line, "audio");
+  g_string_append (line, audio->str);
+}
+
+/* Whether the viewer got what it offered for: see the exit status above. */
+static gboolean
+run_failed (Cli * cli, ViewerRun * run)
+{
+  RwTestViewer *viewer = run->viewer;
+
+  if (cli->video && run->frames == 0)
+    return TRUE;
+  if (cli->audio && rw_test_viewer_get_audio_buffers (viewer) == 0 &&
+      (rw_test_viewer_answer_has_audio (viewer) || !cli->video))
+    return TRUE;
+  return FALSE;
+}
+
 static gchar *
-run_to_json (ViewerRun * run, guint index)
+run_to_json (Cli * cli, ViewerRun * run, guint index, const gchar * stream)
 {
   RwTestViewer *viewer = run->viewer;
   GString *line = g_string_new ("{");
@@ -222,6 +290,7 @@ run_to_json (ViewerRun * run, guint index)
 
   append_int (line, "viewer", index);
   append_string (line, "peer_id", rw_test_viewer_get_peer_id (viewer));
+  append_string (line, "stream", stream);
   append_string (line, "state",
       rw_test_viewer_state_to_string (rw_test_viewer_get_state (viewer)));
   append_int (line, "frames", run->frames);
@@ -233,6 +302,8 @@ run_to_json (ViewerRun * run, guint index)
       1000.0 : -1.0);
   append_double (line, "max_gap_ms", run->max_gap / 1000.0);
   append_int (line, "bytes", rw_test_viewer_get_bytes (viewer));
+  if (cli->audio)
+    append_audio (line, viewer);
   append_string (line, "error", rw_test_viewer_get_error (viewer));
   g_string_append_c (line, '}');
   return g_string_free (line, FALSE);
@@ -248,11 +319,13 @@ main (int argc, char *argv[])
   g_autofree gchar *ice_address = NULL;
   g_autofree gchar *token = NULL;
   g_autofree gchar *ca_file = NULL;
+  g_autofree gchar *stream = NULL;
   g_autoptr (GTlsDatabase) ca = NULL;
   gint viewers = 1, leavers = -1, stagger_ms = 0;
   gdouble duration = 10.0, hangup_after = -1.0, vanish_after = -1.0;
   gdouble warmup = 1.0;
-  gboolean count_only = FALSE, trickle = FALSE;
+  gboolean count_only = FALSE, trickle = FALSE, audio = FALSE;
+  gboolean no_video = FALSE;
   RwTestViewerCodec codec = RW_TEST_VIEWER_VP8;
   Cli cli = { 0 };
   guint failures = 0, tick;
@@ -289,6 +362,12 @@ main (int argc, char *argv[])
     {"leavers", 0, 0, G_OPTION_ARG_INT, &leavers,
           "How many viewers (the first ones) hang up or vanish (default all)",
         "K"},
+    {"stream", 0, 0, G_OPTION_ARG_STRING, &stream,
+        "Ask for this named stream (\"stream\" in POST /offer)", "NAME"},
+    {"audio", 0, 0, G_OPTION_ARG_NONE, &audio,
+        "Offer Opus audio too (after the video)", NULL},
+    {"no-video", 0, 0, G_OPTION_ARG_NONE, &no_video,
+        "Offer no video (with --audio: audio only)", NULL},
     {NULL}
   };
 
@@ -319,6 +398,10 @@ main (int argc, char *argv[])
         "--stagger >= 0 and at most one of --hangup-after/--vanish-after\n");
     return 2;
   }
+  if (no_video && !audio) {
+    g_printerr ("rw-test-viewer: --no-video needs --audio\n");
+    return 2;
+  }
 
   if (ca_file) {
     /* GnuTLS loads nothing from a relative name, silently */
@@ -336,6 +419,8 @@ main (int argc, char *argv[])
   cli.leavers = leavers < 0 ? (guint) viewers : (guint) leavers;
   cli.vanish = vanish_after >= 0;
   cli.warmup = (gint64) (warmup * G_USEC_PER_SEC);
+  cli.video = !no_video;
+  cli.audio = audio;
   g_unix_signal_add (SIGINT, on_interrupt, &cli);
   g_unix_signal_add (SIGTERM, on_interrupt, &cli);
 
@@ -347,6 +432,8 @@ main (int argc, char *argv[])
     run->viewer = rw_test_viewer_new (url, codec, !count_only);
     rw_test_viewer_set_name (run->viewer, name);
     rw_test_viewer_set_trickle (run->viewer, trickle);
+    rw_test_viewer_set_stream (run->viewer, stream);
+    rw_test_viewer_set_media (run->viewer, cli.video, cli.audio);
     if (ice_address)
       rw_test_viewer_set_ice_address (run->viewer, ice_address);
     rw_test_viewer_set_token (run->viewer, token);
@@ -381,17 +468,18 @@ main (int argc, char *argv[])
 
   for (guint i = 0; i < cli.runs->len; i++) {
     ViewerRun *run = g_ptr_array_index (cli.runs, i);
-    g_autofree gchar *line = run_to_json (run, i);
+    g_autofree gchar *line = run_to_json (&cli, run, i, stream);
 
     g_print ("%s\n", line);
-    if (run->frames == 0)
+    if (run_failed (&cli, run))
       failures++;
   }
 
   g_ptr_array_unref (cli.runs);
   g_main_loop_unref (cli.loop);
   if (failures)
-    g_printerr ("rw-test-viewer: %u of %d viewers got no frames%s\n",
-        failures, viewers, cli.interrupted ? " (interrupted)" : "");
+    g_printerr ("rw-test-viewer: %u of %d viewers got no %s%s\n",
+        failures, viewers, cli.audio ? "frames or no audio" : "frames",
+        cli.interrupted ? " (interrupted)" : "");
   return failures ? 1 : 0;
 }

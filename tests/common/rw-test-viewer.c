@@ -16,6 +16,14 @@
  * size are counted after the decoder) or only depayloaded (`count` mode, for
  * load tests: frames are counted after the depayloader).
  *
+ * With rw_test_viewer_set_media() the viewer offers audio too (or only
+ * audio): a recvonly Opus transceiver (payload 111, as browsers offer it),
+ * after the video one. Incoming Opus is decoded in `decode` mode (buffers,
+ * samples, sample rate and the RMS level of the decoded sound are counted
+ * after the decoder) and only depayloaded in `count` mode (buffers, and
+ * samples read from each packet's TOC byte; no level). With
+ * rw_test_viewer_set_stream() the offer names the stream it wants.
+ *
  * ICE is restricted to one local address (127.0.0.1 unless told otherwise),
  * without UPnP and without ICE-TCP, so the viewer's traffic stays on
  * loopback.
@@ -32,6 +40,7 @@
 #include "rw-test-viewer.h"
 
 #include <gst/rtp/rtp.h>
+#include <math.h>
 
 #include <gst/gst.h>
 #include <gst/sdp/sdp.h>
@@ -54,6 +63,9 @@ struct _RwTestViewer
   gchar *ice_address;
   gboolean trickle;
   gchar *name;
+  gchar *stream;                /* the "stream" of the offer, or NULL */
+  gboolean offer_video;
+  gboolean offer_audio;
   GMainContext *context;
 
   /* Main context only. */
@@ -81,6 +93,7 @@ struct _RwTestViewer
   gint64 post_time;
   gint64 answer_time;
   gint64 connected_time;
+  gboolean answer_has_audio;
 
   /* Written by the pad probe on streaming threads. */
   GMutex lock;                  /* protects the fields below */
@@ -96,6 +109,15 @@ struct _RwTestViewer
   guint clock_rate;             /* the sender's RTP clock, 0 while unknown */
   guint32 clock_timestamp;
   gint64 clock_capture_ns;
+  guint64 audio_buffers;
+  guint64 audio_samples;        /* per channel */
+  gint audio_rate;              /* 0 while unknown */
+  gint audio_channels;          /* 0 while unknown */
+  gint64 first_audio_time;
+  gdouble audio_sum_squares;    /* of the current level window */
+  guint64 audio_window_values;  /* samples of all channels in it */
+  guint64 audio_window_frames;  /* samples per channel in it */
+  gdouble audio_level;          /* RMS of the last full window, -1: none */
 };
 
 /* A frame's last packet (marker bit): its RTP timestamp and arrival time. */
@@ -336,6 +358,133 @@ on_sink_data (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
   return GST_PAD_PROBE_OK;
 }
 
+/* The number of 48 kHz samples in one Opus packet, from its TOC byte
+ * (RFC 6716, 3.1); 0 if the packet is malformed. */
+static guint
+opus_packet_samples (const guint8 * data, gsize size)
+{
+  static const guint silk[] = { 480, 960, 1920, 2880 };
+  static const guint hybrid[] = { 480, 960 };
+  static const guint celt[] = { 120, 240, 480, 960 };
+  guint config, per_frame, frames;
+
+  if (size < 1)
+    return 0;
+  config = data[0] >> 3;
+  if (config < 12)
+    per_frame = silk[config & 3];
+  else if (config < 16)
+    per_frame = hybrid[config & 1];
+  else
+    per_frame = celt[config & 3];
+
+  switch (data[0] & 3) {
+    case 0:
+      frames = 1;
+      break;
+    case 1:
+    case 2:
+      frames = 2;
+      break;
+    default:
+      if (size < 2)
+        return 0;
+      frames = data[1] & 0x3f;
+      break;
+  }
+  return per_frame * frames;
+}
+
+/* Call with the lock held. @data holds interleaved F32 samples (decode
+ * mode) or one Opus packet (count mode). */
+static void
+count_audio (RwTestViewer * self, const guint8 * data, gsize size)
+{
+  if (self->first_audio_time == 0)
+    self->first_audio_time = g_get_monotonic_time ();
+  self->audio_buffers++;
+
+  if (!self->decode) {
+    self->audio_samples += opus_packet_samples (data, size);
+    return;
+  }
+  if (self->audio_channels > 0 && self->audio_rate > 0) {
+    const gfloat *values = (const gfloat *) data;
+    gsize n = size / sizeof (gfloat);
+
+    for (gsize i = 0; i < n; i++)
+      self->audio_sum_squares += (gdouble) values[i] * values[i];
+    self->audio_window_values += n;
+    self->audio_window_frames += n / self->audio_channels;
+    self->audio_samples += n / self->audio_channels;
+    /* one level per second of sound */
+    if (self->audio_window_frames >= (guint64) self->audio_rate) {
+      self->audio_level = sqrt (self->audio_sum_squares /
+          self->audio_window_values);
+      self->audio_sum_squares = 0;
+      self->audio_window_values = 0;
+      self->audio_window_frames = 0;
+    }
+  }
+}
+
+static void
+count_audio_buffer (RwTestViewer * self, GstBuffer * buffer)
+{
+  GstMapInfo map;
+
+  if (!gst_buffer_map (buffer, &map, GST_MAP_READ))
+    return;
+  count_audio (self, map.data, map.size);
+  gst_buffer_unmap (buffer, &map);
+}
+
+static gboolean
+count_audio_in_list (GstBuffer ** buffer, guint idx, gpointer user_data)
+{
+  count_audio_buffer (user_data, *buffer);
+  return TRUE;
+}
+
+/* Streaming thread: the audio sink's pad. */
+static GstPadProbeReturn
+on_audio_sink_data (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
+{
+  RwTestViewer *self = user_data;
+
+  if (info->type & GST_PAD_PROBE_TYPE_BUFFER) {
+    g_autoptr (GMutexLocker) locker = g_mutex_locker_new (&self->lock);
+
+    count_audio_buffer (self, GST_PAD_PROBE_INFO_BUFFER (info));
+  } else if (info->type & GST_PAD_PROBE_TYPE_BUFFER_LIST) {
+    g_autoptr (GMutexLocker) locker = g_mutex_locker_new (&self->lock);
+
+    gst_buffer_list_foreach (GST_PAD_PROBE_INFO_BUFFER_LIST (info),
+        count_audio_in_list, self);
+  } else if (info->type & GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM) {
+    GstEvent *event = GST_PAD_PROBE_INFO_EVENT (info);
+
+    if (GST_EVENT_TYPE (event) == GST_EVENT_CAPS) {
+      GstCaps *caps;
+      const GstStructure *s;
+      gint rate = 0, channels = 0;
+
+      gst_event_parse_caps (event, &caps);
+      s = gst_caps_get_structure (caps, 0);
+      gst_structure_get_int (s, "rate", &rate);
+      gst_structure_get_int (s, "channels", &channels);
+      {
+        g_autoptr (GMutexLocker) locker = g_mutex_locker_new (&self->lock);
+
+        /* an Opus stream is 48 kHz whatever its caps say */
+        self->audio_rate = rate > 0 ? rate : 48000;
+        self->audio_channels = channels;
+      }
+    }
+  }
+  return GST_PAD_PROBE_OK;
+}
+
 /* --- incoming media --- */
 
 static void
@@ -357,6 +506,11 @@ branch_description (RwTestViewer * self, const gchar * encoding)
         "fakesink name=sink sync=false async=false" :
         "rtph264depay ! video/x-h264,stream-format=avc,alignment=au ! "
         "fakesink name=sink sync=false async=false";
+  if (g_ascii_strcasecmp (encoding, "OPUS") == 0)
+    return self->decode ? "rtpopusdepay ! opusdec ! audioconvert ! "
+        "audio/x-raw,format=F32LE,layout=interleaved ! "
+        "fakesink name=sink sync=false async=false" :
+        "rtpopusdepay ! fakesink name=sink sync=false async=false";
   return NULL;
 }
 
@@ -402,6 +556,7 @@ on_pad_added (GstElement * webrtc, GstPad * pad, gpointer user_data)
   const gchar *encoding, *description;
   GstElement *bin;
   GstPadLinkReturn link;
+  gboolean audio;
 
   if (GST_PAD_DIRECTION (pad) != GST_PAD_SRC)
     return;
@@ -411,6 +566,7 @@ on_pad_added (GstElement * webrtc, GstPad * pad, gpointer user_data)
     caps = gst_pad_query_caps (pad, NULL);
   s = gst_caps_get_structure (caps, 0);
   encoding = gst_structure_get_string (s, "encoding-name");
+  audio = g_strcmp0 (gst_structure_get_string (s, "media"), "audio") == 0;
   GST_INFO ("viewer %s: new pad %s with %" GST_PTR_FORMAT, self->name,
       GST_PAD_NAME (pad), caps);
 
@@ -440,9 +596,11 @@ on_pad_added (GstElement * webrtc, GstPad * pad, gpointer user_data)
   sink_pad = gst_element_get_static_pad (sink, "sink");
   gst_pad_add_probe (sink_pad, GST_PAD_PROBE_TYPE_BUFFER |
       GST_PAD_PROBE_TYPE_BUFFER_LIST | GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM,
-      on_sink_data, self, NULL);
+      audio ? on_audio_sink_data : on_sink_data, self, NULL);
 
-  gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER, on_rtp, self, NULL);
+  /* RTP bytes and frame arrivals are the video's */
+  if (!audio)
+    gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER, on_rtp, self, NULL);
   bin_pad = gst_element_get_static_pad (bin, "sink");
   link = gst_pad_link (pad, bin_pad);
   if (link != GST_PAD_LINK_OK)
@@ -653,6 +811,23 @@ on_remote_set (GstPromise * promise, gpointer user_data)
 
 static void hangup_now (RwTestViewer * self);
 
+/* Whether the answer sends us audio: its audio m-line is neither rejected
+ * (port 0) nor inactive nor recvonly. */
+static gboolean
+answer_sends_audio (const GstSDPMessage * answer)
+{
+  for (guint i = 0; i < gst_sdp_message_medias_len (answer); i++) {
+    const GstSDPMedia *media = gst_sdp_message_get_media (answer, i);
+
+    if (g_strcmp0 (gst_sdp_media_get_media (media), "audio") != 0)
+      continue;
+    return gst_sdp_media_get_port (media) != 0 &&
+        gst_sdp_media_get_attribute_val (media, "inactive") == NULL &&
+        gst_sdp_media_get_attribute_val (media, "recvonly") == NULL;
+  }
+  return FALSE;
+}
+
 static void
 on_offer_response (GObject * source, GAsyncResult * result, gpointer user_data)
 {
@@ -723,6 +898,10 @@ on_offer_response (GObject * source, GAsyncResult * result, gpointer user_data)
     fail (self, "POST /offer: the answer's SDP does not parse");
     return;
   }
+  self->answer_has_audio = answer_sends_audio (sdp);
+  if (self->offer_audio)
+    GST_INFO ("viewer %s: the answer %s audio", self->name,
+        self->answer_has_audio ? "sends" : "declines");
   answer = gst_webrtc_session_description_new (GST_WEBRTC_SDP_TYPE_ANSWER, sdp);
   promise = gst_promise_new_with_change_func (on_remote_set,
       g_object_ref (self), g_object_unref);
@@ -763,6 +942,10 @@ post_offer (RwTestViewer * self)
   json_builder_add_string_value (builder, self->offer_sdp);
   json_builder_set_member_name (builder, "type");
   json_builder_add_string_value (builder, "offer");
+  if (self->stream) {
+    json_builder_set_member_name (builder, "stream");
+    json_builder_add_string_value (builder, self->stream);
+  }
   json_builder_end_object (builder);
   root = json_builder_get_root (builder);
 
@@ -1021,6 +1204,7 @@ rw_test_viewer_finalize (GObject * object)
   g_free (self->base_url);
   g_free (self->ice_address);
   g_free (self->name);
+  g_free (self->stream);
   g_free (self->authorization);
   g_free (self->peer_id);
   g_free (self->error);
@@ -1051,6 +1235,8 @@ rw_test_viewer_init (RwTestViewer * self)
   self->cancellable = g_cancellable_new ();
   self->pending_candidates = g_ptr_array_new_with_free_func (candidate_free);
   self->ice_address = g_strdup ("127.0.0.1");
+  self->offer_video = TRUE;
+  self->audio_level = -1.0;
   self->context = g_main_context_ref_thread_default ();
 }
 
@@ -1058,7 +1244,8 @@ rw_test_viewer_init (RwTestViewer * self)
  * rw_test_viewer_new:
  * @base_url: the server, e.g. `http://127.0.0.1:8080`
  * @codec: the codec to offer
- * @decode: %TRUE to decode the video, %FALSE to only depayload it
+ * @decode: %TRUE to decode the video (and audio), %FALSE to only depayload
+ *   it
  *
  * Creates a viewer bound to the thread-default main context, which must run
  * for anything to happen. gst_init() must have been called.
@@ -1163,6 +1350,41 @@ rw_test_viewer_set_tls_database (RwTestViewer * self, GTlsDatabase * database)
   soup_session_set_tls_database (self->session, database);
 }
 
+/**
+ * rw_test_viewer_set_stream:
+ * @self: a viewer that was not started
+ * @name: (nullable): the stream to watch, sent as the `"stream"` member of
+ *   `POST /offer`; %NULL (the default) sends none, as the seed's frontend
+ */
+void
+rw_test_viewer_set_stream (RwTestViewer * self, const gchar * name)
+{
+  g_return_if_fail (RW_IS_TEST_VIEWER (self));
+  g_return_if_fail (self->state == RW_TEST_VIEWER_NEW);
+
+  g_free (self->stream);
+  self->stream = g_strdup (name);
+}
+
+/**
+ * rw_test_viewer_set_media:
+ * @self: a viewer that was not started
+ * @video: offer a recvonly video transceiver (the default)
+ * @audio: offer a recvonly Opus audio transceiver, after the video one
+ *
+ * Chooses what the offer asks for; at least one of @video and @audio.
+ */
+void
+rw_test_viewer_set_media (RwTestViewer * self, gboolean video, gboolean audio)
+{
+  g_return_if_fail (RW_IS_TEST_VIEWER (self));
+  g_return_if_fail (video || audio);
+  g_return_if_fail (self->state == RW_TEST_VIEWER_NEW);
+
+  self->offer_video = video;
+  self->offer_audio = audio;
+}
+
 static gboolean
 restrict_ice (RwTestViewer * self, GError ** error)
 {
@@ -1197,6 +1419,11 @@ restrict_ice (RwTestViewer * self, GError ** error)
   g_object_set (agent, "upnp", FALSE, NULL);
   return TRUE;
 }
+
+/* As Chromium offers Opus. */
+#define OPUS_CAPS "application/x-rtp,media=audio,encoding-name=OPUS," \
+  "clock-rate=48000,encoding-params=(string)2,payload=111," \
+  "minptime=(string)10,useinbandfec=(string)1"
 
 static GstCaps *
 transceiver_caps (RwTestViewerCodec codec)
@@ -1278,13 +1505,29 @@ rw_test_viewer_start (RwTestViewer * self, GError ** error)
     goto failed;
   send_rtcp_like_a_browser (self);
 
-  caps = transceiver_caps (self->codec);
-  g_signal_emit_by_name (self->webrtc, "add-transceiver",
-      GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_RECVONLY, caps, &transceiver);
-  if (transceiver == NULL) {
-    g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED,
-        "webrtcbin refused the recvonly transceiver");
-    goto failed;
+  /* m-lines in transceiver order: video first, as a browser page that
+   * adds audio after video */
+  if (self->offer_video) {
+    caps = transceiver_caps (self->codec);
+    g_signal_emit_by_name (self->webrtc, "add-transceiver",
+        GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_RECVONLY, caps, &transceiver);
+    if (transceiver == NULL) {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED,
+          "webrtcbin refused the recvonly video transceiver");
+      goto failed;
+    }
+  }
+  if (self->offer_audio) {
+    g_autoptr (GstCaps) audio_caps = gst_caps_from_string (OPUS_CAPS);
+    g_autoptr (GstWebRTCRTPTransceiver) audio = NULL;
+
+    g_signal_emit_by_name (self->webrtc, "add-transceiver",
+        GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_RECVONLY, audio_caps, &audio);
+    if (audio == NULL) {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED,
+          "webrtcbin refused the recvonly audio transceiver");
+      goto failed;
+    }
   }
 
   g_signal_connect (self->webrtc, "pad-added", G_CALLBACK (on_pad_added), self);
@@ -1768,7 +2011,8 @@ rw_test_viewer_take_latencies (RwTestViewer * self, GArray * latencies)
  * rw_test_viewer_get_rtp_bytes:
  * @self: a viewer
  *
- * Returns: RTP bytes received (after SRTP), headers included
+ * Returns: video RTP bytes received (after SRTP), headers included; audio
+ * is not counted here
  */
 guint64
 rw_test_viewer_get_rtp_bytes (RwTestViewer * self)
@@ -1779,4 +2023,113 @@ rw_test_viewer_get_rtp_bytes (RwTestViewer * self)
   bytes = self->rtp_bytes;
   g_mutex_unlock (&self->lock);
   return bytes;
+}
+
+/**
+ * rw_test_viewer_answer_has_audio:
+ * @self: a viewer
+ *
+ * Returns: %TRUE if the server's answer sends audio (its audio m-line is
+ * sendonly or sendrecv; not rejected with port 0, inactive or recvonly);
+ * %FALSE before the answer and when no audio was offered
+ */
+gboolean
+rw_test_viewer_answer_has_audio (RwTestViewer * self)
+{
+  g_return_val_if_fail (RW_IS_TEST_VIEWER (self), FALSE);
+  return self->answer_has_audio;
+}
+
+/**
+ * rw_test_viewer_get_audio_buffers:
+ * @self: a viewer
+ *
+ * Returns: audio buffers received so far: decoded buffers (decode mode) or
+ * Opus packets (count mode)
+ */
+guint64
+rw_test_viewer_get_audio_buffers (RwTestViewer * self)
+{
+  g_autoptr (GMutexLocker) locker = NULL;
+
+  g_return_val_if_fail (RW_IS_TEST_VIEWER (self), 0);
+  locker = g_mutex_locker_new (&self->lock);
+  return self->audio_buffers;
+}
+
+/**
+ * rw_test_viewer_get_audio_samples:
+ * @self: a viewer
+ *
+ * Returns: audio samples per channel received so far (48000 a second for
+ * Opus): decoded (decode mode) or read from the Opus packets (count mode)
+ */
+guint64
+rw_test_viewer_get_audio_samples (RwTestViewer * self)
+{
+  g_autoptr (GMutexLocker) locker = NULL;
+
+  g_return_val_if_fail (RW_IS_TEST_VIEWER (self), 0);
+  locker = g_mutex_locker_new (&self->lock);
+  return self->audio_samples;
+}
+
+/**
+ * rw_test_viewer_get_audio_rate:
+ * @self: a viewer
+ *
+ * Returns: the sample rate of the received audio, 0 until known
+ */
+gint
+rw_test_viewer_get_audio_rate (RwTestViewer * self)
+{
+  g_autoptr (GMutexLocker) locker = NULL;
+
+  g_return_val_if_fail (RW_IS_TEST_VIEWER (self), 0);
+  locker = g_mutex_locker_new (&self->lock);
+  return self->audio_rate;
+}
+
+/**
+ * rw_test_viewer_get_audio_level:
+ * @self: a viewer
+ *
+ * The RMS level of the decoded sound (all channels, full scale 1.0) over
+ * the last complete second of samples; before the first complete second,
+ * over the samples so far. A full-scale sine is about 0.707, silence 0.
+ *
+ * Returns: the RMS level in 0..1; 0 before any audio; -1 in count mode
+ * (the audio is not decoded)
+ */
+gdouble
+rw_test_viewer_get_audio_level (RwTestViewer * self)
+{
+  g_autoptr (GMutexLocker) locker = NULL;
+
+  g_return_val_if_fail (RW_IS_TEST_VIEWER (self), 0);
+  if (!self->decode)
+    return -1.0;
+  locker = g_mutex_locker_new (&self->lock);
+  if (self->audio_level >= 0)
+    return self->audio_level;
+  if (self->audio_window_values > 0)
+    return sqrt (self->audio_sum_squares / self->audio_window_values);
+  return 0.0;
+}
+
+/**
+ * rw_test_viewer_get_first_audio_time:
+ * @self: a viewer
+ *
+ * Returns: g_get_monotonic_time() of the first audio buffer (decoded, or
+ * depayloaded in count mode), 0 before
+ */
+gint64
+rw_test_viewer_get_first_audio_time (RwTestViewer * self)
+{
+  g_autoptr (GMutexLocker) locker = NULL;
+
+  g_return_val_if_fail (RW_IS_TEST_VIEWER (self), 0);
+  locker = g_mutex_locker_new (&self->lock);
+  return self->first_audio_time;
 }

@@ -60,6 +60,9 @@ void rw_test_viewer_set_name (RwTestViewer * self, const gchar * name);
 void rw_test_viewer_set_token (RwTestViewer * self, const gchar * token);
 void rw_test_viewer_set_tls_database (RwTestViewer * self,
     GTlsDatabase * database);
+void rw_test_viewer_set_stream (RwTestViewer * self, const gchar * name);
+void rw_test_viewer_set_media (RwTestViewer * self, gboolean video,
+    gboolean audio);
 
 gboolean rw_test_viewer_start (RwTestViewer * self, GError ** error);
 void rw_test_viewer_hangup (RwTestViewer * self);
@@ -93,5 +96,12 @@ void rw_test_viewer_set_rtp_clock (RwTestViewer * self, guint clock_rate,
     guint32 timestamp, gint64 capture_monotonic_ns);
 guint64 rw_test_viewer_get_rtp_bytes (RwTestViewer * self);
 guint rw_test_viewer_take_latencies (RwTestViewer * self, GArray * latencies);
+
+gboolean rw_test_viewer_answer_has_audio (RwTestViewer * self);
+guint64 rw_test_viewer_get_audio_buffers (RwTestViewer * self);
+guint64 rw_test_viewer_get_audio_samples (RwTestViewer * self);
+gint rw_test_viewer_get_audio_rate (RwTestViewer * self);
+gdouble rw_test_viewer_get_audio_level (RwTestViewer * self);
+gint64 rw_test_viewer_get_first_audio_time (RwTestViewer * self);
 
 G_END_DECLS

@@ -8,9 +8,15 @@
  * @title: RwConfig
  * @short_description: validated daemon settings
  *
- * #RwConfig holds the daemon's settings with their defaults; the command
- * line fills it and rw_config_validate() checks every value before anything
- * starts.
+ * #RwConfig holds the daemon's settings with their defaults; the config
+ * file and the command line fill it and rw_config_validate() checks every
+ * value before anything starts.
+ *
+ * Each stream the robot serves is an #RwStreamConfig in @streams: one per
+ * `[stream NAME]` group of the file, in file order, starting from the
+ * `[media]` values. A file without `[stream NAME]` groups serves one stream,
+ * "main", made from the `[media]` values by rw_config_ensure_streams() once
+ * the command line has had its say.
  */
 
 #include "rw-config.h"
@@ -18,6 +24,7 @@
 #include "rw-pipeline.h"
 
 #include <gio/gio.h>
+#include <string.h>
 
 /**
  * rw_config_new:
@@ -27,7 +34,7 @@
  * to 64 KiB, 20 requests/s per client (40 at once), 15 s to connect,
  * 10 s to send a request, 10 s of silence and 256 connections at most,
  * camera 0, VP8 1280x720@30 at 2 Mbit/s, a keyframe every 2 s, no STUN or
- * TURN server.
+ * TURN server, and no streams yet (see rw_config_ensure_streams()).
  */
 RwConfig *
 rw_config_new (void)
@@ -51,6 +58,8 @@ rw_config_new (void)
   config->idle_timeout = RW_CONFIG_DEFAULT_IDLE_TIMEOUT;
   config->max_connections = RW_CONFIG_DEFAULT_MAX_CONNECTIONS;
   config->auth_clock_skew = RW_CONFIG_DEFAULT_CLOCK_SKEW;
+  config->streams =
+      g_ptr_array_new_with_free_func ((GDestroyNotify) rw_stream_config_free);
 
   return config;
 }
@@ -72,7 +81,115 @@ rw_config_free (RwConfig * config)
   g_strfreev (config->ice_addresses);
   g_free (config->pipeline);
   g_free (config->pipeline_name);
+  g_clear_pointer (&config->streams, g_ptr_array_unref);
   g_free (config);
+}
+
+/* --- streams --- */
+
+static void
+copy_media_video (RwStreamConfig * stream, const RwConfig * config)
+{
+  stream->camera = config->camera;
+  stream->codec = config->codec;
+  stream->width = config->width;
+  stream->height = config->height;
+  stream->framerate = config->framerate;
+  stream->bitrate = config->bitrate;
+  stream->keyframe_interval = config->keyframe_interval;
+  g_free (stream->pipeline);
+  g_free (stream->pipeline_name);
+  stream->pipeline = g_strdup (config->pipeline);
+  stream->pipeline_name = g_strdup (config->pipeline_name);
+}
+
+/**
+ * rw_stream_config_new_from_media:
+ * @config: the settings
+ * @name: the stream's name
+ *
+ * Returns: (transfer full): a stream named @name with @config's `[media]`
+ * video, no audio (at the default audio bitrate) and no viewer limit of its
+ * own.
+ */
+RwStreamConfig *
+rw_stream_config_new_from_media (const RwConfig * config, const gchar * name)
+{
+  RwStreamConfig *stream;
+
+  g_return_val_if_fail (config != NULL, NULL);
+  g_return_val_if_fail (name != NULL, NULL);
+
+  stream = g_new0 (RwStreamConfig, 1);
+  stream->name = g_strdup (name);
+  copy_media_video (stream, config);
+  stream->audio = RW_AUDIO_NONE;
+  stream->audio_bitrate = RW_CONFIG_DEFAULT_AUDIO_BITRATE;
+  return stream;
+}
+
+/**
+ * rw_stream_config_copy:
+ * @stream: a stream's settings
+ *
+ * Returns: (transfer full): a deep copy of @stream.
+ */
+RwStreamConfig *
+rw_stream_config_copy (const RwStreamConfig * stream)
+{
+  RwStreamConfig *copy;
+
+  g_return_val_if_fail (stream != NULL, NULL);
+
+  copy = g_memdup2 (stream, sizeof (RwStreamConfig));
+  copy->name = g_strdup (stream->name);
+  copy->pipeline = g_strdup (stream->pipeline);
+  copy->pipeline_name = g_strdup (stream->pipeline_name);
+  copy->audio_device = g_strdup (stream->audio_device);
+  copy->audio_pipeline = g_strdup (stream->audio_pipeline);
+  copy->audio_pipeline_name = g_strdup (stream->audio_pipeline_name);
+  return copy;
+}
+
+/**
+ * rw_stream_config_free:
+ * @stream: (nullable): a stream's settings
+ */
+void
+rw_stream_config_free (RwStreamConfig * stream)
+{
+  if (stream == NULL)
+    return;
+
+  g_free (stream->name);
+  g_free (stream->pipeline);
+  g_free (stream->pipeline_name);
+  g_free (stream->audio_device);
+  g_free (stream->audio_pipeline);
+  g_free (stream->audio_pipeline_name);
+  g_free (stream);
+}
+
+/**
+ * rw_stream_name_is_valid:
+ * @name: (nullable): a stream name
+ *
+ * Stream names go into URLs and element names: 1 to 32 of a-z, 0-9 and '-'.
+ *
+ * Returns: %TRUE if @name is one.
+ */
+gboolean
+rw_stream_name_is_valid (const gchar * name)
+{
+  gsize length;
+
+  if (name == NULL)
+    return FALSE;
+
+  length = strlen (name);
+  if (length < 1 || length > RW_STREAM_NAME_MAX)
+    return FALSE;
+  return strspn (name, "abcdefghijklmnopqrstuvwxyz0123456789-") == length;
 }
 
 static gboolean
@@ -99,26 +216,84 @@ check_ice_server (const gchar * name, const gchar * uri, const gchar * scheme,
   return FALSE;
 }
 
+#define NAME_RULE "a stream name is 1 to 32 of a-z, 0-9 and '-'"
+
+/* The video settings of a stream, and of [media]. */
+static gboolean
+check_video (const RwStreamConfig * stream, GError ** error)
+{
+  if (!check_range ("width", stream->width, 16, 7680, error) ||
+      !check_range ("height", stream->height, 16, 4320, error) ||
+      !check_range ("framerate", stream->framerate, 1, 120, error) ||
+      !check_range ("bitrate", stream->bitrate, 10000, 100000000, error) ||
+      !check_range ("keyframe-interval", stream->keyframe_interval, 1, 60,
+          error))
+    return FALSE;
+
+  if (stream->width % 2 || stream->height % 2) {
+    g_set_error (error, RW_ERROR, RW_ERROR_INVALID_ARGUMENT,
+        "width and height must be even, got %ux%u", stream->width,
+        stream->height);
+    return FALSE;
+  }
+
+  if (stream->camera < 0 || stream->camera > 255) {
+    g_set_error (error, RW_ERROR, RW_ERROR_INVALID_ARGUMENT,
+        "camera must be between 0 and 255, got %d", stream->camera);
+    return FALSE;
+  }
+  return TRUE;
+}
+
+static gboolean
+check_audio (const RwStreamConfig * stream, GError ** error)
+{
+  if (!check_range ("audio-bitrate", stream->audio_bitrate, 6000, 510000,
+          error))
+    return FALSE;
+
+  if (stream->audio == RW_AUDIO_PIPELINE && stream->audio_pipeline == NULL) {
+    g_set_error_literal (error, RW_ERROR, RW_ERROR_INVALID_ARGUMENT,
+        "audio=pipeline needs audio-pipeline");
+    return FALSE;
+  }
+  return TRUE;
+}
+
 /**
- * rw_config_validate:
- * @config: the settings
+ * rw_stream_config_validate:
+ * @stream: one stream's settings
  * @error: where to say which value is wrong and why
+ *
+ * Checks the name, the video settings as rw_config_validate() checks
+ * `[media]`'s, the audio and the stream's viewer limit.
  *
  * Returns: %TRUE when every value is usable.
  */
 gboolean
-rw_config_validate (const RwConfig * config, GError ** error)
+rw_stream_config_validate (const RwStreamConfig * stream, GError ** error)
 {
-  g_return_val_if_fail (config != NULL, FALSE);
+  g_return_val_if_fail (stream != NULL, FALSE);
+
+  if (!rw_stream_name_is_valid (stream->name)) {
+    g_set_error_literal (error, RW_ERROR, RW_ERROR_INVALID_ARGUMENT, NAME_RULE);
+    return FALSE;
+  }
+
+  return check_video (stream, error) && check_audio (stream, error) &&
+      check_range ("max-viewers", stream->max_viewers, 0, 1000, error);
+}
+
+/* Everything but the streams. */
+static gboolean
+validate_settings (const RwConfig * config, GError ** error)
+{
+  g_autoptr (RwStreamConfig) media =
+      rw_stream_config_new_from_media (config, RW_STREAM_DEFAULT_NAME);
 
   if (!check_range ("port", config->port, 0, 65535, error) ||
       !check_range ("max-viewers", config->max_viewers, 1, 1000, error) ||
-      !check_range ("width", config->width, 16, 7680, error) ||
-      !check_range ("height", config->height, 16, 4320, error) ||
-      !check_range ("framerate", config->framerate, 1, 120, error) ||
-      !check_range ("bitrate", config->bitrate, 10000, 100000000, error) ||
-      !check_range ("keyframe-interval", config->keyframe_interval, 1, 60,
-          error) ||
+      !check_video (media, error) ||
       !check_range ("max-body", config->max_body, 1024, 16 * 1024 * 1024,
           error) ||
       !check_range ("rate-limit", config->rate_limit, 0, 100000, error) ||
@@ -143,19 +318,6 @@ rw_config_validate (const RwConfig * config, GError ** error)
     g_set_error (error, RW_ERROR, RW_ERROR_INVALID_ARGUMENT,
         "audience (the robot id) needs secret-file: without a secret no "
         "token is checked");
-    return FALSE;
-  }
-
-  if (config->width % 2 || config->height % 2) {
-    g_set_error (error, RW_ERROR, RW_ERROR_INVALID_ARGUMENT,
-        "width and height must be even, got %ux%u", config->width,
-        config->height);
-    return FALSE;
-  }
-
-  if (config->camera < 0 || config->camera > 255) {
-    g_set_error (error, RW_ERROR, RW_ERROR_INVALID_ARGUMENT,
-        "camera must be between 0 and 255, got %d", config->camera);
     return FALSE;
   }
 
@@ -200,6 +362,51 @@ rw_config_validate (const RwConfig * config, GError ** error)
       "turn", error);
 }
 
+static gboolean
+validate_streams (GPtrArray * streams, GError ** error)
+{
+  for (guint i = 0; i < streams->len; i++) {
+    const RwStreamConfig *stream = g_ptr_array_index (streams, i);
+
+    if (!rw_stream_config_validate (stream, error)) {
+      g_prefix_error (error, "[stream %s]: ", stream->name ? stream->name : "");
+      return FALSE;
+    }
+
+    for (guint j = 0; j < i; j++) {
+      const RwStreamConfig *other = g_ptr_array_index (streams, j);
+
+      if (g_str_equal (stream->name, other->name)) {
+        g_set_error (error, RW_ERROR, RW_ERROR_INVALID_ARGUMENT,
+            "[stream %s]: a second stream named '%s'; stream names must be "
+            "unique", stream->name, stream->name);
+        return FALSE;
+      }
+    }
+  }
+  return TRUE;
+}
+
+/**
+ * rw_config_validate:
+ * @config: the settings
+ * @error: where to say which value is wrong and why
+ *
+ * Checks every setting, and every stream of @config's streams with
+ * rw_stream_config_validate(); a stream's problem starts with
+ * "[stream NAME]: ".
+ *
+ * Returns: %TRUE when every value is usable.
+ */
+gboolean
+rw_config_validate (const RwConfig * config, GError ** error)
+{
+  g_return_val_if_fail (config != NULL, FALSE);
+
+  return validate_settings (config, error) &&
+      validate_streams (config->streams, error);
+}
+
 /* --- the config file --- */
 
 typedef enum
@@ -212,18 +419,23 @@ typedef enum
   KEY_CODEC,
   KEY_PORT_RANGE,
   KEY_PIPELINE,
+  KEY_AUDIO,
 } KeyType;
 
 typedef struct
 {
-  const gchar *group;
+  const gchar *group;           /* "stream": every [stream NAME] group */
   const gchar *key;
   KeyType type;
   gsize offset;
+  gboolean in_stream;           /* @offset is in RwStreamConfig */
   guint64 min, max;
+  gsize name_offset;            /* KEY_PIPELINE: where its file name goes */
 } KeySpec;
 
-#define FIELD(f) G_STRUCT_OFFSET (RwConfig, f)
+/* A field's offset, and which struct it is in. */
+#define FIELD(f) G_STRUCT_OFFSET (RwConfig, f), FALSE
+#define STREAM_FIELD(f) G_STRUCT_OFFSET (RwStreamConfig, f), TRUE
 
 static const KeySpec keys[] = {
   {"server", "port", KEY_UINT, FIELD (port), 0, 65535},
@@ -245,7 +457,7 @@ static const KeySpec keys[] = {
   {"webrtc", "stun-server", KEY_STRING, FIELD (stun_server)},
   {"webrtc", "turn-server", KEY_STRING, FIELD (turn_server)},
   {"webrtc", "ice-addresses", KEY_LIST, FIELD (ice_addresses)},
-  {"webrtc", "port-range", KEY_PORT_RANGE, 0},
+  {"webrtc", "port-range", KEY_PORT_RANGE, FIELD (min_rtp_port)},
   {"media", "camera", KEY_INT, FIELD (camera), 0, 255},
   {"media", "codec", KEY_CODEC, FIELD (codec)},
   {"media", "width", KEY_UINT, FIELD (width), 16, 7680},
@@ -253,14 +465,52 @@ static const KeySpec keys[] = {
   {"media", "framerate", KEY_UINT, FIELD (framerate), 1, 120},
   {"media", "bitrate", KEY_UINT, FIELD (bitrate), 10000, 100000000},
   {"media", "keyframe-interval", KEY_UINT, FIELD (keyframe_interval), 1, 60},
-  {"media", "pipeline", KEY_PIPELINE, 0},
+  {"media", "pipeline", KEY_PIPELINE, FIELD (pipeline), 0, 0,
+      G_STRUCT_OFFSET (RwConfig, pipeline_name)},
+  /* [media]'s audio is only the default of the streams */
+  {"media", "audio", KEY_AUDIO, STREAM_FIELD (audio)},
+  {"media", "audio-device", KEY_STRING, STREAM_FIELD (audio_device)},
+  {"media", "audio-pipeline", KEY_PIPELINE, STREAM_FIELD (audio_pipeline), 0, 0,
+      G_STRUCT_OFFSET (RwStreamConfig, audio_pipeline_name)},
+  {"media", "audio-bitrate", KEY_UINT, STREAM_FIELD (audio_bitrate), 6000,
+      510000},
+  {"stream", "camera", KEY_INT, STREAM_FIELD (camera), 0, 255},
+  {"stream", "codec", KEY_CODEC, STREAM_FIELD (codec)},
+  {"stream", "width", KEY_UINT, STREAM_FIELD (width), 16, 7680},
+  {"stream", "height", KEY_UINT, STREAM_FIELD (height), 16, 4320},
+  {"stream", "framerate", KEY_UINT, STREAM_FIELD (framerate), 1, 120},
+  {"stream", "bitrate", KEY_UINT, STREAM_FIELD (bitrate), 10000, 100000000},
+  {"stream", "keyframe-interval", KEY_UINT, STREAM_FIELD (keyframe_interval),
+      1, 60},
+  {"stream", "pipeline", KEY_PIPELINE, STREAM_FIELD (pipeline), 0, 0,
+      G_STRUCT_OFFSET (RwStreamConfig, pipeline_name)},
+  {"stream", "audio", KEY_AUDIO, STREAM_FIELD (audio)},
+  {"stream", "audio-device", KEY_STRING, STREAM_FIELD (audio_device)},
+  {"stream", "audio-pipeline", KEY_PIPELINE, STREAM_FIELD (audio_pipeline), 0,
+      0, G_STRUCT_OFFSET (RwStreamConfig, audio_pipeline_name)},
+  {"stream", "audio-bitrate", KEY_UINT, STREAM_FIELD (audio_bitrate), 6000,
+      510000},
+  {"stream", "max-viewers", KEY_UINT, STREAM_FIELD (max_viewers), 1, 1000},
 };
 
+/* The audio keys that name a source; see load_group(). */
+static const gchar *source_keys[] =
+    { "audio", "audio-device", "audio-pipeline", NULL };
+
 static const gchar *groups[] = { "server", "auth", "webrtc", "media", NULL };
+
+static gboolean
+is_stream_group (const gchar * group)
+{
+  return g_str_equal (group, "stream") || g_str_has_prefix (group, "stream ");
+}
 
 static const KeySpec *
 find_key (const gchar * group, const gchar * key)
 {
+  if (is_stream_group (group))
+    group = "stream";
+
   for (guint i = 0; i < G_N_ELEMENTS (keys); i++) {
     if (g_str_equal (keys[i].group, group) && g_str_equal (keys[i].key, key))
       return &keys[i];
@@ -287,7 +537,7 @@ parse_number (const gchar * text, const KeySpec * spec, guint64 * value,
 static gboolean
 parse_port_range (const gchar * text, RwConfig * config, GError ** error)
 {
-  static const KeySpec port = { NULL, NULL, KEY_UINT, 0, 1, 65535 };
+  static const KeySpec port = {.type = KEY_UINT,.min = 1,.max = 65535 };
   g_auto (GStrv) parts = g_strsplit (text, "-", 2);
   guint64 min, max;
 
@@ -304,14 +554,58 @@ parse_port_range (const gchar * text, RwConfig * config, GError ** error)
 }
 
 static gboolean
-load_key (RwConfig * config, GKeyFile * file, const KeySpec * spec,
+parse_audio (const gchar * text, RwAudioSource * audio, GError ** error)
+{
+  for (guint i = RW_AUDIO_NONE; i <= RW_AUDIO_PIPELINE; i++) {
+    if (g_ascii_strcasecmp (text, rw_audio_source_to_string (i)) == 0) {
+      *audio = i;
+      return TRUE;
+    }
+  }
+  g_set_error (error, RW_ERROR, RW_ERROR_INVALID_ARGUMENT,
+      "expected none, alsa, pulse, test or pipeline, got '%s'", text);
+  return FALSE;
+}
+
+/* Parses at once: a typo must stop the daemon before it starts. */
+static gboolean
+load_pipeline (gpointer base, const KeySpec * spec, const gchar * text,
     const gchar * base_dir, GError ** error)
 {
-  gpointer field = G_STRUCT_MEMBER_P (config, spec->offset);
+  gchar **description_field = G_STRUCT_MEMBER_P (base, spec->offset);
+  gchar **name_field = G_STRUCT_MEMBER_P (base, spec->name_offset);
+  g_autoptr (GstElement) bin = NULL;
+  g_autofree gchar *name = NULL;
+  g_autofree gchar *description = rw_pipeline_find (text, base_dir, &name,
+      error);
+
+  if (description == NULL)
+    return FALSE;
+  bin = rw_pipeline_parse (description, error);
+  if (bin == NULL) {
+    if (!g_str_equal (name, "inline"))
+      g_prefix_error (error, "%s: ", name);
+    return FALSE;
+  }
+  gst_object_ref_sink (bin);
+  g_free (*description_field);
+  g_free (*name_field);
+  *description_field = g_steal_pointer (&description);
+  *name_field = g_steal_pointer (&name);
+  return TRUE;
+}
+
+/* Sets @spec's field of @base (an RwConfig or an RwStreamConfig) from
+ * @group's key. */
+static gboolean
+load_key (gpointer base, GKeyFile * file, const gchar * group,
+    const KeySpec * spec, const gchar * base_dir, GError ** error)
+{
+  gpointer field = G_STRUCT_MEMBER_P (base, spec->offset);
   g_autofree gchar *text = NULL;
   guint64 number;
 
-  text = g_key_file_get_string (file, spec->group, spec->key, error);
+  text = g_key_file_get_string (file, group, spec->key, error);
   if (text == NULL)
     return FALSE;
   g_strstrip (text);
@@ -341,7 +635,7 @@ load_key (RwConfig * config, GKeyFile * file, const KeySpec * spec,
     }
     case KEY_LIST:
       g_strfreev (*(gchar ***) field);
-      *(gchar ***) field = g_key_file_get_string_list (file, spec->group,
+      *(gchar ***) field = g_key_file_get_string_list (file, group,
           spec->key, NULL, error);
       for (gchar ** s = *(gchar ***) field; s && *s; s++)
         g_strstrip (*s);
@@ -349,42 +643,229 @@ load_key (RwConfig * config, GKeyFile * file, const KeySpec * spec,
     case KEY_CODEC:
       return rw_codec_from_string (text, (RwCodec *) field, error);
     case KEY_PORT_RANGE:
-      return parse_port_range (text, config, error);
-    case KEY_PIPELINE:{
-      g_autoptr (GstElement) bin = NULL;
-      g_autofree gchar *name = NULL;
-      g_autofree gchar *description = rw_pipeline_find (text, base_dir,
-          &name, error);
-
-      if (description == NULL)
-        return FALSE;
-      /* parse now: a typo must stop the daemon before it starts */
-      bin = rw_pipeline_parse (description, error);
-      if (bin == NULL) {
-        if (!g_str_equal (name, "inline"))
-          g_prefix_error (error, "%s: ", name);
-        return FALSE;
-      }
-      gst_object_ref_sink (bin);
-      g_free (config->pipeline);
-      g_free (config->pipeline_name);
-      config->pipeline = g_steal_pointer (&description);
-      config->pipeline_name = g_steal_pointer (&name);
-      return TRUE;
-    }
+      return parse_port_range (text, base, error);
+    case KEY_PIPELINE:
+      return load_pipeline (base, spec, text, base_dir, error);
+    case KEY_AUDIO:
+      return parse_audio (text, (RwAudioSource *) field, error);
   }
   g_return_val_if_reached (FALSE);
+}
+
+static gboolean
+has_audio_source (GKeyFile * file, const gchar * group)
+{
+  for (guint i = 0; source_keys[i]; i++) {
+    if (g_key_file_has_key (file, group, source_keys[i], NULL))
+      return TRUE;
+  }
+  return FALSE;
+}
+
+static void
+clear_audio_source (RwStreamConfig * stream)
+{
+  stream->audio = RW_AUDIO_NONE;
+  g_clear_pointer (&stream->audio_device, g_free);
+  g_clear_pointer (&stream->audio_pipeline, g_free);
+  g_clear_pointer (&stream->audio_pipeline_name, g_free);
+}
+
+/* After the keys of a group that names an audio source: what audio-device
+ * and audio-pipeline mean without audio, and what contradicts audio. */
+static gboolean
+resolve_audio_source (RwStreamConfig * stream, GKeyFile * file,
+    const gchar * group, const gchar * path, GError ** error)
+{
+  gboolean device = g_key_file_has_key (file, group, "audio-device", NULL);
+  gboolean pipeline = g_key_file_has_key (file, group, "audio-pipeline", NULL);
+  g_autoptr (GError) local_error = NULL;
+
+  if (!g_key_file_has_key (file, group, "audio", NULL))
+    stream->audio = pipeline ? RW_AUDIO_PIPELINE : RW_AUDIO_ALSA;
+
+  if (device && stream->audio != RW_AUDIO_ALSA &&
+      stream->audio != RW_AUDIO_PULSE) {
+    g_set_error (error, RW_ERROR, RW_ERROR_INVALID_ARGUMENT,
+        "%s: [%s] audio-device: needs audio=alsa or audio=pulse, got "
+        "audio=%s", path, group, rw_audio_source_to_string (stream->audio));
+    return FALSE;
+  }
+  if (pipeline && stream->audio != RW_AUDIO_PIPELINE) {
+    g_set_error (error, RW_ERROR, RW_ERROR_INVALID_ARGUMENT,
+        "%s: [%s] audio-pipeline: needs audio=pipeline, got audio=%s", path,
+        group, rw_audio_source_to_string (stream->audio));
+    return FALSE;
+  }
+  if (!check_audio (stream, &local_error)) {
+    g_set_error (error, RW_ERROR, RW_ERROR_INVALID_ARGUMENT, "%s: [%s]: %s",
+        path, group, local_error->message);
+    return FALSE;
+  }
+  return TRUE;
+}
+
+/* Loads @group's keys into @config, or into @stream for the keys of a
+ * [stream NAME] group and [media]'s audio keys. audio, audio-device and
+ * audio-pipeline name a source together: a group with any of them names
+ * its own, and does not inherit any of them from [media]. */
+static gboolean
+load_group (RwConfig * config, RwStreamConfig * stream, GKeyFile * file,
+    const gchar * group, const gchar * path, const gchar * base_dir,
+    GError ** error)
+{
+  g_auto (GStrv) file_keys = g_key_file_get_keys (file, group, NULL, NULL);
+  g_autoptr (GError) local_error = NULL;
+  gboolean own_source = has_audio_source (file, group);
+
+  if (own_source)
+    clear_audio_source (stream);
+
+  for (guint k = 0; file_keys && file_keys[k]; k++) {
+    const KeySpec *spec = find_key (group, file_keys[k]);
+
+    if (spec == NULL) {
+      g_set_error (error, RW_ERROR, RW_ERROR_INVALID_ARGUMENT,
+          "%s: [%s] %s: unknown key", path, group, file_keys[k]);
+      return FALSE;
+    }
+    if (!load_key (spec->in_stream ? (gpointer) stream : (gpointer) config,
+            file, group, spec, base_dir, &local_error)) {
+      g_set_error (error, RW_ERROR, RW_ERROR_INVALID_ARGUMENT,
+          "%s: [%s] %s: %s", path, group, file_keys[k], local_error->message);
+      return FALSE;
+    }
+  }
+
+  return !own_source || resolve_audio_source (stream, file, group, path, error);
+}
+
+/* [server], [auth], [webrtc] and [media], in file order; the audio keys
+ * of [media] go to @defaults. */
+static gboolean
+load_settings (RwConfig * config, RwStreamConfig * defaults, GKeyFile * file,
+    const gchar * path, const gchar * base_dir, GError ** error)
+{
+  g_auto (GStrv) file_groups = g_key_file_get_groups (file, NULL);
+  g_autoptr (GError) local_error = NULL;
+
+  for (guint g = 0; file_groups[g]; g++) {
+    const gchar *group = file_groups[g];
+
+    if (is_stream_group (group))
+      continue;
+    if (!g_strv_contains (groups, group)) {
+      g_set_error (error, RW_ERROR, RW_ERROR_INVALID_ARGUMENT,
+          "%s: unknown group [%s] (known: [server], [auth], [webrtc], "
+          "[media])", path, group);
+      return FALSE;
+    }
+    if (!load_group (config, defaults, file, group, path, base_dir, error))
+      return FALSE;
+  }
+
+  if (!validate_settings (config, &local_error)) {
+    g_set_error (error, RW_ERROR, RW_ERROR_INVALID_ARGUMENT, "%s: %s", path,
+        local_error->message);
+    return FALSE;
+  }
+  return TRUE;
+}
+
+/* GKeyFile merges groups of the same name, so a second [stream NAME] group
+ * would silently add to the first: finds one in the text, like GKeyFile
+ * finds group lines. */
+static gchar *
+find_duplicate_stream (const gchar * data, gsize length)
+{
+  g_autofree gchar *text = g_strndup (data, length);
+  g_auto (GStrv) lines = g_strsplit (text, "\n", -1);
+  g_autoptr (GHashTable) seen = g_hash_table_new (g_str_hash, g_str_equal);
+
+  for (guint i = 0; lines[i]; i++) {
+    gchar *group = lines[i];
+    gchar *end;
+
+    while (g_ascii_isspace (*group))
+      group++;
+    end = strchr (group, ']');
+    if (group[0] != '[' || end == NULL)
+      continue;
+    *end = '\0';
+    group++;
+    if (is_stream_group (group) && !g_hash_table_add (seen, group))
+      return g_strdup (group);
+  }
+  return NULL;
+}
+
+/* One [stream NAME] group: a copy of @defaults, then its own keys. */
+static gboolean
+load_stream (GPtrArray * streams, const RwStreamConfig * defaults,
+    GKeyFile * file, const gchar * group, const gchar * duplicate,
+    const gchar * path, const gchar * base_dir, GError ** error)
+{
+  const gchar *name = g_str_equal (group, "stream") ? "" :
+      group + strlen ("stream ");
+  g_autoptr (RwStreamConfig) stream = NULL;
+  g_autoptr (GError) local_error = NULL;
+
+  if (!rw_stream_name_is_valid (name)) {
+    g_set_error (error, RW_ERROR, RW_ERROR_INVALID_ARGUMENT,
+        "%s: [%s]: " NAME_RULE, path, group);
+    return FALSE;
+  }
+  if (g_strcmp0 (group, duplicate) == 0) {
+    g_set_error (error, RW_ERROR, RW_ERROR_INVALID_ARGUMENT,
+        "%s: [%s]: a second [%s] group; stream names must be unique", path,
+        group, group);
+    return FALSE;
+  }
+
+  stream = rw_stream_config_copy (defaults);
+  g_free (stream->name);
+  stream->name = g_strdup (name);
+  if (!load_group (NULL, stream, file, group, path, base_dir, error))
+    return FALSE;
+  if (!rw_stream_config_validate (stream, &local_error)) {
+    g_set_error (error, RW_ERROR, RW_ERROR_INVALID_ARGUMENT, "%s: [%s]: %s",
+        path, group, local_error->message);
+    return FALSE;
+  }
+  g_ptr_array_add (streams, g_steal_pointer (&stream));
+  return TRUE;
+}
+
+static GPtrArray *
+load_streams (const RwStreamConfig * defaults, GKeyFile * file,
+    const gchar * data, gsize length, const gchar * path,
+    const gchar * base_dir, GError ** error)
+{
+  g_autoptr (GPtrArray) streams =
+      g_ptr_array_new_with_free_func ((GDestroyNotify) rw_stream_config_free);
+  g_auto (GStrv) file_groups = g_key_file_get_groups (file, NULL);
+  g_autofree gchar *duplicate = find_duplicate_stream (data, length);
+
+  for (guint g = 0; file_groups[g]; g++) {
+    if (is_stream_group (file_groups[g]) &&
+        !load_stream (streams, defaults, file, file_groups[g], duplicate,
+            path, base_dir, error))
+      return NULL;
+  }
+  return g_steal_pointer (&streams);
 }
 
 /**
  * rw_config_load_file:
  * @config: the settings to update
- * @path: a GKeyFile with [server], [auth], [webrtc] and [media] groups
+ * @path: a GKeyFile with [server], [auth], [webrtc], [media] and
+ *   [stream NAME] groups
  * @error: what is wrong, as "FILE: [group] key: reason"
  *
  * Reads a config file over @config. Unknown groups and keys are errors, so
  * a typo never goes unnoticed; a pipeline is parsed at once. Relative file
- * names (TLS, secret) are relative to the config file's directory.
+ * names (TLS, secret) are relative to the config file's directory. See
+ * rw_config_load_data() for the streams.
  *
  * Returns: %TRUE if every key was valid.
  */
@@ -408,12 +889,20 @@ rw_config_load_file (RwConfig * config, const gchar * path, GError ** error)
  * rw_config_load_data:
  * @config: the settings to update
  * @data: the text of a config file
- * @length: its length
+ * @length: its length, or -1 if @data ends with a nul
  * @path: the file's name, for messages
  * @base_dir: where relative file names in it are looked for
  * @error: what is wrong, as "PATH: [group] key: reason"
  *
  * rw_config_load_file() on text already read.
+ *
+ * @config's streams become the file's: one per [stream NAME] group, in file
+ * order, each a copy of the file's [media] values (wherever [media] is)
+ * with the group's own keys over them. Without [stream NAME] groups they
+ * are empty, and rw_config_ensure_streams() makes the one stream from
+ * [media]'s values once the command line has changed them; but when
+ * [media] names an audio source (audio other than none), the one stream,
+ * %RW_STREAM_DEFAULT_NAME, is made here, with the file's [media] values.
  *
  * Returns: %TRUE if every key was valid.
  */
@@ -423,8 +912,11 @@ rw_config_load_data (RwConfig * config, const gchar * data, gsize length,
 {
   g_autoptr (GKeyFile) file = g_key_file_new ();
   g_autoptr (GError) local_error = NULL;
-  g_auto (GStrv) file_groups = NULL;
+  g_autoptr (RwStreamConfig) defaults = NULL;
+  g_autoptr (GPtrArray) streams = NULL;
 
+  if (length == G_MAXSIZE)      /* (gsize) -1: nul-terminated */
+    length = strlen (data);
   if (!g_key_file_load_from_data (file, data, length, G_KEY_FILE_NONE,
           &local_error)) {
     g_set_error (error, RW_ERROR, RW_ERROR_INVALID_ARGUMENT, "%s: %s", path,
@@ -432,40 +924,24 @@ rw_config_load_data (RwConfig * config, const gchar * data, gsize length,
     return FALSE;
   }
 
-  file_groups = g_key_file_get_groups (file, NULL);
-  for (guint g = 0; file_groups[g]; g++) {
-    const gchar *group = file_groups[g];
-    g_auto (GStrv) file_keys = NULL;
-
-    if (!g_strv_contains (groups, group)) {
-      g_set_error (error, RW_ERROR, RW_ERROR_INVALID_ARGUMENT,
-          "%s: unknown group [%s] (known: [server], [auth], [webrtc], "
-          "[media])", path, group);
-      return FALSE;
-    }
-
-    file_keys = g_key_file_get_keys (file, group, NULL, NULL);
-    for (guint k = 0; file_keys && file_keys[k]; k++) {
-      const KeySpec *spec = find_key (group, file_keys[k]);
-
-      if (spec == NULL) {
-        g_set_error (error, RW_ERROR, RW_ERROR_INVALID_ARGUMENT,
-            "%s: [%s] %s: unknown key", path, group, file_keys[k]);
-        return FALSE;
-      }
-      if (!load_key (config, file, spec, base_dir, &local_error)) {
-        g_set_error (error, RW_ERROR, RW_ERROR_INVALID_ARGUMENT,
-            "%s: [%s] %s: %s", path, group, file_keys[k], local_error->message);
-        return FALSE;
-      }
-    }
-  }
-
-  if (!rw_config_validate (config, &local_error)) {
-    g_set_error (error, RW_ERROR, RW_ERROR_INVALID_ARGUMENT, "%s: %s", path,
-        local_error->message);
+  defaults = rw_stream_config_new_from_media (config, RW_STREAM_DEFAULT_NAME);
+  if (!load_settings (config, defaults, file, path, base_dir, error))
     return FALSE;
-  }
+  copy_media_video (defaults, config);
+
+  streams = load_streams (defaults, file, data, length, path, base_dir, error);
+  if (streams == NULL)
+    return FALSE;
+
+  /* RwConfig has no audio fields for rw_config_ensure_streams() to read:
+   * when [media] names an audio source and there are no [stream NAME]
+   * groups, the one stream is made now, with [media]'s values as the file
+   * gives them (the command line's media options do not reach it). */
+  if (streams->len == 0 && defaults->audio != RW_AUDIO_NONE)
+    g_ptr_array_add (streams, g_steal_pointer (&defaults));
+
+  g_ptr_array_unref (config->streams);
+  config->streams = g_steal_pointer (&streams);
   return TRUE;
 }
 
@@ -577,4 +1053,121 @@ rw_config_listen_equal (const RwConfig * a, const RwConfig * b)
       g_strcmp0 (a->bind_address, b->bind_address) == 0 &&
       g_strcmp0 (a->tls_certificate, b->tls_certificate) == 0 &&
       g_strcmp0 (a->tls_key, b->tls_key) == 0;
+}
+
+
+/**
+ * rw_stream_config_video_equal:
+ * @a: a stream's settings
+ * @b: another stream's settings
+ *
+ * Returns: %TRUE if @a and @b make the same video: camera, pipeline, codec,
+ * size, rate, bitrate and keyframe interval.
+ */
+gboolean
+rw_stream_config_video_equal (const RwStreamConfig * a,
+    const RwStreamConfig * b)
+{
+  return a->camera == b->camera && a->codec == b->codec &&
+      a->width == b->width && a->height == b->height &&
+      a->framerate == b->framerate && a->bitrate == b->bitrate &&
+      a->keyframe_interval == b->keyframe_interval &&
+      g_strcmp0 (a->pipeline, b->pipeline) == 0;
+}
+
+/**
+ * rw_stream_config_audio_equal:
+ * @a: a stream's settings
+ * @b: another stream's settings
+ *
+ * Returns: %TRUE if @a and @b make the same sound: source, device,
+ * pipeline and bitrate. Two streams without audio are equal.
+ */
+gboolean
+rw_stream_config_audio_equal (const RwStreamConfig * a,
+    const RwStreamConfig * b)
+{
+  if (a->audio == RW_AUDIO_NONE && b->audio == RW_AUDIO_NONE)
+    return TRUE;
+
+  return a->audio == b->audio && a->audio_bitrate == b->audio_bitrate &&
+      g_strcmp0 (a->audio_device, b->audio_device) == 0 &&
+      g_strcmp0 (a->audio_pipeline, b->audio_pipeline) == 0;
+}
+
+/**
+ * rw_stream_config_camera_device:
+ * @stream: a stream's settings
+ *
+ * Returns: (transfer full): the stream's camera device path, /dev/videoN.
+ */
+gchar *
+rw_stream_config_camera_device (const RwStreamConfig * stream)
+{
+  return g_strdup_printf ("/dev/video%d", stream->camera);
+}
+
+/**
+ * rw_config_find_stream:
+ * @config: the settings
+ * @name: a stream name
+ *
+ * Returns: (transfer none) (nullable): the stream named @name, or %NULL.
+ */
+const RwStreamConfig *
+rw_config_find_stream (const RwConfig * config, const gchar * name)
+{
+  g_return_val_if_fail (config != NULL, NULL);
+  g_return_val_if_fail (name != NULL, NULL);
+
+  for (guint i = 0; i < config->streams->len; i++) {
+    const RwStreamConfig *stream = g_ptr_array_index (config->streams, i);
+
+    if (g_strcmp0 (stream->name, name) == 0)
+      return stream;
+  }
+  return NULL;
+}
+
+/**
+ * rw_config_ensure_streams:
+ * @config: the settings, with the command line applied
+ *
+ * Gives a config without streams its one stream, named
+ * %RW_STREAM_DEFAULT_NAME and made from the `[media]` values by
+ * rw_stream_config_new_from_media(). A config with streams is left alone.
+ */
+void
+rw_config_ensure_streams (RwConfig * config)
+{
+  g_return_if_fail (config != NULL);
+
+  if (config->streams->len == 0)
+    g_ptr_array_add (config->streams,
+        rw_stream_config_new_from_media (config, RW_STREAM_DEFAULT_NAME));
+}
+
+/**
+ * rw_audio_source_to_string:
+ * @audio: an audio source
+ *
+ * Returns: (transfer none): its name in the config file: "none", "alsa",
+ * "pulse", "test" or "pipeline".
+ */
+const gchar *
+rw_audio_source_to_string (RwAudioSource audio)
+{
+  switch (audio) {
+    case RW_AUDIO_NONE:
+      return "none";
+    case RW_AUDIO_ALSA:
+      return "alsa";
+    case RW_AUDIO_PULSE:
+      return "pulse";
+    case RW_AUDIO_TEST:
+      return "test";
+    case RW_AUDIO_PIPELINE:
+      return "pipeline";
+  }
+  g_return_val_if_reached (NULL);
 }

@@ -4,7 +4,8 @@
  */
 
 /* Settings: defaults, and every out-of-range value refused with a message
- * naming the setting. */
+ * naming the setting; [stream NAME] groups and what they inherit from
+ * [media]. */
 
 #include <glib/gstdio.h>
 #include <gst/gst.h>
@@ -398,6 +399,484 @@ test_file_bad (void)
   }
 }
 
+static RwConfig *
+load_config (const gchar * text)
+{
+  RwConfig *config = rw_config_new ();
+  g_autoptr (GError) error = NULL;
+  g_autofree gchar *path = write_config (text);
+
+  g_assert_true (rw_config_load_file (config, path, &error));
+  g_assert_no_error (error);
+  g_unlink (path);
+  return config;
+}
+
+static const RwStreamConfig *
+stream_at (const RwConfig * config, guint i)
+{
+  g_assert_cmpuint (i, <, config->streams->len);
+  return g_ptr_array_index (config->streams, i);
+}
+
+/* Streams start from [media], wherever it is in the file, and keep the
+ * file's order. */
+static void
+test_streams_good (void)
+{
+  g_autoptr (RwConfig) config = load_config ("[server]\nmax-viewers=8\n"
+      "[stream wrist]\ncamera=2\nwidth=640\nheight=480\nmax-viewers=2\n"
+      "[media]\ncodec=h264\nbitrate=1500000\nframerate=15\n"
+      "[stream front]\ncamera=0\nwidth=1920\nheight=1080\nbitrate=4000000\n"
+      "[stream 0-rear-2]\n");
+  const RwStreamConfig *wrist = stream_at (config, 0);
+  const RwStreamConfig *front = stream_at (config, 1);
+  const RwStreamConfig *rear = stream_at (config, 2);
+
+  g_assert_cmpuint (config->streams->len, ==, 3);
+  g_assert_cmpstr (wrist->name, ==, "wrist");
+  g_assert_cmpstr (front->name, ==, "front");
+  g_assert_cmpstr (rear->name, ==, "0-rear-2");
+
+  g_assert_cmpint (wrist->camera, ==, 2);
+  g_assert_cmpint (wrist->codec, ==, RW_CODEC_H264);
+  g_assert_cmpuint (wrist->width, ==, 640);
+  g_assert_cmpuint (wrist->height, ==, 480);
+  g_assert_cmpuint (wrist->framerate, ==, 15);
+  g_assert_cmpuint (wrist->bitrate, ==, 1500000);
+  g_assert_cmpuint (wrist->keyframe_interval, ==, 2);
+  g_assert_cmpuint (wrist->max_viewers, ==, 2);
+  g_assert_null (wrist->pipeline);
+
+  g_assert_cmpint (front->codec, ==, RW_CODEC_H264);
+  g_assert_cmpuint (front->width, ==, 1920);
+  g_assert_cmpuint (front->bitrate, ==, 4000000);
+  g_assert_cmpuint (front->max_viewers, ==, 0);
+
+  /* [media] alone */
+  g_assert_cmpint (rear->camera, ==, 0);
+  g_assert_cmpuint (rear->width, ==, 1280);
+  g_assert_cmpuint (rear->height, ==, 720);
+  g_assert_cmpint (rear->audio, ==, RW_AUDIO_NONE);
+  g_assert_cmpuint (rear->audio_bitrate, ==, RW_CONFIG_DEFAULT_AUDIO_BITRATE);
+
+  /* [media] itself, and the robot's limit */
+  g_assert_cmpint (config->codec, ==, RW_CODEC_H264);
+  g_assert_cmpuint (config->width, ==, 1280);
+  g_assert_cmpuint (config->max_viewers, ==, 8);
+
+  g_assert_true (rw_config_find_stream (config, "front") == front);
+  g_assert_null (rw_config_find_stream (config, "main"));
+  g_assert_true (rw_config_validate (config, NULL));
+}
+
+/* A stream's pipeline replaces [media]'s, like [media]'s does. */
+static void
+test_streams_pipeline (void)
+{
+  g_autoptr (RwConfig) config = load_config ("[media]\n"
+      "pipeline=videotestsrc is-live=true ! vp8enc deadline=1\n"
+      "[stream test]\n" "[stream lab]\npipeline=test-h264\n");
+  const RwStreamConfig *test = stream_at (config, 0);
+  const RwStreamConfig *lab = stream_at (config, 1);
+
+  g_assert_cmpstr (test->pipeline, ==, config->pipeline);
+  g_assert_cmpstr (test->pipeline_name, ==, "inline");
+  g_assert_nonnull (strstr (lab->pipeline, "x264enc"));
+  g_assert_true (g_str_has_suffix (lab->pipeline_name, "test-h264.pipeline"));
+  g_assert_cmpstr (config->pipeline_name, ==, "inline");
+}
+
+static void
+test_streams_audio (void)
+{
+  g_autoptr (RwConfig) config = load_config ("[stream none]\naudio=none\n"
+      "[stream alsa]\naudio=alsa\n"
+      "[stream pulse]\naudio=pulse\naudio-device=alsa_input.usb-mic\n"
+      "[stream test]\naudio=TEST\naudio-bitrate=6000\n"
+      "[stream pipeline]\naudio=pipeline\n"
+      "audio-pipeline=audiotestsrc is-live=true ! opusenc\n"
+      "[stream device]\naudio-device=hw:1,0\naudio-bitrate=510000\n"
+      "[stream implied]\n"
+      "audio-pipeline=audiotestsrc is-live=true ! opusenc\n");
+  const RwStreamConfig *none = stream_at (config, 0);
+  const RwStreamConfig *alsa = stream_at (config, 1);
+  const RwStreamConfig *pulse = stream_at (config, 2);
+  const RwStreamConfig *test = stream_at (config, 3);
+  const RwStreamConfig *pipeline = stream_at (config, 4);
+  const RwStreamConfig *device = stream_at (config, 5);
+  const RwStreamConfig *implied = stream_at (config, 6);
+
+  g_assert_cmpint (none->audio, ==, RW_AUDIO_NONE);
+  g_assert_cmpint (alsa->audio, ==, RW_AUDIO_ALSA);
+  g_assert_null (alsa->audio_device);
+  g_assert_cmpint (pulse->audio, ==, RW_AUDIO_PULSE);
+  g_assert_cmpstr (pulse->audio_device, ==, "alsa_input.usb-mic");
+  g_assert_cmpint (test->audio, ==, RW_AUDIO_TEST);
+  g_assert_cmpuint (test->audio_bitrate, ==, 6000);
+  g_assert_cmpint (pipeline->audio, ==, RW_AUDIO_PIPELINE);
+  g_assert_cmpstr (pipeline->audio_pipeline, ==,
+      "audiotestsrc is-live=true ! opusenc");
+  g_assert_cmpstr (pipeline->audio_pipeline_name, ==, "inline");
+  g_assert_cmpuint (pipeline->audio_bitrate, ==, 64000);
+  /* audio-device alone means alsa, audio-pipeline alone pipeline */
+  g_assert_cmpint (device->audio, ==, RW_AUDIO_ALSA);
+  g_assert_cmpstr (device->audio_device, ==, "hw:1,0");
+  g_assert_cmpuint (device->audio_bitrate, ==, 510000);
+  g_assert_cmpint (implied->audio, ==, RW_AUDIO_PIPELINE);
+  g_assert_nonnull (implied->audio_pipeline);
+  g_assert_true (rw_config_validate (config, NULL));
+}
+
+/* [media]'s audio is every stream's default; a group that names a source
+ * (audio, audio-device or audio-pipeline) names all of it. */
+static void
+test_streams_audio_defaults (void)
+{
+  g_autoptr (RwConfig) config = load_config ("[media]\n"
+      "audio=pulse\naudio-device=robot-mic\naudio-bitrate=32000\n"
+      "[stream front]\n"
+      "[stream wrist]\naudio=none\n"
+      "[stream arm]\naudio-device=hw:2,0\n"
+      "[stream base]\naudio=test\naudio-bitrate=96000\n");
+  const RwStreamConfig *front = stream_at (config, 0);
+  const RwStreamConfig *wrist = stream_at (config, 1);
+  const RwStreamConfig *arm = stream_at (config, 2);
+  const RwStreamConfig *base = stream_at (config, 3);
+
+  g_assert_cmpint (front->audio, ==, RW_AUDIO_PULSE);
+  g_assert_cmpstr (front->audio_device, ==, "robot-mic");
+  g_assert_cmpuint (front->audio_bitrate, ==, 32000);
+  g_assert_cmpint (wrist->audio, ==, RW_AUDIO_NONE);
+  g_assert_null (wrist->audio_device);
+  g_assert_cmpint (arm->audio, ==, RW_AUDIO_ALSA);
+  g_assert_cmpstr (arm->audio_device, ==, "hw:2,0");
+  g_assert_cmpuint (arm->audio_bitrate, ==, 32000);
+  g_assert_cmpint (base->audio, ==, RW_AUDIO_TEST);
+  g_assert_null (base->audio_device);
+  g_assert_cmpuint (base->audio_bitrate, ==, 96000);
+}
+
+/* Without [stream NAME] groups the one stream comes from [media] once the
+ * command line is applied; with them, the file's streams stay. */
+static void
+test_ensure_streams (void)
+{
+  g_autoptr (RwConfig) plain = load_config ("[media]\ncamera=3\n"
+      "pipeline=videotestsrc is-live=true ! vp8enc deadline=1\n");
+  g_autoptr (RwConfig) named = load_config ("[stream front]\n");
+  g_autoptr (RwConfig) empty = rw_config_new ();
+  const RwStreamConfig *main_stream;
+
+  g_assert_cmpuint (plain->streams->len, ==, 0);
+  plain->width = 640;           /* as --width does */
+  rw_config_ensure_streams (plain);
+  g_assert_cmpuint (plain->streams->len, ==, 1);
+  main_stream = stream_at (plain, 0);
+  g_assert_cmpstr (main_stream->name, ==, RW_STREAM_DEFAULT_NAME);
+  g_assert_cmpint (main_stream->camera, ==, 3);
+  g_assert_cmpuint (main_stream->width, ==, 640);
+  g_assert_cmpstr (main_stream->pipeline, ==, plain->pipeline);
+  g_assert_cmpstr (main_stream->pipeline_name, ==, "inline");
+  g_assert_cmpint (main_stream->audio, ==, RW_AUDIO_NONE);
+  g_assert_cmpuint (main_stream->max_viewers, ==, 0);
+  g_assert_true (rw_config_find_stream (plain, "main") == main_stream);
+  rw_config_ensure_streams (plain);
+  g_assert_cmpuint (plain->streams->len, ==, 1);
+
+  rw_config_ensure_streams (named);
+  g_assert_cmpuint (named->streams->len, ==, 1);
+  g_assert_cmpstr (stream_at (named, 0)->name, ==, "front");
+
+  g_assert_cmpuint (empty->streams->len, ==, 0);
+  rw_config_ensure_streams (empty);
+  g_assert_cmpstr (stream_at (empty, 0)->name, ==, "main");
+  g_assert_true (rw_config_validate (empty, NULL));
+}
+
+/* [media] with audio and no [stream NAME] group: the one stream is made
+ * when the file is read, since RwConfig has no audio fields. */
+static void
+test_media_audio (void)
+{
+  g_autoptr (RwConfig) config = load_config ("[media]\ncamera=1\n"
+      "width=640\nheight=480\naudio-device=hw:1,0\n");
+  const RwStreamConfig *main_stream = stream_at (config, 0);
+
+  g_assert_cmpuint (config->streams->len, ==, 1);
+  g_assert_cmpstr (main_stream->name, ==, "main");
+  g_assert_cmpint (main_stream->camera, ==, 1);
+  g_assert_cmpuint (main_stream->width, ==, 640);
+  g_assert_cmpint (main_stream->audio, ==, RW_AUDIO_ALSA);
+  g_assert_cmpstr (main_stream->audio_device, ==, "hw:1,0");
+  rw_config_ensure_streams (config);
+  g_assert_cmpuint (config->streams->len, ==, 1);
+  g_assert_true (stream_at (config, 0) == main_stream);
+
+  /* no audio source: as without audio keys */
+  {
+    g_autoptr (RwConfig) silent = load_config ("[media]\naudio=none\n"
+        "audio-bitrate=32000\n");
+
+    g_assert_cmpuint (silent->streams->len, ==, 0);
+  }
+}
+
+/* The file's streams replace those of the config it is read over. */
+static void
+test_streams_reload (void)
+{
+  g_autoptr (RwConfig) config = load_config ("[stream a]\n[stream b]\n");
+  g_autoptr (GError) error = NULL;
+  g_autofree gchar *path = write_config ("[stream c]\n");
+
+  g_assert_true (rw_config_load_file (config, path, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (config->streams->len, ==, 1);
+  g_assert_cmpstr (stream_at (config, 0)->name, ==, "c");
+  g_unlink (path);
+}
+
+static void
+test_streams_bad (void)
+{
+  static const struct
+  {
+    const gchar *text;
+    const gchar *message;       /* after "FILE: " */
+  } cases[] = {
+    {"[stream Front]\n", "[stream Front]: a stream name is 1 to 32 of a-z, "
+          "0-9 and '-'"},
+    {"[stream a_b]\n", "[stream a_b]: a stream name is 1 to 32 of a-z, 0-9 "
+          "and '-'"},
+    {"[stream ]\n", "[stream ]: a stream name is 1 to 32 of a-z, 0-9 and "
+          "'-'"},
+    {"[stream]\n", "[stream]: a stream name is 1 to 32 of a-z, 0-9 and '-'"},
+    {"[stream  front]\n", "[stream  front]: a stream name is 1 to 32 of "
+          "a-z, 0-9 and '-'"},
+    {"[stream 0123456789abcdef0123456789abcdefx]\n",
+        "[stream 0123456789abcdef0123456789abcdefx]: a stream name is 1 to "
+          "32 of a-z, 0-9 and '-'"},
+    {"[stream front]\ncamera=0\n[stream wrist]\n[stream front]\ncamera=2\n",
+        "[stream front]: a second [stream front] group; stream names must "
+          "be unique"},
+    {"[stream front]\n  [stream front]  \n", "[stream front]: a second "
+          "[stream front] group; stream names must be unique"},
+    {"[Stream front]\n", "unknown group [Stream front] (known: [server], "
+          "[auth], [webrtc], [media])"},
+    {"[stream front]\nwidht=640\n", "[stream front] widht: unknown key"},
+    {"[stream front]\nport=80\n", "[stream front] port: unknown key"},
+    {"[media]\nmax-viewers=2\n", "[media] max-viewers: unknown key"},
+    {"[stream front]\naudio=mic\n", "[stream front] audio: expected none, "
+          "alsa, pulse, test or pipeline, got 'mic'"},
+    {"[media]\naudio=mic\n", "[media] audio: expected none, alsa, pulse, "
+          "test or pipeline, got 'mic'"},
+    {"[stream front]\naudio=pipeline\n", "[stream front]: audio=pipeline "
+          "needs audio-pipeline"},
+    {"[media]\naudio=pipeline\n", "[media]: audio=pipeline needs "
+          "audio-pipeline"},
+    {"[stream front]\naudio-bitrate=5999\n", "[stream front] audio-bitrate: "
+          "expected a whole number from 6000 to 510000, got '5999'"},
+    {"[media]\naudio-bitrate=510001\n", "[media] audio-bitrate: expected a "
+          "whole number from 6000 to 510000, got '510001'"},
+    {"[stream front]\nmax-viewers=0\n", "[stream front] max-viewers: "
+          "expected a whole number from 1 to 1000, got '0'"},
+    {"[stream front]\nmax-viewers=1001\n", "[stream front] max-viewers: "
+          "expected a whole number from 1 to 1000, got '1001'"},
+    {"[stream front]\naudio=test\naudio-device=hw:1,0\n", "[stream front] "
+          "audio-device: needs audio=alsa or audio=pulse, got audio=test"},
+    {"[stream front]\naudio=alsa\n"
+          "audio-pipeline=audiotestsrc is-live=true ! opusenc\n",
+        "[stream front] audio-pipeline: needs audio=pipeline, got "
+          "audio=alsa"},
+    {"[stream front]\naudio-device=hw:1,0\n"
+          "audio-pipeline=audiotestsrc is-live=true ! opusenc\n",
+        "[stream front] audio-device: needs audio=alsa or audio=pulse, got "
+          "audio=pipeline"},
+    {"[stream front]\naudio-pipeline=audiotestsrc ! ! opusenc\n",
+        "[stream front] audio-pipeline: the pipeline does not parse: syntax "
+          "error"},
+    {"[stream front]\npipeline=videotestsrc ! nosuchenc\n", "[stream front] "
+          "pipeline: missing GStreamer elements: nosuchenc (not installed on "
+          "this machine)"},
+    {"[stream front]\nheight=721\n", "[stream front]: width and height must "
+          "be even, got 1280x721"},
+    {"[stream front]\nwidth=-1\n", "[stream front] width: expected a whole "
+          "number from 16 to 7680, got '-1'"},
+    {"[stream front]\ncodec=av1\n", "[stream front] codec: codec must be vp8 "
+          "or h264, got 'av1'"},
+    {"[stream front]\ncamera=256\n", "[stream front] camera: expected a "
+          "whole number from 0 to 255, got '256'"},
+    /* a bad [media] is blamed on [media], not on the streams */
+    {"[stream front]\n[media]\nheight=721\n", "width and height must be "
+          "even, got 1280x721"},
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++) {
+    g_autoptr (RwConfig) config = rw_config_new ();
+    g_autoptr (GError) error = NULL;
+    g_autofree gchar *path = write_config (cases[i].text);
+    g_autofree gchar *expected = g_strdup_printf ("%s: %s", path,
+        cases[i].message);
+
+    g_test_message ("%s", cases[i].text);
+    g_assert_false (rw_config_load_file (config, path, &error));
+    g_assert_error (error, RW_ERROR, RW_ERROR_INVALID_ARGUMENT);
+    g_assert_cmpstr (error->message, ==, expected);
+    g_unlink (path);
+  }
+
+  /* the rest names the directories looked in */
+  {
+    g_autoptr (RwConfig) config = rw_config_new ();
+    g_autoptr (GError) error = NULL;
+    g_autofree gchar *path = write_config ("[stream front]\n"
+        "audio-pipeline=no-such-file\n");
+    g_autofree gchar *expected = g_strdup_printf ("%s: [stream front] "
+        "audio-pipeline: no pipeline file 'no-such-file' (looked in ", path);
+
+    g_assert_false (rw_config_load_file (config, path, &error));
+    g_assert_error (error, RW_ERROR, RW_ERROR_INVALID_ARGUMENT);
+    g_assert_true (g_str_has_prefix (error->message, expected));
+    g_unlink (path);
+  }
+}
+
+/* Streams made in code are checked like the file's. */
+static void
+test_streams_validate (void)
+{
+  static const struct
+  {
+    const gchar *name;
+    guint width;
+    RwAudioSource audio;
+    guint audio_bitrate;
+    guint max_viewers;
+    const gchar *message;
+  } cases[] = {
+    {"front", 641, RW_AUDIO_NONE, 64000, 0, "[stream front]: width and "
+          "height must be even, got 641x720"},
+    {"Front", 640, RW_AUDIO_NONE, 64000, 0, "[stream Front]: a stream name "
+          "is 1 to 32 of a-z, 0-9 and '-'"},
+    {"front", 640, RW_AUDIO_PIPELINE, 64000, 0, "[stream front]: "
+          "audio=pipeline needs audio-pipeline"},
+    {"front", 640, RW_AUDIO_ALSA, 5000, 0, "[stream front]: audio-bitrate "
+          "must be between 6000 and 510000, got 5000"},
+    {"front", 640, RW_AUDIO_NONE, 64000, 1001, "[stream front]: max-viewers "
+          "must be between 0 and 1000, got 1001"},
+    {"main", 640, RW_AUDIO_NONE, 64000, 0, "[stream main]: a second stream "
+          "named 'main'; stream names must be unique"},
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++) {
+    g_autoptr (RwConfig) config = rw_config_new ();
+    g_autoptr (GError) error = NULL;
+    RwStreamConfig *stream;
+
+    rw_config_ensure_streams (config);
+    g_assert_true (rw_config_validate (config, NULL));
+    stream = rw_stream_config_new_from_media (config, cases[i].name);
+    stream->width = cases[i].width;
+    stream->audio = cases[i].audio;
+    stream->audio_bitrate = cases[i].audio_bitrate;
+    stream->max_viewers = cases[i].max_viewers;
+    g_ptr_array_add (config->streams, stream);
+
+    g_assert_false (rw_config_validate (config, &error));
+    g_assert_error (error, RW_ERROR, RW_ERROR_INVALID_ARGUMENT);
+    g_assert_cmpstr (error->message, ==, cases[i].message);
+  }
+}
+
+static void
+test_stream_names (void)
+{
+  static const gchar *good[] = { "a", "main", "front-2", "0", "-",
+    "0123456789abcdef0123456789abcdef"
+  };
+  static const gchar *bad[] = { "", "Front", "a_b", "a b", "é", "a/b",
+    "0123456789abcdef0123456789abcdefx"
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (good); i++)
+    g_assert_true (rw_stream_name_is_valid (good[i]));
+  for (guint i = 0; i < G_N_ELEMENTS (bad); i++)
+    g_assert_false (rw_stream_name_is_valid (bad[i]));
+  g_assert_false (rw_stream_name_is_valid (NULL));
+}
+
+static void
+test_stream_copy_equal (void)
+{
+  g_autoptr (RwConfig) config = rw_config_new ();
+  g_autoptr (RwStreamConfig) stream = NULL;
+  g_autoptr (RwStreamConfig) copy = NULL;
+  g_autofree gchar *device = NULL;
+
+  config->camera = 4;
+  config->pipeline = g_strdup ("videotestsrc ! vp8enc");
+  config->pipeline_name = g_strdup ("inline");
+  stream = rw_stream_config_new_from_media (config, "arm");
+  stream->audio = RW_AUDIO_PIPELINE;
+  stream->audio_pipeline = g_strdup ("audiotestsrc ! opusenc");
+  stream->audio_pipeline_name = g_strdup ("inline");
+  stream->audio_device = g_strdup ("hw:1,0");
+  stream->max_viewers = 3;
+
+  copy = rw_stream_config_copy (stream);
+  g_assert_true (copy != stream);
+  g_assert_cmpstr (copy->name, ==, "arm");
+  g_assert_true (copy->name != stream->name);
+  g_assert_cmpstr (copy->pipeline, ==, stream->pipeline);
+  g_assert_true (copy->pipeline != stream->pipeline);
+  g_assert_cmpstr (copy->pipeline_name, ==, "inline");
+  g_assert_cmpstr (copy->audio_pipeline, ==, stream->audio_pipeline);
+  g_assert_true (copy->audio_pipeline != stream->audio_pipeline);
+  g_assert_cmpstr (copy->audio_pipeline_name, ==, "inline");
+  g_assert_cmpstr (copy->audio_device, ==, "hw:1,0");
+  g_assert_cmpuint (copy->max_viewers, ==, 3);
+  g_assert_true (rw_stream_config_video_equal (stream, copy));
+  g_assert_true (rw_stream_config_audio_equal (stream, copy));
+
+  copy->max_viewers = 4;        /* neither video nor audio */
+  g_assert_true (rw_stream_config_video_equal (stream, copy));
+  g_assert_true (rw_stream_config_audio_equal (stream, copy));
+  copy->audio_bitrate = 32000;
+  g_assert_true (rw_stream_config_video_equal (stream, copy));
+  g_assert_false (rw_stream_config_audio_equal (stream, copy));
+  copy->audio_bitrate = stream->audio_bitrate;
+  g_clear_pointer (&copy->pipeline, g_free);
+  g_assert_false (rw_stream_config_video_equal (stream, copy));
+  g_assert_true (rw_stream_config_audio_equal (stream, copy));
+  copy->pipeline = g_strdup (stream->pipeline);
+  copy->keyframe_interval = 5;
+  g_assert_false (rw_stream_config_video_equal (stream, copy));
+  copy->keyframe_interval = stream->keyframe_interval;
+  copy->audio = RW_AUDIO_TEST;
+  g_assert_false (rw_stream_config_audio_equal (stream, copy));
+  /* without audio, the other audio fields do not matter */
+  stream->audio = RW_AUDIO_NONE;
+  copy->audio = RW_AUDIO_NONE;
+  copy->audio_bitrate = 32000;
+  g_assert_true (rw_stream_config_audio_equal (stream, copy));
+
+  device = rw_stream_config_camera_device (stream);
+  g_assert_cmpstr (device, ==, "/dev/video4");
+  rw_stream_config_free (NULL);
+}
+
+static void
+test_audio_sources (void)
+{
+  g_assert_cmpstr (rw_audio_source_to_string (RW_AUDIO_NONE), ==, "none");
+  g_assert_cmpstr (rw_audio_source_to_string (RW_AUDIO_ALSA), ==, "alsa");
+  g_assert_cmpstr (rw_audio_source_to_string (RW_AUDIO_PULSE), ==, "pulse");
+  g_assert_cmpstr (rw_audio_source_to_string (RW_AUDIO_TEST), ==, "test");
+  g_assert_cmpstr (rw_audio_source_to_string (RW_AUDIO_PIPELINE), ==,
+      "pipeline");
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -408,6 +887,20 @@ main (int argc, char *argv[])
   g_test_add_func ("/config/file/example", test_file_example);
   g_test_add_func ("/config/file/security", test_file_security);
   g_test_add_func ("/config/file/bad", test_file_bad);
+
+  g_test_add_func ("/config/streams/good", test_streams_good);
+  g_test_add_func ("/config/streams/pipeline", test_streams_pipeline);
+  g_test_add_func ("/config/streams/audio", test_streams_audio);
+  g_test_add_func ("/config/streams/audio-defaults",
+      test_streams_audio_defaults);
+  g_test_add_func ("/config/streams/ensure", test_ensure_streams);
+  g_test_add_func ("/config/streams/media-audio", test_media_audio);
+  g_test_add_func ("/config/streams/reload", test_streams_reload);
+  g_test_add_func ("/config/streams/bad", test_streams_bad);
+  g_test_add_func ("/config/streams/validate", test_streams_validate);
+  g_test_add_func ("/config/streams/names", test_stream_names);
+  g_test_add_func ("/config/streams/copy-equal", test_stream_copy_equal);
+  g_test_add_func ("/config/streams/audio-sources", test_audio_sources);
 
   g_test_add_func ("/config/defaults", test_defaults);
   g_test_add_func ("/config/bad-values", test_bad_values);

@@ -12,6 +12,11 @@
  * shares: a V4L2 camera (raw or MJPEG) or a moving test pattern with a
  * running clock, scaled to the configured size and rate, and one encoder
  * tuned for real-time use on a small computer.
+ *
+ * A stream's optional sound is built the same way: a microphone (ALSA or
+ * PulseAudio), a test tone or a configured description, encoded once to
+ * Opus for every viewer, and a silent bin with the same caps to stand in
+ * while the microphone is missing.
  */
 
 #include "rw-source.h"
@@ -286,4 +291,276 @@ rw_source_make_bin (const RwConfig * config, RwSourceKind kind,
       return rw_source_make_slate (config, message, error);
   }
   g_return_val_if_reached (NULL);
+}
+
+/* --- audio --- */
+
+/* The bitrates libopus encodes at; opusenc's property accepts more and
+ * clamps. */
+#define OPUS_MIN_BITRATE 6000
+#define OPUS_MAX_BITRATE 510000
+
+/* Capture from a GstAudioBaseSrc (alsasrc, pulsesrc), named "mic" so that
+ * the device, free text from the config file, is set as a property and
+ * never written into a description.
+ *
+ * provide-clock=false: the daemon's pipeline runs on the system clock,
+ * which the video, the sink's RTP clock report and every viewer share.
+ * A capture element that provides its clock would become the pipeline's
+ * clock (sources win the election), drift from the system clock, and be
+ * lost with the microphone (a CLOCK_LOST stalls the whole pipeline,
+ * video included). Not providing it, the element slaves to the pipeline
+ * clock (slave-method=skew, the default): its first timestamp is the
+ * running time, later ones count samples, and it skips ahead to the clock
+ * when it falls a whole buffer-time behind (a card running slow).
+ * GStreamer 1.22 does not correct a card that runs fast: its timestamps
+ * get ahead of the clock by the card's error (tens of ppm, a fraction of
+ * a second an hour).
+ *
+ * do-timestamp stays FALSE: the element timestamps from its sample count
+ * against the clock, smoother than the arrival time of each period.
+ *
+ * latency-time=10000: 10 ms periods (ALSA's usual one), half an Opus
+ * frame, so a frame is complete one period after its last sample.
+ * buffer-time=100000: the ring holds 10 periods. Capture reads each period
+ * as soon as it is filled, so the ring adds no latency in steady state;
+ * it is headroom against an overrun (a click) while the reading thread
+ * waits for a core the video encoder holds on a loaded two-core robot.
+ * It is also how far a slow card's sound falls behind before the skew
+ * slaving catches up: 100 ms stays within what lip sync tolerates. */
+#define CAPTURE_PROPERTIES "name=mic provide-clock=false latency-time=10000 " \
+    "buffer-time=100000"
+
+/* Live test sources in 10 ms buffers, like a microphone's periods. A live
+ * source's first timestamp is offset to the running time (GstBaseSrc), so
+ * one started in a running pipeline goes on from the pipeline's time. The
+ * tone is loud enough for a browser's audioLevel (-10.5 dBFS). */
+#define TEST_TONE_SOURCE "audiotestsrc is-live=true samplesperbuffer=480 " \
+    "wave=sine freq=440 volume=0.3"
+#define SILENCE_SOURCE "audiotestsrc is-live=true samplesperbuffer=480 " \
+    "wave=silence"
+
+static const gchar *
+audio_device (const RwStreamConfig * stream)
+{
+  if (stream->audio_device == NULL || stream->audio_device[0] == '\0')
+    return NULL;
+  return stream->audio_device;
+}
+
+/**
+ * rw_source_audio_name:
+ * @stream: a stream's settings
+ *
+ * Names the stream's sound source for logs and /status: "ALSA hw:1,0",
+ * "ALSA default", "PulseAudio default source", "PulseAudio NAME", "test
+ * tone", the pipeline file (or "inline"), or "no audio".
+ *
+ * Returns: (transfer full): the name.
+ */
+gchar *
+rw_source_audio_name (const RwStreamConfig * stream)
+{
+  const gchar *device;
+
+  g_return_val_if_fail (stream != NULL, NULL);
+
+  device = audio_device (stream);
+  switch (stream->audio) {
+    case RW_AUDIO_NONE:
+      return g_strdup ("no audio");
+    case RW_AUDIO_ALSA:
+      return g_strdup_printf ("ALSA %s", device ? device : "default");
+    case RW_AUDIO_PULSE:
+      if (device == NULL)
+        return g_strdup ("PulseAudio default source");
+      return g_strdup_printf ("PulseAudio %s", device);
+    case RW_AUDIO_TEST:
+      return g_strdup ("test tone");
+    case RW_AUDIO_PIPELINE:
+      return g_strdup (stream->audio_pipeline_name ?
+          stream->audio_pipeline_name : "inline");
+  }
+  g_return_val_if_reached (NULL);
+}
+
+/* Raw audio of any kind in, Opus out of the element named "encoder".
+ *
+ * 48 kHz, the rate WebRTC's Opus runs at, so nothing resamples again.
+ * Mono: a robot's microphone is one capsule, or a pair too close for
+ * useful stereo, and at one bitrate mono spends every bit on one channel. Browsers play mono
+ * Opus on both speakers; the SDP says opus/48000/2 either way (RFC 7587),
+ * and rtpopuspay signals sprop-stereo=0.
+ *
+ * 20 ms frames, WebRTC's usual ptime. Constrained VBR (opusenc's default):
+ * like CBR, the rate does not burst above the target, but silence and
+ * quiet rooms cost about 1 kbit/s instead of the whole bitrate, for every
+ * viewer. No in-band FEC (it takes bits from the
+ * audio and helps only with a packet-loss-percentage we do not know) and
+ * no DTX (constrained VBR already makes silence cheap, and an unbroken
+ * stream keeps every viewer's jitter buffer simple). Complexity stays at
+ * 10: it is encoded once, about 0.5 % of a core here. */
+static gchar *
+opus_description (const RwStreamConfig * stream)
+{
+  return g_strdup_printf ("audioconvert ! audioresample ! "
+      "audio/x-raw,rate=48000,channels=1 ! opusenc name=encoder "
+      "bitrate=%u bitrate-type=constrained-vbr frame-size=20 "
+      "audio-type=generic inband-fec=false dtx=false", stream->audio_bitrate);
+}
+
+static gboolean
+check_bitrate (const RwStreamConfig * stream, GError ** error)
+{
+  if (stream->audio_bitrate >= OPUS_MIN_BITRATE &&
+      stream->audio_bitrate <= OPUS_MAX_BITRATE)
+    return TRUE;
+  g_set_error (error, RW_ERROR, RW_ERROR_INVALID_ARGUMENT,
+      "the audio bitrate %u is out of Opus's range (%u to %u bit/s)",
+      stream->audio_bitrate, OPUS_MIN_BITRATE, OPUS_MAX_BITRATE);
+  return FALSE;
+}
+
+/* @source, encoded to Opus, in a bin called @name. */
+static GstElement *
+make_opus_bin (const RwStreamConfig * stream, const gchar * source,
+    const gchar * name, GError ** error)
+{
+  g_autofree gchar *encoder = NULL;
+  g_autofree gchar *description = NULL;
+  GstElement *bin;
+
+  if (!check_bitrate (stream, error))
+    return NULL;
+  encoder = opus_description (stream);
+  description = g_strdup_printf ("%s ! %s", source, encoder);
+  GST_DEBUG ("audio: %s", description);
+  bin = rw_pipeline_parse (description, error);
+  if (bin)
+    gst_object_set_name (GST_OBJECT (bin), name);
+  return bin;
+}
+
+/* alsasrc or pulsesrc. A device that cannot be opened fails the bin's
+ * change to READY, with the element's ERROR on the bus (alsasrc's debug
+ * text names the device; pulsesrc's says why it could not connect). */
+static GstElement *
+make_capture_bin (const RwStreamConfig * stream, GError ** error)
+{
+  const gchar *device = audio_device (stream);
+  g_autofree gchar *source = g_strdup_printf ("%s " CAPTURE_PROPERTIES,
+      stream->audio == RW_AUDIO_ALSA ? "alsasrc" : "pulsesrc");
+  g_autoptr (GstElement) mic = NULL;
+  GstElement *bin;
+
+  bin = make_opus_bin (stream, source, "audio-source", error);
+  if (bin == NULL)
+    return NULL;
+  mic = gst_bin_get_by_name (GST_BIN (bin), "mic");
+  /* alsasrc's default device is "default"; pulsesrc's is the server's
+   * default source */
+  if (device)
+    g_object_set (mic, "device", device, NULL);
+  if (stream->audio == RW_AUDIO_PULSE)
+    g_object_set (mic, "client-name", "robot-webrtc", NULL);
+  return bin;
+}
+
+static gboolean
+gives_opus (GstElement * bin)
+{
+  g_autoptr (GstPad) src = gst_element_get_static_pad (bin, "src");
+  g_autoptr (GstCaps) caps = gst_pad_query_caps (src, NULL);
+  g_autoptr (GstCaps) opus = gst_caps_new_empty_simple ("audio/x-opus");
+
+  return gst_caps_can_intersect (caps, opus);
+}
+
+/* The configured description, parsed like a video one. Its output is
+ * checked now, so that one ending in raw audio or another codec stops the
+ * daemon at start-up rather than when the sink links it. */
+static GstElement *
+make_pipeline_bin (const RwStreamConfig * stream, GError ** error)
+{
+  GstElement *bin;
+
+  if (stream->audio_pipeline == NULL) {
+    g_set_error (error, RW_ERROR, RW_ERROR_INVALID_ARGUMENT,
+        "no audio pipeline description");
+    return NULL;
+  }
+  bin = rw_pipeline_parse (stream->audio_pipeline, error);
+  if (bin == NULL)
+    return NULL;
+  if (!gives_opus (bin)) {
+    g_set_error (error, RW_ERROR, RW_ERROR_PIPELINE,
+        "the audio pipeline must end in Opus (audio/x-opus, e.g. opusenc)");
+    gst_object_unref (gst_object_ref_sink (bin));
+    return NULL;
+  }
+  gst_object_set_name (GST_OBJECT (bin), "audio-source");
+  return bin;
+}
+
+/**
+ * rw_source_make_audio_bin:
+ * @stream: the stream's settings: its audio source, device and bitrate
+ * @error: where to say why the bin could not be built
+ *
+ * The stream's sound, encoded once to Opus for every viewer: 48 kHz mono,
+ * 20 ms frames, constrained VBR at the configured bitrate, from an
+ * element named "encoder" (a configured description gives its own Opus).
+ * The bin is live and timestamps in the pipeline's running time, and it
+ * never provides the pipeline's clock.
+ *
+ * A microphone is opened when the bin goes to READY: a missing or busy
+ * device fails that state change and posts the element's ERROR.
+ *
+ * Returns: (transfer floating) (nullable): a bin with a "src" pad giving
+ * `audio/x-opus`, or %NULL with @error set (%RW_ERROR_INVALID_ARGUMENT for
+ * a stream without audio).
+ */
+GstElement *
+rw_source_make_audio_bin (const RwStreamConfig * stream, GError ** error)
+{
+  g_return_val_if_fail (stream != NULL, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  init_debug ();
+  switch (stream->audio) {
+    case RW_AUDIO_NONE:
+      g_set_error (error, RW_ERROR, RW_ERROR_INVALID_ARGUMENT,
+          "the stream has no audio source");
+      return NULL;
+    case RW_AUDIO_ALSA:
+    case RW_AUDIO_PULSE:
+      return make_capture_bin (stream, error);
+    case RW_AUDIO_TEST:
+      return make_opus_bin (stream, TEST_TONE_SOURCE, "audio-source", error);
+    case RW_AUDIO_PIPELINE:
+      return make_pipeline_bin (stream, error);
+  }
+  g_return_val_if_reached (NULL);
+}
+
+/**
+ * rw_source_make_silence:
+ * @stream: the stream's settings: its audio bitrate
+ * @error: where to say why the bin could not be built
+ *
+ * The audio slate: silence encoded like rw_source_make_audio_bin() encodes
+ * a microphone (same caps, frames and bitrate), to stand in while the
+ * microphone is missing or lost. It costs about 1 kbit/s per viewer.
+ *
+ * Returns: (transfer floating) (nullable): a bin with a "src" pad giving
+ * `audio/x-opus`, or %NULL with @error set.
+ */
+GstElement *
+rw_source_make_silence (const RwStreamConfig * stream, GError ** error)
+{
+  g_return_val_if_fail (stream != NULL, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  init_debug ();
+  return make_opus_bin (stream, SILENCE_SOURCE, "audio-silence", error);
 }

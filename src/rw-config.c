@@ -58,6 +58,7 @@ rw_config_new (void)
   config->idle_timeout = RW_CONFIG_DEFAULT_IDLE_TIMEOUT;
   config->max_connections = RW_CONFIG_DEFAULT_MAX_CONNECTIONS;
   config->auth_clock_skew = RW_CONFIG_DEFAULT_CLOCK_SKEW;
+  config->audio_bitrate = RW_CONFIG_DEFAULT_AUDIO_BITRATE;
   config->streams =
       g_ptr_array_new_with_free_func ((GDestroyNotify) rw_stream_config_free);
 
@@ -81,6 +82,9 @@ rw_config_free (RwConfig * config)
   g_strfreev (config->ice_addresses);
   g_free (config->pipeline);
   g_free (config->pipeline_name);
+  g_free (config->audio_device);
+  g_free (config->audio_pipeline);
+  g_free (config->audio_pipeline_name);
   g_clear_pointer (&config->streams, g_ptr_array_unref);
   g_free (config);
 }
@@ -103,14 +107,27 @@ copy_media_video (RwStreamConfig * stream, const RwConfig * config)
   stream->pipeline_name = g_strdup (config->pipeline_name);
 }
 
+/* [media]'s audio keys, as they were read into a stream's settings */
+static void
+copy_media_audio (RwConfig * config, const RwStreamConfig * stream)
+{
+  config->audio = stream->audio;
+  config->audio_bitrate = stream->audio_bitrate;
+  g_free (config->audio_device);
+  g_free (config->audio_pipeline);
+  g_free (config->audio_pipeline_name);
+  config->audio_device = g_strdup (stream->audio_device);
+  config->audio_pipeline = g_strdup (stream->audio_pipeline);
+  config->audio_pipeline_name = g_strdup (stream->audio_pipeline_name);
+}
+
 /**
  * rw_stream_config_new_from_media:
  * @config: the settings
  * @name: the stream's name
  *
  * Returns: (transfer full): a stream named @name with @config's `[media]`
- * video, no audio (at the default audio bitrate) and no viewer limit of its
- * own.
+ * video and audio, and no viewer limit of its own.
  */
 RwStreamConfig *
 rw_stream_config_new_from_media (const RwConfig * config, const gchar * name)
@@ -123,8 +140,11 @@ rw_stream_config_new_from_media (const RwConfig * config, const gchar * name)
   stream = g_new0 (RwStreamConfig, 1);
   stream->name = g_strdup (name);
   copy_media_video (stream, config);
-  stream->audio = RW_AUDIO_NONE;
-  stream->audio_bitrate = RW_CONFIG_DEFAULT_AUDIO_BITRATE;
+  stream->audio = config->audio;
+  stream->audio_device = g_strdup (config->audio_device);
+  stream->audio_pipeline = g_strdup (config->audio_pipeline);
+  stream->audio_pipeline_name = g_strdup (config->audio_pipeline_name);
+  stream->audio_bitrate = config->audio_bitrate;
   return stream;
 }
 
@@ -757,7 +777,7 @@ load_settings (RwConfig * config, RwStreamConfig * defaults, GKeyFile * file,
     if (!g_strv_contains (groups, group)) {
       g_set_error (error, RW_ERROR, RW_ERROR_INVALID_ARGUMENT,
           "%s: unknown group [%s] (known: [server], [auth], [webrtc], "
-          "[media])", path, group);
+          "[media], [stream NAME])", path, group);
       return FALSE;
     }
     if (!load_group (config, defaults, file, group, path, base_dir, error))
@@ -900,9 +920,7 @@ rw_config_load_file (RwConfig * config, const gchar * path, GError ** error)
  * order, each a copy of the file's [media] values (wherever [media] is)
  * with the group's own keys over them. Without [stream NAME] groups they
  * are empty, and rw_config_ensure_streams() makes the one stream from
- * [media]'s values once the command line has changed them; but when
- * [media] names an audio source (audio other than none), the one stream,
- * %RW_STREAM_DEFAULT_NAME, is made here, with the file's [media] values.
+ * [media]'s values (its audio too) once the command line has changed them.
  *
  * Returns: %TRUE if every key was valid.
  */
@@ -928,17 +946,11 @@ rw_config_load_data (RwConfig * config, const gchar * data, gsize length,
   if (!load_settings (config, defaults, file, path, base_dir, error))
     return FALSE;
   copy_media_video (defaults, config);
+  copy_media_audio (config, defaults);
 
   streams = load_streams (defaults, file, data, length, path, base_dir, error);
   if (streams == NULL)
     return FALSE;
-
-  /* RwConfig has no audio fields for rw_config_ensure_streams() to read:
-   * when [media] names an audio source and there are no [stream NAME]
-   * groups, the one stream is made now, with [media]'s values as the file
-   * gives them (the command line's media options do not reach it). */
-  if (streams->len == 0 && defaults->audio != RW_AUDIO_NONE)
-    g_ptr_array_add (streams, g_steal_pointer (&defaults));
 
   g_ptr_array_unref (config->streams);
   config->streams = g_steal_pointer (&streams);

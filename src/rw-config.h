@@ -141,6 +141,11 @@ typedef struct
   guint keyframe_interval;      /* seconds */
   gchar *pipeline;              /* a launch description, NULL: built in */
   gchar *pipeline_name;         /* where it came from, for /status */
+  RwAudioSource audio;          /* the same as RwStreamConfig's */
+  gchar *audio_device;
+  gchar *audio_pipeline;
+  gchar *audio_pipeline_name;
+  guint audio_bitrate;
 
   /* [stream NAME] groups, in file order (RwStreamConfig); empty when the
    * file has none, until rw_config_ensure_streams() */

@@ -325,7 +325,7 @@ test_file_bad (void)
           "from 0 to 65535, got '70000'"},
     {"[server]\nprot=80\n", "[server] prot: unknown key"},
     {"[sever]\nport=80\n", "unknown group [sever] (known: [server], "
-          "[auth], [webrtc], [media])"},
+          "[auth], [webrtc], [media], [stream NAME])"},
     {"[server]\nrate-limit=fast\n", "[server] rate-limit: expected a whole "
           "number from 0 to 100000, got 'fast'"},
     {"[server]\nmax-body=100\n", "[server] max-body: expected a whole "
@@ -594,31 +594,36 @@ test_ensure_streams (void)
   g_assert_true (rw_config_validate (empty, NULL));
 }
 
-/* [media] with audio and no [stream NAME] group: the one stream is made
- * when the file is read, since RwConfig has no audio fields. */
+/* [media] with audio and no [stream NAME] group: the one stream gets it,
+ * with the command line's changes to [media] (made after the file). */
 static void
 test_media_audio (void)
 {
   g_autoptr (RwConfig) config = load_config ("[media]\ncamera=1\n"
       "width=640\nheight=480\naudio-device=hw:1,0\n");
-  const RwStreamConfig *main_stream = stream_at (config, 0);
+  const RwStreamConfig *main_stream;
 
-  g_assert_cmpuint (config->streams->len, ==, 1);
-  g_assert_cmpstr (main_stream->name, ==, "main");
-  g_assert_cmpint (main_stream->camera, ==, 1);
-  g_assert_cmpuint (main_stream->width, ==, 640);
-  g_assert_cmpint (main_stream->audio, ==, RW_AUDIO_ALSA);
-  g_assert_cmpstr (main_stream->audio_device, ==, "hw:1,0");
+  g_assert_cmpuint (config->streams->len, ==, 0);
+  g_assert_cmpint (config->audio, ==, RW_AUDIO_ALSA);
+  config->width = 320;          /* --width 320 */
   rw_config_ensure_streams (config);
   g_assert_cmpuint (config->streams->len, ==, 1);
-  g_assert_true (stream_at (config, 0) == main_stream);
+  main_stream = stream_at (config, 0);
+  g_assert_cmpstr (main_stream->name, ==, "main");
+  g_assert_cmpint (main_stream->camera, ==, 1);
+  g_assert_cmpuint (main_stream->width, ==, 320);
+  g_assert_cmpint (main_stream->audio, ==, RW_AUDIO_ALSA);
+  g_assert_cmpstr (main_stream->audio_device, ==, "hw:1,0");
+  g_assert_cmpuint (main_stream->audio_bitrate, ==, 64000);
 
-  /* no audio source: as without audio keys */
+  /* no audio source: none, at the configured bitrate */
   {
     g_autoptr (RwConfig) silent = load_config ("[media]\naudio=none\n"
         "audio-bitrate=32000\n");
 
-    g_assert_cmpuint (silent->streams->len, ==, 0);
+    rw_config_ensure_streams (silent);
+    g_assert_cmpint (stream_at (silent, 0)->audio, ==, RW_AUDIO_NONE);
+    g_assert_cmpuint (stream_at (silent, 0)->audio_bitrate, ==, 32000);
   }
 }
 
@@ -663,7 +668,7 @@ test_streams_bad (void)
     {"[stream front]\n  [stream front]  \n", "[stream front]: a second "
           "[stream front] group; stream names must be unique"},
     {"[Stream front]\n", "unknown group [Stream front] (known: [server], "
-          "[auth], [webrtc], [media])"},
+          "[auth], [webrtc], [media], [stream NAME])"},
     {"[stream front]\nwidht=640\n", "[stream front] widht: unknown key"},
     {"[stream front]\nport=80\n", "[stream front] port: unknown key"},
     {"[media]\nmax-viewers=2\n", "[media] max-viewers: unknown key"},

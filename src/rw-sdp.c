@@ -10,8 +10,9 @@
  *
  * A 1.22 webrtcbin asserts on some malformed SDP, so every offer is checked
  * here first: it must parse, carry ICE credentials and a DTLS fingerprint,
- * and have a video m-line that accepts the codec our one encoder produces.
- * The payload type we send is the one the viewer chose for that codec.
+ * and have a video m-line that accepts the codec our one encoder produces,
+ * or, for a stream with audio, an audio m-line that accepts Opus. The
+ * payload type we send is the one the viewer chose for that codec.
  */
 
 #include "rw-sdp.h"
@@ -28,6 +29,15 @@ void
 rw_codec_match_clear (RwCodecMatch * match)
 {
   gst_clear_caps (&match->caps);
+}
+
+void
+rw_offer_match_clear (RwOfferMatch * match)
+{
+  rw_codec_match_clear (&match->video);
+  rw_codec_match_clear (&match->audio);
+  match->has_video = FALSE;
+  match->has_audio = FALSE;
 }
 
 static const gchar *
@@ -142,17 +152,14 @@ fail:
   return NULL;
 }
 
+/* An m-line of @kind ("video", "audio") that is not rejected and not
+ * sendonly or inactive: the viewer wants to receive that media from us. */
 static gboolean
-media_is_video (const GstSDPMedia * media)
+media_can_receive (const GstSDPMedia * media, const gchar * kind)
 {
-  return g_strcmp0 (gst_sdp_media_get_media (media), "video") == 0 &&
-      !media_is_rejected (media);
-}
-
-static gboolean
-media_receives (const GstSDPMedia * media)
-{
-  return gst_sdp_media_get_attribute_val (media, "sendonly") == NULL &&
+  return g_strcmp0 (gst_sdp_media_get_media (media), kind) == 0 &&
+      !media_is_rejected (media) &&
+      gst_sdp_media_get_attribute_val (media, "sendonly") == NULL &&
       gst_sdp_media_get_attribute_val (media, "inactive") == NULL;
 }
 
@@ -180,7 +187,7 @@ h264_score (const GstStructure * s)
 }
 
 static gint
-codec_score (RwCodec codec, const GstStructure * s)
+video_score (const GstStructure * s, RwCodec codec)
 {
   const gchar *name = gst_structure_get_string (s, "encoding-name");
   gint clock_rate = 0;
@@ -198,10 +205,26 @@ codec_score (RwCodec codec, const GstStructure * s)
   return -1;
 }
 
-/* Feedback we act on: PLI and FIR become keyframe requests. Generic NACK
- * (retransmission) and congestion-control feedback are not answered. */
+/* Opus is always opus/48000/2 in SDP (RFC 7587 §7), whatever the channels
+ * sent; the fmtp (stereo, useinbandfec…) says the rest. */
+static gint
+opus_score (const GstStructure * s, RwCodec unused)
+{
+  const gchar *name = gst_structure_get_string (s, "encoding-name");
+  const gchar *channels = gst_structure_get_string (s, "encoding-params");
+  gint clock_rate = 0;
+
+  if (!gst_structure_get_int (s, "clock-rate", &clock_rate) ||
+      clock_rate != 48000 || name == NULL ||
+      g_ascii_strcasecmp (name, "OPUS") != 0)
+    return -1;
+  return channels == NULL || g_str_equal (channels, "2") ? 1 : -1;
+}
+
+/* Video feedback we act on: PLI and FIR become keyframe requests. Generic
+ * NACK (retransmission) and congestion-control feedback are not answered. */
 static gboolean
-keep_field (GQuark field, GValue * value, gpointer user_data)
+keep_video_field (GQuark field, GValue * value, gpointer user_data)
 {
   const gchar *name = g_quark_to_string (field);
 
@@ -209,6 +232,64 @@ keep_field (GQuark field, GValue * value, gpointer user_data)
     return TRUE;
   return g_str_equal (name, "rtcp-fb-nack-pli") ||
       g_str_equal (name, "rtcp-fb-ccm-fir");
+}
+
+/* No audio feedback is acted on (browsers offer transport-cc for Opus);
+ * the fmtp fields (minptime, useinbandfec, stereo…) stay. */
+static gboolean
+keep_audio_field (GQuark field, GValue * value, gpointer user_data)
+{
+  return !g_str_has_prefix (g_quark_to_string (field), "rtcp-fb-");
+}
+
+/* What we look for in an m-line: a codec, by score, and the caps fields
+ * the transceiver's codec preferences get. */
+typedef struct
+{
+  gint (*score) (const GstStructure * s, RwCodec codec);
+  RwCodec codec;
+  GstStructureFilterMapFunc keep;
+} Wanted;
+
+/* Picks the payload of @media that @want scores best (>= 0; on a tie, the
+ * first) into @match. */
+static gboolean
+match_mline (const GstSDPMedia * media, guint mline, const Wanted * want,
+    RwCodecMatch * match)
+{
+  gint best_score = -1;
+  GstStructure *s;
+
+  for (guint i = 0; i < gst_sdp_media_formats_len (media); i++) {
+    const gchar *fmt = gst_sdp_media_get_format (media, i);
+    guint64 pt;
+    GstCaps *caps;
+    gint score;
+
+    if (!g_ascii_string_to_unsigned (fmt, 10, 0, 127, &pt, NULL))
+      continue;
+    caps = gst_sdp_media_get_caps_from_media (media, (gint) pt);
+    if (caps == NULL)
+      continue;
+    score = want->score (gst_caps_get_structure (caps, 0), want->codec);
+    if (score > best_score) {
+      gst_clear_caps (&match->caps);
+      match->caps = caps;
+      match->payload = (gint) pt;
+      match->mline = mline;
+      best_score = score;
+    } else {
+      gst_caps_unref (caps);
+    }
+  }
+
+  if (match->caps == NULL)
+    return FALSE;
+
+  s = gst_caps_get_structure (match->caps, 0);
+  gst_structure_set_name (s, "application/x-rtp");
+  gst_structure_filter_and_map_in_place (s, want->keep, NULL);
+  return TRUE;
 }
 
 static gboolean
@@ -232,6 +313,67 @@ media_has_encoding (const GstSDPMedia * media, const gchar * name)
   return FALSE;
 }
 
+/* rw_sdp_match_codec(), and whether the offer has a video m-line that
+ * receives at all (@any_video), our codec or not. */
+static gboolean
+match_video (const GstSDPMessage * offer, RwCodec codec,
+    RwCodecMatch * match, gboolean * any_video, GError ** error)
+{
+  const Wanted want = { video_score, codec, keep_video_field };
+
+  *any_video = FALSE;
+  for (guint m = 0; m < gst_sdp_message_medias_len (offer); m++) {
+    const GstSDPMedia *media = gst_sdp_message_get_media (offer, m);
+
+    if (!media_can_receive (media, "video"))
+      continue;
+    *any_video = TRUE;
+
+    if (match_mline (media, m, &want, match))
+      return TRUE;
+
+    if (codec == RW_CODEC_H264 && media_has_encoding (media, "H264")) {
+      g_set_error (error, RW_ERROR, RW_ERROR_UNSUPPORTED,
+          "the offer's H264 lacks packetization-mode=1; this server sends "
+          "H264 (packetization-mode=1)");
+      return FALSE;
+    }
+  }
+
+  if (!*any_video) {
+    g_set_error (error, RW_ERROR, RW_ERROR_UNSUPPORTED,
+        "the offer has no video m-line that can receive; add "
+        "addTransceiver('video', {direction: 'recvonly'})");
+    return FALSE;
+  }
+
+  g_set_error (error, RW_ERROR, RW_ERROR_UNSUPPORTED,
+      "the offer accepts no codec this server sends; it sends %s",
+      codec == RW_CODEC_H264 ? "H264 (packetization-mode=1)" : "VP8");
+  return FALSE;
+}
+
+/* The first audio m-line that receives and offers Opus, and whether the
+ * offer has an audio m-line that receives at all (@any_audio). */
+static gboolean
+match_audio (const GstSDPMessage * offer, RwCodecMatch * match,
+    gboolean * any_audio)
+{
+  const Wanted want = { opus_score, 0 /* unused */ , keep_audio_field };
+
+  *any_audio = FALSE;
+  for (guint m = 0; m < gst_sdp_message_medias_len (offer); m++) {
+    const GstSDPMedia *media = gst_sdp_message_get_media (offer, m);
+
+    if (!media_can_receive (media, "audio"))
+      continue;
+    *any_audio = TRUE;
+    if (match_mline (media, m, &want, match))
+      return TRUE;
+  }
+  return FALSE;
+}
+
 /**
  * rw_sdp_match_codec:
  * @offer: a checked offer
@@ -249,69 +391,234 @@ gboolean
 rw_sdp_match_codec (const GstSDPMessage * offer, RwCodec codec,
     RwCodecMatch * match, GError ** error)
 {
-  gboolean any_video = FALSE;
+  gboolean any_video;
 
   g_return_val_if_fail (offer != NULL && match != NULL, FALSE);
   memset (match, 0, sizeof (*match));
 
-  for (guint m = 0; m < gst_sdp_message_medias_len (offer); m++) {
-    const GstSDPMedia *media = gst_sdp_message_get_media (offer, m);
-    gint best_score = -1;
+  return match_video (offer, codec, match, &any_video, error);
+}
 
-    if (!media_is_video (media) || !media_receives (media))
-      continue;
-    any_video = TRUE;
+/**
+ * rw_sdp_match_offer:
+ * @offer: a checked offer
+ * @video_codec: the video codec the stream sends
+ * @serve_audio: whether the stream has audio (Opus)
+ * @match: (out caller-allocates): the video and audio m-lines to answer;
+ *   clear it with rw_offer_match_clear()
+ * @error: where to say why the offer cannot be served
+ *
+ * Finds what an offer asks of a stream: the video m-line as
+ * rw_sdp_match_codec() finds it and, when @serve_audio, the first audio
+ * m-line that can receive (recvonly or sendrecv) and offers Opus
+ * (`opus/48000/2`), with the payload type the viewer gave it. An audio
+ * m-line the stream cannot serve is left out of @match: webrtcbin answers
+ * it inactive.
+ *
+ * An offer that receives video is refused when that video is not our
+ * codec, even if its audio could be served: the viewer asked for a
+ * picture. An offer that receives audio only is served audio only, if the
+ * stream has audio.
+ *
+ * Returns: %TRUE if the offer can be served: @match has video, audio or
+ *   both.
+ */
+gboolean
+rw_sdp_match_offer (const GstSDPMessage * offer, RwCodec video_codec,
+    gboolean serve_audio, RwOfferMatch * match, GError ** error)
+{
+  g_autoptr (GError) video_error = NULL;
+  gboolean any_video, any_audio;
 
-    for (guint i = 0; i < gst_sdp_media_formats_len (media); i++) {
-      const gchar *fmt = gst_sdp_media_get_format (media, i);
-      guint64 pt;
-      GstCaps *caps;
-      gint score;
+  g_return_val_if_fail (offer != NULL && match != NULL, FALSE);
+  memset (match, 0, sizeof (*match));
 
-      if (!g_ascii_string_to_unsigned (fmt, 10, 0, 127, &pt, NULL))
-        continue;
-      caps = gst_sdp_media_get_caps_from_media (media, (gint) pt);
-      if (caps == NULL)
-        continue;
-      score = codec_score (codec, gst_caps_get_structure (caps, 0));
-      if (score > best_score) {
-        gst_clear_caps (&match->caps);
-        match->caps = caps;
-        match->payload = (gint) pt;
-        match->mline = m;
-        best_score = score;
-      } else {
-        gst_caps_unref (caps);
-      }
-    }
-
-    if (match->caps) {
-      GstStructure *s = gst_caps_get_structure (match->caps, 0);
-
-      gst_structure_set_name (s, "application/x-rtp");
-      gst_structure_filter_and_map_in_place (s, keep_field, NULL);
-      return TRUE;
-    }
-
-    if (codec == RW_CODEC_H264 && media_has_encoding (media, "H264")) {
-      g_set_error (error, RW_ERROR, RW_ERROR_UNSUPPORTED,
-          "the offer's H264 lacks packetization-mode=1; this server sends "
-          "H264 (packetization-mode=1)");
-      return FALSE;
-    }
+  if (match_video (offer, video_codec, &match->video, &any_video, &video_error)) {
+    match->has_video = TRUE;
+    if (serve_audio)
+      match->has_audio = match_audio (offer, &match->audio, &any_audio);
+    return TRUE;
   }
 
-  if (!any_video) {
-    g_set_error (error, RW_ERROR, RW_ERROR_UNSUPPORTED,
-        "the offer has no video m-line that can receive; add "
-        "addTransceiver('video', {direction: 'recvonly'})");
+  /* A viewer that wants video we cannot send gets the reason, not a
+   * session with its audio alone that would look like a dead camera. */
+  if (any_video) {
+    g_propagate_error (error, g_steal_pointer (&video_error));
     return FALSE;
   }
 
-  g_set_error (error, RW_ERROR, RW_ERROR_UNSUPPORTED,
-      "the offer accepts no codec this server sends; it sends %s",
-      codec == RW_CODEC_H264 ? "H264 (packetization-mode=1)" : "VP8");
+  if (match_audio (offer, &match->audio, &any_audio) && serve_audio) {
+    match->has_audio = TRUE;
+    return TRUE;
+  }
+  rw_codec_match_clear (&match->audio);
+
+  if (!any_audio) {
+    g_propagate_error (error, g_steal_pointer (&video_error));
+  } else if (!serve_audio) {
+    g_set_error (error, RW_ERROR, RW_ERROR_UNSUPPORTED,
+        "the offer receives audio only, and this stream has no audio; add "
+        "addTransceiver('video', {direction: 'recvonly'})");
+  } else {
+    g_set_error (error, RW_ERROR, RW_ERROR_UNSUPPORTED,
+        "the offer receives no video, and its audio accepts no Opus; this "
+        "server sends %s video and Opus (opus/48000/2) audio",
+        video_codec == RW_CODEC_H264 ? "H264" : "VP8");
+  }
   return FALSE;
+}
+
+/* The mids of the offer's first a=group:BUNDLE, or %NULL. */
+static GStrv
+bundle_mids (const GstSDPMessage * msg)
+{
+  for (guint i = 0; i < gst_sdp_message_attributes_len (msg); i++) {
+    const GstSDPAttribute *attr = gst_sdp_message_get_attribute (msg, i);
+    g_autoptr (GStrvBuilder) builder = NULL;
+    g_auto (GStrv) tokens = NULL;
+
+    if (g_strcmp0 (attr->key, "group") != 0 || attr->value == NULL)
+      continue;
+    tokens = g_strsplit (attr->value, " ", -1);
+    if (g_strcmp0 (tokens[0], "BUNDLE") != 0)
+      continue;
+
+    builder = g_strv_builder_new ();
+    for (guint t = 1; tokens[t]; t++) {
+      if (tokens[t][0] != '\0')
+        g_strv_builder_add (builder, tokens[t]);
+    }
+    return g_strv_builder_end (builder);
+  }
+  return NULL;
+}
+
+/* Makes @value the only media-level a=@key of @media, or removes every
+ * a=@key when @value is %NULL. Returns whether @media changed. */
+static gboolean
+set_media_attribute (GstSDPMedia * media, const gchar * key,
+    const gchar * value)
+{
+  gboolean changed = FALSE, kept = FALSE;
+  guint i = 0;
+
+  while (i < gst_sdp_media_attributes_len (media)) {
+    const GstSDPAttribute *attr = gst_sdp_media_get_attribute (media, i);
+
+    if (g_strcmp0 (attr->key, key) != 0) {
+      i++;
+      continue;
+    }
+    if (value && !kept) {
+      if (g_strcmp0 (attr->value, value) != 0) {
+        GstSDPAttribute replacement = { 0 };
+
+        /* gst_sdp_media_replace_attribute() takes its contents */
+        gst_sdp_attribute_set (&replacement, key, value);
+        gst_sdp_media_replace_attribute (media, i, &replacement);
+        changed = TRUE;
+      }
+      kept = TRUE;
+      i++;
+      continue;
+    }
+    gst_sdp_media_remove_attribute (media, i);
+    changed = TRUE;
+  }
+
+  if (value && !kept) {
+    gst_sdp_media_add_attribute (media, key, value);
+    changed = TRUE;
+  }
+  return changed;
+}
+
+/**
+ * rw_sdp_unify_bundle_credentials:
+ * @offer: a checked offer
+ *
+ * Gives every m-line of the offer's first BUNDLE group the ICE credentials
+ * (a=ice-ufrag, a=ice-pwd) of the group's tagged m-line, the one its first
+ * mid names. The candidates of those m-lines stay.
+ *
+ * aiortc 1.4 (Debian 12's) gathers on one ICE transport per m-line, so its
+ * offers give each bundled m-line its own credentials, candidates and port.
+ * That is a valid initial BUNDLE offer: RFC 8843 §7.2 and §10 (the same
+ * sections in RFC 9143) have the offerer give every bundled m-line a
+ * unique address and unique ICE properties, to be ready in case the
+ * answerer does not bundle, and once the answerer selects the suggested
+ * offerer-tagged m-line (§7.2.1: the first mid of the group; §7.3.1: the
+ * answerer must select it unless it rejects it or moves it out of the
+ * group) the tagged m-line's transport attributes apply to the whole group
+ * (§7.1.3). webrtcbin 1.22 refuses such an offer instead ("media 1 has
+ * different ice-ufrag values in bundle", validate_sdp()): its
+ * _set_description_task() sets the remote credentials of each m-line in
+ * turn on the one bundle transport, so the last m-line's would win.
+ *
+ * Rewriting them to the tagged m-line's is what the offerer itself does:
+ * aiortc 1.4 (rtcpeerconnection.py, setRemoteDescription), on an answer
+ * with a BUNDLE group, moves every other bundled transceiver onto the
+ * transport of the group's first mid and stops the others, so only the
+ * tagged m-line's ufrag, password and sockets are used. webrtcbin answers
+ * every m-line it accepts inside one BUNDLE group and does not reject the
+ * tagged one (it answers an m-line it cannot serve inactive), and it
+ * drops the SDP candidates of the other bundled m-lines ("Unknown mline 1,
+ * dropping ICE candidates from SDP": it has no ICE stream for them), so
+ * the candidates can stay.
+ *
+ * webrtcbin compares the media-level values literally: when the tagged
+ * m-line has no media-level value (it uses the session's), the other
+ * m-lines lose theirs and use the session's too.
+ *
+ * Returns: how many m-lines were changed.
+ */
+guint
+rw_sdp_unify_bundle_credentials (GstSDPMessage * offer)
+{
+  static const gchar *keys[] = { "ice-ufrag", "ice-pwd" };
+  g_auto (GStrv) mids = NULL;
+  gchar *values[G_N_ELEMENTS (keys)] = { NULL, };
+  const GstSDPMedia *tagged = NULL;
+  guint tag = 0, changed = 0;
+
+  g_return_val_if_fail (offer != NULL, 0);
+
+  mids = bundle_mids (offer);
+  if (mids == NULL || mids[0] == NULL)
+    return 0;
+  for (; tag < gst_sdp_message_medias_len (offer); tag++) {
+    tagged = gst_sdp_message_get_media (offer, tag);
+    if (g_strcmp0 (gst_sdp_media_get_attribute_val (tagged, "mid"),
+            mids[0]) == 0)
+      break;
+  }
+  if (tag == gst_sdp_message_medias_len (offer))
+    return 0;
+
+  for (guint k = 0; k < G_N_ELEMENTS (keys); k++) {
+    /* nothing to give the others */
+    if (attribute_anywhere (offer, tagged, keys[k]) == NULL)
+      goto done;
+    values[k] = g_strdup (gst_sdp_media_get_attribute_val (tagged, keys[k]));
+  }
+
+  for (guint m = 0; m < gst_sdp_message_medias_len (offer); m++) {
+    GstSDPMedia *media = (GstSDPMedia *) gst_sdp_message_get_media (offer, m);
+    const gchar *mid = gst_sdp_media_get_attribute_val (media, "mid");
+    gboolean media_changed = FALSE;
+
+    if (m == tag || mid == NULL || !g_strv_contains ((const gchar * const *)
+            mids, mid))
+      continue;
+    for (guint k = 0; k < G_N_ELEMENTS (keys); k++)
+      media_changed |= set_media_attribute (media, keys[k], values[k]);
+    changed += media_changed;
+  }
+
+done:
+  for (guint k = 0; k < G_N_ELEMENTS (keys); k++)
+    g_free (values[k]);
+  return changed;
 }
 
 static gboolean

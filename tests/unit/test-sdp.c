@@ -79,6 +79,75 @@ static const BadCase bad_cases[] = {
       RW_ERROR_UNSUPPORTED, "it sends VP8"},
 };
 
+/* rw_sdp_match_offer(): what each real offer gets from a stream with
+ * (serve_audio) or without audio. */
+typedef struct
+{
+  const gchar *file;
+  RwCodec codec;
+  gboolean serve_audio;
+  gint video_payload;           /* -1: no video */
+  gint audio_payload;           /* -1: no audio */
+  guint audio_mline;
+  const gchar *fmtp;            /* an audio fmtp field the caps keep */
+  const gchar *refusal;         /* refused with this in the message */
+} OfferCase;
+
+static const OfferCase offer_cases[] = {
+  /* video + audio from each browser; without audio of ours, video only */
+  {"chromium-156-audio-video.sdp", RW_CODEC_VP8, TRUE, 96, 111, 1,
+      "useinbandfec", NULL},
+  {"chromium-156-audio-video.sdp", RW_CODEC_H264, TRUE, 108, 111, 1,
+      "minptime", NULL},
+  {"chromium-156-audio-video.sdp", RW_CODEC_VP8, FALSE, 96, -1, 0, NULL,
+      NULL},
+  {"firefox-esr-153-audio-video.sdp", RW_CODEC_VP8, TRUE, 120, 109, 1,
+      "stereo", NULL},
+  {"firefox-esr-153-audio-video.sdp", RW_CODEC_VP8, FALSE, 120, -1, 0, NULL,
+      NULL},
+  {"aiortc-1.4-audio-video.sdp", RW_CODEC_VP8, TRUE, 97, 96, 1, NULL, NULL},
+  {"aiortc-1.4-audio-video.sdp", RW_CODEC_VP8, FALSE, 97, -1, 0, NULL, NULL},
+  {"aiortc-1.4-audio-video-h264-only.sdp", RW_CODEC_H264, TRUE, 101, 96, 1,
+      NULL, NULL},
+  /* sendrecv audio, first or second */
+  {"safari-tau-2025-sendrecv-h265.sdp", RW_CODEC_H264, TRUE, 98, 111, 0,
+      "useinbandfec", NULL},
+  {"safari-kvs-mac-recvonly-video.sdp", RW_CODEC_VP8, TRUE, 100, 111, 1,
+      "minptime", NULL},
+  /* sendonly audio is not for us */
+  {"firefox-tau-openh264-sendrecv-bundle-only.sdp", RW_CODEC_VP8, TRUE, 120,
+      -1, 0, NULL, NULL},
+  /* video only, from a stream with audio */
+  {"chromium-156-recvonly-complete.sdp", RW_CODEC_VP8, TRUE, 96, -1, 0, NULL,
+      NULL},
+  /* audio only */
+  {"aiortc-1.4-recvonly-audio.sdp", RW_CODEC_VP8, TRUE, -1, 96, 0, NULL,
+      NULL},
+  {"bad/audio-only-chromium-156.sdp", RW_CODEC_H264, TRUE, -1, 111, 0,
+      "useinbandfec", NULL},
+  {"bad/video-port0-rejected-chromium-156.sdp", RW_CODEC_VP8, TRUE, -1, 111,
+      1, "minptime", NULL},
+  {"aiortc-1.4-recvonly-audio.sdp", RW_CODEC_VP8, FALSE, -1, -1, 0, NULL,
+      "receives audio only, and this stream has no audio"},
+  {"bad/audio-only-chromium-156.sdp", RW_CODEC_VP8, FALSE, -1, -1, 0, NULL,
+      "addTransceiver('video'"},
+  /* audio without Opus, and no video */
+  {"bad/audio-pcm-only-aiortc-1.4.sdp", RW_CODEC_VP8, TRUE, -1, -1, 0, NULL,
+      "Opus"},
+  {"bad/audio-pcm-only-aiortc-1.4.sdp", RW_CODEC_VP8, FALSE, -1, -1, 0, NULL,
+      "audio only"},
+  /* video that is not our codec: refused, even with audio we could send */
+  {"aiortc-1.4-audio-video-h264-only.sdp", RW_CODEC_VP8, TRUE, -1, -1, 0,
+      NULL, "it sends VP8"},
+  {"bad/video-vp9-only-chromium-156.sdp", RW_CODEC_VP8, TRUE, -1, -1, 0, NULL,
+      "it sends VP8"},
+  {"bad/video-h264-pm0-only-chromium-156.sdp", RW_CODEC_H264, TRUE, -1, -1, 0,
+      NULL, "packetization-mode=1"},
+  /* nothing usable */
+  {"firefox-esr-153-recvonly-complete.sdp", RW_CODEC_H264, TRUE, -1, -1, 0,
+      NULL, "it sends H264"},
+};
+
 static gchar *
 load_fixture (const gchar * name)
 {
@@ -156,6 +225,126 @@ test_bad (gconstpointer data)
   g_assert_error (error, RW_ERROR, c->code);
   if (strstr (error->message, c->message_part) == NULL)
     g_error ("'%s' does not contain '%s'", error->message, c->message_part);
+}
+
+static void
+test_match_offer (gconstpointer data)
+{
+  const OfferCase *c = data;
+  g_autofree gchar *text = load_fixture (c->file);
+  g_autoptr (GError) error = NULL;
+  g_auto (RwOfferMatch) match = { 0 };
+  g_auto (RwCodecMatch) video = { 0 };
+  GstSDPMessage *offer;
+  const GstStructure *s;
+  gint rate = 0;
+  gboolean ok;
+
+  offer = rw_sdp_parse_offer (text, &error);
+  g_assert_no_error (error);
+  ok = rw_sdp_match_offer (offer, c->codec, c->serve_audio, &match, &error);
+  /* the video half is rw_sdp_match_codec()'s */
+  if (match.has_video)
+    g_assert_true (rw_sdp_match_codec (offer, c->codec, &video, NULL));
+  gst_sdp_message_free (offer);
+
+  if (c->refusal) {
+    g_assert_false (ok);
+    g_assert_error (error, RW_ERROR, RW_ERROR_UNSUPPORTED);
+    if (strstr (error->message, c->refusal) == NULL)
+      g_error ("'%s' does not contain '%s'", error->message, c->refusal);
+    g_assert_false (match.has_video || match.has_audio);
+    g_assert_null (match.video.caps);
+    g_assert_null (match.audio.caps);
+    return;
+  }
+
+  g_assert_no_error (error);
+  g_assert_true (ok);
+  g_assert_cmpint (match.has_video, ==, c->video_payload >= 0);
+  g_assert_cmpint (match.has_audio, ==, c->audio_payload >= 0);
+  g_assert_cmpint (match.video.caps != NULL, ==, match.has_video);
+  g_assert_cmpint (match.audio.caps != NULL, ==, match.has_audio);
+
+  if (match.has_video) {
+    g_assert_cmpint (match.video.payload, ==, c->video_payload);
+    g_assert_cmpint (match.video.payload, ==, video.payload);
+    g_assert_cmpuint (match.video.mline, ==, video.mline);
+    g_assert_true (gst_caps_is_equal (match.video.caps, video.caps));
+  }
+  if (!match.has_audio)
+    return;
+
+  g_assert_cmpint (match.audio.payload, ==, c->audio_payload);
+  g_assert_cmpuint (match.audio.mline, ==, c->audio_mline);
+  s = gst_caps_get_structure (match.audio.caps, 0);
+  g_assert_true (gst_structure_has_name (s, "application/x-rtp"));
+  g_assert_cmpstr (gst_structure_get_string (s, "media"), ==, "audio");
+  g_assert_cmpstr (gst_structure_get_string (s, "encoding-name"), ==, "OPUS");
+  g_assert_true (gst_structure_get_int (s, "clock-rate", &rate));
+  g_assert_cmpint (rate, ==, 48000);
+  if (c->fmtp)
+    g_assert_true (gst_structure_has_field (s, c->fmtp));
+  /* no audio feedback is answered (browsers offer transport-cc) */
+  for (gint i = 0; i < gst_structure_n_fields (s); i++)
+    g_assert_false (g_str_has_prefix (gst_structure_nth_field_name (s, i),
+            "rtcp-fb-"));
+}
+
+/* Audio-only offers, one m-line each: direction, port and codec. */
+static void
+test_match_offer_audio_mline (void)
+{
+  static const struct
+  {
+    const gchar *mline;
+    const gchar *refusal;       /* NULL: served audio, pt 111 */
+  } cases[] = {
+    {"m=audio 9 UDP/TLS/RTP/SAVPF 111\r\na=rtpmap:111 opus/48000/2\r\n"
+          "a=recvonly\r\n", NULL},
+    /* no direction: sendrecv; encoding names are case-insensitive */
+    {"m=audio 9 UDP/TLS/RTP/SAVPF 111\r\na=rtpmap:111 OPUS/48000/2\r\n",
+        NULL},
+    {"m=audio 9 UDP/TLS/RTP/SAVPF 0 111\r\na=rtpmap:0 PCMU/8000\r\n"
+          "a=rtpmap:111 opus/48000/2\r\na=sendrecv\r\n", NULL},
+    /* a sendonly, inactive or rejected m-line receives nothing */
+    {"m=audio 9 UDP/TLS/RTP/SAVPF 111\r\na=rtpmap:111 opus/48000/2\r\n"
+          "a=sendonly\r\n", "no video m-line"},
+    {"m=audio 9 UDP/TLS/RTP/SAVPF 111\r\na=rtpmap:111 opus/48000/2\r\n"
+          "a=inactive\r\n", "no video m-line"},
+    {"m=audio 0 UDP/TLS/RTP/SAVPF 111\r\na=rtpmap:111 opus/48000/2\r\n",
+        "no video m-line"},
+    /* not Opus as RFC 7587 names it */
+    {"m=audio 9 UDP/TLS/RTP/SAVPF 111\r\na=rtpmap:111 opus/16000/2\r\n",
+        "Opus"},
+    {"m=audio 9 UDP/TLS/RTP/SAVPF 111\r\na=rtpmap:111 opus/48000/1\r\n",
+        "Opus"},
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++) {
+    g_autofree gchar *text = g_strconcat ("v=0\r\no=- 1 1 IN IP4 0.0.0.0\r\n"
+        "s=-\r\nt=0 0\r\na=ice-ufrag:abcd\r\n"
+        "a=ice-pwd:abcdefghijklmnopqrstuv\r\na=fingerprint:sha-256 00\r\n",
+        cases[i].mline, NULL);
+    g_autoptr (GError) error = NULL;
+    g_auto (RwOfferMatch) match = { 0 };
+    GstSDPMessage *offer = rw_sdp_parse_offer (text, &error);
+    gboolean ok;
+
+    g_test_message ("%s", cases[i].mline);
+    g_assert_no_error (error);
+    ok = rw_sdp_match_offer (offer, RW_CODEC_VP8, TRUE, &match, &error);
+    gst_sdp_message_free (offer);
+    if (cases[i].refusal) {
+      g_assert_false (ok);
+      g_assert_error (error, RW_ERROR, RW_ERROR_UNSUPPORTED);
+      g_assert_nonnull (strstr (error->message, cases[i].refusal));
+    } else {
+      g_assert_no_error (error);
+      g_assert_true (ok && match.has_audio && !match.has_video);
+      g_assert_cmpint (match.audio.payload, ==, 111);
+    }
+  }
 }
 
 static void
@@ -326,6 +515,118 @@ test_filter_candidates (void)
   gst_sdp_message_free (offer);
 }
 
+static void
+assert_bundle_credentials (const GstSDPMessage * offer, const gchar * ufrag,
+    const gchar * pwd)
+{
+  for (guint m = 0; m < gst_sdp_message_medias_len (offer); m++) {
+    const GstSDPMedia *media = gst_sdp_message_get_media (offer, m);
+
+    g_assert_cmpstr (gst_sdp_media_get_attribute_val (media, "ice-ufrag"), ==,
+        ufrag);
+    g_assert_cmpstr (gst_sdp_media_get_attribute_val (media, "ice-pwd"), ==,
+        pwd);
+  }
+}
+
+/* A fixture with each (from, to) pair replaced, once each. */
+/* *INDENT-OFF* */
+static GstSDPMessage *parse_edited (const gchar * file, ...)
+    G_GNUC_NULL_TERMINATED;
+/* *INDENT-ON* */
+
+static GstSDPMessage *
+parse_edited (const gchar * file, ...)
+{
+  g_autofree gchar *text = load_fixture (file);
+  g_autoptr (GError) error = NULL;
+  GstSDPMessage *offer;
+  va_list args;
+
+  va_start (args, file);
+  for (;;) {
+    const gchar *from = va_arg (args, const gchar *);
+    g_auto (GStrv) parts = NULL;
+
+    if (from == NULL)
+      break;
+    parts = g_strsplit (text, from, -1);
+    g_assert_cmpuint (g_strv_length (parts), ==, 2);
+    g_free (text);
+    text = g_strjoinv (va_arg (args, const gchar *), parts);
+  }
+  va_end (args);
+
+  offer = rw_sdp_parse_offer (text, &error);
+  g_assert_no_error (error);
+  return offer;
+}
+
+static void
+test_unify_bundle_credentials (void)
+{
+  static const gchar *unchanged[] = {
+    "chromium-156-audio-video.sdp", "firefox-esr-153-audio-video.sdp",
+    "safari-kvs-mac-recvonly-video.sdp",
+    "firefox-tau-openh264-sendrecv-bundle-only.sdp",
+    "aiortc-1.4-recvonly-video.sdp",
+    "bad/video-port0-rejected-chromium-156.sdp",
+  };
+  g_autofree gchar *aiortc = load_fixture ("aiortc-1.4-audio-video.sdp");
+  GstSDPMessage *offer;
+
+  /* aiortc: mid 1 gets mid 0's credentials; its candidate stays */
+  offer = rw_sdp_parse_offer (aiortc, NULL);
+  g_assert_cmpstr (gst_sdp_media_get_attribute_val (gst_sdp_message_get_media
+          (offer, 1), "ice-ufrag"), ==, "bpCY");
+  g_assert_cmpuint (rw_sdp_unify_bundle_credentials (offer), ==, 1);
+  assert_bundle_credentials (offer, "9nxJ", "tMXiLxkMnWQssJYQiyUeLH");
+  g_assert_cmpuint (count_candidates (offer), ==, 2);
+  g_assert_cmpuint (rw_sdp_unify_bundle_credentials (offer), ==, 0);
+  gst_sdp_message_free (offer);
+
+  /* browsers share them already; a lone bundled m-line has no other */
+  for (guint i = 0; i < G_N_ELEMENTS (unchanged); i++) {
+    g_autofree gchar *text = load_fixture (unchanged[i]);
+    g_autofree gchar *before = NULL;
+    g_autofree gchar *after = NULL;
+
+    g_test_message ("%s", unchanged[i]);
+    offer = rw_sdp_parse_offer (text, NULL);
+    before = gst_sdp_message_as_text (offer);
+    g_assert_cmpuint (rw_sdp_unify_bundle_credentials (offer), ==, 0);
+    after = gst_sdp_message_as_text (offer);
+    g_assert_cmpstr (before, ==, after);
+    gst_sdp_message_free (offer);
+  }
+
+  /* The group's first mid is the tag, wherever its m-line is. */
+  offer = parse_edited ("aiortc-1.4-audio-video.sdp", "BUNDLE 0 1",
+      "BUNDLE 1 0", NULL);
+  g_assert_cmpuint (rw_sdp_unify_bundle_credentials (offer), ==, 1);
+  assert_bundle_credentials (offer, "bpCY", "rQQl7zsneS3rp8K4s1a2Kw");
+  gst_sdp_message_free (offer);
+
+  /* Only bundled m-lines. */
+  offer = parse_edited ("aiortc-1.4-audio-video.sdp",
+      "a=group:BUNDLE 0 1\r\n", "", NULL);
+  g_assert_cmpuint (rw_sdp_unify_bundle_credentials (offer), ==, 0);
+  gst_sdp_message_free (offer);
+  offer = parse_edited ("aiortc-1.4-audio-video.sdp", "BUNDLE 0 1", "LS 0 1",
+      NULL);
+  g_assert_cmpuint (rw_sdp_unify_bundle_credentials (offer), ==, 0);
+  gst_sdp_message_free (offer);
+
+  /* A tag with session-level credentials: the others use them too. */
+  offer = parse_edited ("aiortc-1.4-audio-video.sdp",
+      "a=ice-ufrag:9nxJ\r\na=ice-pwd:tMXiLxkMnWQssJYQiyUeLH\r\n", "",
+      "a=msid-semantic:WMS *\r\n", "a=msid-semantic:WMS *\r\n"
+      "a=ice-ufrag:9nxJ\r\na=ice-pwd:tMXiLxkMnWQssJYQiyUeLH\r\n", NULL);
+  g_assert_cmpuint (rw_sdp_unify_bundle_credentials (offer), ==, 1);
+  assert_bundle_credentials (offer, NULL, NULL);
+  gst_sdp_message_free (offer);
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -344,6 +645,17 @@ main (int argc, char *argv[])
 
     g_test_add_data_func (path, &bad_cases[i], test_bad);
   }
+  for (guint i = 0; i < G_N_ELEMENTS (offer_cases); i++) {
+    g_autofree gchar *path = g_strdup_printf ("/sdp/offer/%s/%s/%s",
+        rw_codec_to_string (offer_cases[i].codec),
+        offer_cases[i].serve_audio ? "audio" : "no-audio",
+        offer_cases[i].file);
+
+    g_test_add_data_func (path, &offer_cases[i], test_match_offer);
+  }
+  g_test_add_func ("/sdp/offer/audio-mline", test_match_offer_audio_mline);
+  g_test_add_func ("/sdp/unify-bundle-credentials",
+      test_unify_bundle_credentials);
   g_test_add_func ("/sdp/refuse/incomplete", test_refuses_incomplete);
   g_test_add_func ("/sdp/refuse/sendonly", test_sendonly_offer_refused);
   g_test_add_func ("/sdp/minimal", test_minimal_offer);

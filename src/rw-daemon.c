@@ -15,8 +15,7 @@
 #include "rw-daemon.h"
 #include "rw-http-server.h"
 #include "rw-stream.h"
-
-#define STREAM_START_TIMEOUT_MS 5000
+#include "rw-viewer.h"
 
 struct _RwDaemon
 {
@@ -25,6 +24,7 @@ struct _RwDaemon
   RwConfig *config;
   RwStream *stream;
   RwHttpServer *http;
+  GThread *prewarm;
 };
 
 G_DEFINE_FINAL_TYPE (RwDaemon, rw_daemon, G_TYPE_OBJECT);
@@ -35,7 +35,8 @@ rw_daemon_dispose (GObject * object)
   RwDaemon *self = RW_DAEMON (object);
 
   rw_daemon_stop (self);
-  /* the server uses the stream's sink: it goes first */
+  if (self->prewarm)
+    g_thread_join (g_steal_pointer (&self->prewarm));
   g_clear_object (&self->http);
   g_clear_object (&self->stream);
 
@@ -79,37 +80,17 @@ rw_daemon_new (RwConfig * config)
 
   self->config = config;
   self->stream = rw_stream_new (config);
-  self->http = rw_http_server_new (config, rw_stream_get_sink (self->stream));
-  rw_http_server_set_status_func (self->http, rw_stream_add_status,
-      self->stream);
+  self->http = rw_http_server_new (config);
+  rw_http_server_add_host (self->http, RW_STREAM_DEFAULT_NAME,
+      RW_SESSION_HOST (self->stream));
   return self;
 }
 
-static gboolean
-stop_waiting (gpointer user_data)
+static gpointer
+prewarm (gpointer user_data)
 {
-  *(gboolean *) user_data = TRUE;
-  return G_SOURCE_REMOVE;
-}
-
-/* Listen only once the encoded stream runs, so that the first offer is not
- * refused (bounded: a camera may take a while; /status then says why). */
-static void
-wait_for_first_caps (RwDaemon * self)
-{
-  RwSink *sink = rw_stream_get_sink (self->stream);
-  gboolean timed_out = FALSE;
-  guint id = g_timeout_add (STREAM_START_TIMEOUT_MS, stop_waiting,
-      &timed_out);
-
-  while (!timed_out && !rw_sink_is_streaming (sink) &&
-      rw_stream_is_running (self->stream))
-    g_main_context_iteration (NULL, TRUE);
-  if (!timed_out)
-    g_source_remove (id);
-  else
-    g_warning ("no video %d ms after start; serving anyway",
-        STREAM_START_TIMEOUT_MS);
+  rw_viewer_prewarm ();
+  return NULL;
 }
 
 /**
@@ -117,10 +98,12 @@ wait_for_first_caps (RwDaemon * self)
  * @self: a daemon
  * @error: why it could not start
  *
- * Reads the TLS certificate and the token secret, prewarms webrtcbin,
- * starts the media pipeline, then listens. A file named in the settings
- * that cannot be used fails with %RW_ERROR_INVALID_ARGUMENT before anything
- * starts.
+ * Reads the TLS certificate and the token secret, starts the media
+ * pipeline, then listens; an offer that comes before the video waits for
+ * it. webrtcbin is prewarmed on a thread of its own meanwhile, so that the
+ * main loop runs (and answers signals) at once. A file named in the
+ * settings that cannot be used fails with %RW_ERROR_INVALID_ARGUMENT
+ * before anything starts.
  *
  * Returns: %TRUE when serving.
  */
@@ -133,10 +116,10 @@ rw_daemon_start (RwDaemon * self, GError ** error)
     g_message ("no STUN or TURN server configured: viewers must reach this "
         "robot directly (same network or routed)");
 
-  rw_viewer_prewarm ();
+  if (self->prewarm == NULL)
+    self->prewarm = g_thread_new ("rw-prewarm", prewarm, NULL);
   if (!rw_stream_start (self->stream, error))
     return FALSE;
-  wait_for_first_caps (self);
   return rw_http_server_listen (self->http, error);
 }
 

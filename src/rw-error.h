@@ -24,6 +24,8 @@ GQuark rw_error_quark (void);
  * @RW_ERROR_FORBIDDEN: the request's origin is not allowed, or the session
  *   belongs to another viewer
  * @RW_ERROR_UNAUTHORIZED: the request has no valid viewer token
+ * @RW_ERROR_UNAVAILABLE: the media cannot serve now (not started yet,
+ *   restarting); try again shortly
  */
 typedef enum
 {
@@ -37,6 +39,7 @@ typedef enum
   RW_ERROR_PIPELINE,
   RW_ERROR_FORBIDDEN,
   RW_ERROR_UNAUTHORIZED,
+  RW_ERROR_UNAVAILABLE,
 } RwError;
 
 G_END_DECLS

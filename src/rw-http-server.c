@@ -10,9 +10,18 @@
  *
  * The lab frontend's signaling protocol on a libsoup server, over HTTP or
  * HTTPS: `POST /offer`, `POST /ice-candidate`, `DELETE /peers/{id}`,
- * `GET /status` and the viewer page at `GET /`. Every error is answered
- * with a status and a JSON `{"error": …}` body. `POST /offer` is answered
- * asynchronously, once the viewer's answer is complete.
+ * `GET /status`, `GET /streams` and the viewer page at `GET /`. Every error
+ * is answered with a status and a JSON `{"error": …}` body. `POST /offer`
+ * is answered asynchronously, once the viewer's answer is complete.
+ *
+ * The server is the front door only: each named stream is an
+ * #RwSessionHost mounted under its name (rw_http_server_add_host(), like
+ * gst-rtsp-server's mount points), which owns its sessions' media. The
+ * server mints the session ids, remembers which host and which token
+ * owner each session belongs to until the host says it closed, and turns
+ * the hosts' %RW_ERROR codes into statuses. An offer without `"stream"`
+ * goes to the first stream mounted. `--max-viewers` counts the sessions of
+ * every stream (they share the robot's uplink).
  *
  * Before a body is read, an early handler applies, in order: the rate
  * limit per client address (429), the origin allow-list (403), the body
@@ -34,10 +43,12 @@
 #include "rw-auth.h"
 #include "rw-error.h"
 #include "rw-http-limits.h"
+#include "rw-private.h"
 #include "rw-rate-limit.h"
 #include "rw-signaling.h"
 #include "rw-www-resources.h"
 
+#include <gst/gst.h>
 #include <libsoup/soup.h>
 #include <string.h>
 
@@ -50,21 +61,36 @@ GST_DEBUG_CATEGORY_STATIC (rw_http_debug);
 #define CLAIMS_KEY "rw-auth-claims"
 #define REALM "robot-webrtc"
 
+/* A named stream's session host. */
+typedef struct
+{
+  gchar *name;
+  RwSessionHost *host;
+  gulong closed_id;
+} Mount;
+
+/* A session: opened, or being answered. */
+typedef struct
+{
+  RwSessionHost *host;
+  gchar *stream;
+  gchar *owner;                 /* the token's, with tokens only */
+} Session;
+
 struct _RwHttpServer
 {
   GObject parent;
 
   const RwConfig *config;       /* the caller's; outlives the server */
-  RwSink *sink;
-  RwStatusFunc status_func;
-  gpointer status_data;
+  GMainContext *context;        /* where it serves and its hosts live */
   SoupServer *server;
   gint64 started;
+  GPtrArray *mounts;            /* Mount, in the order added */
+  GHashTable *sessions;         /* id -> Session */
   GList *pending;               /* PendingOffer, answers not sent yet */
   RwRateLimiter *limiter;
   gboolean credentials_loaded;
   RwAuth *auth;                 /* NULL: open, no token needed */
-  GHashTable *owners;           /* peer_id -> owner, with tokens only */
 
   RwHttpLimits *limits;         /* connections, in number and time */
 };
@@ -95,6 +121,8 @@ static void handle_page (RwHttpServer * self, SoupServerMessage * msg,
     const gchar * path);
 static void handle_status (RwHttpServer * self, SoupServerMessage * msg,
     const gchar * path);
+static void handle_streams (RwHttpServer * self, SoupServerMessage * msg,
+    const gchar * path);
 static void handle_offer (RwHttpServer * self, SoupServerMessage * msg,
     const gchar * path);
 static void handle_candidate (RwHttpServer * self, SoupServerMessage * msg,
@@ -106,6 +134,7 @@ static const Route routes[] = {
   {"/", FALSE, "GET", handle_page, AUTH_NONE},
   {"/index.html", FALSE, "GET", handle_page, AUTH_NONE},
   {"/status", FALSE, "GET", handle_status, AUTH_NONE},
+  {"/streams", FALSE, "GET", handle_streams, AUTH_NONE},
   {"/offer", FALSE, "POST", handle_offer, AUTH_TOKEN},
   {"/ice-candidate", FALSE, "POST", handle_candidate, AUTH_OWNER},
   {"/peers/", TRUE, "DELETE", handle_hangup, AUTH_OWNER},
@@ -162,6 +191,7 @@ status_for_error (const GError * error)
     case RW_ERROR_NOT_FOUND:
       return SOUP_STATUS_NOT_FOUND;
     case RW_ERROR_FULL:
+    case RW_ERROR_UNAVAILABLE:
       return SOUP_STATUS_SERVICE_UNAVAILABLE;
     case RW_ERROR_TIMEOUT:
       return SOUP_STATUS_GATEWAY_TIMEOUT;
@@ -288,12 +318,28 @@ handle_page (RwHttpServer * self, SoupServerMessage * msg, const gchar * path)
       SOUP_MEMORY_COPY, g_bytes_get_data (page, NULL), g_bytes_get_size (page));
 }
 
+/* A stream's members, as its host says them; FALSE when it cannot serve. */
+static gboolean
+add_stream (JsonBuilder * builder, Mount * mount, RwStatusDetail detail)
+{
+  gboolean ok;
+
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "name");
+  json_builder_add_string_value (builder, mount->name);
+  ok = rw_session_host_add_status (mount->host, builder, detail);
+  json_builder_end_object (builder);
+  return ok;
+}
+
+/* The robot, then the first stream's members at the top level (as the
+ * single-stream robot had them), then every stream. */
 static void
 handle_status (RwHttpServer * self, SoupServerMessage * msg, const gchar * path)
 {
   g_autoptr (JsonBuilder) builder = json_builder_new_immutable ();
   g_autoptr (JsonNode) root = NULL;
-  gboolean ok = rw_sink_is_streaming (self->sink);
+  gboolean ok = self->mounts->len > 0;
 
   json_builder_begin_object (builder);
   json_builder_set_member_name (builder, "version");
@@ -312,9 +358,24 @@ handle_status (RwHttpServer * self, SoupServerMessage * msg, const gchar * path)
     json_builder_add_string_value (builder, rw_auth_get_audience (self->auth));
   }
   json_builder_end_object (builder);
-  if (self->status_func)
-    ok = self->status_func (builder, self->status_data) && ok;
-  rw_sink_add_status (self->sink, builder);
+
+  if (self->mounts->len > 0) {
+    Mount *first = g_ptr_array_index (self->mounts, 0);
+
+    json_builder_set_member_name (builder, "stream");
+    json_builder_add_string_value (builder, first->name);
+    rw_session_host_add_status (first->host, builder, RW_STATUS_FULL);
+  }
+  json_builder_set_member_name (builder, "max_viewers");
+  json_builder_add_int_value (builder, self->config->max_viewers);
+  json_builder_set_member_name (builder, "sessions");
+  json_builder_add_int_value (builder, g_hash_table_size (self->sessions));
+  json_builder_set_member_name (builder, "streams");
+  json_builder_begin_array (builder);
+  for (guint i = 0; i < self->mounts->len; i++)
+    ok = add_stream (builder, g_ptr_array_index (self->mounts, i),
+        RW_STATUS_FULL) && ok;
+  json_builder_end_array (builder);
   json_builder_set_member_name (builder, "status");
   json_builder_add_string_value (builder, ok ? "ok" : "error");
   json_builder_end_object (builder);
@@ -323,7 +384,79 @@ handle_status (RwHttpServer * self, SoupServerMessage * msg, const gchar * path)
   reply_json (msg, SOUP_STATUS_OK, json_to_string (root, FALSE));
 }
 
-/* --- session owners --- */
+static void
+handle_streams (RwHttpServer * self, SoupServerMessage * msg,
+    const gchar * path)
+{
+  g_autoptr (JsonBuilder) builder = json_builder_new_immutable ();
+  g_autoptr (JsonNode) root = NULL;
+
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "streams");
+  json_builder_begin_array (builder);
+  for (guint i = 0; i < self->mounts->len; i++)
+    add_stream (builder, g_ptr_array_index (self->mounts, i),
+        RW_STATUS_SUMMARY);
+  json_builder_end_array (builder);
+  json_builder_end_object (builder);
+
+  root = json_builder_get_root (builder);
+  reply_json (msg, SOUP_STATUS_OK, json_to_string (root, FALSE));
+}
+
+/* --- sessions --- */
+
+static void
+mount_free (Mount * mount)
+{
+  g_clear_signal_handler (&mount->closed_id, mount->host);
+  g_object_unref (mount->host);
+  g_free (mount->name);
+  g_free (mount);
+}
+
+static void
+session_free (Session * session)
+{
+  g_object_unref (session->host);
+  g_free (session->stream);
+  g_free (session->owner);
+  g_free (session);
+}
+
+static Mount *
+find_mount (RwHttpServer * self, const gchar * name)
+{
+  for (guint i = 0; i < self->mounts->len; i++) {
+    Mount *mount = g_ptr_array_index (self->mounts, i);
+
+    if (name == NULL || g_str_equal (mount->name, name))
+      return mount;
+  }
+  return NULL;
+}
+
+static gchar *
+stream_names (RwHttpServer * self)
+{
+  g_autoptr (GStrvBuilder) builder = g_strv_builder_new ();
+  g_auto (GStrv) names = NULL;
+
+  for (guint i = 0; i < self->mounts->len; i++)
+    g_strv_builder_add (builder,
+        ((Mount *) g_ptr_array_index (self->mounts, i))->name);
+  names = g_strv_builder_end (builder);
+  return g_strjoinv (", ", names);
+}
+
+static void
+on_session_closed (RwSessionHost * host, const gchar * id,
+    const gchar * reason, gpointer user_data)
+{
+  RwHttpServer *self = user_data;
+
+  g_hash_table_remove (self->sessions, id);
+}
 
 static RwAuthClaims *
 get_claims (SoupServerMessage * msg)
@@ -331,46 +464,40 @@ get_claims (SoupServerMessage * msg)
   return g_object_get_data (G_OBJECT (msg), CLAIMS_KEY);
 }
 
-/* With tokens, only the session's owner may act on it. An unknown session
- * is left to the sink, which answers 404. */
-static gboolean
-check_owner (RwHttpServer * self, SoupServerMessage * msg,
+/* The session a request names, if it may act on it: with tokens, only the
+ * session's owner may. Replies 404 or 403 otherwise. */
+static Session *
+find_session (RwHttpServer * self, SoupServerMessage * msg,
     const gchar * peer_id)
 {
+  Session *session = g_hash_table_lookup (self->sessions, peer_id);
   RwAuthClaims *claims = get_claims (msg);
-  const gchar *owner;
 
-  if (self->auth == NULL)
-    return TRUE;
-  owner = g_hash_table_lookup (self->owners, peer_id);
-  if (owner == NULL || (claims && g_str_equal (owner, claims->owner)))
-    return TRUE;
+  if (session == NULL) {
+    reply_error (msg, SOUP_STATUS_NOT_FOUND, "no session with peer_id '%s'",
+        peer_id);
+    return NULL;
+  }
+  if (self->auth == NULL || session->owner == NULL ||
+      (claims && g_str_equal (session->owner, claims->owner)))
+    return session;
   reply_error (msg, SOUP_STATUS_FORBIDDEN, "session %s belongs to another "
       "viewer", peer_id);
-  return FALSE;
+  return NULL;
 }
 
 static void
-on_viewer_removed (RwSink * sink, const gchar * peer_id, const gchar * reason,
-    gpointer user_data)
-{
-  RwHttpServer *self = user_data;
-
-  g_hash_table_remove (self->owners, peer_id);
-}
-
-static void
-log_owner (RwViewer * viewer, const RwAuthClaims * claims)
+log_owner (const gchar * peer_id, const RwAuthClaims * claims)
 {
   gint64 left = claims->expires - g_get_real_time () / G_USEC_PER_SEC;
 
   if (claims->max_viewers >= 0)
     g_message ("viewer %s: token of %s (max_viewers %" G_GINT64_FORMAT
-        "), expires in %" G_GINT64_FORMAT " s", rw_viewer_get_id (viewer),
-        claims->owner, claims->max_viewers, left);
+        "), expires in %" G_GINT64_FORMAT " s", peer_id, claims->owner,
+        claims->max_viewers, left);
   else
     g_message ("viewer %s: token of %s, expires in %" G_GINT64_FORMAT " s",
-        rw_viewer_get_id (viewer), claims->owner, left);
+        peer_id, claims->owner, left);
 }
 
 typedef struct
@@ -406,21 +533,19 @@ on_client_gone (SoupServerMessage * msg, gpointer user_data)
 }
 
 static void
-on_negotiated (GObject * source, GAsyncResult * result, gpointer user_data)
+on_opened (GObject * source, GAsyncResult * result, gpointer user_data)
 {
   PendingOffer *pending = user_data;
   RwHttpServer *self = pending->self;
   g_autoptr (GError) error = NULL;
   g_autofree gchar *answer = NULL;
 
-  answer = rw_viewer_negotiate_finish (RW_VIEWER (source), result, &error);
+  answer = rw_session_host_open_finish (RW_SESSION_HOST (source), result,
+      &error);
   self->pending = g_list_remove (self->pending, pending);
 
   if (answer == NULL) {
-    g_autofree gchar *reason = g_strdup_printf ("negotiation failed: %s",
-        error->message);
-
-    rw_sink_remove_viewer (self->sink, pending->peer_id, reason);
+    g_hash_table_remove (self->sessions, pending->peer_id);
     if (!pending->gone)
       reply_gerror (pending->msg, error);
   } else {
@@ -447,51 +572,54 @@ handle_offer (RwHttpServer * self, SoupServerMessage * msg, const gchar * path)
   g_auto (RwOfferRequest) req = { 0 };
   g_autoptr (GBytes) body = request_body (msg);
   g_autoptr (GError) error = NULL;
-  GstSDPMessage *offer;
+  RwAuthClaims *claims = get_claims (msg);
   PendingOffer *pending;
-  RwViewer *viewer;
+  Session *session;
+  Mount *mount;
 
   if (!rw_signaling_parse_offer (body, &req, &error)) {
     reply_gerror (msg, error);
     return;
   }
+  mount = find_mount (self, req.stream);
+  if (mount == NULL) {
+    g_autofree gchar *names = stream_names (self);
 
-  offer = rw_sdp_parse_offer (req.sdp, &error);
-  if (offer == NULL) {
-    reply_gerror (msg, error);
-    return;
-  }
-  viewer = rw_sink_add_viewer (self->sink, offer, &error);
-  if (viewer == NULL) {
-    gst_sdp_message_free (offer);
-    if (g_error_matches (error, RW_ERROR, RW_ERROR_PIPELINE) &&
-        !rw_sink_is_streaming (self->sink))
-      reply_error (msg, SOUP_STATUS_SERVICE_UNAVAILABLE, "%s", error->message);
+    if (req.stream)
+      reply_error (msg, SOUP_STATUS_NOT_FOUND, "no stream '%s' (this robot "
+          "has: %s)", req.stream, names);
     else
-      reply_gerror (msg, error);
+      reply_error (msg, SOUP_STATUS_SERVICE_UNAVAILABLE, "this robot "
+          "serves no stream now");
+    return;
+  }
+  if (g_hash_table_size (self->sessions) >= self->config->max_viewers) {
+    reply_error (msg, SOUP_STATUS_SERVICE_UNAVAILABLE, "already serving "
+        "%u viewers (max-viewers)", self->config->max_viewers);
     return;
   }
 
-  if (self->auth) {
-    RwAuthClaims *claims = get_claims (msg);
-
-    g_hash_table_replace (self->owners, g_strdup (rw_viewer_get_id (viewer)),
-        g_strdup (claims->owner));
-    log_owner (viewer, claims);
-  }
+  session = g_new0 (Session, 1);
+  session->host = g_object_ref (mount->host);
+  session->stream = g_strdup (mount->name);
+  if (self->auth && claims)
+    session->owner = g_strdup (claims->owner);
 
   pending = g_new0 (PendingOffer, 1);
   pending->self = g_object_ref (self);
   pending->msg = g_object_ref (msg);
-  pending->peer_id = g_strdup (rw_viewer_get_id (viewer));
+  pending->peer_id = g_uuid_string_random ();
   pending->cancellable = g_cancellable_new ();
   pending->started = g_get_monotonic_time ();
+  g_hash_table_insert (self->sessions, g_strdup (pending->peer_id), session);
   self->pending = g_list_prepend (self->pending, pending);
   g_signal_connect (msg, "disconnected", G_CALLBACK (on_client_gone), pending);
+  if (session->owner)
+    log_owner (pending->peer_id, claims);
 
   soup_server_message_pause (msg);
-  rw_viewer_negotiate_async (viewer, offer, pending->cancellable,
-      on_negotiated, pending);
+  rw_session_host_open_async (mount->host, pending->peer_id, req.sdp,
+      pending->cancellable, on_opened, pending);
 }
 
 static void
@@ -501,16 +629,18 @@ handle_candidate (RwHttpServer * self, SoupServerMessage * msg,
   g_auto (RwCandidateRequest) req = { 0 };
   g_autoptr (GBytes) body = request_body (msg);
   g_autoptr (GError) error = NULL;
-  const gchar *reason = NULL;
+  g_autofree gchar *reason = NULL;
+  Session *session;
 
   if (!rw_signaling_parse_candidate (body, &req, &error)) {
     reply_gerror (msg, error);
     return;
   }
-  if (!check_owner (self, msg, req.peer_id))
+  session = find_session (self, msg, req.peer_id);
+  if (session == NULL)
     return;
 
-  if (!rw_sink_add_candidate (self->sink, req.peer_id, req.mline,
+  if (!rw_session_host_add_candidate (session->host, req.peer_id, req.mline,
           req.candidate, &reason, &error)) {
     reply_gerror (msg, error);
     return;
@@ -526,10 +656,12 @@ static void
 handle_hangup (RwHttpServer * self, SoupServerMessage * msg, const gchar * path)
 {
   const gchar *id = path + strlen ("/peers/");
+  Session *session = find_session (self, msg, id);
 
-  if (!check_owner (self, msg, id))
+  if (session == NULL)
     return;
-  if (!rw_sink_remove_viewer (self->sink, id, "hung up")) {
+  /* a session still being answered is closed by cancelling its offer */
+  if (!rw_session_host_close (session->host, id, "hung up")) {
     reply_error (msg, SOUP_STATUS_NOT_FOUND, "no session with peer_id '%s'",
         id);
     return;
@@ -559,6 +691,7 @@ handle_request (SoupServer * server, SoupServerMessage * msg,
 
   /* CORS, rate, origin, size and token: done by check_request() */
   GST_DEBUG ("%s %s", method, path);
+  rw_assert_context (self->context);
 
   if (route == NULL) {
     reply_error (msg, SOUP_STATUS_NOT_FOUND, "no such endpoint: %s", path);
@@ -725,7 +858,8 @@ rw_http_server_dispose (GObject * object)
   rw_http_server_stop (self);
   g_clear_object (&self->limits);
   g_clear_object (&self->server);
-  self->sink = NULL;
+  g_hash_table_remove_all (self->sessions);
+  g_ptr_array_set_size (self->mounts, 0);
 
   G_OBJECT_CLASS (rw_http_server_parent_class)->dispose (object);
 }
@@ -737,7 +871,9 @@ rw_http_server_finalize (GObject * object)
 
   g_clear_pointer (&self->limiter, rw_rate_limiter_free);
   g_clear_pointer (&self->auth, rw_auth_free);
-  g_hash_table_unref (self->owners);
+  g_hash_table_unref (self->sessions);
+  g_ptr_array_unref (self->mounts);
+  g_main_context_unref (self->context);
 
   G_OBJECT_CLASS (rw_http_server_parent_class)->finalize (object);
 }
@@ -756,29 +892,29 @@ static void
 rw_http_server_init (RwHttpServer * self)
 {
   self->started = g_get_monotonic_time ();
-  self->owners = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
-      g_free);
+  self->context = g_main_context_ref_thread_default ();
+  self->mounts = g_ptr_array_new_with_free_func ((GDestroyNotify) mount_free);
+  self->sessions = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+      (GDestroyNotify) session_free);
 }
 
 /**
  * rw_http_server_new:
  * @config: (transfer none): the settings; must outlive the server
- * @sink: the sink viewers join
  *
- * Serves @sink's viewers on the thread-default main context, which must be
- * the sink's. The TLS certificate and the token secret are read by
- * rw_http_server_load_credentials() or, at the latest, when listening.
+ * Serves on the thread-default main context, where the session hosts
+ * added later must live too. The TLS certificate and the token secret are
+ * read by rw_http_server_load_credentials() or, at the latest, when
+ * listening.
  *
  * Returns: (transfer full): a server that is not listening yet.
  */
 RwHttpServer *
-rw_http_server_new (const RwConfig * config, RwSink * sink)
+rw_http_server_new (const RwConfig * config)
 {
   RwHttpServer *self = g_object_new (RW_TYPE_HTTP_SERVER, NULL);
 
   self->config = config;
-  /* The sink owns a standalone server: no reference back to it. */
-  self->sink = sink;
   self->limiter = rw_rate_limiter_new (config->rate_limit, config->rate_burst,
       RW_RATE_LIMIT_MAX_CLIENTS);
   self->server = soup_server_new ("server-header",
@@ -787,9 +923,58 @@ rw_http_server_new (const RwConfig * config, RwSink * sink)
       config->request_timeout, config->idle_timeout, config->max_connections);
   soup_server_add_early_handler (self->server, NULL, check_request, self, NULL);
   soup_server_add_handler (self->server, NULL, handle_request, self, NULL);
-  g_signal_connect_object (sink, "viewer-removed",
-      G_CALLBACK (on_viewer_removed), self, 0);
   return self;
+}
+
+/**
+ * rw_http_server_add_host:
+ * @self: a server
+ * @name: the stream's name, `"stream"` in `POST /offer`
+ * @host: (transfer none): serves the stream's sessions, on the server's
+ *   context
+ *
+ * Mounts a stream. The first one mounted serves offers that name none.
+ */
+void
+rw_http_server_add_host (RwHttpServer * self, const gchar * name,
+    RwSessionHost * host)
+{
+  Mount *mount;
+
+  g_return_if_fail (find_mount (self, name) == NULL || name == NULL);
+  g_return_if_fail (name != NULL);
+
+  mount = g_new0 (Mount, 1);
+  mount->name = g_strdup (name);
+  mount->host = g_object_ref (host);
+  mount->closed_id = g_signal_connect (host, "session-closed",
+      G_CALLBACK (on_session_closed), self);
+  g_ptr_array_add (self->mounts, mount);
+}
+
+/**
+ * rw_http_server_remove_host:
+ * @self: a server
+ * @name: a mounted stream
+ *
+ * Unmounts a stream: its new offers get 404, and the server forgets its
+ * sessions (the caller closes them on the host).
+ */
+void
+rw_http_server_remove_host (RwHttpServer * self, const gchar * name)
+{
+  Mount *mount = find_mount (self, name);
+  GHashTableIter iter;
+  Session *session;
+
+  g_return_if_fail (name != NULL && mount != NULL);
+
+  g_hash_table_iter_init (&iter, self->sessions);
+  while (g_hash_table_iter_next (&iter, NULL, (gpointer *) & session)) {
+    if (session->host == mount->host)
+      g_hash_table_iter_remove (&iter);
+  }
+  g_ptr_array_remove (self->mounts, mount);
 }
 
 /**
@@ -895,20 +1080,6 @@ load_auth (RwHttpServer * self, const RwConfig * config, GError ** error)
         "reach this port may watch");
   }
   return TRUE;
-}
-
-/**
- * rw_http_server_set_status_func:
- * @self: a server
- * @func: (nullable): adds the application's members to `GET /status`
- * @user_data: for @func; must outlive the server
- */
-void
-rw_http_server_set_status_func (RwHttpServer * self, RwStatusFunc func,
-    gpointer user_data)
-{
-  self->status_func = func;
-  self->status_data = user_data;
 }
 
 /**

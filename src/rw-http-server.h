@@ -7,29 +7,17 @@
 #include <gio/gio.h>
 
 #include "rw-config.h"
-#include <json-glib/json-glib.h>
-
-#include "rw-sink.h"
+#include "rw-session-host.h"
 
 G_BEGIN_DECLS
 
 #define RW_TYPE_HTTP_SERVER (rw_http_server_get_type ())
 G_DECLARE_FINAL_TYPE (RwHttpServer, rw_http_server, RW, HTTP_SERVER, GObject);
 
-/**
- * RwStatusFunc:
- * @builder: a builder inside the status object
- * @user_data: the function's data
- *
- * Adds an application's members to `GET /status`.
- *
- * Returns: %FALSE when the application is unhealthy ("status": "error").
- */
-typedef gboolean (*RwStatusFunc) (JsonBuilder * builder, gpointer user_data);
-
-RwHttpServer *rw_http_server_new (const RwConfig * config, RwSink * sink);
-void rw_http_server_set_status_func (RwHttpServer * self, RwStatusFunc func,
-    gpointer user_data);
+RwHttpServer *rw_http_server_new (const RwConfig * config);
+void rw_http_server_add_host (RwHttpServer * self, const gchar * name,
+    RwSessionHost * host);
+void rw_http_server_remove_host (RwHttpServer * self, const gchar * name);
 gboolean rw_http_server_load_credentials (RwHttpServer * self,
     GError ** error);
 gboolean rw_http_server_reload (RwHttpServer * self, const RwConfig * config,

@@ -24,4 +24,19 @@ rw_invoke_later (GMainContext * context, GSourceFunc func, gpointer data,
   g_source_unref (source);
 }
 
+/* The threading contract (docs/architecture.md, "Threads"): what a main
+ * context owns is touched only by the thread that runs it. In builds with
+ * assertions, a call from any other thread aborts, naming the function, so
+ * that a change breaking the contract fails its tests. */
+#ifndef G_DISABLE_ASSERT
+#define rw_assert_context(context) G_STMT_START {                          \
+    if (G_UNLIKELY (!g_main_context_is_owner (context)))                  \
+      g_assertion_message (G_LOG_DOMAIN, __FILE__, __LINE__, G_STRFUNC,   \
+          "called from a thread that does not run its main context "      \
+          "(threading contract)");                                        \
+  } G_STMT_END
+#else
+#define rw_assert_context(context) G_STMT_START { } G_STMT_END
+#endif
+
 G_END_DECLS

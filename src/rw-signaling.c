@@ -36,6 +36,7 @@ typedef struct
 static const MemberSpec offer_spec[] = {
   {"sdp", T_STRING, TRUE},
   {"type", T_STRING, TRUE},
+  {"stream", T_STRING | T_NULL, FALSE},
   {NULL}
 };
 
@@ -161,6 +162,7 @@ void
 rw_offer_request_clear (RwOfferRequest * req)
 {
   g_clear_pointer (&req->sdp, g_free);
+  g_clear_pointer (&req->stream, g_free);
 }
 
 void
@@ -176,7 +178,8 @@ rw_candidate_request_clear (RwCandidateRequest * req)
  * @req: (out caller-allocates): the offer
  * @error: where to say what is wrong with the body
  *
- * Returns: %TRUE if @body is `{"sdp": string, "type": "offer"}`.
+ * Returns: %TRUE if @body is `{"sdp": string, "type": "offer"}`, with an
+ * optional `"stream": string or null`.
  */
 gboolean
 rw_signaling_parse_offer (GBytes * body, RwOfferRequest * req, GError ** error)
@@ -197,6 +200,7 @@ rw_signaling_parse_offer (GBytes * body, RwOfferRequest * req, GError ** error)
   }
 
   req->sdp = g_strdup (json_object_get_string_member (object, "sdp"));
+  req->stream = g_strdup (nullable_string (object, "stream"));
   return TRUE;
 }
 

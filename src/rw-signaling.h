@@ -11,12 +11,15 @@ G_BEGIN_DECLS
 /**
  * RwOfferRequest:
  * @sdp: the offer's SDP text
+ * @stream: (nullable): the stream asked for; %NULL for the first
  *
- * The body of `POST /offer`: `{"sdp": "…", "type": "offer"}`.
+ * The body of `POST /offer`: `{"sdp": "…", "type": "offer"}`, and
+ * optionally `"stream": "NAME"`.
  */
 typedef struct
 {
   gchar *sdp;
+  gchar *stream;
 } RwOfferRequest;
 
 /**

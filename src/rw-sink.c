@@ -6,35 +6,44 @@
 /**
  * SECTION:element-robotwebrtcsink
  * @title: robotwebrtcsink
- * @short_description: serves one encoded video stream to many WebRTC viewers
+ * @short_description: serves one encoded stream to many WebRTC viewers
  *
  * robotwebrtcsink takes encoded video (VP8, or H264 byte-stream with
- * access-unit alignment) and sends it to every viewer through a shared
- * `tee`: each viewer is a branch `queue ! payloader ! webrtcbin` with the
- * payload type the viewer offered, added and removed while the pipeline
- * plays. Nothing is encoded per viewer.
+ * access-unit alignment) on a `video_%u` pad and, optionally, Opus on an
+ * `audio_%u` pad, and sends them to every viewer through a shared `tee`
+ * each: a viewer is one webrtcbin fed by a branch `queue ! payloader` of
+ * each tee, with the payload types the viewer offered, added and removed
+ * while the pipeline plays. Nothing is encoded per viewer. The element
+ * takes one video and one audio input.
  *
- * With #RwSink:port set, the element runs the robot lab's HTTP signaling
- * (`POST /offer`, `POST /ice-candidate`, `DELETE /peers/{id}`,
- * `GET /status`) and a viewer page at `/` on a thread of its own, so a
- * launch line alone serves browsers:
+ * The element is an #RwSessionHost: it owns each viewer's session from the
+ * offer to its removal. With #RwSink:port set, it runs the robot lab's HTTP
+ * signaling (`POST /offer`, `POST /ice-candidate`, `DELETE /peers/{id}`,
+ * `GET /status`, `GET /streams`) and a viewer page at `/` on a thread of
+ * its own, and serves its own sessions there, so a launch line alone
+ * serves browsers:
  *
  * |[
  * gst-launch-1.0 videotestsrc is-live=true ! vp8enc deadline=1 ! robotwebrtcsink port=8080
+ * gst-launch-1.0 videotestsrc is-live=true ! vp8enc deadline=1 ! robotwebrtcsink name=s port=8080 \
+ *     audiotestsrc is-live=true ! opusenc ! s.
  * gst-launch-1.0 videotestsrc is-live=true ! x264enc tune=zerolatency ! \
  *     video/x-h264,profile=constrained-baseline ! robotwebrtcsink port=8080 ice-addresses=127.0.0.1
  * ]|
  *
- * With port 0 an application (the robot-webrtc-server daemon) drives the
- * viewers itself on its main context.
+ * With port 0 an application (the robot-webrtc-server daemon) serves the
+ * sessions with its own HTTP server, on the main context that was the
+ * thread-default one when the element went to READY; it then makes every
+ * #RwSessionHost call, and the state change to NULL, on that context's
+ * thread.
  *
+ * An offer that arrives before the media does waits for it (5 s at most).
  * Viewers' keyframe requests reach the encoder merged, at most one per
  * #RwSink:keyframe-min-interval; a keyframe is forced when a viewer
  * connects. A viewer is removed when it hangs up, its connection fails or
  * closes, its RTCP stops for 5 s, or it does not connect within
- * #RwSink:handshake-timeout (15 s). A
- * viewer's error never reaches the pipeline's bus: it only removes that
- * viewer.
+ * #RwSink:handshake-timeout (15 s). A viewer's error never reaches the
+ * pipeline's bus: it only removes that viewer.
  */
 
 #include "rw-sink.h"
@@ -43,6 +52,8 @@
 #include "rw-http-server.h"
 #include "rw-private.h"
 #include "rw-sdp.h"
+#include "rw-session-host.h"
+#include "rw-viewer.h"
 
 #include <gst/video/video.h>
 #include <string.h>
@@ -52,48 +63,68 @@ GST_DEBUG_CATEGORY_STATIC (rw_sink_debug);
 
 #define DEFAULT_KEYFRAME_MIN_INTERVAL 500       /* ms */
 #define LIVENESS_INTERVAL_MS 1000
+/* how long an offer may wait for the media to start */
+#define MEDIA_WAIT_MS 5000
+/* how long stopping the signaling thread may take */
 #define STOP_TIMEOUT_US (2 * G_TIME_SPAN_SECOND)
 
+/* The element's inputs: encoded video, Opus. */
+enum
+{
+  INPUT_VIDEO,
+  INPUT_AUDIO,
+  N_INPUTS
+};
+
+static const gchar *input_names[N_INPUTS] = { "video", "audio" };
+
+/* A session of the table: a viewer, answered or still negotiating. */
 typedef struct
 {
-  RwSink *sink;
-  GMainContext *context;        /* the sink's, when the branch was made */
   RwViewer *viewer;
-  GstPad *tee_pad;
-  gint64 created;               /* monotonic, for the handshake timeout */
-} Branch;
+  gboolean answered;
+} Session;
 
 struct _RwSink
 {
   GstBin parent;
 
-  GstElement *tee;
-  GstPad *tee_sink;
+  GstElement *tees[N_INPUTS];
 
-  /* Settings: properties, changed only in NULL and READY. */
+  /* Settings: properties, changed only in NULL and READY (or on the
+   * context, see set_property). */
   RwConfig *config;
   guint keyframe_min_interval;
 
-  /* The context viewers live on: the server thread's own with a port,
-   * the creating thread's default otherwise. Set in NULL->READY. */
+  /* The context sessions live on: the server thread's own with a port,
+   * the thread-default one of NULL->READY otherwise. Set in NULL->READY. */
   GMainContext *context;
   GThread *server_thread;
   GMainLoop *server_loop;
-  RwHttpServer *http;
+  RwHttpServer *http;           /* on the server thread */
 
   /* on the context only */
-  GHashTable *branches;         /* id -> Branch, the live viewers */
-  guint n_closing;              /* branches still being torn down */
+  GHashTable *sessions;         /* id -> Session */
+  GHashTable *leaving;          /* RwViewer, not out of the bin yet */
+  GList *waiting;               /* GTask, offers waiting for the media */
   GSource *liveness;
 
   /* GST_OBJECT_LOCK protects the fields below */
-  gboolean have_codec;
+  GstPad *inputs[N_INPUTS];     /* the request pads */
+  gboolean have_caps[N_INPUTS];
+  gboolean ended[N_INPUTS];
   RwCodec codec;
   gint width, height, fps_n, fps_d;
+  gboolean media_hop;           /* a hop to resume the waiting is queued */
 
   GMutex keyframe_lock;         /* protects the two fields below */
   gint64 last_keyframe;         /* monotonic */
   GSource *keyframe_timer;
+
+  /* the signaling thread's stop; GMutex stop_lock protects stopped */
+  GMutex stop_lock;
+  GCond stop_cond;
+  gboolean stopped;
 };
 
 enum
@@ -130,18 +161,22 @@ enum
 
 static guint signals[N_SIGNALS];
 
-static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE ("sink",
-    GST_PAD_SINK,
-    GST_PAD_ALWAYS,
+static GstStaticPadTemplate video_template = GST_STATIC_PAD_TEMPLATE
+    ("video_%u", GST_PAD_SINK, GST_PAD_REQUEST,
     GST_STATIC_CAPS ("video/x-vp8; "
         "video/x-h264, stream-format=(string)byte-stream, "
         "alignment=(string)au"));
 
-G_DEFINE_FINAL_TYPE (RwSink, rw_sink, GST_TYPE_BIN);
+static GstStaticPadTemplate audio_template = GST_STATIC_PAD_TEMPLATE
+    ("audio_%u", GST_PAD_SINK, GST_PAD_REQUEST,
+    GST_STATIC_CAPS ("audio/x-opus, channel-mapping-family=(int)0"));
+
+static void rw_sink_session_host_init (RwSessionHostInterface * iface);
+
+G_DEFINE_FINAL_TYPE_WITH_CODE (RwSink, rw_sink, GST_TYPE_BIN,
+    G_IMPLEMENT_INTERFACE (RW_TYPE_SESSION_HOST, rw_sink_session_host_init));
 GST_ELEMENT_REGISTER_DEFINE (robotwebrtcsink, "robotwebrtcsink",
     GST_RANK_NONE, RW_TYPE_SINK);
-
-static void stop_serving (RwSink * self);
 
 /* --- keyframes --- */
 
@@ -195,168 +230,242 @@ limit_keyframe_requests (GstPad * pad, GstPadProbeInfo * info,
  * rw_sink_request_keyframe:
  * @self: a sink
  *
- * Asks the encoder upstream for a keyframe, within the rate limit.
+ * Asks the video encoder upstream for a keyframe, within the rate limit.
  */
 void
 rw_sink_request_keyframe (RwSink * self)
 {
-  gst_pad_push_event (self->tee_sink,
+  g_autoptr (GstPad) pad = gst_element_get_static_pad (self->tees[INPUT_VIDEO],
+      "sink");
+
+  gst_pad_push_event (pad,
       gst_video_event_new_upstream_force_key_unit (GST_CLOCK_TIME_NONE, TRUE,
           0));
 }
 
+/* --- the media: caps and end of stream of each input --- */
+
+static void resume_waiting (RwSink * self);
+
+static gboolean
+media_arrived (gpointer user_data)
+{
+  RwSink *self = user_data;
+
+  GST_OBJECT_LOCK (self);
+  self->media_hop = FALSE;
+  GST_OBJECT_UNLOCK (self);
+  resume_waiting (self);
+  return G_SOURCE_REMOVE;
+}
+
+/* Whether every input has ended; the element's EOS is that of its
+ * inputs, not of the viewers' inner sinks. Object lock held. */
+static gboolean
+all_ended (RwSink * self)
+{
+  for (guint i = 0; i < N_INPUTS; i++) {
+    if (self->inputs[i] && !self->ended[i])
+      return FALSE;
+  }
+  return TRUE;
+}
+
+static void
+watch_caps (RwSink * self, guint input, GstCaps * caps)
+{
+  const GstStructure *s = gst_caps_get_structure (caps, 0);
+  gboolean hop;
+
+  GST_OBJECT_LOCK (self);
+  self->have_caps[input] = TRUE;
+  if (input == INPUT_VIDEO) {
+    self->codec = gst_structure_has_name (s, "video/x-h264") ?
+        RW_CODEC_H264 : RW_CODEC_VP8;
+    self->width = self->height = self->fps_n = 0;
+    self->fps_d = 1;
+    gst_structure_get_int (s, "width", &self->width);
+    gst_structure_get_int (s, "height", &self->height);
+    gst_structure_get_fraction (s, "framerate", &self->fps_n, &self->fps_d);
+  }
+  /* offers waiting for the media go on, on the context */
+  hop = input == INPUT_VIDEO && self->context && !self->media_hop;
+  if (hop) {
+    self->media_hop = TRUE;
+    rw_invoke_later (self->context, media_arrived, gst_object_ref (self),
+        gst_object_unref);
+  }
+  GST_OBJECT_UNLOCK (self);
+  GST_INFO_OBJECT (self, "%s: serving %" GST_PTR_FORMAT, input_names[input],
+      caps);
+}
+
+/* Streaming threads, on each tee's sink pad. */
 static GstPadProbeReturn
-watch_stream (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
+watch_input (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
 {
   RwSink *self = user_data;
   GstEvent *event = GST_PAD_PROBE_INFO_EVENT (info);
-  const GstStructure *s;
-  const gchar *name;
+  guint input = GST_ELEMENT (GST_OBJECT_PARENT (pad)) ==
+      self->tees[INPUT_VIDEO] ? INPUT_VIDEO : INPUT_AUDIO;
+  gboolean eos;
   GstCaps *caps;
 
-  /* The viewers' inner sinks come and go: the element's EOS is its input's
-   * EOS, not theirs (see rw_sink_handle_message). */
-  if (GST_EVENT_TYPE (event) == GST_EVENT_EOS) {
-    GST_INFO_OBJECT (self, "end of stream");
-    gst_element_post_message (GST_ELEMENT (self),
-        gst_message_new_eos (GST_OBJECT (self)));
-    return GST_PAD_PROBE_OK;
+  switch (GST_EVENT_TYPE (event)) {
+    case GST_EVENT_CAPS:
+      gst_event_parse_caps (event, &caps);
+      watch_caps (self, input, caps);
+      break;
+    case GST_EVENT_EOS:
+      GST_OBJECT_LOCK (self);
+      self->ended[input] = TRUE;
+      eos = all_ended (self);
+      GST_OBJECT_UNLOCK (self);
+      GST_INFO_OBJECT (self, "end of the %s stream", input_names[input]);
+      if (eos)
+        gst_element_post_message (GST_ELEMENT (self),
+            gst_message_new_eos (GST_OBJECT (self)));
+      break;
+    case GST_EVENT_FLUSH_STOP:
+    case GST_EVENT_STREAM_START:
+      GST_OBJECT_LOCK (self);
+      self->ended[input] = FALSE;
+      GST_OBJECT_UNLOCK (self);
+      break;
+    default:
+      break;
   }
-  if (GST_EVENT_TYPE (event) != GST_EVENT_CAPS)
-    return GST_PAD_PROBE_OK;
-
-  gst_event_parse_caps (event, &caps);
-  s = gst_caps_get_structure (caps, 0);
-  name = gst_structure_get_name (s);
-  GST_OBJECT_LOCK (self);
-  self->have_codec = TRUE;
-  self->codec = g_str_equal (name, "video/x-h264") ? RW_CODEC_H264 :
-      RW_CODEC_VP8;
-  self->width = self->height = self->fps_n = 0;
-  self->fps_d = 1;
-  gst_structure_get_int (s, "width", &self->width);
-  gst_structure_get_int (s, "height", &self->height);
-  gst_structure_get_fraction (s, "framerate", &self->fps_n, &self->fps_d);
-  GST_OBJECT_UNLOCK (self);
-  GST_INFO_OBJECT (self, "serving %" GST_PTR_FORMAT, caps);
   return GST_PAD_PROBE_OK;
 }
 
-static gboolean
-get_codec (RwSink * self, RwCodec * codec)
+static GstPad *
+rw_sink_request_new_pad (GstElement * element, GstPadTemplate * templ,
+    const gchar * name, const GstCaps * caps)
 {
-  gboolean have;
+  RwSink *self = RW_SINK (element);
+  guint input = g_str_equal (GST_PAD_TEMPLATE_NAME_TEMPLATE (templ),
+      "audio_%u") ? INPUT_AUDIO : INPUT_VIDEO;
+  g_autoptr (GstPad) target = gst_element_get_static_pad (self->tees[input],
+      "sink");
+  g_autofree gchar *pad_name = g_strdup_printf ("%s_0", input_names[input]);
+  GstPad *pad;
 
   GST_OBJECT_LOCK (self);
-  have = self->have_codec;
-  *codec = self->codec;
-  GST_OBJECT_UNLOCK (self);
-  return have;
-}
-
-/* --- viewers --- */
-
-static void
-branch_free (Branch * branch)
-{
-  g_clear_object (&branch->viewer);
-  gst_clear_object (&branch->tee_pad);
-  gst_object_unref (branch->sink);
-  g_main_context_unref (branch->context);
-  g_free (branch);
-}
-
-static gboolean
-branch_torn_down (gpointer user_data)
-{
-  Branch *branch = user_data;
-
-  branch->sink->n_closing--;
-  GST_DEBUG_OBJECT (branch->sink, "viewer %s torn down",
-      rw_viewer_get_id (branch->viewer));
-  return G_SOURCE_REMOVE;
-}
-
-/* A task-pool thread: webrtcbin may take a while to stop its transports. */
-static void
-teardown_bin (GstElement * bin, gpointer user_data)
-{
-  Branch *branch = user_data;
-
-  gst_element_set_state (bin, GST_STATE_NULL);
-  rw_invoke_later (branch->context, branch_torn_down, branch,
-      (GDestroyNotify) branch_free);
-}
-
-static gboolean
-release_branch (gpointer user_data)
-{
-  Branch *branch = user_data;
-  RwSink *self = branch->sink;
-  GstElement *bin = rw_viewer_get_bin (branch->viewer);
-
-  gst_element_release_request_pad (self->tee, branch->tee_pad);
-  gst_clear_object (&branch->tee_pad);
-
-  gst_element_set_locked_state (bin, TRUE);
-  if (GST_OBJECT_PARENT (bin) == GST_OBJECT (self))
-    gst_bin_remove (GST_BIN (self), bin);
-  gst_element_call_async (bin, teardown_bin, branch, NULL);
-  return G_SOURCE_REMOVE;
-}
-
-/* Any thread, once the tee is not pushing into the branch. */
-static GstPadProbeReturn
-unlink_branch (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
-{
-  Branch *branch = user_data;
-  GstPad *peer = gst_pad_get_peer (pad);
-
-  if (peer) {
-    gst_pad_unlink (pad, peer);
-    gst_object_unref (peer);
+  if (self->inputs[input]) {
+    GST_OBJECT_UNLOCK (self);
+    GST_WARNING_OBJECT (self, "robotwebrtcsink takes one %s input; use one "
+        "element (or daemon stream) per camera", input_names[input]);
+    return NULL;
   }
-  rw_invoke_later (branch->context, release_branch, branch, NULL);
-  return GST_PAD_PROBE_REMOVE;
+  GST_OBJECT_UNLOCK (self);
+
+  pad = gst_ghost_pad_new_from_template (pad_name, target, templ);
+  gst_pad_set_active (pad, TRUE);
+  GST_OBJECT_LOCK (self);
+  self->inputs[input] = pad;
+  self->ended[input] = FALSE;
+  GST_OBJECT_UNLOCK (self);
+  gst_element_add_pad (element, pad);
+  return pad;
 }
 
 static void
-drop_branch (RwSink * self, Branch * branch)
+rw_sink_release_pad (GstElement * element, GstPad * pad)
 {
-  g_signal_handlers_disconnect_by_data (branch->viewer, self);
-  rw_viewer_close (branch->viewer);
-  self->n_closing++;
-  gst_pad_add_probe (branch->tee_pad, GST_PAD_PROBE_TYPE_IDLE, unlink_branch,
-      branch, NULL);
+  RwSink *self = RW_SINK (element);
+
+  GST_OBJECT_LOCK (self);
+  for (guint i = 0; i < N_INPUTS; i++) {
+    if (self->inputs[i] == pad) {
+      self->inputs[i] = NULL;
+      self->have_caps[i] = FALSE;
+    }
+  }
+  GST_OBJECT_UNLOCK (self);
+  gst_pad_set_active (pad, FALSE);
+  gst_element_remove_pad (element, pad);
+}
+
+/* What the viewers can get now: the video codec, and whether there is
+ * audio. */
+static gboolean
+get_media (RwSink * self, RwCodec * codec, gboolean * audio)
+{
+  gboolean video;
+
+  GST_OBJECT_LOCK (self);
+  video = self->have_caps[INPUT_VIDEO];
+  *codec = self->codec;
+  *audio = self->have_caps[INPUT_AUDIO];
+  GST_OBJECT_UNLOCK (self);
+  return video;
 }
 
 /**
- * rw_sink_remove_viewer:
+ * rw_sink_is_streaming:
  * @self: a sink
- * @id: the viewer's session id
- * @reason: why, for the log
  *
- * Removes a viewer without disturbing the others. Call on the sink's
- * context.
- *
- * Returns: %FALSE if there is no such viewer.
+ * Returns: %TRUE once the encoded video's caps have arrived.
  */
 gboolean
-rw_sink_remove_viewer (RwSink * self, const gchar * id, const gchar * reason)
+rw_sink_is_streaming (RwSink * self)
 {
-  Branch *branch = g_hash_table_lookup (self->branches, id);
-  g_autofree gchar *viewer_id = NULL;
+  RwCodec codec;
+  gboolean audio;
 
-  if (branch == NULL)
+  return get_media (self, &codec, &audio);
+}
+
+/* --- sessions, on the context --- */
+
+static void
+session_free (Session * session)
+{
+  g_object_unref (session->viewer);
+  g_free (session);
+}
+
+static void
+on_viewer_left (RwViewer * viewer, gpointer user_data)
+{
+  RwSink *self = user_data;
+
+  g_signal_handlers_disconnect_by_data (viewer, self);
+  g_hash_table_remove (self->leaving, viewer);
+}
+
+/* Takes a viewer out of the table: it leaves the tees (at once when the
+ * media is stopped), and its session, if it was answered, is closed. */
+static gboolean
+remove_session (RwSink * self, const gchar * id, const gchar * reason,
+    gboolean now)
+{
+  g_autofree gchar *session_id = NULL;
+  Session *session;
+  RwViewer *viewer;
+  gboolean answered;
+
+  if (!g_hash_table_steal_extended (self->sessions, id,
+          (gpointer *) & session_id, (gpointer *) & session))
     return FALSE;
+  viewer = g_steal_pointer (&session->viewer);
+  answered = session->answered;
+  g_free (session);
 
-  viewer_id = g_strdup (id);
-  g_hash_table_remove (self->branches, viewer_id);
-  g_message ("viewer %s removed: %s (%u left)", viewer_id, reason,
-      g_hash_table_size (self->branches));
-  drop_branch (self, branch);
+  g_message ("viewer %s removed: %s (%u left)", session_id, reason,
+      g_hash_table_size (self->sessions));
+  g_signal_handlers_disconnect_by_data (viewer, self);
+  g_hash_table_add (self->leaving, viewer);
+  g_signal_connect (viewer, "left", G_CALLBACK (on_viewer_left), self);
+  if (now)
+    rw_viewer_leave_now (viewer);
+  else
+    rw_viewer_leave (viewer);
+
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_VIEWERS]);
-  g_signal_emit (self, signals[SIGNAL_VIEWER_REMOVED], 0, viewer_id, reason);
+  g_signal_emit (self, signals[SIGNAL_VIEWER_REMOVED], 0, session_id, reason);
+  if (answered)
+    rw_session_host_session_closed (RW_SESSION_HOST (self), session_id, reason);
   return TRUE;
 }
 
@@ -367,7 +476,8 @@ on_viewer_connected (RwViewer * viewer, gpointer user_data)
 
   g_message ("viewer %s connected", rw_viewer_get_id (viewer));
   /* A keyframe now, not at join time: DTLS was not up then. */
-  rw_sink_request_keyframe (self);
+  if (rw_viewer_has_video (viewer))
+    rw_sink_request_keyframe (self);
 }
 
 static void
@@ -375,41 +485,80 @@ on_viewer_closed (RwViewer * viewer, const gchar * reason, gpointer user_data)
 {
   RwSink *self = user_data;
 
-  rw_sink_remove_viewer (self, rw_viewer_get_id (viewer), reason);
+  remove_session (self, rw_viewer_get_id (viewer), reason, FALSE);
 }
 
-/**
- * rw_sink_add_viewer:
- * @self: a sink in PLAYING
- * @offer: the viewer's checked offer; candidates the sink would not use
- *   are removed from it
- * @error: why no viewer could be added
- *
- * Picks the payload type the viewer offered for the stream's codec and adds
- * a viewer branch to the tee. The viewer still has to be negotiated with
- * rw_viewer_negotiate_async(). Call on the sink's context.
- *
- * Returns: (transfer none) (nullable): the new viewer, owned by the sink.
- */
-RwViewer *
-rw_sink_add_viewer (RwSink * self, GstSDPMessage * offer, GError ** error)
+/* What an opening session carries until it is answered. */
+typedef struct
 {
-  g_auto (RwCodecMatch) match = { 0 };
-  g_autofree gchar *id = NULL;
-  g_autoptr (GstPad) sink = NULL;
+  gchar *id;
+  gchar *offer;
+  GSource *timeout;             /* while waiting for the media */
+  gint64 started;               /* monotonic */
+} Opening;
+
+static void
+opening_free (Opening * opening)
+{
+  g_free (opening->id);
+  g_free (opening->offer);
+  if (opening->timeout) {
+    g_source_destroy (opening->timeout);
+    g_source_unref (opening->timeout);
+  }
+  g_free (opening);
+}
+
+static void
+on_negotiated (GObject * source, GAsyncResult * result, gpointer user_data)
+{
+  g_autoptr (GTask) task = user_data;
+  RwSink *self = g_task_get_source_object (task);
+  Opening *opening = g_task_get_task_data (task);
+  g_autoptr (GError) error = NULL;
+  g_autofree gchar *answer = NULL;
+  Session *session;
+
+  answer = rw_viewer_negotiate_finish (RW_VIEWER (source), result, &error);
+  session = g_hash_table_lookup (self->sessions, opening->id);
+  if (answer && (session == NULL || session->viewer != RW_VIEWER (source))) {
+    g_clear_pointer (&answer, g_free);
+    error = g_error_new (RW_ERROR, RW_ERROR_FAILED, "the session closed "
+        "while it was being answered");
+  }
+  if (answer == NULL) {
+    g_autofree gchar *reason = g_strdup_printf ("negotiation failed: %s",
+        error->message);
+
+    remove_session (self, opening->id, reason, FALSE);
+    g_task_return_error (task, g_steal_pointer (&error));
+    return;
+  }
+
+  session->answered = TRUE;
+  GST_INFO_OBJECT (self, "viewer %s answered in %" G_GINT64_FORMAT " ms",
+      opening->id, (g_get_monotonic_time () - opening->started) / 1000);
+  g_task_return_pointer (task, g_steal_pointer (&answer), g_free);
+}
+
+/* The offer checked, matched against the media, and a viewer joined. */
+static RwViewer *
+add_viewer (RwSink * self, const gchar * id, GstSDPMessage * offer,
+    GError ** error)
+{
+  g_auto (RwOfferMatch) match = { 0 };
   RwViewer *viewer;
-  GstElement *bin;
-  Branch *branch;
-  RwConfig settings;
+  Session *session;
   RwCodec codec;
+  gboolean audio;
   guint dropped;
 
-  if (self->context == NULL || !get_codec (self, &codec)) {
-    g_set_error (error, RW_ERROR, RW_ERROR_PIPELINE,
+  if (!get_media (self, &codec, &audio)) {
+    g_set_error (error, RW_ERROR, RW_ERROR_UNAVAILABLE,
         "the video stream has not started yet");
     return NULL;
   }
-  if (g_hash_table_size (self->branches) >= self->config->max_viewers) {
+  if (g_hash_table_size (self->sessions) >= self->config->max_viewers) {
     g_set_error (error, RW_ERROR, RW_ERROR_FULL,
         "already serving %u viewers (max-viewers)", self->config->max_viewers);
     return NULL;
@@ -419,72 +568,154 @@ rw_sink_add_viewer (RwSink * self, GstSDPMessage * offer, GError ** error)
       (const gchar * const *) self->config->ice_addresses);
   if (dropped)
     GST_DEBUG_OBJECT (self, "ignored %u of the offer's candidates", dropped);
-  if (!rw_sdp_match_codec (offer, codec, &match, error))
+  if (rw_sdp_unify_bundle_credentials (offer))
+    GST_DEBUG_OBJECT (self, "viewer %s: bundled m-lines take the first one's "
+        "ICE credentials", id);
+  if (!rw_sdp_match_offer (offer, codec, audio, &match, error))
     return NULL;
 
-  id = g_uuid_string_random ();
-  settings = *self->config;
-  settings.codec = codec;
-  viewer = rw_viewer_new (id, &settings, &match, error);
+  viewer = rw_viewer_new (id, self->config, codec, &match, error);
   if (viewer == NULL)
     return NULL;
 
-  bin = rw_viewer_get_bin (viewer);
-  gst_bin_add (GST_BIN (self), bin);
-
-  branch = g_new0 (Branch, 1);
-  branch->sink = gst_object_ref (self);
-  branch->context = g_main_context_ref (self->context);
-  branch->viewer = viewer;
-  branch->created = g_get_monotonic_time ();
-  branch->tee_pad = gst_element_request_pad_simple (self->tee, "src_%u");
-  sink = gst_element_get_static_pad (bin, "sink");
-
-  if (!gst_element_sync_state_with_parent (bin) ||
-      gst_pad_link (branch->tee_pad, sink) != GST_PAD_LINK_OK) {
-    g_set_error (error, RW_ERROR, RW_ERROR_PIPELINE,
-        "could not start the viewer's branch");
-    self->n_closing++;
-    gst_pad_add_probe (branch->tee_pad, GST_PAD_PROBE_TYPE_IDLE,
-        unlink_branch, branch, NULL);
-    return NULL;
-  }
-
+  session = g_new0 (Session, 1);
+  session->viewer = viewer;
+  g_hash_table_insert (self->sessions, g_strdup (id), session);
   g_signal_connect (viewer, "connected", G_CALLBACK (on_viewer_connected),
       self);
   g_signal_connect (viewer, "closed", G_CALLBACK (on_viewer_closed), self);
-  g_hash_table_insert (self->branches, (gchar *) rw_viewer_get_id (viewer),
-      branch);
-  g_message ("viewer %s joined (%u viewers)", id,
-      g_hash_table_size (self->branches));
+
+  if (!rw_viewer_join (viewer, GST_BIN (self),
+          match.has_video ? self->tees[INPUT_VIDEO] : NULL,
+          match.has_audio ? self->tees[INPUT_AUDIO] : NULL, error)) {
+    remove_session (self, id, (*error)->message, FALSE);
+    return NULL;
+  }
+
+  g_message ("viewer %s joined (%s%s%s; %u viewers)", id,
+      match.has_video ? "video" : "", match.has_video && match.has_audio ?
+      " and " : "", match.has_audio ? "audio" : "",
+      g_hash_table_size (self->sessions));
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_VIEWERS]);
   g_signal_emit (self, signals[SIGNAL_VIEWER_ADDED], 0, id);
   return viewer;
 }
 
-/**
- * rw_sink_add_candidate:
- * @self: a sink
- * @id: the viewer's session id
- * @mline: the candidate's m-line index
- * @candidate: (nullable): a candidate line; %NULL or "" for end of
- *   candidates
- * @ignored: (out) (transfer none): why the candidate was skipped, or %NULL
- * @error: an unknown viewer (%RW_ERROR_NOT_FOUND) or a line that does not
- *   parse (%RW_ERROR_BAD_REQUEST)
- *
- * Adds one of a viewer's trickled candidates. Call on the sink's context.
- *
- * Returns: %FALSE with @error set on failure.
- */
-gboolean
-rw_sink_add_candidate (RwSink * self, const gchar * id, guint mline,
-    const gchar * candidate, const gchar ** ignored, GError ** error)
+static void
+start_session (RwSink * self, GTask * task)
 {
-  Branch *branch = g_hash_table_lookup (self->branches, id);
+  Opening *opening = g_task_get_task_data (task);
+  g_autoptr (GError) error = NULL;
+  GstSDPMessage *offer;
+  RwViewer *viewer;
 
-  *ignored = NULL;
-  if (branch == NULL) {
+  if (g_task_return_error_if_cancelled (task)) {
+    g_object_unref (task);
+    return;
+  }
+
+  offer = rw_sdp_parse_offer (opening->offer, &error);
+  if (offer)
+    viewer = add_viewer (self, opening->id, offer, &error);
+  if (offer == NULL || viewer == NULL) {
+    g_clear_pointer (&offer, gst_sdp_message_free);
+    g_task_return_error (task, g_steal_pointer (&error));
+    g_object_unref (task);
+    return;
+  }
+  rw_viewer_negotiate_async (viewer, offer, g_task_get_cancellable (task),
+      on_negotiated, task);
+}
+
+static gboolean
+media_wait_timed_out (gpointer user_data)
+{
+  GTask *task = user_data;
+  RwSink *self = g_task_get_source_object (task);
+
+  self->waiting = g_list_remove (self->waiting, task);
+  g_task_return_new_error (task, RW_ERROR, RW_ERROR_UNAVAILABLE,
+      "the video stream has not started (%d s after the offer)",
+      MEDIA_WAIT_MS / 1000);
+  g_object_unref (task);
+  return G_SOURCE_REMOVE;
+}
+
+/* The media started: the offers waiting for it go on. */
+static void
+resume_waiting (RwSink * self)
+{
+  GList *waiting = g_steal_pointer (&self->waiting);
+
+  if (!rw_sink_is_streaming (self)) {
+    self->waiting = waiting;
+    return;
+  }
+  for (GList * l = waiting; l; l = l->next) {
+    Opening *opening = g_task_get_task_data (l->data);
+
+    g_source_destroy (opening->timeout);
+    g_clear_pointer (&opening->timeout, g_source_unref);
+    start_session (self, l->data);
+  }
+  g_list_free (waiting);
+}
+
+static void
+rw_sink_open_async (RwSessionHost * host, const gchar * session_id,
+    const gchar * offer, GCancellable * cancellable,
+    GAsyncReadyCallback callback, gpointer user_data)
+{
+  RwSink *self = RW_SINK (host);
+  GTask *task = g_task_new (self, cancellable, callback, user_data);
+  Opening *opening = g_new0 (Opening, 1);
+
+  g_task_set_source_tag (task, rw_sink_open_async);
+  opening->id = g_strdup (session_id);
+  opening->offer = g_strdup (offer);
+  opening->started = g_get_monotonic_time ();
+  g_task_set_task_data (task, opening, (GDestroyNotify) opening_free);
+
+  if (self->context == NULL) {
+    g_task_return_new_error (task, RW_ERROR, RW_ERROR_UNAVAILABLE,
+        "robotwebrtcsink is not started");
+    g_object_unref (task);
+    return;
+  }
+  rw_assert_context (self->context);
+
+  if (rw_sink_is_streaming (self)) {
+    start_session (self, task);
+    return;
+  }
+  GST_INFO_OBJECT (self, "viewer %s waits for the media", session_id);
+  opening->timeout = g_timeout_source_new (MEDIA_WAIT_MS);
+  g_source_set_callback (opening->timeout, media_wait_timed_out, task, NULL);
+  g_source_attach (opening->timeout, self->context);
+  self->waiting = g_list_append (self->waiting, task);
+}
+
+static gchar *
+rw_sink_open_finish (RwSessionHost * host, GAsyncResult * result,
+    GError ** error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, host), NULL);
+
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+static gboolean
+rw_sink_add_candidate (RwSessionHost * host, const gchar * id, guint mline,
+    const gchar * candidate, gchar ** ignored, GError ** error)
+{
+  RwSink *self = RW_SINK (host);
+  Session *session;
+  const gchar *reason = NULL;
+
+  if (self->context)
+    rw_assert_context (self->context);
+  session = g_hash_table_lookup (self->sessions, id);
+  if (session == NULL || !session->answered) {
     g_set_error (error, RW_ERROR, RW_ERROR_NOT_FOUND,
         "no session with peer_id '%s'", id);
     return FALSE;
@@ -496,74 +727,77 @@ rw_sink_add_candidate (RwSink * self, const gchar * id, guint mline,
   }
 
   if (!rw_sdp_candidate_acceptable (candidate,
-          (const gchar * const *) self->config->ice_addresses, ignored, error))
+          (const gchar * const *) self->config->ice_addresses, &reason, error))
     return FALSE;
-  if (*ignored) {
-    GST_DEBUG_OBJECT (self, "viewer %s: ignoring candidate: %s", id, *ignored);
+  if (reason) {
+    GST_DEBUG_OBJECT (self, "viewer %s: ignoring candidate: %s", id, reason);
+    if (ignored)
+      *ignored = g_strdup (reason);
     return TRUE;
   }
 
-  rw_viewer_add_candidate (branch->viewer, mline, candidate);
+  rw_viewer_add_candidate (session->viewer, mline, candidate);
   return TRUE;
+}
+
+static gboolean
+rw_sink_close (RwSessionHost * host, const gchar * id, const gchar * reason)
+{
+  RwSink *self = RW_SINK (host);
+  Session *session;
+
+  if (self->context)
+    rw_assert_context (self->context);
+  session = g_hash_table_lookup (self->sessions, id);
+  if (session == NULL || !session->answered)
+    return FALSE;
+  return remove_session (self, id, reason, FALSE);
 }
 
 /**
  * rw_sink_get_n_viewers:
  * @self: a sink
  *
- * Returns: the number of live viewers.
+ * Returns: the number of sessions, answered or being answered.
  */
 guint
 rw_sink_get_n_viewers (RwSink * self)
 {
-  return g_hash_table_size (self->branches);
+  return g_hash_table_size (self->sessions);
 }
 
 /**
  * rw_sink_get_n_branches:
  * @self: a sink
  *
- * Returns: how many pads the tee has: live viewers and viewers still being
- * torn down.
+ * Returns: how many pads the video tee has: viewers sent video, live or
+ * still leaving.
  */
 guint
 rw_sink_get_n_branches (RwSink * self)
 {
   gint n = 0;
 
-  g_object_get (self->tee, "num-src-pads", &n, NULL);
+  g_object_get (self->tees[INPUT_VIDEO], "num-src-pads", &n, NULL);
   return (guint) n;
-}
-
-/**
- * rw_sink_is_streaming:
- * @self: a sink
- *
- * Returns: %TRUE once the encoded stream's caps have arrived.
- */
-gboolean
-rw_sink_is_streaming (RwSink * self)
-{
-  RwCodec codec;
-
-  return get_codec (self, &codec);
 }
 
 /* Why a viewer must go, or NULL. The handshake timeout is the sink's
  * setting; once connected, the viewer itself knows when its RTCP stopped. */
 static gchar *
-branch_stale_reason (RwSink * self, Branch * branch, gint64 now)
+stale_reason (RwSink * self, RwViewer * viewer, gint64 now)
 {
-  RwViewerState state = rw_viewer_get_state (branch->viewer);
+  RwViewerState state = rw_viewer_get_state (viewer);
   guint timeout = self->config->handshake_timeout;
 
   if (state == RW_VIEWER_NEGOTIATING || state == RW_VIEWER_CONNECTING) {
-    if (now - branch->created > (gint64) timeout * G_USEC_PER_SEC)
+    if (now - rw_viewer_get_created (viewer) > (gint64) timeout *
+        G_USEC_PER_SEC)
       return g_strdup_printf ("it did not connect within %u s "
           "(handshake-timeout)", timeout);
     return NULL;
   }
-  return g_strdup (rw_viewer_check_liveness (branch->viewer, now));
+  return g_strdup (rw_viewer_check_liveness (viewer, now));
 }
 
 static gboolean
@@ -574,21 +808,56 @@ check_liveness (gpointer user_data)
   g_autoptr (GPtrArray) reasons = g_ptr_array_new_with_free_func (g_free);
   gint64 now = g_get_monotonic_time ();
   GHashTableIter iter;
-  Branch *branch;
+  Session *session;
 
-  g_hash_table_iter_init (&iter, self->branches);
-  while (g_hash_table_iter_next (&iter, NULL, (gpointer *) & branch)) {
-    gchar *reason = branch_stale_reason (self, branch, now);
+  g_hash_table_iter_init (&iter, self->sessions);
+  while (g_hash_table_iter_next (&iter, NULL, (gpointer *) & session)) {
+    gchar *reason = stale_reason (self, session->viewer, now);
 
     if (reason) {
-      g_ptr_array_add (stale, g_strdup (rw_viewer_get_id (branch->viewer)));
+      g_ptr_array_add (stale, g_strdup (rw_viewer_get_id (session->viewer)));
       g_ptr_array_add (reasons, reason);
     }
   }
 
   for (guint i = 0; i < stale->len; i++)
-    rw_sink_remove_viewer (self, stale->pdata[i], reasons->pdata[i]);
+    remove_session (self, stale->pdata[i], reasons->pdata[i], FALSE);
   return G_SOURCE_CONTINUE;
+}
+
+/* Every session ends and every viewer leaves, at once: the media is not
+ * streaming any more. The context's owner calls this. */
+static void
+close_all (RwSink * self, const gchar * reason)
+{
+  g_autoptr (GList) leaving = NULL;
+  GList *waiting = g_steal_pointer (&self->waiting);
+  GHashTableIter iter;
+  const gchar *id;
+
+  for (GList * l = waiting; l; l = l->next) {
+    Opening *opening = g_task_get_task_data (l->data);
+
+    g_source_destroy (opening->timeout);
+    g_task_return_new_error (l->data, RW_ERROR, RW_ERROR_UNAVAILABLE,
+        "%s", reason);
+    g_object_unref (l->data);
+  }
+  g_list_free (waiting);
+
+  g_hash_table_iter_init (&iter, self->sessions);
+  while (g_hash_table_iter_next (&iter, (gpointer *) & id, NULL)) {
+    g_autofree gchar *copy = g_strdup (id);
+
+    remove_session (self, copy, reason, TRUE);
+    g_hash_table_iter_init (&iter, self->sessions);
+  }
+
+  /* those that were leaving while the media streamed */
+  leaving = g_hash_table_get_keys (self->leaving);
+  for (GList * l = leaving; l; l = l->next)
+    rw_viewer_leave_now (l->data);
+  g_warn_if_fail (g_hash_table_size (self->leaving) == 0);
 }
 
 /* --- status --- */
@@ -633,6 +902,10 @@ add_viewer_status (RwSink * self, JsonBuilder * builder, RwViewer * viewer)
   json_builder_set_member_name (builder, "state");
   json_builder_add_string_value (builder,
       rw_viewer_state_to_string (rw_viewer_get_state (viewer)));
+  json_builder_set_member_name (builder, "video");
+  json_builder_add_boolean_value (builder, rw_viewer_has_video (viewer));
+  json_builder_set_member_name (builder, "audio");
+  json_builder_add_boolean_value (builder, rw_viewer_has_audio (viewer));
   json_builder_set_member_name (builder, "connected_since");
   if (since) {
     g_autoptr (GDateTime) dt = g_date_time_new_from_unix_utc (since /
@@ -649,27 +922,17 @@ add_viewer_status (RwSink * self, JsonBuilder * builder, RwViewer * viewer)
   json_builder_end_object (builder);
 }
 
-/**
- * rw_sink_add_status:
- * @self: a sink
- * @builder: a builder inside an object
- *
- * Adds the sink's members of `GET /status`: the stream's codec, width,
- * height and framerate as its caps say, max_viewers, viewers, branches and
- * peers. Call on the sink's context.
- */
-void
-rw_sink_add_status (RwSink * self, JsonBuilder * builder)
+/* codec, width, height, framerate and audio, as the inputs' caps say */
+static gboolean
+add_media (RwSink * self, JsonBuilder * builder)
 {
-  GHashTableIter iter;
-  Branch *branch;
+  gboolean video, audio;
   RwCodec codec;
-
   gint width, height, fps_n, fps_d;
-  gboolean streaming;
 
   GST_OBJECT_LOCK (self);
-  streaming = self->have_codec;
+  video = self->have_caps[INPUT_VIDEO];
+  audio = self->have_caps[INPUT_AUDIO];
   codec = self->codec;
   width = self->width;
   height = self->height;
@@ -678,7 +941,7 @@ rw_sink_add_status (RwSink * self, JsonBuilder * builder)
   GST_OBJECT_UNLOCK (self);
 
   json_builder_set_member_name (builder, "codec");
-  if (streaming)
+  if (video)
     json_builder_add_string_value (builder, rw_codec_to_string (codec));
   else
     json_builder_add_null_value (builder);
@@ -691,19 +954,55 @@ rw_sink_add_status (RwSink * self, JsonBuilder * builder)
     json_builder_add_int_value (builder, fps_n);
   else
     json_builder_add_double_value (builder, (gdouble) fps_n / fps_d);
+  json_builder_set_member_name (builder, "audio");
+  if (audio)
+    json_builder_add_string_value (builder, "OPUS");
+  else
+    json_builder_add_null_value (builder);
+  return video;
+}
+
+/* The sink's members of `GET /streams` (SUMMARY): the media as its caps
+ * say and the viewers; of `GET /status` (FULL): also max_viewers, the
+ * video tee's branches and every session. */
+static gboolean
+rw_sink_add_status (RwSessionHost * host, JsonBuilder * builder,
+    RwStatusDetail detail)
+{
+  RwSink *self = RW_SINK (host);
+  GHashTableIter iter;
+  Session *session;
+  gboolean streaming;
+
+  if (self->context)
+    rw_assert_context (self->context);
+  streaming = add_media (self, builder);
+  json_builder_set_member_name (builder, "viewers");
+  json_builder_add_int_value (builder, g_hash_table_size (self->sessions));
+  if (detail == RW_STATUS_SUMMARY)
+    return streaming;
+
   json_builder_set_member_name (builder, "max_viewers");
   json_builder_add_int_value (builder, self->config->max_viewers);
-  json_builder_set_member_name (builder, "viewers");
-  json_builder_add_int_value (builder, g_hash_table_size (self->branches));
   json_builder_set_member_name (builder, "branches");
   json_builder_add_int_value (builder, rw_sink_get_n_branches (self));
-
   json_builder_set_member_name (builder, "peers");
   json_builder_begin_array (builder);
-  g_hash_table_iter_init (&iter, self->branches);
-  while (g_hash_table_iter_next (&iter, NULL, (gpointer *) & branch))
-    add_viewer_status (self, builder, branch->viewer);
+  g_hash_table_iter_init (&iter, self->sessions);
+  while (g_hash_table_iter_next (&iter, NULL, (gpointer *) & session))
+    add_viewer_status (self, builder, session->viewer);
   json_builder_end_array (builder);
+  return streaming;
+}
+
+static void
+rw_sink_session_host_init (RwSessionHostInterface * iface)
+{
+  iface->open_async = rw_sink_open_async;
+  iface->open_finish = rw_sink_open_finish;
+  iface->add_candidate = rw_sink_add_candidate;
+  iface->close = rw_sink_close;
+  iface->add_status = rw_sink_add_status;
 }
 
 /* --- serving --- */
@@ -719,118 +1018,156 @@ run_server (gpointer user_data)
   return NULL;
 }
 
+static void
+start_liveness (RwSink * self)
+{
+  self->liveness = g_timeout_source_new (LIVENESS_INTERVAL_MS);
+  g_source_set_callback (self->liveness, check_liveness, self, NULL);
+  g_source_set_static_name (self->liveness, "rw-viewer-liveness");
+  g_source_attach (self->liveness, self->context);
+}
+
+/* With a port: its own HTTP server on its own context and thread, serving
+ * this element's sessions. */
+static gboolean
+start_server_thread (RwSink * self, GError ** error)
+{
+  GSList *uris;
+
+  g_main_context_push_thread_default (self->context);
+  self->http = rw_http_server_new (self->config);
+  rw_http_server_add_host (self->http, RW_STREAM_DEFAULT_NAME,
+      RW_SESSION_HOST (self));
+  if (!rw_http_server_listen (self->http, error)) {
+    g_main_context_pop_thread_default (self->context);
+    g_clear_object (&self->http);
+    return FALSE;
+  }
+  g_main_context_pop_thread_default (self->context);
+
+  uris = rw_http_server_get_uris (self->http);
+  for (GSList * l = uris; l; l = l->next) {
+    g_autofree gchar *uri = g_uri_to_string (l->data);
+
+    g_print ("robotwebrtcsink: listening on %s\n", uri);
+  }
+  g_slist_free_full (uris, (GDestroyNotify) g_uri_unref);
+
+  self->stopped = FALSE;
+  self->server_loop = g_main_loop_new (self->context, FALSE);
+  self->server_thread = g_thread_new ("rw-signaling", run_server, self);
+  return TRUE;
+}
+
 static gboolean
 start_serving (RwSink * self, GError ** error)
 {
-  g_autoptr (GError) listen_error = NULL;
-
   g_return_val_if_fail (self->context == NULL, FALSE);
 
   if (self->config->port == 0) {
     self->context = g_main_context_ref_thread_default ();
   } else {
-    GSList *uris;
-
     self->context = g_main_context_new ();
-    g_main_context_push_thread_default (self->context);
-    self->http = rw_http_server_new (self->config, self);
-    if (!rw_http_server_listen (self->http, &listen_error)) {
-      g_main_context_pop_thread_default (self->context);
-      g_clear_object (&self->http);
+    if (!start_server_thread (self, error)) {
       g_clear_pointer (&self->context, g_main_context_unref);
-      g_propagate_error (error, g_steal_pointer (&listen_error));
       return FALSE;
     }
-    g_main_context_pop_thread_default (self->context);
-
-    uris = rw_http_server_get_uris (self->http);
-    for (GSList * l = uris; l; l = l->next) {
-      g_autofree gchar *uri = g_uri_to_string (l->data);
-
-      g_print ("robotwebrtcsink: listening on %s\n", uri);
-    }
-    g_slist_free_full (uris, (GDestroyNotify) g_uri_unref);
-
-    self->server_loop = g_main_loop_new (self->context, FALSE);
-    self->server_thread = g_thread_new ("rw-signaling", run_server, self);
   }
-
-  self->liveness = g_timeout_source_new (LIVENESS_INTERVAL_MS);
-  g_source_set_callback (self->liveness, check_liveness, self, NULL);
-  g_source_set_static_name (self->liveness, "rw-viewer-liveness");
-  g_source_attach (self->liveness, self->context);
+  start_liveness (self);
   return TRUE;
 }
 
-static gboolean
-stop_waiting (gpointer user_data)
-{
-  return G_SOURCE_REMOVE;
-}
-
-/* After this, nothing but the caller touches the viewer table. */
+/* On the context: every session ends, nothing more is scheduled there. */
 static void
-stop_server_thread (RwSink * self)
+stop_sessions (RwSink * self)
 {
-  if (self->server_thread == NULL)
-    return;
-
-  g_main_loop_quit (self->server_loop);
-  g_thread_join (g_steal_pointer (&self->server_thread));
-  g_clear_pointer (&self->server_loop, g_main_loop_unref);
-}
-
-/* Closes every viewer and stops the server. Its thread is joined first, so
- * that the context can be iterated here to finish the teardowns. */
-static void
-stop_serving (RwSink * self)
-{
-  gint64 deadline = g_get_monotonic_time () + STOP_TIMEOUT_US;
-  GHashTableIter iter;
-  Branch *branch;
-
-  if (self->context == NULL)
-    return;
-
-  stop_server_thread (self);
-  g_main_context_push_thread_default (self->context);
-
   if (self->http)
     rw_http_server_stop (self->http);
   if (self->liveness) {
     g_source_destroy (self->liveness);
     g_clear_pointer (&self->liveness, g_source_unref);
   }
-
-  g_hash_table_iter_init (&iter, self->branches);
-  while (g_hash_table_iter_next (&iter, NULL, (gpointer *) & branch)) {
-    g_hash_table_iter_steal (&iter);
-    drop_branch (self, branch);
-  }
-
-  while (self->n_closing > 0 && g_get_monotonic_time () < deadline) {
-    GSource *tick = g_timeout_source_new (10);
-
-    g_source_set_callback (tick, stop_waiting, NULL, NULL);
-    g_source_attach (tick, self->context);
-    g_main_context_iteration (self->context, TRUE);
-    g_source_destroy (tick);
-    g_source_unref (tick);
-  }
-  if (self->n_closing > 0)
-    GST_WARNING_OBJECT (self, "%u viewers still closing", self->n_closing);
-  /* let the HTTP server answer what was cancelled, then close it */
-  while (g_main_context_iteration (self->context, FALSE));
-  g_clear_object (&self->http);
-
   g_mutex_lock (&self->keyframe_lock);
   if (self->keyframe_timer) {
     g_source_destroy (self->keyframe_timer);
     g_clear_pointer (&self->keyframe_timer, g_source_unref);
   }
   g_mutex_unlock (&self->keyframe_lock);
+  close_all (self, "the stream stopped");
+}
 
-  g_main_context_pop_thread_default (self->context);
+/* The server thread, after everything queued before it: the answers the
+ * sessions' ends produced have been sent. */
+static gboolean
+quit_server (gpointer user_data)
+{
+  RwSink *self = user_data;
+
+  g_clear_object (&self->http);
+  g_main_loop_quit (self->server_loop);
+  g_mutex_lock (&self->stop_lock);
+  self->stopped = TRUE;
+  g_cond_signal (&self->stop_cond);
+  g_mutex_unlock (&self->stop_lock);
+  return G_SOURCE_REMOVE;
+}
+
+static gboolean
+stop_on_server_thread (gpointer user_data)
+{
+  RwSink *self = user_data;
+  GSource *quit = g_idle_source_new ();
+
+  stop_sessions (self);
+  g_source_set_priority (quit, G_PRIORITY_LOW);
+  g_source_set_callback (quit, quit_server, self, NULL);
+  g_source_attach (quit, self->context);
+  g_source_unref (quit);
+  return G_SOURCE_REMOVE;
+}
+
+/* The state-change thread: the server thread ends its sessions and its
+ * HTTP server itself, then stops (bounded). */
+static void
+stop_server_thread (RwSink * self)
+{
+  gint64 deadline = g_get_monotonic_time () + STOP_TIMEOUT_US;
+
+  rw_invoke_later (self->context, stop_on_server_thread, self, NULL);
+  g_mutex_lock (&self->stop_lock);
+  while (!self->stopped)
+    if (!g_cond_wait_until (&self->stop_cond, &self->stop_lock, deadline))
+      break;
+  g_mutex_unlock (&self->stop_lock);
+  if (!self->stopped) {
+    GST_WARNING_OBJECT (self, "the signaling thread did not stop within "
+        "%d s", (gint) (STOP_TIMEOUT_US / G_USEC_PER_SEC));
+    g_main_loop_quit (self->server_loop);
+  }
+  g_thread_join (g_steal_pointer (&self->server_thread));
+  g_clear_pointer (&self->server_loop, g_main_loop_unref);
+  g_clear_object (&self->http);
+}
+
+/* Closes every session, stops the server if any. No main loop is iterated
+ * here: with a port the server thread does it, without one the caller runs
+ * the context (see the class documentation). */
+static void
+stop_serving (RwSink * self)
+{
+  if (self->context == NULL)
+    return;
+
+  if (self->server_thread) {
+    stop_server_thread (self);
+  } else if (g_main_context_acquire (self->context)) {
+    stop_sessions (self);
+    g_main_context_release (self->context);
+  } else {
+    g_critical ("robotwebrtcsink: set to NULL from a thread that does not "
+        "run its main context (the one that was thread-default when it went "
+        "to READY)");
+  }
   g_clear_pointer (&self->context, g_main_context_unref);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_VIEWERS]);
 }
@@ -858,7 +1195,7 @@ remove_viewer_later (gpointer user_data)
 {
   FailedViewer *failed = user_data;
 
-  rw_sink_remove_viewer (failed->sink, failed->id, failed->reason);
+  remove_session (failed->sink, failed->id, failed->reason, FALSE);
   return G_SOURCE_REMOVE;
 }
 
@@ -936,7 +1273,8 @@ rw_sink_change_state (GstElement * element, GstStateChange transition)
       }
       break;
     case GST_STATE_CHANGE_READY_TO_NULL:
-      stop_server_thread (self);
+      /* the viewers leave before the bin sets its children to NULL */
+      stop_serving (self);
       break;
     default:
       break;
@@ -946,10 +1284,10 @@ rw_sink_change_state (GstElement * element, GstStateChange transition)
       transition);
 
   switch (transition) {
-    case GST_STATE_CHANGE_READY_TO_NULL:
-      stop_serving (self);
+    case GST_STATE_CHANGE_PAUSED_TO_READY:
       GST_OBJECT_LOCK (self);
-      self->have_codec = FALSE;
+      for (guint i = 0; i < N_INPUTS; i++)
+        self->have_caps[i] = self->ended[i] = FALSE;
       GST_OBJECT_UNLOCK (self);
       break;
     case GST_STATE_CHANGE_READY_TO_PAUSED:
@@ -1177,7 +1515,7 @@ rw_sink_get_property (GObject * object, guint prop_id, GValue * value,
       break;
     case PROP_VIEWERS:
       /* the table belongs to the context; its size is a plain read */
-      g_value_set_uint (value, g_hash_table_size (self->branches));
+      g_value_set_uint (value, g_hash_table_size (self->sessions));
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -1192,7 +1530,6 @@ rw_sink_dispose (GObject * object)
   RwSink *self = RW_SINK (object);
 
   stop_serving (self);
-  gst_clear_object (&self->tee_sink);
 
   G_OBJECT_CLASS (rw_sink_parent_class)->dispose (object);
 }
@@ -1202,9 +1539,12 @@ rw_sink_finalize (GObject * object)
 {
   RwSink *self = RW_SINK (object);
 
-  g_hash_table_unref (self->branches);
+  g_hash_table_unref (self->sessions);
+  g_hash_table_unref (self->leaving);
   rw_config_free (self->config);
   g_mutex_clear (&self->keyframe_lock);
+  g_mutex_clear (&self->stop_lock);
+  g_cond_clear (&self->stop_cond);
 
   G_OBJECT_CLASS (rw_sink_parent_class)->finalize (object);
 }
@@ -1226,6 +1566,8 @@ rw_sink_class_init (RwSinkClass * klass)
   object_class->dispose = rw_sink_dispose;
   object_class->finalize = rw_sink_finalize;
   element_class->change_state = GST_DEBUG_FUNCPTR (rw_sink_change_state);
+  element_class->request_new_pad = GST_DEBUG_FUNCPTR (rw_sink_request_new_pad);
+  element_class->release_pad = GST_DEBUG_FUNCPTR (rw_sink_release_pad);
   bin_class->handle_message = GST_DEBUG_FUNCPTR (rw_sink_handle_message);
 
   properties[PROP_PORT] = g_param_spec_uint ("port", "Port",
@@ -1291,7 +1633,7 @@ rw_sink_class_init (RwSinkClass * klass)
    * @peer_id: the new viewer's session id
    *
    * A viewer joined (its offer is being answered). Emitted on the
-   * signaling context.
+   * sink's context.
    */
   signals[SIGNAL_VIEWER_ADDED] = g_signal_new ("viewer-added",
       G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
@@ -1303,49 +1645,56 @@ rw_sink_class_init (RwSinkClass * klass)
    * @peer_id: the viewer's session id
    * @reason: why it was removed
    *
-   * A viewer left or was removed. Emitted on the signaling context.
+   * A viewer left or was removed. Emitted on the sink's context.
    */
   signals[SIGNAL_VIEWER_REMOVED] = g_signal_new ("viewer-removed",
       G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
       G_TYPE_NONE, 2, G_TYPE_STRING, G_TYPE_STRING);
 
-  gst_element_class_add_static_pad_template (element_class, &sink_template);
+  gst_element_class_add_static_pad_template (element_class, &video_template);
+  gst_element_class_add_static_pad_template (element_class, &audio_template);
   gst_element_class_set_static_metadata (element_class,
       "Robot WebRTC sink", "Sink/Network",
-      "Serves one encoded video stream to many WebRTC viewers with HTTP "
-      "signaling", "robot-webrtc contributors");
+      "Serves one encoded video stream, and its audio, to many WebRTC "
+      "viewers with HTTP signaling", "robot-webrtc contributors");
 
   GST_DEBUG_CATEGORY_INIT (rw_sink_debug, "rw-sink", 0,
       "robot-webrtc fan-out sink");
 }
 
+static GstElement *
+make_tee (RwSink * self, guint input)
+{
+  GstElement *tee = gst_element_factory_make ("tee", input_names[input]);
+  g_autoptr (GstPad) pad = NULL;
+
+  g_object_set (tee, "allow-not-linked", TRUE, NULL);
+  gst_bin_add (GST_BIN (self), tee);
+  pad = gst_element_get_static_pad (tee, "sink");
+  if (input == INPUT_VIDEO)
+    gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_EVENT_UPSTREAM,
+        limit_keyframe_requests, self, NULL);
+  gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM |
+      GST_PAD_PROBE_TYPE_EVENT_FLUSH, watch_input, self, NULL);
+  return tee;
+}
+
 static void
 rw_sink_init (RwSink * self)
 {
-  GstPadTemplate *templ =
-      gst_element_class_get_pad_template (GST_ELEMENT_GET_CLASS (self),
-      "sink");
-  GstPad *ghost;
-
   g_mutex_init (&self->keyframe_lock);
+  g_mutex_init (&self->stop_lock);
+  g_cond_init (&self->stop_cond);
   self->config = rw_config_new ();
   self->config->port = 0;
   self->config->allowed_origins = list_to_strv ("*");
   self->keyframe_min_interval = DEFAULT_KEYFRAME_MIN_INTERVAL;
-  self->branches = g_hash_table_new (g_str_hash, g_str_equal);
+  self->sessions = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+      (GDestroyNotify) session_free);
+  self->leaving = g_hash_table_new_full (NULL, NULL, g_object_unref, NULL);
 
-  self->tee = gst_element_factory_make ("tee", "fanout");
-  g_object_set (self->tee, "allow-not-linked", TRUE, NULL);
-  gst_bin_add (GST_BIN (self), self->tee);
-
-  self->tee_sink = gst_element_get_static_pad (self->tee, "sink");
-  gst_pad_add_probe (self->tee_sink, GST_PAD_PROBE_TYPE_EVENT_UPSTREAM,
-      limit_keyframe_requests, self, NULL);
-  gst_pad_add_probe (self->tee_sink, GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM,
-      watch_stream, self, NULL);
-
-  ghost = gst_ghost_pad_new_from_template ("sink", self->tee_sink, templ);
-  gst_element_add_pad (GST_ELEMENT (self), ghost);
+  for (guint i = 0; i < N_INPUTS; i++)
+    self->tees[i] = make_tee (self, i);
 
   GST_OBJECT_FLAG_SET (self, GST_ELEMENT_FLAG_SINK);
 }

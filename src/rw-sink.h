@@ -5,10 +5,6 @@
 #pragma once
 
 #include <gst/gst.h>
-#include <gst/sdp/sdp.h>
-#include <json-glib/json-glib.h>
-
-#include "rw-viewer.h"
 
 G_BEGIN_DECLS
 
@@ -17,16 +13,9 @@ G_DECLARE_FINAL_TYPE (RwSink, rw_sink, RW, SINK, GstBin);
 
 GST_ELEMENT_REGISTER_DECLARE (robotwebrtcsink);
 
-RwViewer *rw_sink_add_viewer (RwSink * self, GstSDPMessage * offer,
-    GError ** error);
-gboolean rw_sink_add_candidate (RwSink * self, const gchar * id, guint mline,
-    const gchar * candidate, const gchar ** ignored, GError ** error);
-gboolean rw_sink_remove_viewer (RwSink * self, const gchar * id,
-    const gchar * reason);
 guint rw_sink_get_n_viewers (RwSink * self);
 guint rw_sink_get_n_branches (RwSink * self);
 gboolean rw_sink_is_streaming (RwSink * self);
 void rw_sink_request_keyframe (RwSink * self);
-void rw_sink_add_status (RwSink * self, JsonBuilder * builder);
 
 G_END_DECLS

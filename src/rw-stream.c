@@ -27,6 +27,8 @@
 
 #include "rw-stream.h"
 #include "rw-error.h"
+#include "rw-private.h"
+#include "rw-session-host.h"
 
 GST_DEBUG_CATEGORY_STATIC (rw_stream_debug);
 #define GST_CAT_DEFAULT rw_stream_debug
@@ -92,7 +94,10 @@ struct _RwStream
   gint trial_ready;             /* the trial holds its first frame */
 };
 
-G_DEFINE_FINAL_TYPE (RwStream, rw_stream, G_TYPE_OBJECT);
+static void rw_stream_session_host_init (RwSessionHostInterface * iface);
+
+G_DEFINE_FINAL_TYPE_WITH_CODE (RwStream, rw_stream, G_TYPE_OBJECT,
+    G_IMPLEMENT_INTERFACE (RW_TYPE_SESSION_HOST, rw_stream_session_host_init));
 
 static void
 rw_stream_dispose (GObject * object)
@@ -157,6 +162,14 @@ configure (RwStream * self)
       "max-rtp-port", config->max_rtp_port, NULL);
 }
 
+/* the sink's sessions are the stream's */
+static void
+on_session_closed (RwSessionHost * sink, const gchar * id,
+    const gchar * reason, gpointer user_data)
+{
+  rw_session_host_session_closed (RW_SESSION_HOST (user_data), id, reason);
+}
+
 /**
  * rw_stream_new:
  * @config: (transfer none): the settings; must outlive the stream
@@ -176,6 +189,8 @@ rw_stream_new (const RwConfig * config)
   configure (self);
   gst_object_ref (self->sink);
   gst_bin_add (GST_BIN (self->pipeline), GST_ELEMENT (self->sink));
+  g_signal_connect_object (self->sink, "session-closed",
+      G_CALLBACK (on_session_closed), self, 0);
   return self;
 }
 
@@ -265,9 +280,9 @@ static GstCaps *
 serving_caps (RwStream * self)
 {
   g_autoptr (GstPad) pad =
-      gst_element_get_static_pad (GST_ELEMENT (self->sink), "sink");
+      gst_element_get_static_pad (GST_ELEMENT (self->sink), "video_0");
 
-  return gst_pad_get_current_caps (pad);
+  return pad ? gst_pad_get_current_caps (pad) : NULL;
 }
 
 static RwCodec
@@ -873,20 +888,67 @@ rw_stream_stop (RwStream * self)
   g_clear_handle_id (&self->bus_watch, g_source_remove);
 }
 
-/**
- * rw_stream_add_status:
- * @builder: a builder inside the status object
- * @stream: (type RwStream): a stream
- *
- * An #RwStatusFunc: adds the source, its health and the configured bitrate
- * to `GET /status` (bitrate null with a custom pipeline).
- *
- * Returns: %TRUE while the pipeline plays.
- */
-gboolean
-rw_stream_add_status (JsonBuilder * builder, gpointer stream)
+/* --- sessions: the sink's --- */
+
+static void
+on_sink_opened (GObject * sink, GAsyncResult * result, gpointer user_data)
 {
-  RwStream *self = stream;
+  g_autoptr (GTask) task = user_data;
+  GError *error = NULL;
+  gchar *answer;
+
+  answer = rw_session_host_open_finish (RW_SESSION_HOST (sink), result, &error);
+  if (answer)
+    g_task_return_pointer (task, answer, g_free);
+  else
+    g_task_return_error (task, error);
+}
+
+static void
+rw_stream_open_async (RwSessionHost * host, const gchar * session_id,
+    const gchar * offer, GCancellable * cancellable,
+    GAsyncReadyCallback callback, gpointer user_data)
+{
+  RwStream *self = RW_STREAM (host);
+  GTask *task = g_task_new (self, cancellable, callback, user_data);
+
+  g_task_set_source_tag (task, rw_stream_open_async);
+  rw_session_host_open_async (RW_SESSION_HOST (self->sink), session_id, offer,
+      cancellable, on_sink_opened, task);
+}
+
+static gchar *
+rw_stream_open_finish (RwSessionHost * host, GAsyncResult * result,
+    GError ** error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, host), NULL);
+
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+static gboolean
+rw_stream_add_candidate (RwSessionHost * host, const gchar * session_id,
+    guint mline, const gchar * candidate, gchar ** ignored, GError ** error)
+{
+  RwStream *self = RW_STREAM (host);
+
+  return rw_session_host_add_candidate (RW_SESSION_HOST (self->sink),
+      session_id, mline, candidate, ignored, error);
+}
+
+static gboolean
+rw_stream_close (RwSessionHost * host, const gchar * session_id,
+    const gchar * reason)
+{
+  RwStream *self = RW_STREAM (host);
+
+  return rw_session_host_close (RW_SESSION_HOST (self->sink), session_id,
+      reason);
+}
+
+static void
+add_source_status (RwStream * self, JsonBuilder * builder)
+{
   const RwConfig *config = self->config;
   g_autoptr (GDateTime) since = NULL;
   g_autofree gchar *iso = NULL;
@@ -925,11 +987,35 @@ rw_stream_add_status (JsonBuilder * builder, gpointer stream)
     json_builder_add_string_value (builder, self->warning);
   }
   json_builder_end_object (builder);
+}
 
+/* The sink's members, the source, its health and the configured bitrate
+ * (null with a custom pipeline). Healthy once the video streams, and while
+ * the pipeline runs (with the configured source or the slate). */
+static gboolean
+rw_stream_add_status (RwSessionHost * host, JsonBuilder * builder,
+    RwStatusDetail detail)
+{
+  RwStream *self = RW_STREAM (host);
+  gboolean streaming;
+
+  streaming = rw_session_host_add_status (RW_SESSION_HOST (self->sink),
+      builder, detail);
+  add_source_status (self, builder);
   json_builder_set_member_name (builder, "bitrate");
   if (self->primary == RW_SOURCE_PIPELINE)
     json_builder_add_null_value (builder);
   else
-    json_builder_add_int_value (builder, config->bitrate);
-  return rw_stream_is_running (self);
+    json_builder_add_int_value (builder, self->config->bitrate);
+  return streaming && rw_stream_is_running (self);
+}
+
+static void
+rw_stream_session_host_init (RwSessionHostInterface * iface)
+{
+  iface->open_async = rw_stream_open_async;
+  iface->open_finish = rw_stream_open_finish;
+  iface->add_candidate = rw_stream_add_candidate;
+  iface->close = rw_stream_close;
+  iface->add_status = rw_stream_add_status;
 }

@@ -22,6 +22,5 @@ void rw_stream_stop (RwStream * self);
 void rw_stream_reload (RwStream * self, gboolean restart);
 gboolean rw_stream_is_running (RwStream * self);
 RwSink *rw_stream_get_sink (RwStream * self);
-gboolean rw_stream_add_status (JsonBuilder * builder, gpointer stream);
 
 G_END_DECLS

@@ -8,13 +8,20 @@
  * @title: RwViewer
  * @short_description: one browser: a queue, a payloader and a webrtcbin
  *
- * A viewer is the bin `queue ! payloader ! webrtcbin` that one branch of
- * the shared tee feeds. It answers the viewer's offer with the payload type
- * the viewer chose, restricts ICE as configured, and watches the
- * connection: #RwViewer::connected when media can flow, #RwViewer::closed
- * when the connection fails or closes. rw_viewer_check_liveness() finds
- * viewers that never connect or stopped sending RTCP (a closed tab sends
- * nothing, not even a BYE).
+ * A viewer is one webrtcbin fed by a branch `queue ! payloader` of the
+ * shared video tee and, when its offer receives audio, another of the audio
+ * tee. It answers the viewer's offer with the payload types the viewer
+ * chose, restricts ICE as configured, and watches the connection:
+ * #RwViewer::connected when media can flow, #RwViewer::closed when the
+ * connection fails or closes. rw_viewer_check_liveness() finds viewers
+ * that stopped sending RTCP (a closed tab sends nothing, not even a BYE).
+ *
+ * A viewer joins the tees itself (rw_viewer_join()) and leaves them itself
+ * (rw_viewer_leave()): IDLE probes unlink its branches without disturbing
+ * the other viewers, then, on the main context, its tee pads are released
+ * and its bin leaves the pipeline (#RwViewer::left); the bin is set to NULL
+ * on a GStreamer task thread, so that a slow webrtcbin shutdown never
+ * stalls the main loop.
  *
  * webrtcbin calls back on its own threads; every callback here only hops
  * to the viewer's main context, where all state lives.
@@ -44,6 +51,16 @@ typedef enum
   STEP_LOCAL_SET,
 } Step;
 
+/* A viewer's branches: video, audio. */
+enum
+{
+  BRANCH_VIDEO,
+  BRANCH_AUDIO,
+  N_BRANCHES
+};
+
+static const gchar *branch_names[N_BRANCHES] = { "video", "audio" };
+
 struct _RwViewer
 {
   GObject parent;
@@ -52,12 +69,19 @@ struct _RwViewer
   GMainContext *context;
   GstElement *bin;
   GstElement *webrtcbin;
-  GstElement *payloader;
-  guint mline;
+  GstElement *payloaders[N_BRANCHES];   /* NULL: not sent */
+  guint mlines[N_BRANCHES];
 
   /* main context only */
   RwViewerState state;
+  gint64 created;               /* monotonic */
   gint64 connected_since;       /* wall clock, 0 until connected */
+  GstBin *parent_bin;           /* while joined */
+  GstElement *tees[N_BRANCHES];
+  GstPad *tee_pads[N_BRANCHES];
+  guint n_unlinked;             /* branches the IDLE probes unlinked */
+  gboolean leaving;
+  gboolean left;
   GTask *negotiation;
   GSource *negotiation_timeout;
   GSource *gather_timeout;
@@ -72,6 +96,7 @@ enum
 {
   SIGNAL_CONNECTED,
   SIGNAL_CLOSED,
+  SIGNAL_LEFT,
   N_SIGNALS
 };
 
@@ -85,6 +110,11 @@ rw_viewer_dispose (GObject * object)
   RwViewer *self = RW_VIEWER (object);
 
   g_warn_if_fail (self->negotiation == NULL);
+  for (guint i = 0; i < N_BRANCHES; i++) {
+    gst_clear_object (&self->tee_pads[i]);
+    gst_clear_object (&self->tees[i]);
+  }
+  gst_clear_object (&self->parent_bin);
   if (self->bin) {
     /* Normally the owner has set the bin to NULL already (off the main
      * thread); after that webrtcbin calls back no more. */
@@ -138,6 +168,16 @@ rw_viewer_class_init (RwViewerClass * klass)
       G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
       G_TYPE_NONE, 1, G_TYPE_STRING);
 
+  /**
+   * RwViewer::left:
+   *
+   * The viewer's branches are off the tees and its bin out of the
+   * pipeline, after rw_viewer_leave().
+   */
+  signals[SIGNAL_LEFT] = g_signal_new ("left",
+      G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
+      G_TYPE_NONE, 0);
+
   GST_DEBUG_CATEGORY_INIT (rw_viewer_debug, "rw-viewer", 0,
       "robot-webrtc viewers");
 }
@@ -148,6 +188,7 @@ rw_viewer_init (RwViewer * self)
   g_mutex_init (&self->lock);
   self->context = g_main_context_ref_thread_default ();
   self->state = RW_VIEWER_NEGOTIATING;
+  self->created = g_get_monotonic_time ();
 }
 
 /* --- callbacks from streaming and webrtcbin threads --- */
@@ -278,9 +319,22 @@ answer_is_active (const GstSDPMessage * answer, guint mline)
   if (mline >= gst_sdp_message_medias_len (answer))
     return FALSE;
   media = gst_sdp_message_get_media (answer, mline);
-  return gst_sdp_media_get_port (media) != 0 &&
-      gst_sdp_media_get_attribute_val (media, "inactive") == NULL &&
-      gst_sdp_media_get_attribute_val (media, "recvonly") == NULL;
+  return gst_sdp_media_get_attribute_val (media, "inactive") == NULL &&
+      gst_sdp_media_get_attribute_val (media, "recvonly") == NULL &&
+      (gst_sdp_media_get_port (media) != 0 ||
+      gst_sdp_media_get_attribute_val (media, "bundle-only") != NULL);
+}
+
+/* The m-line of a branch we send that webrtcbin answered as not sending,
+ * or -1. */
+static gint
+inactive_branch (RwViewer * self, const GstSDPMessage * answer)
+{
+  for (guint i = 0; i < N_BRANCHES; i++) {
+    if (self->payloaders[i] && !answer_is_active (answer, self->mlines[i]))
+      return i;
+  }
+  return -1;
 }
 
 static void
@@ -288,6 +342,7 @@ finish_answer (RwViewer * self)
 {
   GstWebRTCSessionDescription *desc = NULL;
   gchar *text;
+  gint inactive;
 
   g_object_get (self->webrtcbin, "local-description", &desc, NULL);
   if (desc == NULL) {
@@ -296,11 +351,12 @@ finish_answer (RwViewer * self)
     return;
   }
 
-  if (!answer_is_active (desc->sdp, self->mline)) {
+  inactive = inactive_branch (self, desc->sdp);
+  if (inactive >= 0) {
     gst_webrtc_session_description_free (desc);
     negotiation_return (self, NULL, g_error_new (RW_ERROR, RW_ERROR_PIPELINE,
-            "webrtcbin answered the video m-line as inactive; the codec "
-            "could not be matched"));
+            "webrtcbin answered the %s m-line as inactive; the codec "
+            "could not be matched", branch_names[inactive]));
     return;
   }
 
@@ -620,12 +676,16 @@ configure_ice (RwViewer * self, const RwConfig * config, GError ** error)
   return TRUE;
 }
 
+/* One payloader per viewer: its payload type is the one this viewer chose
+ * (DESIGN.md §4.1). */
 static GstElement *
-make_payloader (const RwConfig * config, gint payload)
+make_payloader (guint branch, RwCodec codec, gint payload)
 {
   GstElement *pay;
 
-  if (config->codec == RW_CODEC_H264) {
+  if (branch == BRANCH_AUDIO) {
+    pay = gst_element_factory_make ("rtpopuspay", NULL);
+  } else if (codec == RW_CODEC_H264) {
     pay = gst_element_factory_make ("rtph264pay", NULL);
     if (pay)
       g_object_set (pay, "config-interval", -1, "aggregate-mode", 1, NULL);
@@ -668,34 +728,9 @@ answer_serialized_query (GstPad * pad, GstPadProbeInfo * info,
 }
 
 static gboolean
-build_bin (RwViewer * self, const RwConfig * config,
-    const RwCodecMatch * match, GError ** error)
+make_webrtcbin (RwViewer * self, const RwConfig * config, GError ** error)
 {
-  GstElement *queue, *pay;
-  g_autoptr (GstPad) queue_sink = NULL;
-  g_autoptr (GstPad) pay_src = NULL;
-  g_autoptr (GstPad) webrtc_sink = NULL;
-  g_autoptr (GstWebRTCRTPTransceiver) transceiver = NULL;
   g_autoptr (GstElement) rtpbin = NULL;
-  g_autoptr (GstCaps) prefs = NULL;
-  guint ssrc;
-
-  queue = make_element ("queue", error);
-  if (queue == NULL)
-    return FALSE;
-  gst_bin_add (GST_BIN (self->bin), queue);
-  g_object_set (queue, "max-size-buffers", 0, "max-size-bytes", 0,
-      "max-size-time", QUEUE_MAX_TIME, NULL);
-  gst_util_set_object_arg (G_OBJECT (queue), "leaky", "downstream");
-
-  pay = self->payloader = make_payloader (config, match->payload);
-  if (pay == NULL) {
-    g_set_error (error, RW_ERROR, RW_ERROR_PIPELINE,
-        "the RTP payloader for %s is missing", rw_codec_to_string
-        (config->codec));
-    return FALSE;
-  }
-  gst_bin_add (GST_BIN (self->bin), pay);
 
   self->webrtcbin = make_element ("webrtcbin", error);
   if (self->webrtcbin == NULL)
@@ -724,17 +759,58 @@ build_bin (RwViewer * self, const RwConfig * config,
       G_CALLBACK (on_connection_state), self);
   g_signal_connect (self->webrtcbin, "notify::ice-gathering-state",
       G_CALLBACK (on_gathering_state), self);
+  return TRUE;
+}
+
+/* queue ! payloader ! webrtcbin, behind the bin's ghost pad named after
+ * the branch. */
+static gboolean
+add_branch (RwViewer * self, guint branch, RwCodec codec,
+    const RwCodecMatch * match, GError ** error)
+{
+  GstElement *queue, *pay;
+  g_autoptr (GstPad) queue_sink = NULL;
+  g_autoptr (GstPad) pay_src = NULL;
+  g_autoptr (GstPad) webrtc_sink = NULL;
+  g_autoptr (GstWebRTCRTPTransceiver) transceiver = NULL;
+  g_autoptr (GstCaps) prefs = NULL;
+  g_autofree gchar *msid = NULL;
+  guint ssrc;
+
+  queue = make_element ("queue", error);
+  if (queue == NULL)
+    return FALSE;
+  gst_bin_add (GST_BIN (self->bin), queue);
+  g_object_set (queue, "max-size-buffers", 0, "max-size-bytes", 0,
+      "max-size-time", QUEUE_MAX_TIME, NULL);
+  gst_util_set_object_arg (G_OBJECT (queue), "leaky", "downstream");
+
+  pay = make_payloader (branch, codec, match->payload);
+  if (pay == NULL) {
+    g_set_error (error, RW_ERROR, RW_ERROR_PIPELINE,
+        "the RTP payloader for %s is missing", branch == BRANCH_AUDIO ?
+        "Opus" : rw_codec_to_string (codec));
+    return FALSE;
+  }
+  gst_bin_add (GST_BIN (self->bin), pay);
+  self->payloaders[branch] = pay;
+  self->mlines[branch] = match->mline;
 
   /* The transceiver must exist, send only and prefer the viewer's payload
-   * type before the offer is set, or webrtcbin answers "inactive". */
-  /* Our SSRC goes into the answer (a=ssrc), so that receivers which map
-   * streams by signalled SSRC (webrtcbin, aiortc) find it. */
+   * type before the offer is set, or webrtcbin answers "inactive". Our SSRC
+   * goes into the answer (a=ssrc), so that receivers which map streams by
+   * signalled SSRC (webrtcbin, aiortc) find it. */
   ssrc = g_random_int ();
   g_object_set (pay, "ssrc", ssrc, NULL);
   prefs = gst_caps_copy (match->caps);
   gst_caps_set_simple (prefs, "ssrc", G_TYPE_UINT, ssrc, NULL);
 
   webrtc_sink = gst_element_request_pad_simple (self->webrtcbin, "sink_%u");
+  /* Each track in a media stream of its own: a browser then plays video
+   * as soon as it can, instead of holding it back to audio's longer
+   * jitter buffer for lip sync (docs/architecture.md, "Audio"). */
+  msid = g_strdup_printf ("robot-webrtc-%s", branch_names[branch]);
+  g_object_set (webrtc_sink, "msid", msid, NULL);
   g_object_get (webrtc_sink, "transceiver", &transceiver, NULL);
   g_object_set (transceiver, "direction",
       GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_SENDONLY, "codec-preferences",
@@ -744,7 +820,7 @@ build_bin (RwViewer * self, const RwConfig * config,
   if (!gst_element_link (queue, pay) ||
       gst_pad_link (pay_src, webrtc_sink) != GST_PAD_LINK_OK) {
     g_set_error (error, RW_ERROR, RW_ERROR_PIPELINE,
-        "could not link the viewer's payloader");
+        "could not link the viewer's %s payloader", branch_names[branch]);
     return FALSE;
   }
   gst_pad_add_probe (pay_src, GST_PAD_PROBE_TYPE_BUFFER |
@@ -753,37 +829,237 @@ build_bin (RwViewer * self, const RwConfig * config,
   queue_sink = gst_element_get_static_pad (queue, "sink");
   gst_pad_add_probe (queue_sink, GST_PAD_PROBE_TYPE_QUERY_DOWNSTREAM,
       answer_serialized_query, NULL, NULL);
-  gst_element_add_pad (self->bin, gst_ghost_pad_new ("sink", queue_sink));
+  gst_element_add_pad (self->bin, gst_ghost_pad_new (branch_names[branch],
+          queue_sink));
   return TRUE;
 }
 
 /**
  * rw_viewer_new:
  * @id: the session id
- * @config: the settings (ICE, codec)
- * @match: the codec and payload type from the viewer's offer
+ * @config: the settings (ICE)
+ * @codec: the stream's video codec
+ * @match: the m-lines and payload types from the viewer's offer
  * @error: why the viewer could not be built
  *
- * Builds the viewer's bin; its "sink" pad takes the encoded stream.
+ * Builds the viewer's bin: a "video" and/or an "audio" sink pad take the
+ * encoded streams, as @match asks.
  *
  * Returns: (transfer full) (nullable): the viewer, or %NULL with @error set.
  */
 RwViewer *
-rw_viewer_new (const gchar * id, const RwConfig * config,
-    const RwCodecMatch * match, GError ** error)
+rw_viewer_new (const gchar * id, const RwConfig * config, RwCodec codec,
+    const RwOfferMatch * match, GError ** error)
 {
   g_autoptr (RwViewer) self = g_object_new (RW_TYPE_VIEWER, NULL);
   g_autofree gchar *name = g_strdup_printf ("viewer-%s", id);
 
+  g_return_val_if_fail (match->has_video || match->has_audio, NULL);
+
   self->id = g_strdup (id);
-  self->mline = match->mline;
   self->bin = gst_object_ref_sink (gst_bin_new (name));
-  if (!build_bin (self, config, match, error))
+  if (!make_webrtcbin (self, config, error))
+    return NULL;
+  if (match->has_video && !add_branch (self, BRANCH_VIDEO, codec,
+          &match->video, error))
+    return NULL;
+  if (match->has_audio && !add_branch (self, BRANCH_AUDIO, codec,
+          &match->audio, error))
     return NULL;
 
-  GST_DEBUG ("viewer %s: %s pt %d on m-line %u", id,
-      rw_codec_to_string (config->codec), match->payload, match->mline);
+  GST_DEBUG ("viewer %s: %s%s%s", id, match->has_video ?
+      rw_codec_to_string (codec) : "", match->has_video &&
+      match->has_audio ? " + " : "", match->has_audio ? "Opus" : "");
   return g_steal_pointer (&self);
+}
+
+/* --- joining and leaving the tees --- */
+
+/**
+ * rw_viewer_join:
+ * @self: a new viewer
+ * @bin: the bin to add the viewer's bin to, holding the tees
+ * @video_tee: (nullable): the encoded video's tee
+ * @audio_tee: (nullable): the encoded audio's tee
+ * @error: why it could not join
+ *
+ * Adds the viewer's bin to @bin, starts it and links each of its branches
+ * to a new pad of the matching tee. On failure the viewer has left again
+ * (or is leaving: see #RwViewer::left). Call on the viewer's context.
+ *
+ * Returns: %TRUE when its branches are fed.
+ */
+gboolean
+rw_viewer_join (RwViewer * self, GstBin * bin, GstElement * video_tee,
+    GstElement * audio_tee, GError ** error)
+{
+  GstElement *tees[N_BRANCHES] = { video_tee, audio_tee };
+
+  g_return_val_if_fail (self->parent_bin == NULL, FALSE);
+  rw_assert_context (self->context);
+
+  self->parent_bin = gst_object_ref (bin);
+  gst_bin_add (bin, self->bin);
+  if (!gst_element_sync_state_with_parent (self->bin)) {
+    g_set_error (error, RW_ERROR, RW_ERROR_PIPELINE,
+        "could not start the viewer's bin");
+    rw_viewer_leave (self);
+    return FALSE;
+  }
+
+  for (guint i = 0; i < N_BRANCHES; i++) {
+    g_autoptr (GstPad) sink = NULL;
+
+    if (self->payloaders[i] == NULL)
+      continue;
+    if (tees[i] == NULL) {
+      g_set_error (error, RW_ERROR, RW_ERROR_PIPELINE,
+          "the stream has no %s to send", branch_names[i]);
+      rw_viewer_leave (self);
+      return FALSE;
+    }
+    self->tees[i] = gst_object_ref (tees[i]);
+    self->tee_pads[i] = gst_element_request_pad_simple (tees[i], "src_%u");
+    sink = gst_element_get_static_pad (self->bin, branch_names[i]);
+    if (gst_pad_link (self->tee_pads[i], sink) != GST_PAD_LINK_OK) {
+      g_set_error (error, RW_ERROR, RW_ERROR_PIPELINE,
+          "could not link the viewer's %s branch", branch_names[i]);
+      rw_viewer_leave (self);
+      return FALSE;
+    }
+  }
+  return TRUE;
+}
+
+static void
+set_bin_to_null (GstElement * bin, gpointer user_data)
+{
+  /* a task-pool thread: webrtcbin may take a while to stop */
+  gst_element_set_state (bin, GST_STATE_NULL);
+  g_object_unref (user_data);
+}
+
+/* Main context, once no tee pushes into the viewer's branches. */
+static void
+finish_leaving (RwViewer * self)
+{
+  self->left = TRUE;
+  for (guint i = 0; i < N_BRANCHES; i++) {
+    if (self->tee_pads[i] == NULL)
+      continue;
+    gst_element_release_request_pad (self->tees[i], self->tee_pads[i]);
+    gst_clear_object (&self->tee_pads[i]);
+    gst_clear_object (&self->tees[i]);
+  }
+
+  gst_element_set_locked_state (self->bin, TRUE);
+  if (GST_OBJECT_PARENT (self->bin) == GST_OBJECT (self->parent_bin))
+    gst_bin_remove (self->parent_bin, self->bin);
+  gst_clear_object (&self->parent_bin);
+  gst_element_call_async (self->bin, set_bin_to_null, g_object_ref (self),
+      NULL);
+  GST_DEBUG ("viewer %s left", self->id);
+  /* the handlers may drop the last reference but ours */
+  g_object_ref (self);
+  g_signal_emit (self, signals[SIGNAL_LEFT], 0);
+  g_object_unref (self);
+}
+
+static gboolean
+branch_unlinked (gpointer user_data)
+{
+  RwViewer *self = user_data;
+  guint n = 0;
+
+  if (self->left)
+    return G_SOURCE_REMOVE;     /* rw_viewer_leave_now() finished it */
+  for (guint i = 0; i < N_BRANCHES; i++)
+    n += self->tee_pads[i] != NULL;
+  if (++self->n_unlinked >= n)
+    finish_leaving (self);
+  return G_SOURCE_REMOVE;
+}
+
+/* Any thread, once the tee is not pushing into the branch. */
+static GstPadProbeReturn
+unlink_branch (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
+{
+  RwViewer *self = user_data;
+  GstPad *peer = gst_pad_get_peer (pad);
+
+  if (peer) {
+    gst_pad_unlink (pad, peer);
+    gst_object_unref (peer);
+  }
+  rw_invoke_later (self->context, branch_unlinked, g_object_ref (self),
+      g_object_unref);
+  return GST_PAD_PROBE_REMOVE;
+}
+
+/**
+ * rw_viewer_leave:
+ * @self: a viewer
+ *
+ * Closes the viewer (rw_viewer_close()) and takes its branches off the
+ * tees without disturbing the others: #RwViewer::left says when it is
+ * done. Call on the viewer's context.
+ */
+void
+rw_viewer_leave (RwViewer * self)
+{
+  gboolean linked = FALSE;
+
+  rw_assert_context (self->context);
+  rw_viewer_close (self);
+  if (self->parent_bin == NULL || self->leaving || self->left)
+    return;
+  self->leaving = TRUE;
+
+  for (guint i = 0; i < N_BRANCHES; i++) {
+    if (self->tee_pads[i] == NULL)
+      continue;
+    linked = TRUE;
+    gst_pad_add_probe (self->tee_pads[i], GST_PAD_PROBE_TYPE_IDLE,
+        unlink_branch, g_object_ref (self), g_object_unref);
+  }
+  if (!linked)
+    finish_leaving (self);
+}
+
+/**
+ * rw_viewer_leave_now:
+ * @self: a viewer
+ *
+ * Like rw_viewer_leave(), but done on return: for a pipeline that is not
+ * streaming (its pads are inactive, so no IDLE probe is pending). Call on
+ * the viewer's context.
+ */
+void
+rw_viewer_leave_now (RwViewer * self)
+{
+  rw_assert_context (self->context);
+  rw_viewer_close (self);
+  if (self->parent_bin == NULL || self->left)
+    return;
+  for (guint i = 0; i < N_BRANCHES; i++) {
+    g_autoptr (GstPad) peer = NULL;
+
+    if (self->tee_pads[i] && (peer = gst_pad_get_peer (self->tee_pads[i])))
+      gst_pad_unlink (self->tee_pads[i], peer);
+  }
+  finish_leaving (self);
+}
+
+/**
+ * rw_viewer_has_left:
+ * @self: a viewer
+ *
+ * Returns: %TRUE once its bin is out of the pipeline.
+ */
+gboolean
+rw_viewer_has_left (RwViewer * self)
+{
+  return self->left;
 }
 
 /* --- accessors --- */
@@ -847,6 +1123,42 @@ rw_viewer_state_to_string (RwViewerState state)
 }
 
 /**
+ * rw_viewer_get_created:
+ * @self: a viewer
+ *
+ * Returns: the monotonic time (µs) it was made, at its offer.
+ */
+gint64
+rw_viewer_get_created (RwViewer * self)
+{
+  return self->created;
+}
+
+/**
+ * rw_viewer_has_video:
+ * @self: a viewer
+ *
+ * Returns: %TRUE if it is sent video.
+ */
+gboolean
+rw_viewer_has_video (RwViewer * self)
+{
+  return self->payloaders[BRANCH_VIDEO] != NULL;
+}
+
+/**
+ * rw_viewer_has_audio:
+ * @self: a viewer
+ *
+ * Returns: %TRUE if it is sent audio.
+ */
+gboolean
+rw_viewer_has_audio (RwViewer * self)
+{
+  return self->payloaders[BRANCH_AUDIO] != NULL;
+}
+
+/**
  * rw_viewer_get_connected_since:
  * @self: a viewer
  *
@@ -883,10 +1195,11 @@ rw_viewer_get_bytes_sent (RwViewer * self)
  * @timestamp: (out): an RTP timestamp sent
  * @running_time: (out): the running time of the frame with @timestamp
  *
- * How the viewer's RTP timestamps map to the pipeline's running time: the
- * capture time of any received frame follows from its RTP timestamp.
+ * How the viewer's video RTP timestamps map to the pipeline's running
+ * time: the capture time of any received frame follows from its RTP
+ * timestamp.
  *
- * Returns: %FALSE until a packet was sent.
+ * Returns: %FALSE until a video packet was sent.
  */
 gboolean
 rw_viewer_get_rtp_clock (RwViewer * self, guint * ssrc, guint * clock_rate,
@@ -896,7 +1209,9 @@ rw_viewer_get_rtp_clock (RwViewer * self, guint * ssrc, guint * clock_rate,
   guint64 ticks = 0;
   gboolean ok;
 
-  g_object_get (self->payloader, "stats", &stats, NULL);
+  if (self->payloaders[BRANCH_VIDEO] == NULL)
+    return FALSE;
+  g_object_get (self->payloaders[BRANCH_VIDEO], "stats", &stats, NULL);
   if (stats == NULL)
     return FALSE;
   /* 1.22's "running-time" there counts RTP clock ticks, not nanoseconds */
@@ -993,7 +1308,7 @@ rw_viewer_prewarm (void)
     "dtlssrtpdec", "srtpenc", "srtpdec", "nicesrc", "nicesink", "rtpfunnel",
     "rtprtxsend", "rtprtxreceive", "rtpulpfecenc", "rtpulpfecdec",
     "rtpredenc", "rtpreddec", "rtpstorage", "rtpvp8pay", "rtph264pay",
-    "queue",
+    "rtpopuspay", "queue",
   };
   gint64 start = g_get_monotonic_time ();
 

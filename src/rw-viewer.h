@@ -35,13 +35,22 @@ typedef enum
 G_DECLARE_FINAL_TYPE (RwViewer, rw_viewer, RW, VIEWER, GObject);
 
 RwViewer *rw_viewer_new (const gchar * id, const RwConfig * config,
-    const RwCodecMatch * match, GError ** error);
+    RwCodec codec, const RwOfferMatch * match, GError ** error);
+
+gboolean rw_viewer_join (RwViewer * self, GstBin * bin, GstElement * video_tee,
+    GstElement * audio_tee, GError ** error);
+void rw_viewer_leave (RwViewer * self);
+void rw_viewer_leave_now (RwViewer * self);
+gboolean rw_viewer_has_left (RwViewer * self);
 
 const gchar *rw_viewer_get_id (RwViewer * self);
 GstElement *rw_viewer_get_bin (RwViewer * self);
 RwViewerState rw_viewer_get_state (RwViewer * self);
 const gchar *rw_viewer_state_to_string (RwViewerState state);
+gint64 rw_viewer_get_created (RwViewer * self);
 gint64 rw_viewer_get_connected_since (RwViewer * self);
+gboolean rw_viewer_has_audio (RwViewer * self);
+gboolean rw_viewer_has_video (RwViewer * self);
 guint64 rw_viewer_get_bytes_sent (RwViewer * self);
 gboolean rw_viewer_get_rtp_clock (RwViewer * self, guint * ssrc,
     guint * clock_rate, guint * timestamp, GstClockTime * running_time);

@@ -113,7 +113,7 @@ GST_END_TEST;
 static void
 wait_for_caps (GstElement * sink)
 {
-  g_autoptr (GstPad) pad = gst_element_get_static_pad (sink, "sink");
+  g_autoptr (GstPad) pad = gst_element_get_static_pad (sink, "video_0");
   gint64 deadline = g_get_monotonic_time () + 10 * G_USEC_PER_SEC;
   GstCaps *caps = NULL;
 
@@ -146,7 +146,7 @@ GST_START_TEST (test_launch_line)
   sink = gst_bin_get_by_name (GST_BIN (pipeline), "sink");
   wait_for_caps (sink);
 
-  tee = gst_bin_get_by_name (GST_BIN (sink), "fanout");
+  tee = gst_bin_get_by_name (GST_BIN (sink), "video");
   g_object_get (tee, "num-src-pads", &pads, NULL);
   fail_unless_equals_int (pads, 0);
 

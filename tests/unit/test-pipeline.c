@@ -72,7 +72,7 @@ test_streams (gconstpointer data)
   g_assert_nonnull (source);
   gst_bin_add_many (GST_BIN (pipeline), source, sink, NULL);
   g_assert_true (gst_element_link (source, sink));
-  pad = gst_element_get_static_pad (sink, "sink");
+  pad = gst_element_get_static_pad (sink, "video_0");
   gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER, count_buffer, &buffers,
       NULL);
   g_assert_cmpint (gst_element_set_state (pipeline, GST_STATE_PLAYING), !=,

@@ -8,6 +8,7 @@
 
 #include <gst/check/gstcheck.h>
 
+#include "rw-session-host.h"
 #include "rw-stream.h"
 
 typedef struct
@@ -32,15 +33,17 @@ fixture_start (Fixture * f, const gchar * conf)
   g_autoptr (GError) error = NULL;
   g_autoptr (GstPad) pad = NULL;
 
+  /* the test's thread runs the stream's context (threading contract) */
+  fail_unless (g_main_context_acquire (NULL));
   f->config = rw_config_new ();
   fail_unless (rw_config_load_data (f->config, conf, -1, "test.conf", NULL,
           &error), "%s", error ? error->message : "");
   f->stream = rw_stream_new (f->config);
-  pad = gst_element_get_static_pad (GST_ELEMENT (rw_stream_get_sink
-          (f->stream)), "sink");
-  gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER, count_buffer, f, NULL);
   fail_unless (rw_stream_start (f->stream, &error), "%s",
       error ? error->message : "");
+  pad = gst_element_get_static_pad (GST_ELEMENT (rw_stream_get_sink
+          (f->stream)), "video_0");
+  gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER, count_buffer, f, NULL);
 }
 
 static void
@@ -59,7 +62,8 @@ dup_source_status (Fixture * f)
   g_autoptr (JsonNode) root = NULL;
 
   json_builder_begin_object (builder);
-  rw_stream_add_status (builder, f->stream);
+  rw_session_host_add_status (RW_SESSION_HOST (f->stream), builder,
+      RW_STATUS_FULL);
   json_builder_end_object (builder);
   root = json_builder_get_root (builder);
   return json_object_ref (json_object_get_object_member

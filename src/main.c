@@ -33,21 +33,42 @@ typedef struct
   gboolean verbose, version;
 } Options;
 
-static gboolean
-on_quit_signal (gpointer user_data)
+/* What the signal handlers act on; set up before anything else, so that
+ * a signal at any time after start is taken. */
+typedef struct
 {
-  GMainLoop *loop = user_data;
+  GMainLoop *loop;
+  const Options *options;
+  RwDaemon *daemon;             /* once started */
+  gboolean quitting;
+} Signals;
 
-  g_message ("shutting down");
-  g_main_loop_quit (loop);
+static gboolean
+quit_loop (gpointer user_data)
+{
+  g_main_loop_quit (user_data);
   return G_SOURCE_REMOVE;
 }
 
-typedef struct
+/* SIGINT, SIGTERM: every viewer is closed, then the loop stops once what
+ * that queued (the answers to requests in flight) has run. No signal is
+ * lost: nothing iterates the main context before the loop runs, so this
+ * runs inside g_main_loop_run(), even for a signal that came during
+ * start-up. */
+static gboolean
+on_quit_signal (gpointer user_data)
 {
-  const Options *options;
-  RwDaemon *daemon;
-} Reload;
+  Signals *signals = user_data;
+
+  if (signals->quitting)
+    return G_SOURCE_CONTINUE;
+  signals->quitting = TRUE;
+  g_message ("shutting down");
+  if (signals->daemon)
+    rw_daemon_stop (signals->daemon);
+  g_idle_add_full (G_PRIORITY_LOW, quit_loop, signals->loop, NULL);
+  return G_SOURCE_CONTINUE;
+}
 
 static gboolean apply_options (RwConfig * config, const Options * o,
     GError ** error);
@@ -56,17 +77,21 @@ static gboolean apply_options (RwConfig * config, const Options * o,
 static gboolean
 on_reload_signal (gpointer user_data)
 {
-  Reload *reload = user_data;
+  Signals *signals = user_data;
   g_autoptr (RwConfig) config = rw_config_new ();
   g_autoptr (GError) error = NULL;
 
-  g_message ("SIGHUP: reloading %s", reload->options->config_file ?
-      reload->options->config_file : "the command line (no --config)");
-  if (!apply_options (config, reload->options, &error)) {
+  g_message ("SIGHUP: reloading %s", signals->options->config_file ?
+      signals->options->config_file : "the command line (no --config)");
+  if (signals->daemon == NULL) {
+    g_message ("not started yet: nothing to reload");
+    return G_SOURCE_CONTINUE;
+  }
+  if (!apply_options (config, signals->options, &error)) {
     g_warning ("reload failed, the running settings stay: %s", error->message);
     return G_SOURCE_CONTINUE;
   }
-  rw_daemon_reload (reload->daemon, g_steal_pointer (&config));
+  rw_daemon_reload (signals->daemon, g_steal_pointer (&config));
   return G_SOURCE_CONTINUE;
 }
 
@@ -167,9 +192,9 @@ main (int argc, char *argv[])
   g_autoptr (GOptionContext) ctx = NULL;
   g_autoptr (GError) error = NULL;
   g_autoptr (RwDaemon) daemon = NULL;
-  g_autoptr (GMainLoop) loop = NULL;
-  Reload reload = { &o, NULL };
-  guint reload_id;
+  g_autoptr (GMainLoop) loop = g_main_loop_new (NULL, FALSE);
+  Signals signals = { loop, &o, NULL, FALSE };
+  guint ids[3];
   GOptionEntry entries[] = {
     {"config", 0, 0, G_OPTION_ARG_FILENAME, &o.config_file,
         "Read settings from FILE (the options below override it)", "FILE"},
@@ -231,6 +256,13 @@ main (int argc, char *argv[])
     {NULL}
   };
 
+  /* first of all: a SIGTERM from now on stops the daemon cleanly */
+  ids[0] = g_unix_signal_add (SIGINT, on_quit_signal, &signals);
+  ids[1] = g_unix_signal_add (SIGTERM, on_quit_signal, &signals);
+  ids[2] = g_unix_signal_add (SIGHUP, on_reload_signal, &signals);
+  /* the main thread owns the default context, in and out of the loop */
+  g_main_context_acquire (NULL);
+
   ctx = g_option_context_new ("- serve the robot's camera to browsers over "
       "WebRTC");
   g_option_context_add_main_entries (ctx, entries, NULL);
@@ -257,10 +289,6 @@ main (int argc, char *argv[])
     return 2;
   }
 
-  loop = g_main_loop_new (NULL, FALSE);
-  g_unix_signal_add (SIGINT, on_quit_signal, loop);
-  g_unix_signal_add (SIGTERM, on_quit_signal, loop);
-
   daemon = rw_daemon_new (g_steal_pointer (&config));
   if (!rw_daemon_start (daemon, &error)) {
     g_printerr ("robot-webrtc-server: %s\n", error->message);
@@ -268,12 +296,12 @@ main (int argc, char *argv[])
     return g_error_matches (error, RW_ERROR, RW_ERROR_INVALID_ARGUMENT) ? 2 : 1;
   }
   print_uris (daemon);
-  reload.daemon = daemon;
-  reload_id = g_unix_signal_add (SIGHUP, on_reload_signal, &reload);
+  signals.daemon = daemon;
 
   g_main_loop_run (loop);
 
-  g_source_remove (reload_id);
+  for (guint i = 0; i < G_N_ELEMENTS (ids); i++)
+    g_source_remove (ids[i]);
   rw_daemon_stop (daemon);
   /* the leaks tracer (GST_TRACERS=leaks) reports what is alive at
    * gst_deinit(): the daemon and its pipeline go first */

@@ -146,10 +146,45 @@ set_strv (gchar *** field, gchar ** value)
   }
 }
 
+/* The media options set [media]: with [stream NAME] groups they would set
+ * nothing. */
+static gboolean
+check_media_options (const RwConfig * config, const Options * o,
+    GError ** error)
+{
+  const struct
+  {
+    const gchar *name;
+    gboolean given;
+  } options[] = {
+    {"--camera", o->camera != UNSET},
+    {"--codec", o->codec != NULL},
+    {"--width", o->width != UNSET},
+    {"--height", o->height != UNSET},
+    {"--framerate", o->framerate != UNSET},
+    {"--bitrate", o->bitrate != UNSET},
+    {"--keyframe-interval", o->keyframe_interval != UNSET},
+  };
+
+  if (config->streams->len == 0)
+    return TRUE;
+  for (guint i = 0; i < G_N_ELEMENTS (options); i++) {
+    if (options[i].given) {
+      g_set_error (error, RW_ERROR, RW_ERROR_INVALID_ARGUMENT,
+          "%s sets [media], but %s has [stream NAME] groups: set it in "
+          "each group instead", options[i].name, o->config_file);
+      return FALSE;
+    }
+  }
+  return TRUE;
+}
+
 static gboolean
 apply_options (RwConfig * config, const Options * o, GError ** error)
 {
   if (o->config_file && !rw_config_load_file (config, o->config_file, error))
+    return FALSE;
+  if (!check_media_options (config, o, error))
     return FALSE;
 
   set_uint (&config->port, o->port);
@@ -179,6 +214,7 @@ apply_options (RwConfig * config, const Options * o, GError ** error)
   set_strv (&config->allowed_origins, o->origins);
   if (o->codec && !rw_codec_from_string (o->codec, &config->codec, error))
     return FALSE;
+  rw_config_ensure_streams (config);
   return rw_config_validate (config, error);
 }
 

@@ -1034,24 +1034,6 @@ rw_codec_from_string (const gchar * name, RwCodec * codec, GError ** error)
 }
 
 /**
- * rw_config_media_equal:
- * @a: settings
- * @b: other settings
- *
- * Returns: %TRUE if @a and @b make the same video: camera, pipeline, codec,
- * size, rate, bitrate and keyframe interval.
- */
-gboolean
-rw_config_media_equal (const RwConfig * a, const RwConfig * b)
-{
-  return a->camera == b->camera && a->codec == b->codec &&
-      a->width == b->width && a->height == b->height &&
-      a->framerate == b->framerate && a->bitrate == b->bitrate &&
-      a->keyframe_interval == b->keyframe_interval &&
-      g_strcmp0 (a->pipeline, b->pipeline) == 0;
-}
-
-/**
  * rw_config_listen_equal:
  * @a: settings
  * @b: other settings

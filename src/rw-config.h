@@ -160,7 +160,6 @@ gboolean rw_config_load_data (RwConfig * config, const gchar * data,
 gboolean rw_config_load_file (RwConfig * config, const gchar * path,
     GError ** error);
 
-gboolean rw_config_media_equal (const RwConfig * a, const RwConfig * b);
 gboolean rw_config_listen_equal (const RwConfig * a, const RwConfig * b);
 
 gchar *rw_config_camera_device (const RwConfig * config);

@@ -6,14 +6,16 @@
 /**
  * SECTION:rw-daemon
  * @title: RwDaemon
- * @short_description: the robot daemon: settings, stream and HTTP server
+ * @short_description: the robot daemon: settings, streams and HTTP server
  *
- * #RwDaemon ties the validated settings to the media stream and the HTTP
- * signaling server, and starts and stops them in order.
+ * #RwDaemon ties the validated settings to the named streams and the HTTP
+ * signaling server, mounts each stream there under its name, and starts,
+ * reloads and stops them in order.
  */
 
 #include "rw-daemon.h"
 #include "rw-http-server.h"
+#include "rw-session-host.h"
 #include "rw-stream.h"
 #include "rw-viewer.h"
 
@@ -22,7 +24,7 @@ struct _RwDaemon
   GObject parent;
 
   RwConfig *config;
-  RwStream *stream;
+  GPtrArray *streams;           /* RwStream, in the order they came */
   RwHttpServer *http;
   GThread *prewarm;
 };
@@ -38,7 +40,7 @@ rw_daemon_dispose (GObject * object)
   if (self->prewarm)
     g_thread_join (g_steal_pointer (&self->prewarm));
   g_clear_object (&self->http);
-  g_clear_object (&self->stream);
+  g_clear_pointer (&self->streams, g_ptr_array_unref);
 
   G_OBJECT_CLASS (rw_daemon_parent_class)->dispose (object);
 }
@@ -65,11 +67,23 @@ rw_daemon_class_init (RwDaemonClass * klass)
 static void
 rw_daemon_init (RwDaemon * self)
 {
+  self->streams = g_ptr_array_new_with_free_func (g_object_unref);
+}
+
+static RwStream *
+add_stream (RwDaemon * self, const RwStreamConfig * config)
+{
+  RwStream *stream = rw_stream_new (self->config, config);
+
+  g_ptr_array_add (self->streams, stream);
+  rw_http_server_add_host (self->http, config->name, RW_SESSION_HOST (stream));
+  return stream;
 }
 
 /**
  * rw_daemon_new:
- * @config: (transfer full): validated settings
+ * @config: (transfer full): validated settings, with their streams
+ *   (rw_config_ensure_streams())
  *
  * Returns: (transfer full): a daemon that is not started.
  */
@@ -79,10 +93,9 @@ rw_daemon_new (RwConfig * config)
   RwDaemon *self = g_object_new (RW_TYPE_DAEMON, NULL);
 
   self->config = config;
-  self->stream = rw_stream_new (config);
   self->http = rw_http_server_new (config);
-  rw_http_server_add_host (self->http, RW_STREAM_DEFAULT_NAME,
-      RW_SESSION_HOST (self->stream));
+  for (guint i = 0; i < config->streams->len; i++)
+    add_stream (self, g_ptr_array_index (config->streams, i));
   return self;
 }
 
@@ -98,12 +111,12 @@ prewarm (gpointer user_data)
  * @self: a daemon
  * @error: why it could not start
  *
- * Reads the TLS certificate and the token secret, starts the media
- * pipeline, then listens; an offer that comes before the video waits for
- * it. webrtcbin is prewarmed on a thread of its own meanwhile, so that the
- * main loop runs (and answers signals) at once. A file named in the
- * settings that cannot be used fails with %RW_ERROR_INVALID_ARGUMENT
- * before anything starts.
+ * Reads the TLS certificate and the token secret, starts every stream's
+ * pipeline, then listens; an offer that comes before a stream's video
+ * waits for it. webrtcbin is prewarmed on a thread of its own meanwhile,
+ * so that the main loop runs (and answers signals) at once. A file named
+ * in the settings that cannot be used fails with
+ * %RW_ERROR_INVALID_ARGUMENT before anything starts.
  *
  * Returns: %TRUE when serving.
  */
@@ -118,8 +131,10 @@ rw_daemon_start (RwDaemon * self, GError ** error)
 
   if (self->prewarm == NULL)
     self->prewarm = g_thread_new ("rw-prewarm", prewarm, NULL);
-  if (!rw_stream_start (self->stream, error))
-    return FALSE;
+  for (guint i = 0; i < self->streams->len; i++) {
+    if (!rw_stream_start (g_ptr_array_index (self->streams, i), error))
+      return FALSE;
+  }
   return rw_http_server_listen (self->http, error);
 }
 
@@ -142,6 +157,47 @@ keep_string (gchar ** field, const gchar * value)
   *field = g_strdup (value);
 }
 
+/* The running streams take their new settings; those the settings no
+ * longer name close their viewers and go; new ones start. */
+static void
+reload_streams (RwDaemon * self)
+{
+  GPtrArray *configs = self->config->streams;
+  guint i = 0;
+
+  while (i < self->streams->len) {
+    RwStream *stream = g_ptr_array_index (self->streams, i);
+    const gchar *name = rw_stream_get_name (stream);
+    const RwStreamConfig *config = rw_config_find_stream (self->config, name);
+
+    if (config) {
+      rw_stream_reload (stream, config);
+      i++;
+      continue;
+    }
+    g_message ("reload: stream %s removed; its viewers are closed", name);
+    rw_http_server_remove_host (self->http, name);
+    rw_stream_stop (stream);
+    g_ptr_array_remove_index (self->streams, i);
+  }
+
+  for (i = 0; i < configs->len; i++) {
+    const RwStreamConfig *config = g_ptr_array_index (configs, i);
+    g_autoptr (GError) error = NULL;
+    gboolean known = FALSE;
+
+    for (guint j = 0; j < self->streams->len && !known; j++)
+      known = g_str_equal (config->name,
+          rw_stream_get_name (g_ptr_array_index (self->streams, j)));
+    if (known)
+      continue;
+    g_message ("reload: stream %s added", config->name);
+    if (!rw_stream_start (add_stream (self, config), &error))
+      g_warning ("reload: %s; it serves no viewer until it is fixed and the "
+          "settings reloaded", error->message);
+  }
+}
+
 /**
  * rw_daemon_reload:
  * @self: a started daemon
@@ -150,16 +206,18 @@ keep_string (gchar ** field, const gchar * value)
  *
  * Applies new settings without stopping. The viewers' limits, rate
  * limits, ICE settings, allowed origins and token settings apply to the
- * next requests. New media settings (camera, pipeline, size, rate, bitrate,
- * keyframes) replace the source and encoder while viewers keep watching;
- * a new codec restarts the pipeline, and viewers reconnect. The port, the
- * address and the TLS files stay until the next start. Settings whose
- * token secret cannot be read are refused whole.
+ * next requests. A stream the settings add starts, one they no longer name
+ * closes its viewers and stops. A stream's new media settings (camera,
+ * pipeline, size, rate, bitrate, keyframes, microphone) replace its source
+ * and encoder while viewers keep watching; a new codec, or audio added or
+ * removed, restarts that stream's pipeline, and its viewers reconnect.
+ * Other streams are not disturbed. The port, the address and the TLS files
+ * stay until the next start. Settings whose token secret cannot be read
+ * are refused whole.
  */
 void
 rw_daemon_reload (RwDaemon * self, RwConfig * config)
 {
-  gboolean media = !rw_config_media_equal (self->config, config);
   g_autoptr (GError) error = NULL;
   RwConfig old;
 
@@ -178,29 +236,27 @@ rw_daemon_reload (RwDaemon * self, RwConfig * config)
     return;
   }
 
-  /* in place: the stream and the server hold this struct */
+  /* in place: the streams and the server hold this struct */
   old = *self->config;
   *self->config = *config;
   *config = old;
   rw_config_free (config);
 
-  rw_stream_reload (self->stream, media);
-  g_message ("settings reloaded; %s", media ? "new media settings: a new "
-      "source takes over (a new codec restarts the pipeline)" :
-      "the media is unchanged: viewers keep watching");
+  reload_streams (self);
+  g_message ("settings reloaded (%u streams)", self->streams->len);
 }
 
 /**
  * rw_daemon_stop:
  * @self: a daemon
  *
- * Stops taking requests, closes every viewer and stops the pipeline.
+ * Stops taking requests, closes every viewer and stops the pipelines.
  */
 void
 rw_daemon_stop (RwDaemon * self)
 {
   if (self->http)
     rw_http_server_stop (self->http);
-  if (self->stream)
-    rw_stream_stop (self->stream);
+  for (guint i = 0; self->streams && i < self->streams->len; i++)
+    rw_stream_stop (g_ptr_array_index (self->streams, i));
 }

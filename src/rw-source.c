@@ -168,7 +168,7 @@ rw_source_probe_camera (const gchar * device, guint width, guint height,
  * Returns: (transfer full): a launch description fragment.
  */
 gchar *
-rw_source_encoder_description (const RwConfig * config)
+rw_source_encoder_description (const RwStreamConfig * config)
 {
   guint kf = config->keyframe_interval * config->framerate;
 
@@ -192,9 +192,9 @@ rw_source_encoder_description (const RwConfig * config)
 }
 
 static gchar *
-camera_description (const RwConfig * config, const gchar * camera_caps)
+camera_description (const RwStreamConfig * config, const gchar * camera_caps)
 {
-  g_autofree gchar *device = rw_config_camera_device (config);
+  g_autofree gchar *device = rw_stream_config_camera_device (config);
   gboolean mjpeg = g_str_has_prefix (camera_caps, "image/jpeg");
 
   return g_strdup_printf ("v4l2src device=%s do-timestamp=true ! %s ! %s"
@@ -206,7 +206,7 @@ camera_description (const RwConfig * config, const gchar * camera_caps)
 }
 
 static gchar *
-slate_description (const RwConfig * config)
+slate_description (const RwStreamConfig * config)
 {
   return g_strdup_printf ("videotestsrc is-live=true pattern=smpte "
       "horizontal-speed=4 ! video/x-raw,format=I420,width=%u,height=%u,"
@@ -219,7 +219,7 @@ slate_description (const RwConfig * config)
 }
 
 static GstElement *
-make_encoded_bin (const RwConfig * config, const gchar * source,
+make_encoded_bin (const RwStreamConfig * config, const gchar * source,
     GError ** error)
 {
   g_autofree gchar *encoder = rw_source_encoder_description (config);
@@ -245,7 +245,7 @@ make_encoded_bin (const RwConfig * config, const gchar * source,
  * the encoded video, or %NULL with @error set.
  */
 GstElement *
-rw_source_make_slate (const RwConfig * config, const gchar * message,
+rw_source_make_slate (const RwStreamConfig * config, const gchar * message,
     GError ** error)
 {
   g_autofree gchar *source = slate_description (config);
@@ -272,7 +272,7 @@ rw_source_make_slate (const RwConfig * config, const gchar * message,
  * the encoded video, or %NULL with @error set.
  */
 GstElement *
-rw_source_make_bin (const RwConfig * config, RwSourceKind kind,
+rw_source_make_bin (const RwStreamConfig * config, RwSourceKind kind,
     const gchar * camera_caps, GError ** error)
 {
   g_autofree gchar *device = NULL;
@@ -286,7 +286,7 @@ rw_source_make_bin (const RwConfig * config, RwSourceKind kind,
       source = camera_description (config, camera_caps);
       return make_encoded_bin (config, source, error);
     case RW_SOURCE_TEST_PATTERN:
-      device = rw_config_camera_device (config);
+      device = rw_stream_config_camera_device (config);
       message = g_strdup_printf ("no camera (%s)", device);
       return rw_source_make_slate (config, message, error);
   }

@@ -27,11 +27,11 @@ const gchar *rw_source_kind_to_string (RwSourceKind kind);
 
 gchar *rw_source_probe_camera (const gchar * device, guint width,
     guint height, GError ** error);
-GstElement *rw_source_make_bin (const RwConfig * config, RwSourceKind kind,
-    const gchar * camera_caps, GError ** error);
-GstElement *rw_source_make_slate (const RwConfig * config,
+GstElement *rw_source_make_bin (const RwStreamConfig * stream,
+    RwSourceKind kind, const gchar * camera_caps, GError ** error);
+GstElement *rw_source_make_slate (const RwStreamConfig * stream,
     const gchar * message, GError ** error);
-gchar *rw_source_encoder_description (const RwConfig * config);
+gchar *rw_source_encoder_description (const RwStreamConfig * stream);
 
 GstElement *rw_source_make_audio_bin (const RwStreamConfig * stream,
     GError ** error);

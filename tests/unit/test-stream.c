@@ -38,7 +38,9 @@ fixture_start (Fixture * f, const gchar * conf)
   f->config = rw_config_new ();
   fail_unless (rw_config_load_data (f->config, conf, -1, "test.conf", NULL,
           &error), "%s", error ? error->message : "");
-  f->stream = rw_stream_new (f->config);
+  rw_config_ensure_streams (f->config);
+  f->stream = rw_stream_new (f->config,
+      g_ptr_array_index (f->config->streams, 0));
   fail_unless (rw_stream_start (f->stream, &error), "%s",
       error ? error->message : "");
   pad = gst_element_get_static_pad (GST_ELEMENT (rw_stream_get_sink

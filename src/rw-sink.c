@@ -289,7 +289,7 @@ watch_caps (RwSink * self, guint input, GstCaps * caps)
     gst_structure_get_fraction (s, "framerate", &self->fps_n, &self->fps_d);
   }
   /* offers waiting for the media go on, on the context */
-  hop = input == INPUT_VIDEO && self->context && !self->media_hop;
+  hop = self->context && !self->media_hop;
   if (hop) {
     self->media_hop = TRUE;
     rw_invoke_later (self->context, media_arrived, gst_object_ref (self),
@@ -387,25 +387,28 @@ rw_sink_release_pad (GstElement * element, GstPad * pad)
 }
 
 /* What the viewers can get now: the video codec, and whether there is
- * audio. */
+ * audio. Ready once the video and, if there is an audio input, the audio
+ * have their caps, so that no viewer misses the audio by coming early. */
 static gboolean
 get_media (RwSink * self, RwCodec * codec, gboolean * audio)
 {
-  gboolean video;
+  gboolean ready;
 
   GST_OBJECT_LOCK (self);
-  video = self->have_caps[INPUT_VIDEO];
+  ready = self->have_caps[INPUT_VIDEO] && (self->inputs[INPUT_AUDIO] == NULL
+      || self->have_caps[INPUT_AUDIO]);
   *codec = self->codec;
   *audio = self->have_caps[INPUT_AUDIO];
   GST_OBJECT_UNLOCK (self);
-  return video;
+  return ready;
 }
 
 /**
  * rw_sink_is_streaming:
  * @self: a sink
  *
- * Returns: %TRUE once the encoded video's caps have arrived.
+ * Returns: %TRUE once the encoded video's caps, and the audio's if it has
+ * an audio input, have arrived.
  */
 gboolean
 rw_sink_is_streaming (RwSink * self)
@@ -926,13 +929,13 @@ add_viewer_status (RwSink * self, JsonBuilder * builder, RwViewer * viewer)
 static gboolean
 add_media (RwSink * self, JsonBuilder * builder)
 {
-  gboolean video, audio;
+  gboolean video, audio, ready;
   RwCodec codec;
   gint width, height, fps_n, fps_d;
 
+  ready = get_media (self, &codec, &audio);
   GST_OBJECT_LOCK (self);
   video = self->have_caps[INPUT_VIDEO];
-  audio = self->have_caps[INPUT_AUDIO];
   codec = self->codec;
   width = self->width;
   height = self->height;
@@ -959,7 +962,7 @@ add_media (RwSink * self, JsonBuilder * builder)
     json_builder_add_string_value (builder, "OPUS");
   else
     json_builder_add_null_value (builder);
-  return video;
+  return ready;
 }
 
 /* The sink's members of `GET /streams` (SUMMARY): the media as its caps

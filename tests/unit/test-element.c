@@ -13,6 +13,7 @@
 #include <json-glib/json-glib.h>
 #include <libsoup/soup.h>
 
+#include "rw-test-viewer.h"
 #include "test-utils.h"
 
 static guint
@@ -237,6 +238,62 @@ GST_START_TEST (test_signaling_server)
 
 GST_END_TEST;
 
+static gboolean
+playing_both (gpointer viewer)
+{
+  return rw_test_viewer_is_done (viewer) ||
+      (rw_test_viewer_get_frames (viewer) > 10 &&
+      rw_test_viewer_get_audio_samples (viewer) > 48000);
+}
+
+/* The request pads video_%u and audio_%u: a launch line with both serves
+ * a viewer both; a second input of a kind is refused. */
+GST_START_TEST (test_audio_and_video)
+{
+  guint port = rw_test_free_port ();
+  g_autofree gchar *launch = g_strdup_printf ("videotestsrc is-live=true ! "
+      "video/x-raw,width=320,height=240 ! vp8enc deadline=1 ! "
+      "robotwebrtcsink name=s bind-address=127.0.0.1 ice-addresses=127.0.0.1 "
+      "port=%u audiotestsrc is-live=true volume=0.3 ! opusenc ! s.", port);
+  g_autofree gchar *url = g_strdup_printf ("http://127.0.0.1:%u", port);
+  g_autoptr (GError) error = NULL;
+  RwTestViewer *viewer;
+  GstElement *pipeline, *twice;
+
+  pipeline = gst_parse_launch (launch, &error);
+  fail_unless (pipeline != NULL, "%s", error ? error->message : "");
+  fail_if (gst_element_set_state (pipeline, GST_STATE_PLAYING) ==
+      GST_STATE_CHANGE_FAILURE);
+
+  viewer = rw_test_viewer_new (url, RW_TEST_VIEWER_VP8, TRUE);
+  rw_test_viewer_set_media (viewer, TRUE, TRUE);
+  fail_unless (rw_test_viewer_start (viewer, &error), "%s",
+      error ? error->message : "");
+  rw_test_pump_until (playing_both, viewer, 10000);
+  fail_unless (rw_test_viewer_answer_has_audio (viewer));
+  fail_unless (rw_test_viewer_get_frames (viewer) > 10, "%s",
+      rw_test_viewer_get_error (viewer));
+  fail_unless (rw_test_viewer_get_audio_samples (viewer) > 48000);
+  fail_unless (rw_test_viewer_get_audio_level (viewer) > 0.05);
+  rw_test_viewer_hangup (viewer);
+  rw_test_pump_until ((RwTestCondFunc) rw_test_viewer_is_hangup_done, viewer,
+      3000);
+  rw_test_viewer_free (viewer);
+
+  fail_unless_equals_int (gst_element_set_state (pipeline, GST_STATE_NULL),
+      GST_STATE_CHANGE_SUCCESS);
+  gst_object_unref (pipeline);
+
+  g_clear_error (&error);
+  twice = gst_parse_launch ("audiotestsrc ! opusenc ! robotwebrtcsink name=s "
+      "audiotestsrc ! opusenc ! s.", &error);
+  fail_unless (error != NULL, "a second audio input was linked");
+  if (twice)
+    gst_object_unref (twice);
+}
+
+GST_END_TEST;
+
 GST_START_TEST (test_port_taken)
 {
   g_autoptr (GSocketService) blocker = g_socket_service_new ();
@@ -267,6 +324,7 @@ robotwebrtcsink_suite (void)
   tcase_add_test (tc, test_properties);
   tcase_add_test (tc, test_launch_line);
   tcase_add_test (tc, test_signaling_server);
+  tcase_add_test (tc, test_audio_and_video);
   tcase_add_test (tc, test_port_taken);
   return s;
 }

@@ -14,7 +14,9 @@
  *
  * --stream NAME makes every viewer ask for that named stream, --audio makes
  * them offer Opus audio too (decoded by the viewers that decode video); the
- * summary says how many received audio.
+ * summary says how many received audio. --config FILE starts the server
+ * with a config file (its streams, with audio or not) instead of the media
+ * options.
  *
  * Latency: the server's /status gives, per viewer, an RTP timestamp and
  * the CLOCK_MONOTONIC time its frame was captured; each frame's last packet
@@ -53,6 +55,7 @@ typedef struct
   gboolean smoke;
   gchar *stream;
   gboolean audio;
+  gchar *config;
 } Options;
 
 typedef struct
@@ -604,6 +607,8 @@ main (int argc, char *argv[])
           "this named stream (default: none named)", "NAME"},
     {"audio", 0, 0, G_OPTION_ARG_NONE, &o.audio, "Viewers offer Opus audio "
           "too", NULL},
+    {"config", 0, 0, G_OPTION_ARG_FILENAME, &o.config, "Start the server with "
+          "this config file, not the media options", "FILE"},
     {NULL}
   };
   g_autoptr (GOptionContext) ctx = g_option_context_new ("- load a "
@@ -636,8 +641,12 @@ main (int argc, char *argv[])
       kf, "--max-viewers", "1000", "--camera", "255", "--rate-limit", "0",
       NULL
     };
+    const gchar *config_args[] = { "--config", o.config, "--max-viewers",
+      "1000", "--rate-limit", "0", NULL
+    };
 
-    b.server = rw_test_server_start (o.server, args, 20000, &error);
+    b.server = rw_test_server_start (o.server, o.config ? config_args : args,
+        20000, &error);
   }
   if (b.server == NULL) {
     g_printerr ("rw-bench: %s\n", error->message);
@@ -657,6 +666,9 @@ main (int argc, char *argv[])
       o.width, o.height, o.framerate, o.bitrate, o.keyframe_interval,
       o.decode_all ? "all decode" : "the first decodes, the others count "
       "frames");
+  if (o.config)
+    g_print ("config: %s (the media options above do not apply)\n",
+        o.config);
   g_print ("stream: %s; audio: %s\n\n", o.stream ? o.stream : "(not named)",
       o.audio ? "on (viewers offer Opus)" : "off");
   g_print ("   N   server   server threads   fds  fps      fps      kbit/s   "

@@ -49,10 +49,10 @@
 #include "rw-sink.h"
 #include "rw-config.h"
 #include "rw-error.h"
-#include "rw-http-server.h"
 #include "rw-private.h"
 #include "rw-sdp.h"
 #include "rw-session-host.h"
+#include "rw-signaling-thread.h"
 #include "rw-viewer.h"
 
 #include <gst/video/video.h>
@@ -65,8 +65,6 @@ GST_DEBUG_CATEGORY_STATIC (rw_sink_debug);
 #define LIVENESS_INTERVAL_MS 1000
 /* how long an offer may wait for the media to start */
 #define MEDIA_WAIT_MS 5000
-/* how long stopping the signaling thread may take */
-#define STOP_TIMEOUT_US (2 * G_TIME_SPAN_SECOND)
 
 /* The element's inputs: encoded video, Opus. */
 enum
@@ -96,12 +94,10 @@ struct _RwSink
   RwConfig *config;
   guint keyframe_min_interval;
 
-  /* The context sessions live on: the server thread's own with a port,
+  /* The context sessions live on: the signaling thread's own with a port,
    * the thread-default one of NULL->READY otherwise. Set in NULL->READY. */
   GMainContext *context;
-  GThread *server_thread;
-  GMainLoop *server_loop;
-  RwHttpServer *http;           /* on the server thread */
+  RwSignalingThread *signaling; /* with a port */
 
   /* on the context only */
   GHashTable *sessions;         /* id -> Session */
@@ -120,11 +116,6 @@ struct _RwSink
   GMutex keyframe_lock;         /* protects the two fields below */
   gint64 last_keyframe;         /* monotonic */
   GSource *keyframe_timer;
-
-  /* the signaling thread's stop; GMutex stop_lock protects stopped */
-  GMutex stop_lock;
-  GCond stop_cond;
-  gboolean stopped;
 };
 
 enum
@@ -865,66 +856,6 @@ close_all (RwSink * self, const gchar * reason)
 
 /* --- status --- */
 
-/* The RTP clock as CLOCK_MONOTONIC capture times (GStreamer's system clock
- * is monotonic): a receiver on the same machine measures capture-to-arrival
- * latency with it. */
-static void
-add_rtp_clock (RwSink * self, JsonBuilder * builder, RwViewer * viewer)
-{
-  GstClock *clock = GST_ELEMENT_CLOCK (self);
-  GstClockTime running_time;
-  guint ssrc, clock_rate, timestamp;
-
-  if (clock == NULL || !GST_IS_SYSTEM_CLOCK (clock) ||
-      !rw_viewer_get_rtp_clock (viewer, &ssrc, &clock_rate, &timestamp,
-          &running_time))
-    return;
-
-  json_builder_set_member_name (builder, "rtp");
-  json_builder_begin_object (builder);
-  json_builder_set_member_name (builder, "ssrc");
-  json_builder_add_int_value (builder, ssrc);
-  json_builder_set_member_name (builder, "clock_rate");
-  json_builder_add_int_value (builder, clock_rate);
-  json_builder_set_member_name (builder, "timestamp");
-  json_builder_add_int_value (builder, timestamp);
-  json_builder_set_member_name (builder, "capture_monotonic_ns");
-  json_builder_add_int_value (builder,
-      gst_element_get_base_time (GST_ELEMENT (self)) + running_time);
-  json_builder_end_object (builder);
-}
-
-static void
-add_viewer_status (RwSink * self, JsonBuilder * builder, RwViewer * viewer)
-{
-  gint64 since = rw_viewer_get_connected_since (viewer);
-
-  json_builder_begin_object (builder);
-  json_builder_set_member_name (builder, "peer_id");
-  json_builder_add_string_value (builder, rw_viewer_get_id (viewer));
-  json_builder_set_member_name (builder, "state");
-  json_builder_add_string_value (builder,
-      rw_viewer_state_to_string (rw_viewer_get_state (viewer)));
-  json_builder_set_member_name (builder, "video");
-  json_builder_add_boolean_value (builder, rw_viewer_has_video (viewer));
-  json_builder_set_member_name (builder, "audio");
-  json_builder_add_boolean_value (builder, rw_viewer_has_audio (viewer));
-  json_builder_set_member_name (builder, "connected_since");
-  if (since) {
-    g_autoptr (GDateTime) dt = g_date_time_new_from_unix_utc (since /
-        G_USEC_PER_SEC);
-    g_autofree gchar *iso = g_date_time_format_iso8601 (dt);
-
-    json_builder_add_string_value (builder, iso);
-  } else {
-    json_builder_add_null_value (builder);
-  }
-  json_builder_set_member_name (builder, "bytes_sent");
-  json_builder_add_int_value (builder, rw_viewer_get_bytes_sent (viewer));
-  add_rtp_clock (self, builder, viewer);
-  json_builder_end_object (builder);
-}
-
 /* codec, width, height, framerate and audio, as the inputs' caps say */
 static gboolean
 add_media (RwSink * self, JsonBuilder * builder)
@@ -993,7 +924,7 @@ rw_sink_add_status (RwSessionHost * host, JsonBuilder * builder,
   json_builder_begin_array (builder);
   g_hash_table_iter_init (&iter, self->sessions);
   while (g_hash_table_iter_next (&iter, NULL, (gpointer *) & session))
-    add_viewer_status (self, builder, session->viewer);
+    rw_viewer_add_status (session->viewer, builder);
   json_builder_end_array (builder);
   return streaming;
 }
@@ -1010,17 +941,6 @@ rw_sink_session_host_init (RwSessionHostInterface * iface)
 
 /* --- serving --- */
 
-static gpointer
-run_server (gpointer user_data)
-{
-  RwSink *self = user_data;
-
-  g_main_context_push_thread_default (self->context);
-  g_main_loop_run (self->server_loop);
-  g_main_context_pop_thread_default (self->context);
-  return NULL;
-}
-
 static void
 start_liveness (RwSink * self)
 {
@@ -1028,38 +948,6 @@ start_liveness (RwSink * self)
   g_source_set_callback (self->liveness, check_liveness, self, NULL);
   g_source_set_static_name (self->liveness, "rw-viewer-liveness");
   g_source_attach (self->liveness, self->context);
-}
-
-/* With a port: its own HTTP server on its own context and thread, serving
- * this element's sessions. */
-static gboolean
-start_server_thread (RwSink * self, GError ** error)
-{
-  GSList *uris;
-
-  g_main_context_push_thread_default (self->context);
-  self->http = rw_http_server_new (self->config);
-  rw_http_server_add_host (self->http, RW_STREAM_DEFAULT_NAME,
-      RW_SESSION_HOST (self));
-  if (!rw_http_server_listen (self->http, error)) {
-    g_main_context_pop_thread_default (self->context);
-    g_clear_object (&self->http);
-    return FALSE;
-  }
-  g_main_context_pop_thread_default (self->context);
-
-  uris = rw_http_server_get_uris (self->http);
-  for (GSList * l = uris; l; l = l->next) {
-    g_autofree gchar *uri = g_uri_to_string (l->data);
-
-    g_print ("robotwebrtcsink: listening on %s\n", uri);
-  }
-  g_slist_free_full (uris, (GDestroyNotify) g_uri_unref);
-
-  self->stopped = FALSE;
-  self->server_loop = g_main_loop_new (self->context, FALSE);
-  self->server_thread = g_thread_new ("rw-signaling", run_server, self);
-  return TRUE;
 }
 
 static gboolean
@@ -1070,8 +958,12 @@ start_serving (RwSink * self, GError ** error)
   if (self->config->port == 0) {
     self->context = g_main_context_ref_thread_default ();
   } else {
+    /* with a port: its own HTTP server on its own context and thread,
+     * serving this element's sessions */
     self->context = g_main_context_new ();
-    if (!start_server_thread (self, error)) {
+    self->signaling = rw_signaling_thread_start (self->config, self->context,
+        RW_STREAM_DEFAULT_NAME, RW_SESSION_HOST (self), error);
+    if (self->signaling == NULL) {
       g_clear_pointer (&self->context, g_main_context_unref);
       return FALSE;
     }
@@ -1081,11 +973,11 @@ start_serving (RwSink * self, GError ** error)
 }
 
 /* On the context: every session ends, nothing more is scheduled there. */
-static void
-stop_sessions (RwSink * self)
+static gboolean
+stop_sessions (gpointer user_data)
 {
-  if (self->http)
-    rw_http_server_stop (self->http);
+  RwSink *self = user_data;
+
   if (self->liveness) {
     g_source_destroy (self->liveness);
     g_clear_pointer (&self->liveness, g_source_unref);
@@ -1097,73 +989,24 @@ stop_sessions (RwSink * self)
   }
   g_mutex_unlock (&self->keyframe_lock);
   close_all (self, "the stream stopped");
-}
-
-/* The server thread, after everything queued before it: the answers the
- * sessions' ends produced have been sent. */
-static gboolean
-quit_server (gpointer user_data)
-{
-  RwSink *self = user_data;
-
-  g_clear_object (&self->http);
-  g_main_loop_quit (self->server_loop);
-  g_mutex_lock (&self->stop_lock);
-  self->stopped = TRUE;
-  g_cond_signal (&self->stop_cond);
-  g_mutex_unlock (&self->stop_lock);
   return G_SOURCE_REMOVE;
-}
-
-static gboolean
-stop_on_server_thread (gpointer user_data)
-{
-  RwSink *self = user_data;
-  GSource *quit = g_idle_source_new ();
-
-  stop_sessions (self);
-  g_source_set_priority (quit, G_PRIORITY_LOW);
-  g_source_set_callback (quit, quit_server, self, NULL);
-  g_source_attach (quit, self->context);
-  g_source_unref (quit);
-  return G_SOURCE_REMOVE;
-}
-
-/* The state-change thread: the server thread ends its sessions and its
- * HTTP server itself, then stops (bounded). */
-static void
-stop_server_thread (RwSink * self)
-{
-  gint64 deadline = g_get_monotonic_time () + STOP_TIMEOUT_US;
-
-  rw_invoke_later (self->context, stop_on_server_thread, self, NULL);
-  g_mutex_lock (&self->stop_lock);
-  while (!self->stopped)
-    if (!g_cond_wait_until (&self->stop_cond, &self->stop_lock, deadline))
-      break;
-  g_mutex_unlock (&self->stop_lock);
-  if (!self->stopped) {
-    GST_WARNING_OBJECT (self, "the signaling thread did not stop within "
-        "%d s", (gint) (STOP_TIMEOUT_US / G_USEC_PER_SEC));
-    g_main_loop_quit (self->server_loop);
-  }
-  g_thread_join (g_steal_pointer (&self->server_thread));
-  g_clear_pointer (&self->server_loop, g_main_loop_unref);
-  g_clear_object (&self->http);
 }
 
 /* Closes every session, stops the server if any. No main loop is iterated
- * here: with a port the server thread does it, without one the caller runs
- * the context (see the class documentation). */
+ * here: with a port the signaling thread ends the sessions before it
+ * quits, without one the caller's thread does, which runs the context (see
+ * the class documentation). */
 static void
 stop_serving (RwSink * self)
 {
   if (self->context == NULL)
     return;
 
-  if (self->server_thread) {
-    stop_server_thread (self);
-  } else if (g_main_context_acquire (self->context)) {
+  if (self->signaling)
+    rw_signaling_thread_stop (g_steal_pointer (&self->signaling),
+        stop_sessions, self);
+  /* without a port, or if the thread could not do it in time */
+  if (g_main_context_acquire (self->context)) {
     stop_sessions (self);
     g_main_context_release (self->context);
   } else {
@@ -1546,8 +1389,6 @@ rw_sink_finalize (GObject * object)
   g_hash_table_unref (self->leaving);
   rw_config_free (self->config);
   g_mutex_clear (&self->keyframe_lock);
-  g_mutex_clear (&self->stop_lock);
-  g_cond_clear (&self->stop_cond);
 
   G_OBJECT_CLASS (rw_sink_parent_class)->finalize (object);
 }
@@ -1686,8 +1527,6 @@ static void
 rw_sink_init (RwSink * self)
 {
   g_mutex_init (&self->keyframe_lock);
-  g_mutex_init (&self->stop_lock);
-  g_cond_init (&self->stop_cond);
   self->config = rw_config_new ();
   self->config->port = 0;
   self->config->allowed_origins = list_to_strv ("*");

@@ -1225,6 +1225,73 @@ rw_viewer_get_rtp_clock (RwViewer * self, guint * ssrc, guint * clock_rate,
   return ok;
 }
 
+/* The RTP clock as CLOCK_MONOTONIC capture times (GStreamer's system clock
+ * is monotonic): a receiver on the same machine measures capture-to-arrival
+ * latency with it. */
+static void
+add_rtp_clock (RwViewer * self, JsonBuilder * builder)
+{
+  GstClock *clock = GST_ELEMENT_CLOCK (self->bin);
+  GstClockTime running_time;
+  guint ssrc, clock_rate, timestamp;
+
+  if (clock == NULL || !GST_IS_SYSTEM_CLOCK (clock) ||
+      !rw_viewer_get_rtp_clock (self, &ssrc, &clock_rate, &timestamp,
+          &running_time))
+    return;
+
+  json_builder_set_member_name (builder, "rtp");
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "ssrc");
+  json_builder_add_int_value (builder, ssrc);
+  json_builder_set_member_name (builder, "clock_rate");
+  json_builder_add_int_value (builder, clock_rate);
+  json_builder_set_member_name (builder, "timestamp");
+  json_builder_add_int_value (builder, timestamp);
+  json_builder_set_member_name (builder, "capture_monotonic_ns");
+  json_builder_add_int_value (builder,
+      gst_element_get_base_time (self->bin) + running_time);
+  json_builder_end_object (builder);
+}
+
+/**
+ * rw_viewer_add_status:
+ * @self: a viewer in a pipeline
+ * @builder: a builder inside an array
+ *
+ * Adds the viewer's object of `GET /status`: its id, state, what it is
+ * sent, since when it is connected, the bytes sent, and how its video RTP
+ * timestamps map to capture times (`rtp`).
+ */
+void
+rw_viewer_add_status (RwViewer * self, JsonBuilder * builder)
+{
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "peer_id");
+  json_builder_add_string_value (builder, self->id);
+  json_builder_set_member_name (builder, "state");
+  json_builder_add_string_value (builder,
+      rw_viewer_state_to_string (self->state));
+  json_builder_set_member_name (builder, "video");
+  json_builder_add_boolean_value (builder, rw_viewer_has_video (self));
+  json_builder_set_member_name (builder, "audio");
+  json_builder_add_boolean_value (builder, rw_viewer_has_audio (self));
+  json_builder_set_member_name (builder, "connected_since");
+  if (self->connected_since) {
+    g_autoptr (GDateTime) dt = g_date_time_new_from_unix_utc
+        (self->connected_since / G_USEC_PER_SEC);
+    g_autofree gchar *iso = g_date_time_format_iso8601 (dt);
+
+    json_builder_add_string_value (builder, iso);
+  } else {
+    json_builder_add_null_value (builder);
+  }
+  json_builder_set_member_name (builder, "bytes_sent");
+  json_builder_add_int_value (builder, rw_viewer_get_bytes_sent (self));
+  add_rtp_clock (self, builder);
+  json_builder_end_object (builder);
+}
+
 /**
  * rw_viewer_add_candidate:
  * @self: a negotiated viewer

@@ -7,6 +7,7 @@
 #include <gio/gio.h>
 #include <gst/gst.h>
 #include <gst/sdp/sdp.h>
+#include <json-glib/json-glib.h>
 
 #include "rw-config.h"
 #include "rw-sdp.h"
@@ -61,6 +62,7 @@ void rw_viewer_negotiate_async (RwViewer * self, GstSDPMessage * offer,
 gchar *rw_viewer_negotiate_finish (RwViewer * self, GAsyncResult * result,
     GError ** error);
 
+void rw_viewer_add_status (RwViewer * self, JsonBuilder * builder);
 void rw_viewer_add_candidate (RwViewer * self, guint mline,
     const gchar * candidate);
 const gchar *rw_viewer_check_liveness (RwViewer * self, gint64 now);

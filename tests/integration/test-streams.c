@@ -39,22 +39,17 @@ static const gchar config_text[] =
     "[stream deaf]\n" "camera=99\n" "width=160\n" "height=120\n"
     "audio-device=hw:9,0\n";
 
-static const gchar audio_only_sdp[] =
-    "v=0\r\n"
-    "o=- 4611731400430051337 2 IN IP4 127.0.0.1\r\n"
-    "s=-\r\n"
-    "t=0 0\r\n"
-    "a=group:BUNDLE 0\r\n"
-    "m=audio 9 UDP/TLS/RTP/SAVPF 111\r\n"
-    "c=IN IP4 0.0.0.0\r\n"
-    "a=rtcp:9 IN IP4 0.0.0.0\r\n"
-    "a=ice-ufrag:Zx9r\r\n"
-    "a=ice-pwd:V1jOqPNbJ2YvOQ0J0TvJxCq9\r\n"
-    "a=fingerprint:sha-256 7B:8B:F0:65:5F:78:E2:51:3B:AC:6F:F3:3F:46:1B:35:"
-    "DC:B8:5F:64:1A:24:C2:43:F0:A1:58:D0:A1:2C:19:08\r\n"
-    "a=setup:actpass\r\n"
-    "a=mid:0\r\n"
-    "a=recvonly\r\n" "a=rtcp-mux\r\n" "a=rtpmap:111 opus/48000/2\r\n";
+/* A real Chromium audio-only offer (tests/fixtures/offers/README.md). */
+static gchar *
+audio_only_offer (void)
+{
+  g_autofree gchar *path = g_build_filename (g_getenv ("RW_FIXTURES"),
+      "offers", "bad", "audio-only-chromium-156.sdp", NULL);
+  gchar *sdp = NULL;
+
+  g_assert_true (g_file_get_contents (path, &sdp, NULL, NULL));
+  return sdp;
+}
 
 typedef struct
 {
@@ -226,8 +221,7 @@ test_list (Fixture * f, gconstpointer data)
     JsonNode *s = json_array_get_element (streams, i);
 
     g_assert_cmpstr (rw_test_json_get_string (s, "name"), ==, want[i].name);
-    g_assert_cmpint (rw_test_json_get_int (s, "width", -1), ==,
-        want[i].width);
+    g_assert_cmpint (rw_test_json_get_int (s, "width", -1), ==, want[i].width);
     g_assert_cmpint (rw_test_json_get_int (s, "height", -1), ==,
         want[i].height);
     g_assert_cmpstr (rw_test_json_get_string (s, "codec"), ==, "VP8");
@@ -285,6 +279,7 @@ test_audio_only (Fixture * f, gconstpointer data)
 {
   RwTestViewer *viewer = watch (f, "front", FALSE, TRUE);
   g_autoptr (RwTestResponse) refused = NULL;
+  g_autofree gchar *sdp = audio_only_offer ();
 
   g_assert_cmpuint (rw_test_viewer_get_frames (viewer), ==, 0);
   g_assert_cmpuint (rw_test_viewer_get_audio_samples (viewer), >, 48000);
@@ -292,10 +287,9 @@ test_audio_only (Fixture * f, gconstpointer data)
   hang_up (viewer);
 
   /* ... and to a stream without: nothing to send */
-  refused = post_offer (f, "wrist", audio_only_sdp);
+  refused = post_offer (f, "wrist", sdp);
   g_assert_cmpuint (refused->status, ==, 400);
-  g_assert_nonnull (strstr (rw_test_response_get_error (refused),
-          "no audio"));
+  g_assert_nonnull (strstr (rw_test_response_get_error (refused), "no audio"));
 }
 
 /* A viewer offering audio to a stream without it gets the video. */
@@ -330,7 +324,8 @@ test_missing_microphone (Fixture * f, gconstpointer data)
 static void
 test_errors (Fixture * f, gconstpointer data)
 {
-  g_autoptr (RwTestResponse) unknown = post_offer (f, "nope", audio_only_sdp);
+  g_autofree gchar *sdp = audio_only_offer ();
+  g_autoptr (RwTestResponse) unknown = post_offer (f, "nope", sdp);
   g_autoptr (RwTestResponse) full = NULL;
   RwTestViewer *a, *b, *c;
 
@@ -341,10 +336,9 @@ test_errors (Fixture * f, gconstpointer data)
   a = watch (f, "front", TRUE, FALSE);
   b = watch (f, "wrist", TRUE, FALSE);
   c = watch (f, "deaf", TRUE, FALSE);
-  full = post_offer (f, "front", audio_only_sdp);
+  full = post_offer (f, "front", sdp);
   g_assert_cmpuint (full->status, ==, 503);
-  g_assert_nonnull (strstr (rw_test_response_get_error (full),
-          "max-viewers"));
+  g_assert_nonnull (strstr (rw_test_response_get_error (full), "max-viewers"));
   hang_up (a);
   hang_up (b);
   hang_up (c);

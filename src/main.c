@@ -188,11 +188,11 @@ apply_options (RwConfig * config, const Options * o, GError ** error)
     return FALSE;
 
   set_uint (&config->port, o->port);
-  set_uint (&config->width, o->width);
-  set_uint (&config->height, o->height);
-  set_uint (&config->framerate, o->framerate);
-  set_uint (&config->bitrate, o->bitrate);
-  set_uint (&config->keyframe_interval, o->keyframe_interval);
+  set_uint (&config->media.width, o->width);
+  set_uint (&config->media.height, o->height);
+  set_uint (&config->media.framerate, o->framerate);
+  set_uint (&config->media.bitrate, o->bitrate);
+  set_uint (&config->media.keyframe_interval, o->keyframe_interval);
   set_uint (&config->max_viewers, o->max_viewers);
   set_uint (&config->max_body, o->max_body);
   set_uint (&config->rate_limit, o->rate_limit);
@@ -206,13 +206,13 @@ apply_options (RwConfig * config, const Options * o, GError ** error)
   set_path (&config->auth_secret_file, o->secret_file);
   set_string (&config->auth_audience, o->robot_id);
   if (o->camera != UNSET)
-    config->camera = o->camera;
+    config->media.camera = o->camera;
   set_string (&config->bind_address, o->bind);
   set_string (&config->stun_server, o->stun);
   set_string (&config->turn_server, o->turn);
   set_strv (&config->ice_addresses, o->ice_addresses);
   set_strv (&config->allowed_origins, o->origins);
-  if (o->codec && !rw_codec_from_string (o->codec, &config->codec, error))
+  if (o->codec && !rw_codec_from_string (o->codec, &config->media.codec, error))
     return FALSE;
   rw_config_ensure_streams (config);
   return rw_config_validate (config, error);

@@ -26,6 +26,8 @@
 #include <gio/gio.h>
 #include <string.h>
 
+static void stream_config_clear (RwStreamConfig * stream);
+
 /**
  * rw_config_new:
  *
@@ -43,13 +45,15 @@ rw_config_new (void)
 
   config->port = 8080;
   config->max_viewers = 32;
-  config->camera = 0;
-  config->codec = RW_CODEC_VP8;
-  config->width = 1280;
-  config->height = 720;
-  config->framerate = 30;
-  config->bitrate = 2000000;
-  config->keyframe_interval = 2;
+  config->media.camera = 0;
+  config->media.codec = RW_CODEC_VP8;
+  config->media.width = 1280;
+  config->media.height = 720;
+  config->media.framerate = 30;
+  config->media.bitrate = 2000000;
+  config->media.keyframe_interval = 2;
+  config->media.audio = RW_AUDIO_NONE;
+  config->media.audio_bitrate = RW_CONFIG_DEFAULT_AUDIO_BITRATE;
   config->max_body = RW_CONFIG_DEFAULT_MAX_BODY;
   config->rate_limit = RW_CONFIG_DEFAULT_RATE_LIMIT;
   config->rate_burst = RW_CONFIG_DEFAULT_RATE_BURST;
@@ -58,7 +62,6 @@ rw_config_new (void)
   config->idle_timeout = RW_CONFIG_DEFAULT_IDLE_TIMEOUT;
   config->max_connections = RW_CONFIG_DEFAULT_MAX_CONNECTIONS;
   config->auth_clock_skew = RW_CONFIG_DEFAULT_CLOCK_SKEW;
-  config->audio_bitrate = RW_CONFIG_DEFAULT_AUDIO_BITRATE;
   config->streams =
       g_ptr_array_new_with_free_func ((GDestroyNotify) rw_stream_config_free);
 
@@ -80,11 +83,7 @@ rw_config_free (RwConfig * config)
   g_free (config->stun_server);
   g_free (config->turn_server);
   g_strfreev (config->ice_addresses);
-  g_free (config->pipeline);
-  g_free (config->pipeline_name);
-  g_free (config->audio_device);
-  g_free (config->audio_pipeline);
-  g_free (config->audio_pipeline_name);
+  stream_config_clear (&config->media);
   g_clear_pointer (&config->streams, g_ptr_array_unref);
   g_free (config);
 }
@@ -92,33 +91,14 @@ rw_config_free (RwConfig * config)
 /* --- streams --- */
 
 static void
-copy_media_video (RwStreamConfig * stream, const RwConfig * config)
+stream_config_clear (RwStreamConfig * stream)
 {
-  stream->camera = config->camera;
-  stream->codec = config->codec;
-  stream->width = config->width;
-  stream->height = config->height;
-  stream->framerate = config->framerate;
-  stream->bitrate = config->bitrate;
-  stream->keyframe_interval = config->keyframe_interval;
-  g_free (stream->pipeline);
-  g_free (stream->pipeline_name);
-  stream->pipeline = g_strdup (config->pipeline);
-  stream->pipeline_name = g_strdup (config->pipeline_name);
-}
-
-/* [media]'s audio keys, as they were read into a stream's settings */
-static void
-copy_media_audio (RwConfig * config, const RwStreamConfig * stream)
-{
-  config->audio = stream->audio;
-  config->audio_bitrate = stream->audio_bitrate;
-  g_free (config->audio_device);
-  g_free (config->audio_pipeline);
-  g_free (config->audio_pipeline_name);
-  config->audio_device = g_strdup (stream->audio_device);
-  config->audio_pipeline = g_strdup (stream->audio_pipeline);
-  config->audio_pipeline_name = g_strdup (stream->audio_pipeline_name);
+  g_clear_pointer (&stream->name, g_free);
+  g_clear_pointer (&stream->pipeline, g_free);
+  g_clear_pointer (&stream->pipeline_name, g_free);
+  g_clear_pointer (&stream->audio_device, g_free);
+  g_clear_pointer (&stream->audio_pipeline, g_free);
+  g_clear_pointer (&stream->audio_pipeline_name, g_free);
 }
 
 /**
@@ -137,14 +117,10 @@ rw_stream_config_new_from_media (const RwConfig * config, const gchar * name)
   g_return_val_if_fail (config != NULL, NULL);
   g_return_val_if_fail (name != NULL, NULL);
 
-  stream = g_new0 (RwStreamConfig, 1);
+  stream = rw_stream_config_copy (&config->media);
+  g_free (stream->name);
   stream->name = g_strdup (name);
-  copy_media_video (stream, config);
-  stream->audio = config->audio;
-  stream->audio_device = g_strdup (config->audio_device);
-  stream->audio_pipeline = g_strdup (config->audio_pipeline);
-  stream->audio_pipeline_name = g_strdup (config->audio_pipeline_name);
-  stream->audio_bitrate = config->audio_bitrate;
+  stream->max_viewers = 0;
   return stream;
 }
 
@@ -181,12 +157,7 @@ rw_stream_config_free (RwStreamConfig * stream)
   if (stream == NULL)
     return;
 
-  g_free (stream->name);
-  g_free (stream->pipeline);
-  g_free (stream->pipeline_name);
-  g_free (stream->audio_device);
-  g_free (stream->audio_pipeline);
-  g_free (stream->audio_pipeline_name);
+  stream_config_clear (stream);
   g_free (stream);
 }
 
@@ -308,12 +279,9 @@ rw_stream_config_validate (const RwStreamConfig * stream, GError ** error)
 static gboolean
 validate_settings (const RwConfig * config, GError ** error)
 {
-  g_autoptr (RwStreamConfig) media =
-      rw_stream_config_new_from_media (config, RW_STREAM_DEFAULT_NAME);
-
   if (!check_range ("port", config->port, 0, 65535, error) ||
       !check_range ("max-viewers", config->max_viewers, 1, 1000, error) ||
-      !check_video (media, error) ||
+      !check_video (&config->media, error) ||
       !check_range ("max-body", config->max_body, 1024, 16 * 1024 * 1024,
           error) ||
       !check_range ("rate-limit", config->rate_limit, 0, 100000, error) ||
@@ -478,16 +446,17 @@ static const KeySpec keys[] = {
   {"webrtc", "turn-server", KEY_STRING, FIELD (turn_server)},
   {"webrtc", "ice-addresses", KEY_LIST, FIELD (ice_addresses)},
   {"webrtc", "port-range", KEY_PORT_RANGE, FIELD (min_rtp_port)},
-  {"media", "camera", KEY_INT, FIELD (camera), 0, 255},
-  {"media", "codec", KEY_CODEC, FIELD (codec)},
-  {"media", "width", KEY_UINT, FIELD (width), 16, 7680},
-  {"media", "height", KEY_UINT, FIELD (height), 16, 4320},
-  {"media", "framerate", KEY_UINT, FIELD (framerate), 1, 120},
-  {"media", "bitrate", KEY_UINT, FIELD (bitrate), 10000, 100000000},
-  {"media", "keyframe-interval", KEY_UINT, FIELD (keyframe_interval), 1, 60},
-  {"media", "pipeline", KEY_PIPELINE, FIELD (pipeline), 0, 0,
-      G_STRUCT_OFFSET (RwConfig, pipeline_name)},
-  /* [media]'s audio is only the default of the streams */
+  /* [media]'s keys are those of a stream (RwConfig.media) */
+  {"media", "camera", KEY_INT, STREAM_FIELD (camera), 0, 255},
+  {"media", "codec", KEY_CODEC, STREAM_FIELD (codec)},
+  {"media", "width", KEY_UINT, STREAM_FIELD (width), 16, 7680},
+  {"media", "height", KEY_UINT, STREAM_FIELD (height), 16, 4320},
+  {"media", "framerate", KEY_UINT, STREAM_FIELD (framerate), 1, 120},
+  {"media", "bitrate", KEY_UINT, STREAM_FIELD (bitrate), 10000, 100000000},
+  {"media", "keyframe-interval", KEY_UINT, STREAM_FIELD (keyframe_interval),
+      1, 60},
+  {"media", "pipeline", KEY_PIPELINE, STREAM_FIELD (pipeline), 0, 0,
+      G_STRUCT_OFFSET (RwStreamConfig, pipeline_name)},
   {"media", "audio", KEY_AUDIO, STREAM_FIELD (audio)},
   {"media", "audio-device", KEY_STRING, STREAM_FIELD (audio_device)},
   {"media", "audio-pipeline", KEY_PIPELINE, STREAM_FIELD (audio_pipeline), 0, 0,
@@ -760,10 +729,10 @@ load_group (RwConfig * config, RwStreamConfig * stream, GKeyFile * file,
   return !own_source || resolve_audio_source (stream, file, group, path, error);
 }
 
-/* [server], [auth], [webrtc] and [media], in file order; the audio keys
- * of [media] go to @defaults. */
+/* [server], [auth], [webrtc] and [media] (into config->media), in file
+ * order. */
 static gboolean
-load_settings (RwConfig * config, RwStreamConfig * defaults, GKeyFile * file,
+load_settings (RwConfig * config, GKeyFile * file,
     const gchar * path, const gchar * base_dir, GError ** error)
 {
   g_auto (GStrv) file_groups = g_key_file_get_groups (file, NULL);
@@ -780,7 +749,8 @@ load_settings (RwConfig * config, RwStreamConfig * defaults, GKeyFile * file,
           "[media], [stream NAME])", path, group);
       return FALSE;
     }
-    if (!load_group (config, defaults, file, group, path, base_dir, error))
+    if (!load_group (config, &config->media, file, group, path, base_dir,
+            error))
       return FALSE;
   }
 
@@ -930,7 +900,6 @@ rw_config_load_data (RwConfig * config, const gchar * data, gsize length,
 {
   g_autoptr (GKeyFile) file = g_key_file_new ();
   g_autoptr (GError) local_error = NULL;
-  g_autoptr (RwStreamConfig) defaults = NULL;
   g_autoptr (GPtrArray) streams = NULL;
 
   if (length == G_MAXSIZE)      /* (gsize) -1: nul-terminated */
@@ -942,13 +911,11 @@ rw_config_load_data (RwConfig * config, const gchar * data, gsize length,
     return FALSE;
   }
 
-  defaults = rw_stream_config_new_from_media (config, RW_STREAM_DEFAULT_NAME);
-  if (!load_settings (config, defaults, file, path, base_dir, error))
+  if (!load_settings (config, file, path, base_dir, error))
     return FALSE;
-  copy_media_video (defaults, config);
-  copy_media_audio (config, defaults);
 
-  streams = load_streams (defaults, file, data, length, path, base_dir, error);
+  streams = load_streams (&config->media, file, data, length, path, base_dir,
+      error);
   if (streams == NULL)
     return FALSE;
 
@@ -966,7 +933,7 @@ rw_config_load_data (RwConfig * config, const gchar * data, gsize length,
 gchar *
 rw_config_camera_device (const RwConfig * config)
 {
-  return g_strdup_printf ("/dev/video%d", config->camera);
+  return rw_stream_config_camera_device (&config->media);
 }
 
 /**

@@ -131,21 +131,8 @@ typedef struct
   guint max_rtp_port;
 
   /* [media]: the one stream's settings without [stream NAME] groups, and
-   * the defaults of every [stream NAME] group */
-  gint camera;
-  RwCodec codec;
-  guint width;
-  guint height;
-  guint framerate;
-  guint bitrate;                /* bits per second */
-  guint keyframe_interval;      /* seconds */
-  gchar *pipeline;              /* a launch description, NULL: built in */
-  gchar *pipeline_name;         /* where it came from, for /status */
-  RwAudioSource audio;          /* the same as RwStreamConfig's */
-  gchar *audio_device;
-  gchar *audio_pipeline;
-  gchar *audio_pipeline_name;
-  guint audio_bitrate;
+   * the defaults of every [stream NAME] group (its name is not used) */
+  RwStreamConfig media;
 
   /* [stream NAME] groups, in file order (RwStreamConfig); empty when the
    * file has none, until rw_config_ensure_streams() */

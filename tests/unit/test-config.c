@@ -23,12 +23,12 @@ test_defaults (void)
 
   g_assert_true (rw_config_validate (config, NULL));
   g_assert_cmpuint (config->port, ==, 8080);
-  g_assert_cmpuint (config->width, ==, 1280);
-  g_assert_cmpuint (config->height, ==, 720);
-  g_assert_cmpuint (config->framerate, ==, 30);
-  g_assert_cmpuint (config->bitrate, ==, 2000000);
+  g_assert_cmpuint (config->media.width, ==, 1280);
+  g_assert_cmpuint (config->media.height, ==, 720);
+  g_assert_cmpuint (config->media.framerate, ==, 30);
+  g_assert_cmpuint (config->media.bitrate, ==, 2000000);
   g_assert_cmpuint (config->max_viewers, ==, 32);
-  g_assert_cmpint (config->codec, ==, RW_CODEC_VP8);
+  g_assert_cmpint (config->media.codec, ==, RW_CODEC_VP8);
   g_assert_null (config->stun_server);
   g_assert_null (config->turn_server);
   g_assert_cmpstr (device, ==, "/dev/video0");
@@ -57,25 +57,25 @@ bad_port (RwConfig * c)
 static void
 bad_width (RwConfig * c)
 {
-  c->width = 8;
+  c->media.width = 8;
 }
 
 static void
 odd_height (RwConfig * c)
 {
-  c->height = 721;
+  c->media.height = 721;
 }
 
 static void
 bad_framerate (RwConfig * c)
 {
-  c->framerate = 0;
+  c->media.framerate = 0;
 }
 
 static void
 bad_bitrate (RwConfig * c)
 {
-  c->bitrate = 5;
+  c->media.bitrate = 5;
 }
 
 static void
@@ -87,7 +87,7 @@ bad_viewers (RwConfig * c)
 static void
 bad_camera (RwConfig * c)
 {
-  c->camera = -1;
+  c->media.camera = -1;
 }
 
 static void
@@ -252,14 +252,15 @@ test_file_good (void)
   g_assert_cmpstr (config->ice_addresses[0], ==, "127.0.0.1");
   g_assert_cmpuint (config->min_rtp_port, ==, 50000);
   g_assert_cmpuint (config->max_rtp_port, ==, 50100);
-  g_assert_cmpint (config->camera, ==, 2);
-  g_assert_cmpint (config->codec, ==, RW_CODEC_H264);
-  g_assert_cmpuint (config->width, ==, 640);
-  g_assert_cmpuint (config->framerate, ==, 15);
-  g_assert_cmpuint (config->bitrate, ==, 800000);
-  g_assert_cmpuint (config->keyframe_interval, ==, 4);
-  g_assert_nonnull (strstr (config->pipeline, "vp8enc"));
-  g_assert_true (g_str_has_suffix (config->pipeline_name, "test-vp8.pipeline"));
+  g_assert_cmpint (config->media.camera, ==, 2);
+  g_assert_cmpint (config->media.codec, ==, RW_CODEC_H264);
+  g_assert_cmpuint (config->media.width, ==, 640);
+  g_assert_cmpuint (config->media.framerate, ==, 15);
+  g_assert_cmpuint (config->media.bitrate, ==, 800000);
+  g_assert_cmpuint (config->media.keyframe_interval, ==, 4);
+  g_assert_nonnull (strstr (config->media.pipeline, "vp8enc"));
+  g_assert_true (g_str_has_suffix (config->media.pipeline_name,
+          "test-vp8.pipeline"));
   g_unlink (path);
 }
 
@@ -307,7 +308,7 @@ test_file_example (void)
   g_assert_true (rw_config_load_file (config, path, &error));
   g_assert_no_error (error);
   g_assert_cmpuint (config->port, ==, 8080);
-  g_assert_null (config->pipeline);
+  g_assert_null (config->media.pipeline);
   g_assert_null (config->stun_server);
 }
 
@@ -461,8 +462,8 @@ test_streams_good (void)
   g_assert_cmpuint (rear->audio_bitrate, ==, RW_CONFIG_DEFAULT_AUDIO_BITRATE);
 
   /* [media] itself, and the robot's limit */
-  g_assert_cmpint (config->codec, ==, RW_CODEC_H264);
-  g_assert_cmpuint (config->width, ==, 1280);
+  g_assert_cmpint (config->media.codec, ==, RW_CODEC_H264);
+  g_assert_cmpuint (config->media.width, ==, 1280);
   g_assert_cmpuint (config->max_viewers, ==, 8);
 
   g_assert_true (rw_config_find_stream (config, "front") == front);
@@ -480,11 +481,11 @@ test_streams_pipeline (void)
   const RwStreamConfig *test = stream_at (config, 0);
   const RwStreamConfig *lab = stream_at (config, 1);
 
-  g_assert_cmpstr (test->pipeline, ==, config->pipeline);
+  g_assert_cmpstr (test->pipeline, ==, config->media.pipeline);
   g_assert_cmpstr (test->pipeline_name, ==, "inline");
   g_assert_nonnull (strstr (lab->pipeline, "x264enc"));
   g_assert_true (g_str_has_suffix (lab->pipeline_name, "test-h264.pipeline"));
-  g_assert_cmpstr (config->pipeline_name, ==, "inline");
+  g_assert_cmpstr (config->media.pipeline_name, ==, "inline");
 }
 
 static void
@@ -569,14 +570,14 @@ test_ensure_streams (void)
   const RwStreamConfig *main_stream;
 
   g_assert_cmpuint (plain->streams->len, ==, 0);
-  plain->width = 640;           /* as --width does */
+  plain->media.width = 640;     /* as --width does */
   rw_config_ensure_streams (plain);
   g_assert_cmpuint (plain->streams->len, ==, 1);
   main_stream = stream_at (plain, 0);
   g_assert_cmpstr (main_stream->name, ==, RW_STREAM_DEFAULT_NAME);
   g_assert_cmpint (main_stream->camera, ==, 3);
   g_assert_cmpuint (main_stream->width, ==, 640);
-  g_assert_cmpstr (main_stream->pipeline, ==, plain->pipeline);
+  g_assert_cmpstr (main_stream->pipeline, ==, plain->media.pipeline);
   g_assert_cmpstr (main_stream->pipeline_name, ==, "inline");
   g_assert_cmpint (main_stream->audio, ==, RW_AUDIO_NONE);
   g_assert_cmpuint (main_stream->max_viewers, ==, 0);
@@ -604,8 +605,8 @@ test_media_audio (void)
   const RwStreamConfig *main_stream;
 
   g_assert_cmpuint (config->streams->len, ==, 0);
-  g_assert_cmpint (config->audio, ==, RW_AUDIO_ALSA);
-  config->width = 320;          /* --width 320 */
+  g_assert_cmpint (config->media.audio, ==, RW_AUDIO_ALSA);
+  config->media.width = 320;    /* --width 320 */
   rw_config_ensure_streams (config);
   g_assert_cmpuint (config->streams->len, ==, 1);
   main_stream = stream_at (config, 0);
@@ -819,9 +820,9 @@ test_stream_copy_equal (void)
   g_autoptr (RwStreamConfig) copy = NULL;
   g_autofree gchar *device = NULL;
 
-  config->camera = 4;
-  config->pipeline = g_strdup ("videotestsrc ! vp8enc");
-  config->pipeline_name = g_strdup ("inline");
+  config->media.camera = 4;
+  config->media.pipeline = g_strdup ("videotestsrc ! vp8enc");
+  config->media.pipeline_name = g_strdup ("inline");
   stream = rw_stream_config_new_from_media (config, "arm");
   stream->audio = RW_AUDIO_PIPELINE;
   stream->audio_pipeline = g_strdup ("audiotestsrc ! opusenc");

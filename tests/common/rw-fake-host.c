@@ -316,7 +316,8 @@ rw_fake_host_new (const gchar * name)
  * rw_fake_host_fail_next:
  * @self: a host
  * @code: the %RW_ERROR code
- * @message: the error's message
+ * @message: (nullable): the error's message; %NULL: the next open is
+ *   answered after all
  *
  * The next open fails with this error (when it would be answered).
  */
@@ -324,7 +325,8 @@ void
 rw_fake_host_fail_next (RwFakeHost * self, RwError code, const gchar * message)
 {
   g_clear_error (&self->fail_next);
-  self->fail_next = g_error_new_literal (RW_ERROR, code, message);
+  if (message)
+    self->fail_next = g_error_new_literal (RW_ERROR, code, message);
 }
 
 /**
@@ -474,6 +476,25 @@ rw_fake_host_has_session (RwFakeHost * self, const gchar * session_id)
 }
 
 /**
+ * rw_fake_host_dup_session_ids:
+ * @self: a host
+ *
+ * Returns: (transfer full): the open sessions' ids, in no order.
+ */
+gchar **
+rw_fake_host_dup_session_ids (RwFakeHost * self)
+{
+  g_autoptr (GStrvBuilder) builder = g_strv_builder_new ();
+  GHashTableIter iter;
+  const gchar *id;
+
+  g_hash_table_iter_init (&iter, self->sessions);
+  while (g_hash_table_iter_next (&iter, (gpointer *) & id, NULL))
+    g_strv_builder_add (builder, id);
+  return g_strv_builder_end (builder);
+}
+
+/**
  * rw_fake_host_get_n_sessions:
  * @self: a host
  *
@@ -495,4 +516,19 @@ guint
 rw_fake_host_get_n_held (RwFakeHost * self)
 {
   return g_list_length (self->held);
+}
+
+/**
+ * rw_fake_host_clear_calls:
+ * @self: a host
+ *
+ * Forgets the opens, candidates and closes recorded so far (a fuzzer's
+ * host lives for millions of inputs).
+ */
+void
+rw_fake_host_clear_calls (RwFakeHost * self)
+{
+  g_ptr_array_set_size (self->opened, 0);
+  g_ptr_array_set_size (self->candidates, 0);
+  g_ptr_array_set_size (self->closes, 0);
 }

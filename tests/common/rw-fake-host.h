@@ -52,7 +52,9 @@ const RwFakeCall *rw_fake_host_find_close (RwFakeHost * self,
     const gchar * session_id);
 gboolean rw_fake_host_has_session (RwFakeHost * self,
     const gchar * session_id);
+gchar **rw_fake_host_dup_session_ids (RwFakeHost * self);
 guint rw_fake_host_get_n_sessions (RwFakeHost * self);
 guint rw_fake_host_get_n_held (RwFakeHost * self);
+void rw_fake_host_clear_calls (RwFakeHost * self);
 
 G_END_DECLS

@@ -7,23 +7,111 @@
  * client would send them: the request line and query, Host, Origin,
  * Content-Length and chunked bodies, Authorization, and every route with
  * its early checks (origin, size, token) and JSON body. The connection is
- * served from memory, and the main context runs until it is done. */
+ * served from memory, and the main context runs until it is done.
+ *
+ * Two fake session hosts (RwFakeHost, no webrtcbin) are mounted, "front"
+ * then "wrist", so that offers with and without "stream" are answered,
+ * or fail with a host's error on every third input length, and /streams
+ * and /status describe them. Each host keeps one session open across
+ * inputs; an input reaches it through a placeholder as long as a session
+ * id, FRONT_ID or WRIST_ID, which is replaced with the session's id before
+ * the bytes are served (so a Content-Length stays right). The sessions an
+ * input opens are ended after it. */
 
 #include <gst/gst.h>
 #include <string.h>
 
+#include "rw-fake-host.h"
 #include "rw-http-server.h"
-#include "rw-sink.h"
 
 #define MAX_ITERATIONS 2000
+
+/* as long as a UUID */
+#define FRONT_ID "front000-0000-0000-0000-000000000000"
+#define WRIST_ID "wrist000-0000-0000-0000-000000000000"
+
+#define KNOWN_OFFER "{\"sdp\": \"v=0\\r\\n\", \"type\": \"offer\", " \
+    "\"stream\": \"%s\"}"
 
 int LLVMFuzzerTestOneInput (const guint8 * data, gsize size);
 int LLVMFuzzerInitialize (int *argc, char ***argv);
 
 static RwConfig *config;
-static RwSink *sink;
 static RwHttpServer *server;
+static RwFakeHost *front, *wrist;
+static gchar *front_id, *wrist_id;
 static GSocketAddress *local, *remote;
+
+/* Serves @data as one connection, until it is read to its end and
+ * closed. */
+static void
+serve (gpointer data, gsize size)
+{
+  g_autoptr (GInputStream) in =
+      g_memory_input_stream_new_from_data (data, size, g_free);
+  g_autoptr (GOutputStream) out = g_memory_output_stream_new_resizable ();
+  g_autoptr (GIOStream) stream = g_simple_io_stream_new (in, out);
+
+  g_assert (rw_http_server_accept_iostream (server, stream, local, remote,
+          NULL));
+  for (guint i = 0; i < MAX_ITERATIONS && !g_io_stream_is_closed (stream); i++)
+    g_main_context_iteration (NULL, FALSE);
+  if (!g_io_stream_is_closed (stream))
+    g_io_stream_close (stream, NULL, NULL);
+  while (g_main_context_iteration (NULL, FALSE));
+}
+
+/* The host's known session, opened again if an input ended it. */
+static void
+ensure_session (RwFakeHost * host, const gchar * stream, gchar ** id)
+{
+  g_autofree gchar *body = NULL;
+  gchar *request;
+  GPtrArray *opened;
+
+  if (*id && rw_fake_host_has_session (host, *id))
+    return;
+  g_clear_pointer (id, g_free);
+  body = g_strdup_printf (KNOWN_OFFER, stream);
+  request = g_strdup_printf ("POST /offer HTTP/1.1\r\nHost: robot\r\n"
+      "Content-Type: application/json\r\nContent-Length: %zu\r\n\r\n%s",
+      strlen (body), body);
+  serve (request, strlen (request));
+  opened = rw_fake_host_get_opened (host);
+  g_assert (opened->len > 0);
+  *id = g_strdup (((RwFakeCall *)
+          g_ptr_array_index (opened, opened->len - 1))->session_id);
+  g_assert (rw_fake_host_has_session (host, *id));
+}
+
+static void
+replace_all (gchar * text, gsize size, const gchar * placeholder,
+    const gchar * id)
+{
+  gsize n = strlen (placeholder);
+
+  g_assert (strlen (id) == n);
+  for (gsize i = 0; i + n <= size; i++) {
+    if (memcmp (text + i, placeholder, n) == 0) {
+      memcpy (text + i, id, n);
+      i += n - 1;
+    }
+  }
+}
+
+/* Ends the sessions the input opened, and forgets its calls. */
+static void
+reset_host (RwFakeHost * host, const gchar * keep)
+{
+  g_auto (GStrv) ids = rw_fake_host_dup_session_ids (host);
+
+  for (guint i = 0; ids[i]; i++) {
+    if (g_strcmp0 (ids[i], keep) != 0)
+      rw_fake_host_end_session (host, ids[i], "the input is done");
+  }
+  rw_fake_host_fail_next (host, 0, NULL);
+  rw_fake_host_clear_calls (host);
+}
 
 int
 LLVMFuzzerInitialize (int *argc, char ***argv)
@@ -31,12 +119,16 @@ LLVMFuzzerInitialize (int *argc, char ***argv)
   const gchar *origins[] = { "https://lab.example.org", NULL };
 
   gst_init (NULL, NULL);
+  /* the server checks that its requests run on the context's owner */
+  g_assert (g_main_context_acquire (NULL));
   config = rw_config_new ();
   config->rate_limit = 0;       /* every input reaches the routes */
   config->allowed_origins = g_strdupv ((gchar **) origins);
-  /* not playing: /offer answers 503, the others run as they would */
-  sink = g_object_new (RW_TYPE_SINK, "port", 0, NULL);
-  server = rw_http_server_new (config, sink);
+  server = rw_http_server_new (config);
+  front = rw_fake_host_new ("front");
+  wrist = rw_fake_host_new ("wrist");
+  rw_http_server_add_host (server, "front", RW_SESSION_HOST (front));
+  rw_http_server_add_host (server, "wrist", RW_SESSION_HOST (wrist));
   g_assert (rw_http_server_load_credentials (server, NULL));
   local = g_inet_socket_address_new_from_string ("127.0.0.1", 8080);
   remote = g_inet_socket_address_new_from_string ("127.0.0.1", 40000);
@@ -46,19 +138,26 @@ LLVMFuzzerInitialize (int *argc, char ***argv)
 int
 LLVMFuzzerTestOneInput (const guint8 * data, gsize size)
 {
-  g_autoptr (GInputStream) in =
-      g_memory_input_stream_new_from_data (g_memdup2 (data, size), size,
-      g_free);
-  g_autoptr (GOutputStream) out = g_memory_output_stream_new_resizable ();
-  g_autoptr (GIOStream) stream = g_simple_io_stream_new (in, out);
+  gchar *bytes;
 
-  g_assert (rw_http_server_accept_iostream (server, stream, local, remote,
-          NULL));
-  /* until the input is read to its end and the connection closed */
-  for (guint i = 0; i < MAX_ITERATIONS && !g_io_stream_is_closed (stream); i++)
-    g_main_context_iteration (NULL, FALSE);
-  if (!g_io_stream_is_closed (stream))
-    g_io_stream_close (stream, NULL, NULL);
-  while (g_main_context_iteration (NULL, FALSE));
+  ensure_session (front, "front", &front_id);
+  ensure_session (wrist, "wrist", &wrist_id);
+  reset_host (front, front_id);
+  reset_host (wrist, wrist_id);
+
+  /* every third length, the next offer fails with one of the codes */
+  if (size % 3 == 0) {
+    RwError code = (size / 3) % (RW_ERROR_UNAVAILABLE + 1);
+
+    rw_fake_host_fail_next (size % 2 ? wrist : front, code, "fuzz failure");
+  }
+
+  bytes = g_memdup2 (data, size);
+  replace_all (bytes, size, FRONT_ID, front_id);
+  replace_all (bytes, size, WRIST_ID, wrist_id);
+  serve (bytes, size);
+
+  reset_host (front, front_id);
+  reset_host (wrist, wrist_id);
   return 0;
 }

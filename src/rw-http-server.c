@@ -508,12 +508,17 @@ typedef struct
   GCancellable *cancellable;
   gboolean gone;
   gint64 started;
+  GSource *watch;               /* the client's socket, until the answer */
 } PendingOffer;
 
 static void
 pending_offer_free (PendingOffer * pending)
 {
   g_signal_handlers_disconnect_by_data (pending->msg, pending);
+  if (pending->watch) {
+    g_source_destroy (pending->watch);
+    g_source_unref (pending->watch);
+  }
   g_object_unref (pending->msg);
   g_object_unref (pending->cancellable);
   g_free (pending->peer_id);
@@ -532,6 +537,31 @@ on_client_gone (SoupServerMessage * msg, gpointer user_data)
   g_cancellable_cancel (pending->cancellable);
 }
 
+/* libsoup 3.2 reads nothing from a paused message's connection, so it does
+ * not see the client close it ("disconnected" does not come): peek at the
+ * socket until the answer. */
+static gboolean
+on_client_readable (GSocket * socket, GIOCondition condition,
+    gpointer user_data)
+{
+  PendingOffer *pending = user_data;
+  gint flags = G_SOCKET_MSG_PEEK;
+  g_autoptr (GError) error = NULL;
+  gchar byte;
+  GInputVector vector = { &byte, 1 };
+  gssize n;
+
+  n = g_socket_receive_message (socket, NULL, &vector, 1, NULL, NULL, &flags,
+      NULL, &error);
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
+    return G_SOURCE_CONTINUE;
+  g_clear_pointer (&pending->watch, g_source_unref);
+  if (n <= 0)
+    on_client_gone (pending->msg, pending);
+  /* more from the client (pipelining, a TLS alert): stop watching */
+  return G_SOURCE_REMOVE;
+}
+
 static void
 on_opened (GObject * source, GAsyncResult * result, gpointer user_data)
 {
@@ -544,6 +574,16 @@ on_opened (GObject * source, GAsyncResult * result, gpointer user_data)
       &error);
   self->pending = g_list_remove (self->pending, pending);
 
+  /* the stream was unmounted meanwhile: nobody would know the session */
+  if (!g_hash_table_contains (self->sessions, pending->peer_id)) {
+    if (answer)
+      rw_session_host_close (RW_SESSION_HOST (source), pending->peer_id,
+          "its stream was removed");
+    g_clear_pointer (&answer, g_free);
+    g_clear_error (&error);
+    g_set_error (&error, RW_ERROR, RW_ERROR_UNAVAILABLE,
+        "the stream was removed");
+  }
   if (answer == NULL) {
     g_hash_table_remove (self->sessions, pending->peer_id);
     if (!pending->gone)
@@ -614,6 +654,14 @@ handle_offer (RwHttpServer * self, SoupServerMessage * msg, const gchar * path)
   g_hash_table_insert (self->sessions, g_strdup (pending->peer_id), session);
   self->pending = g_list_prepend (self->pending, pending);
   g_signal_connect (msg, "disconnected", G_CALLBACK (on_client_gone), pending);
+  if (soup_server_message_get_socket (msg)) {
+    pending->watch = g_socket_create_source (soup_server_message_get_socket
+        (msg), G_IO_IN | G_IO_HUP | G_IO_ERR, NULL);
+    g_source_set_callback (pending->watch, G_SOURCE_FUNC (on_client_readable),
+        pending, NULL);
+    g_source_set_static_name (pending->watch, "rw-http-offer-client");
+    g_source_attach (pending->watch, self->context);
+  }
   if (session->owner)
     log_owner (pending->peer_id, claims);
 
@@ -660,7 +708,6 @@ handle_hangup (RwHttpServer * self, SoupServerMessage * msg, const gchar * path)
 
   if (session == NULL)
     return;
-  /* a session still being answered is closed by cancelling its offer */
   if (!rw_session_host_close (session->host, id, "hung up")) {
     reply_error (msg, SOUP_STATUS_NOT_FOUND, "no session with peer_id '%s'",
         id);
@@ -968,6 +1015,14 @@ rw_http_server_remove_host (RwHttpServer * self, const gchar * name)
   Session *session;
 
   g_return_if_fail (name != NULL && mount != NULL);
+
+  for (GList * l = self->pending; l; l = l->next) {
+    PendingOffer *pending = l->data;
+    Session *opening = g_hash_table_lookup (self->sessions, pending->peer_id);
+
+    if (opening && opening->host == mount->host)
+      g_cancellable_cancel (pending->cancellable);
+  }
 
   g_hash_table_iter_init (&iter, self->sessions);
   while (g_hash_table_iter_next (&iter, NULL, (gpointer *) & session)) {

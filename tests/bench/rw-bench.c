@@ -667,8 +667,7 @@ main (int argc, char *argv[])
       o.decode_all ? "all decode" : "the first decodes, the others count "
       "frames");
   if (o.config)
-    g_print ("config: %s (the media options above do not apply)\n",
-        o.config);
+    g_print ("config: %s (the media options above do not apply)\n", o.config);
   g_print ("stream: %s; audio: %s\n\n", o.stream ? o.stream : "(not named)",
       o.audio ? "on (viewers offer Opus)" : "off");
   g_print ("   N   server   server threads   fds  fps      fps      kbit/s   "

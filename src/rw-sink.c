@@ -350,8 +350,8 @@ rw_sink_request_new_pad (GstElement * element, GstPadTemplate * templ,
   }
   GST_OBJECT_UNLOCK (self);
 
+  /* gst_element_add_pad() activates it when the element plays */
   pad = gst_ghost_pad_new_from_template (pad_name, target, templ);
-  gst_pad_set_active (pad, TRUE);
   GST_OBJECT_LOCK (self);
   self->inputs[input] = pad;
   self->ended[input] = FALSE;
@@ -601,7 +601,7 @@ start_session (RwSink * self, GTask * task)
   Opening *opening = g_task_get_task_data (task);
   g_autoptr (GError) error = NULL;
   GstSDPMessage *offer;
-  RwViewer *viewer;
+  RwViewer *viewer = NULL;
 
   if (g_task_return_error_if_cancelled (task)) {
     g_object_unref (task);

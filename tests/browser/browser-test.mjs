@@ -15,19 +15,19 @@
 // the daemon's own viewer page at / (complete and trickle), DELETE /peers/{id}, /status after
 // hang-up, 403 for a foreign Origin, and exit code 0 on SIGTERM. With RW_SECURE=1 every one of
 // them runs over HTTPS with a token, and a missing or expired token gets 401 with a JSON error
-// that both pages show. Bounded to 90 s in all.
+// that both pages show. Bounded to 90 s in all. What the browser tests share (Chromium's flags,
+// the daemon and its log, the network camera, HTTP) is in common.mjs.
 
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import crypto from 'node:crypto';
-import net from 'node:net';
 import fs from 'node:fs';
-import http from 'node:http';
-import https from 'node:https';
-import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import {
+  NetworkCamera, checkRising, fatal, finish, freePort, httpRequest, launchChromium, log, ms,
+  openPage as openPageIn, printConsole, prerequisites, record, serveFrontend, sleep, startRun, startServer,
+  stopServer, tempDir, withTimeout,
+} from './common.mjs';
 
-const HERE = path.dirname(fileURLToPath(import.meta.url));
 const TOTAL_MS = 90_000;
 const PLAY_MS = 15_000;
 const RECONNECT_MS = 20_000;
@@ -37,80 +37,15 @@ const FPS = 30;
 const WIDTH_TEXT = `${WIDTH}×${HEIGHT}`;
 const secure = process.env.RW_SECURE === '1';
 const faultsLaunch = process.env.RW_FAULTS || '';
-const t0 = Date.now();
 
-const results = [];
-let daemon = null, daemonExit = null, browser = null, frontServer = null, profileDir = null, secretDir = null;
-let camera = null, cameraDir = null;
-const daemonLog = [];
-
-function log(msg) {
-  console.log(`[${((Date.now() - t0) / 1000).toFixed(1).padStart(5)}s] ${msg}`);
-}
-function record(name, ok, detail) {
-  results.push({ name, ok, detail });
-  log(`${ok ? 'PASS' : 'FAIL'} ${name}: ${detail}`);
-}
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-function withTimeout(promise, ms, what) {
-  let timer;
-  return Promise.race([
-    promise,
-    new Promise((_, reject) => { timer = setTimeout(() => reject(new Error(`${what}: timed out after ${ms} ms`)), ms); }),
-  ]).finally(() => clearTimeout(timer));
-}
-function printDaemonLog(lines = 80) {
-  if (!daemonLog.length) return;
-  const tail = daemonLog.slice(-lines);
-  console.log(`---- robot-webrtc-server output (last ${tail.length} of ${daemonLog.length} lines) ----`);
-  for (const l of tail) console.log(l);
-  console.log('---- end of server output ----');
-}
-function killEverything() {
-  if (daemon && daemonExit === null) try { process.kill(daemon.pid, 'SIGKILL'); } catch { /* gone */ }
-  if (camera && camera.exitCode === null) try { process.kill(camera.pid, 'SIGKILL'); } catch { /* gone */ }
-  for (const dir of [profileDir, secretDir, cameraDir]) {
-    if (dir) try { fs.rmSync(dir, { recursive: true, force: true }); } catch { /* ignore */ }
-  }
-}
-function fatal(msg) {
-  record('run', false, msg);
-  finish();
-}
-function finish() {
-  const passed = results.filter((r) => r.ok).length, failed = results.length - passed;
-  const showAll = process.env.RW_SHOW_SERVER_LOG === '1';
-  if (failed || showAll) printDaemonLog(showAll ? Infinity : 80);
-  console.log('\n==== browser test summary ====');
-  for (const r of results) console.log(`${r.ok ? 'PASS' : 'FAIL'}  ${r.name.padEnd(28)} ${r.detail}`);
-  console.log(`${passed} passed, ${failed} failed${secure ? ' (HTTPS, viewer tokens)' : ''}`);
-  killEverything();
-  process.exit(failed || !passed ? 1 : 0);
-}
-
-const watchdog = setTimeout(() => fatal(`whole test exceeded ${TOTAL_MS / 1000} s`), TOTAL_MS);
-for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(sig, () => fatal(`got ${sig}`));
-process.on('exit', killEverything);
-
-// ---- prerequisites ----
-const serverExe = process.env.RW_SERVER;
-if (!serverExe) fatal('RW_SERVER is not set (path of robot-webrtc-server)');
-try { fs.accessSync(serverExe, fs.constants.X_OK); } catch { fatal(`RW_SERVER=${serverExe} is not an executable file`); }
-const chromiumExe = process.env.RW_CHROMIUM || '/usr/bin/chromium';
-try { fs.accessSync(chromiumExe, fs.constants.X_OK); } catch { fatal(`${chromiumExe} not found (apt-get install chromium)`); }
-let chromium;
-try {
-  ({ chromium } = await import('playwright-core'));
-} catch (e) {
-  fatal(`cannot load playwright-core (${e.code || e.message}): ${path.join(HERE, 'node_modules')} is missing; ` +
-        `run the project's setup script, or 'npm ci' in tests/browser`);
-}
+startRun({ title: 'browser test', totalMs: TOTAL_MS, note: secure ? ' (HTTPS, viewer tokens)' : '' });
+const { serverExe, chromiumExe, chromium } = await prerequisites();
 
 // ---- RW_SECURE=1: a test CA and certificate, a shared secret, tokens as the backend mints them ----
 const ROBOT_ID = 'robot-browser';
 let tls = null, secret = null, secretFile = null;
 if (secure) {
-  secretDir = fs.mkdtempSync(path.join(os.tmpdir(), 'rw-secure-'));
+  const secretDir = tempDir('rw-secure-');
   const openssl = (...args) => execFileSync('openssl', args, { cwd: secretDir, stdio: ['ignore', 'ignore', 'pipe'] });
   try {
     openssl('req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', 'ca.key',
@@ -148,81 +83,22 @@ const tokenFor = (sub, ttl = 120) =>
 const bearer = (token) => (token ? { Authorization: `Bearer ${token}` } : {});
 
 // node's own requests to the server: over HTTPS they trust the test CA only.
-function httpRequest(url, { method = 'GET', headers = {}, body } = {}) {
-  return new Promise((resolve, reject) => {
-    const u = new URL(url);
-    const req = (u.protocol === 'https:' ? https : http).request(u, { method, headers, ca: tls?.ca, agent: false }, (res) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (c) => { text += c; });
-      res.on('end', () => {
-        let json = null;
-        try { json = JSON.parse(text); } catch { /* not JSON */ }
-        resolve({ status: res.statusCode, headers: res.headers, body: json, text });
-      });
-    });
-    req.on('error', reject);
-    req.setTimeout(5000, () => req.destroy(new Error(`${method} ${url}: no answer in 5 s`)));
-    req.end(body);
-  });
-}
+const request = (url, options = {}) => httpRequest(url, { ca: tls?.ca, ...options });
 
 // ---- the lab frontend stand-in, on its own origin ----
-const frontendHtml = fs.readFileSync(path.join(HERE, 'frontend.html'));
-frontServer = http.createServer((req, res) => {
-  const url = new URL(req.url, 'http://x');
-  if (req.method === 'GET' && (url.pathname === '/' || url.pathname === '/frontend.html')) {
-    res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8', 'Cache-Control': 'no-store' });
-    res.end(frontendHtml);
-  } else {
-    res.writeHead(404, { 'Content-Type': 'text/plain' });
-    res.end('not found');
-  }
-});
-await new Promise((resolve) => frontServer.listen(0, '127.0.0.1', resolve));
-frontServer.unref();
-const frontOrigin = `http://127.0.0.1:${frontServer.address().port}`;
-log(`frontend stand-in at ${frontOrigin}`);
+const frontOrigin = await serveFrontend();
 
 // ---- the daemon, or gst-launch-1.0 … ! robotwebrtcsink when RW_LAUNCH names gst-launch ----
 const launchExe = process.env.RW_LAUNCH || '';
 const stopSignal = launchExe ? 'SIGINT' : 'SIGTERM';
-async function freePort() {
-  const probe = net.createServer();
-  await new Promise((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  const { port } = probe.address();
-  await new Promise((resolve) => probe.close(resolve));
-  return port;
-}
 // ---- RW_FAULTS: a network camera that fails on demand ----
-let cameraPort = 0, cameraConfig = null;
-function startCamera() {
-  // the system's plugins only: a sanitized build's plugin cannot load into this gst-launch
-  const env = { ...process.env, GST_PLUGIN_PATH_1_0: '', GST_REGISTRY_1_0: path.join(cameraDir, 'registry.bin') };
-  camera = spawn(faultsLaunch, ['-q', 'videotestsrc', 'is-live=true', 'pattern=ball', '!',
-    `video/x-raw,width=${WIDTH},height=${HEIGHT},framerate=${FPS}/1`, '!',
-    'vp8enc', 'deadline=1', 'cpu-used=8', 'keyframe-max-dist=30', '!', 'rtpvp8pay', '!', 'rtpstreampay', '!',
-    'tcpserversink', 'host=127.0.0.1', `port=${cameraPort}`, 'sync=false'], { stdio: 'ignore', env });
-}
-async function stopCamera() {
-  const gone = new Promise((resolve) => camera.once('exit', resolve));
-  process.kill(camera.pid, 'SIGTERM');
-  await withTimeout(gone, 5000, 'the test camera exiting');
-}
+let camera = null, cameraConfig = null;
 if (faultsLaunch) {
-  cameraDir = fs.mkdtempSync(path.join(os.tmpdir(), 'rw-camera-'));
-  cameraPort = await freePort();
-  cameraConfig = path.join(cameraDir, 'robot-webrtc.conf');
-  fs.writeFileSync(cameraConfig, `[media]\npipeline = tcpclientsrc host=127.0.0.1 port=${cameraPort} ` +
-    'do-timestamp=true ! application/x-rtp-stream,media=video,clock-rate=90000,encoding-name=VP8,payload=96 ! ' +
-    'rtpstreamdepay ! rtpvp8depay\n');
-  startCamera();
-  // the daemon's first connection must find it listening
-  const until = Date.now() + 5000;
-  while (Date.now() < until && !(await new Promise((resolve) => {
-    const c = net.connect(cameraPort, '127.0.0.1', () => { c.destroy(); resolve(true); });
-    c.on('error', () => resolve(false));
-  }))) await sleep(100);
+  camera = await NetworkCamera.create({ launch: faultsLaunch, width: WIDTH, height: HEIGHT, fps: FPS });
+  cameraConfig = path.join(camera.dir, 'robot-webrtc.conf');
+  fs.writeFileSync(cameraConfig, `[media]\npipeline = ${camera.description}\n`);
+  camera.start();
+  await camera.listening();
 }
 
 const daemonArgs = launchExe
@@ -240,52 +116,18 @@ const daemonArgs = launchExe
       '--robot-id', ROBOT_ID] : []),
     ...(cameraConfig ? ['--config', cameraConfig] : []),
     ...(process.env.RW_SERVER_ARGS || '').split(/\s+/).filter(Boolean)];
-const serverCmd = launchExe || serverExe;
-log(`starting ${serverCmd} ${daemonArgs.join(' ')}`);
-daemon = spawn(serverCmd, daemonArgs, { stdio: ['ignore', 'pipe', 'pipe'] });
-const exited = new Promise((resolve) => daemon.on('exit', (code, signal) => {
-  daemonExit = { code, signal };
-  daemonLog.push(`[test] server exited: code=${code} signal=${signal}`);
-  resolve(daemonExit);
-}));
-daemon.on('error', (e) => fatal(`cannot start ${serverExe}: ${e.message}`));
-let daemonUrl;
-try {
-  daemonUrl = await withTimeout(new Promise((resolve, reject) => {
-    const collect = (stream, tag, onLine) => {
-      let buf = '';
-      stream.setEncoding('utf8');
-      stream.on('data', (chunk) => {
-        buf += chunk;
-        let i;
-        while ((i = buf.indexOf('\n')) >= 0) {
-          const line = buf.slice(0, i); buf = buf.slice(i + 1);
-          daemonLog.push(`${tag} ${line}`);
-          onLine?.(line);
-        }
-      });
-    };
-    collect(daemon.stdout, 'out|', (line) => {
-      const m = /listening on (https?:\/\/\S+?)\/?(\s|$)/.exec(line);
-      if (m) resolve(m[1]);
-    });
-    collect(daemon.stderr, 'err|');
-    exited.then(({ code, signal }) => reject(new Error(`server exited before listening (code=${code} signal=${signal})`)));
-  }), 10_000, 'waiting for "listening on http(s)://…" from the server');
-} catch (e) {
-  fatal(e.message);
-}
-log(`server at ${daemonUrl}`);
+const server = await startServer(launchExe || serverExe, daemonArgs);
+const daemonUrl = server.url;
 if (secure && !daemonUrl.startsWith('https://')) fatal(`RW_SECURE=1 but the server listens on ${daemonUrl}`);
 
 async function getStatus() {
-  const r = await httpRequest(`${daemonUrl}/status`);
+  const r = await request(`${daemonUrl}/status`);
   return { status: r.status, body: r.body };
 }
 
 // ---- a foreign origin is refused ----
 try {
-  const r = await httpRequest(`${daemonUrl}/offer`, {
+  const r = await request(`${daemonUrl}/offer`, {
     method: 'POST',
     headers: { 'Content-Type': 'application/json', Origin: 'http://evil.example', ...bearer(tokenFor('evil')) },
     body: JSON.stringify({ sdp: 'v=0\r\n', type: 'offer' }),
@@ -299,53 +141,11 @@ try {
 }
 
 // ---- the browser ----
-profileDir = fs.mkdtempSync(path.join(os.tmpdir(), 'rw-chromium-'));
-try {
-  browser = await chromium.launch({
-    executablePath: chromiumExe,
-    ignoreDefaultArgs: true,
-    handleSIGINT: false, handleSIGTERM: false, handleSIGHUP: false,
-    timeout: 20_000,
-    args: [
-      '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync',
-      '--remote-debugging-pipe', `--user-data-dir=${profileDir}`,
-      '--disable-features=WebRtcHideLocalIpsWithMdns',
-      '--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1',
-      '--autoplay-policy=no-user-gesture-required',
-      '--mute-audio', '--disable-dev-shm-usage',
-      ...(secure ? [`--ignore-certificate-errors-spki-list=${tls.spki}`] : []),
-      'about:blank',
-    ],
-  });
-  log(`chromium ${browser.version()} launched`);
-} catch (e) {
-  fatal(`cannot launch ${chromiumExe}: ${e.message.split('\n').slice(0, 12).join('\n')}`);
-}
+const browser = await launchChromium(chromium, chromiumExe, {
+  extraArgs: secure ? [`--ignore-certificate-errors-spki-list=${tls.spki}`] : [],
+});
 
-async function openPage(url) {
-  const context = await browser.newContext({ viewport: { width: 800, height: 700 } });
-  const page = await context.newPage();
-  const consoleLines = [], responses = [];
-  page.on('response', (r) => responses.push({ method: r.request().method(), path: new URL(r.url()).pathname, status: r.status() }));
-  page.on('console', (m) => consoleLines.push(`${((Date.now() - t0) / 1000).toFixed(1)}s console.${m.type()}: ${m.text()}`));
-  page.on('pageerror', (e) => consoleLines.push(`pageerror: ${e.message}`));
-  page.on('requestfailed', (r) => consoleLines.push(`requestfailed: ${r.method()} ${r.url()} ${r.failure()?.errorText}`));
-  await page.goto(url, { timeout: 10_000 });
-  return { page, context, consoleLines, responses };
-}
-
-// framesDecoded must rise over one second: the stream is live, not one frame.
-async function checkRising(page, getFrames) {
-  const a = await page.evaluate(getFrames);
-  const ta = Date.now();
-  await sleep(1000);
-  const b = await page.evaluate(getFrames);
-  const fps = (b - a) * 1000 / (Date.now() - ta);
-  return { ok: b > a, a, b, fps };
-}
-
-const ms = (x) => (x == null ? 'n/a' : `${Math.round(x)} ms`);
+const openPage = (url) => openPageIn(browser, url);
 
 async function frontendMode(mode) {
   const name = `frontend-${mode}`;
@@ -382,7 +182,7 @@ async function frontendMode(mode) {
            `${rise.fps.toFixed(1)} fps decoded, ${WIDTH}px; DELETE 200${extra.length ? '; ' + extra.join(', ') : ''}`);
   } catch (e) {
     record(name, false, e.message);
-    if (opened) for (const l of opened.consoleLines) console.log(`    ${l}`);
+    printConsole(opened);
   } finally {
     await opened?.context.close().catch(() => {});
   }
@@ -426,7 +226,7 @@ async function viewerPage(query, reconnect = false) {
     if (reconnect) {
       // The server hangs up on the page: it must notice and connect again by itself (backoff 1 s).
       // (with a token, only the session's owner may: the same sub, in a token of its own)
-      const r = await httpRequest(`${daemonUrl}/peers/${encodeURIComponent(ui.peer)}`,
+      const r = await request(`${daemonUrl}/peers/${encodeURIComponent(ui.peer)}`,
                                   { method: 'DELETE', headers: bearer(tokenFor(owner)) });
       if (r.status !== 200) throw new Error(`server-side DELETE /peers/${ui.peer} -> ${r.status} ${r.text}`);
       const tCut = Date.now();
@@ -452,7 +252,7 @@ async function viewerPage(query, reconnect = false) {
                        `${rise.fps.toFixed(1)} fps decoded; Disconnect -> idle${extra.length ? '; ' + extra.join(', ') : ''}`);
   } catch (e) {
     record(name, false, e.message);
-    if (opened) for (const l of opened.consoleLines) console.log(`    ${l}`);
+    printConsole(opened);
   } finally {
     await opened?.context.close().catch(() => {});
   }
@@ -478,7 +278,7 @@ async function refused(name, url, waitFor, shown, needle) {
     record(name, true, `POST /offer -> 401; the page shows ${JSON.stringify(text)}`);
   } catch (e) {
     record(name, false, e.message);
-    if (opened) for (const l of opened.consoleLines) console.log(`    ${l}`);
+    printConsole(opened);
   } finally {
     await opened?.context.close().catch(() => {});
   }
@@ -533,10 +333,10 @@ async function cameraFaults() {
         throw new Error(`${when}: state ${s.state}, peer ${s.peer} (was ${peer}), frames ${rise.a} -> ${rise.b}`);
       return rise.fps;
     };
-    await stopCamera();
+    await camera.stop();
     const lostMs = await waitState('lost', 3000);
     const slateFps = await stillWatching('on the slate');
-    startCamera();
+    camera.start();
     const backMs = await waitState('ok', 15_000);
     const backFps = await stillWatching('camera back');
     clearInterval(sampler);
@@ -548,7 +348,7 @@ async function cameraFaults() {
     await page.click('#toggle', { timeout: 2000 });
   } catch (e) {
     record(name, false, e.message);
-    if (opened) for (const l of opened.consoleLines) console.log(`    ${l}`);
+    printConsole(opened);
   } finally {
     if (sampler) clearInterval(sampler);
     await opened?.context.close().catch(() => {});
@@ -590,15 +390,6 @@ try {
 } catch (e) {
   log(`(could not connect a viewer before ${stopSignal}: ${e.message.split('\n')[0]})`);
 }
-const stopCheck = `${stopSignal.toLowerCase()}-exit-0`;
-try {
-  process.kill(daemon.pid, stopSignal);
-  const t = Date.now();
-  const { code, signal } = await withTimeout(exited, 10_000, `server exit after ${stopSignal}`);
-  record(stopCheck, code === 0, `exit code=${code} signal=${signal} after ${Date.now() - t} ms, ${liveNote}`);
-} catch (e) {
-  record(stopCheck, false, `${e.message} (${liveNote})`);
-}
+await stopServer(server, stopSignal, liveNote);
 await withTimeout(browser.close(), 10_000, 'closing chromium').catch((e) => log(e.message));
-clearTimeout(watchdog);
 finish();

@@ -1,0 +1,334 @@
+// What the browser tests share: logging and PASS/FAIL records, a watchdog, clean-up of every
+// process and directory they made, node's HTTP requests, the daemon (or gst-launch-1.0) and its
+// output, the network camera run with gst-launch-1.0, the lab frontend stand-in on its own
+// origin, and headless Chromium with the flags of DESIGN.md §5.
+//
+// One test script is one run: this module keeps that run's results and clean-ups.
+
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import http from 'node:http';
+import https from 'node:https';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const HERE = path.dirname(fileURLToPath(import.meta.url));
+export const t0 = Date.now();
+
+const results = [];
+const cleanups = [];
+const serverLogs = [];
+let summaryTitle = 'browser test', summaryNote = '', watchdog = null;
+
+// ---- logging and results ----
+
+export function log(msg) {
+  console.log(`[${((Date.now() - t0) / 1000).toFixed(1).padStart(5)}s] ${msg}`);
+}
+export function record(name, ok, detail) {
+  results.push({ name, ok, detail });
+  log(`${ok ? 'PASS' : 'FAIL'} ${name}: ${detail}`);
+}
+export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+export const ms = (x) => (x == null ? 'n/a' : `${Math.round(x)} ms`);
+export function withTimeout(promise, ms, what) {
+  let timer;
+  return Promise.race([
+    promise,
+    new Promise((_, reject) => { timer = setTimeout(() => reject(new Error(`${what}: timed out after ${ms} ms`)), ms); }),
+  ]).finally(() => clearTimeout(timer));
+}
+// Polls `probe` (async, returns a truthy value when done) every `everyMs` for at most `boundMs`;
+// returns the value, or throws `what` with the last value seen.
+export async function poll(probe, { boundMs, everyMs = 50, what }) {
+  const until = Date.now() + boundMs;
+  let last;
+  for (;;) {
+    last = await probe();
+    if (last) return last;
+    if (Date.now() >= until) throw new Error(`${what} (not within ${boundMs} ms)`);
+    await sleep(everyMs);
+  }
+}
+
+// ---- the run: watchdog, clean-up, summary ----
+
+// A synchronous clean-up, run once at exit in reverse order (kill a process, remove a directory).
+export function onCleanup(fn) {
+  cleanups.push(fn);
+}
+function cleanUp() {
+  while (cleanups.length) {
+    try { cleanups.pop()(); } catch { /* best effort */ }
+  }
+}
+export function tempDir(prefix) {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  onCleanup(() => fs.rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+function printServerLogs(lines) {
+  for (const { name, log: all } of serverLogs) {
+    if (!all.length) continue;
+    const tail = all.slice(-lines);
+    console.log(`---- ${name} output (last ${tail.length} of ${all.length} lines) ----`);
+    for (const l of tail) console.log(l);
+    console.log(`---- end of ${name} output ----`);
+  }
+}
+export function finish() {
+  const passed = results.filter((r) => r.ok).length, failed = results.length - passed;
+  const showAll = process.env.RW_SHOW_SERVER_LOG === '1';
+  if (failed || showAll) printServerLogs(showAll ? Infinity : 80);
+  console.log(`\n==== ${summaryTitle} summary ====`);
+  for (const r of results) console.log(`${r.ok ? 'PASS' : 'FAIL'}  ${r.name.padEnd(28)} ${r.detail}`);
+  console.log(`${passed} passed, ${failed} failed${summaryNote}`);
+  clearTimeout(watchdog);
+  cleanUp();
+  process.exit(failed || !passed ? 1 : 0);
+}
+export function fatal(msg) {
+  record('run', false, msg);
+  finish();
+}
+// Starts the run: the whole script is bounded to `totalMs`, a signal ends it with a FAIL, and
+// whatever it started is killed at exit. `note` follows the "N passed, N failed" line.
+export function startRun({ title, totalMs, note = '' }) {
+  summaryTitle = title;
+  summaryNote = note;
+  watchdog = setTimeout(() => fatal(`whole test exceeded ${totalMs / 1000} s`), totalMs);
+  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(sig, () => fatal(`got ${sig}`));
+  process.on('exit', cleanUp);
+}
+
+// ---- prerequisites: the daemon, Chromium, playwright-core ----
+
+export async function prerequisites() {
+  const serverExe = process.env.RW_SERVER;
+  if (!serverExe) fatal('RW_SERVER is not set (path of robot-webrtc-server)');
+  try { fs.accessSync(serverExe, fs.constants.X_OK); } catch { fatal(`RW_SERVER=${serverExe} is not an executable file`); }
+  const chromiumExe = process.env.RW_CHROMIUM || '/usr/bin/chromium';
+  try { fs.accessSync(chromiumExe, fs.constants.X_OK); } catch { fatal(`${chromiumExe} not found (apt-get install chromium)`); }
+  let chromium;
+  try {
+    ({ chromium } = await import('playwright-core'));
+  } catch (e) {
+    fatal(`cannot load playwright-core (${e.code || e.message}): ${path.join(HERE, 'node_modules')} is missing; ` +
+          `run the project's setup script, or 'npm ci' in tests/browser`);
+  }
+  return { serverExe, chromiumExe, chromium };
+}
+
+// ---- node's own requests ----
+
+// Over HTTPS, `ca` is the only certificate authority trusted.
+export function httpRequest(url, { method = 'GET', headers = {}, body, ca } = {}) {
+  return new Promise((resolve, reject) => {
+    const u = new URL(url);
+    const req = (u.protocol === 'https:' ? https : http).request(u, { method, headers, ca, agent: false }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (c) => { text += c; });
+      res.on('end', () => {
+        let json = null;
+        try { json = JSON.parse(text); } catch { /* not JSON */ }
+        resolve({ status: res.statusCode, headers: res.headers, body: json, text });
+      });
+    });
+    req.on('error', reject);
+    req.setTimeout(5000, () => req.destroy(new Error(`${method} ${url}: no answer in 5 s`)));
+    req.end(body);
+  });
+}
+export async function freePort() {
+  const probe = net.createServer();
+  await new Promise((resolve) => probe.listen(0, '127.0.0.1', resolve));
+  const { port } = probe.address();
+  await new Promise((resolve) => probe.close(resolve));
+  return port;
+}
+function canConnect(port) {
+  return new Promise((resolve) => {
+    const c = net.connect(port, '127.0.0.1', () => { c.destroy(); resolve(true); });
+    c.on('error', () => resolve(false));
+  });
+}
+
+// ---- the lab frontend stand-in (frontend.html), on an origin of its own ----
+
+export async function serveFrontend() {
+  const html = fs.readFileSync(path.join(HERE, 'frontend.html'));
+  const server = http.createServer((req, res) => {
+    const url = new URL(req.url, 'http://x');
+    if (req.method === 'GET' && (url.pathname === '/' || url.pathname === '/frontend.html')) {
+      res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8', 'Cache-Control': 'no-store' });
+      res.end(html);
+    } else {
+      res.writeHead(404, { 'Content-Type': 'text/plain' });
+      res.end('not found');
+    }
+  });
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  server.unref();
+  const origin = `http://127.0.0.1:${server.address().port}`;
+  log(`frontend stand-in at ${origin}`);
+  return origin;
+}
+
+// ---- the server under test ----
+
+// Starts `cmd args` and waits (10 s at most) for its "listening on http(s)://…" line. Its output
+// is kept and printed when a check fails. Returns { proc, url, exited, log }: `exited` resolves
+// to { code, signal }.
+export async function startServer(cmd, args, { name = 'robot-webrtc-server' } = {}) {
+  log(`starting ${cmd} ${args.join(' ')}`);
+  const lines = [];
+  serverLogs.push({ name, log: lines });
+  const proc = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  let exit = null;
+  onCleanup(() => { if (exit === null) process.kill(proc.pid, 'SIGKILL'); });
+  const exited = new Promise((resolve) => proc.on('exit', (code, signal) => {
+    exit = { code, signal };
+    lines.push(`[test] server exited: code=${code} signal=${signal}`);
+    resolve(exit);
+  }));
+  proc.on('error', (e) => fatal(`cannot start ${cmd}: ${e.message}`));
+  let url;
+  try {
+    url = await withTimeout(new Promise((resolve, reject) => {
+      const collect = (stream, tag, onLine) => {
+        let buf = '';
+        stream.setEncoding('utf8');
+        stream.on('data', (chunk) => {
+          buf += chunk;
+          let i;
+          while ((i = buf.indexOf('\n')) >= 0) {
+            const line = buf.slice(0, i); buf = buf.slice(i + 1);
+            lines.push(`${tag} ${line}`);
+            onLine?.(line);
+          }
+        });
+      };
+      collect(proc.stdout, 'out|', (line) => {
+        const m = /listening on (https?:\/\/\S+?)\/?(\s|$)/.exec(line);
+        if (m) resolve(m[1]);
+      });
+      collect(proc.stderr, 'err|');
+      exited.then(({ code, signal }) => reject(new Error(`server exited before listening (code=${code} signal=${signal})`)));
+    }), 10_000, 'waiting for "listening on http(s)://…" from the server');
+  } catch (e) {
+    fatal(e.message);
+  }
+  log(`server at ${url}`);
+  return { proc, url, exited, log: lines };
+}
+
+// Sends `signal` (with one viewer still watching, as `note` says) and records `<signal>-exit-0`.
+export async function stopServer(server, signal, note) {
+  const check = `${signal.toLowerCase()}-exit-0`;
+  try {
+    process.kill(server.proc.pid, signal);
+    const t = Date.now();
+    const { code, signal: by } = await withTimeout(server.exited, 10_000, `server exit after ${signal}`);
+    record(check, code === 0, `exit code=${code} signal=${by} after ${Date.now() - t} ms, ${note}`);
+  } catch (e) {
+    record(check, false, `${e.message} (${note})`);
+  }
+}
+
+// ---- a network camera that fails on demand ----
+
+// VP8 over RTP over TCP from gst-launch-1.0 (`launch`), read by the daemon through
+// `camera.description`, a `pipeline =` value. stop() is SIGTERM; start() again brings it back.
+export class NetworkCamera {
+  static async create({ launch, width, height, fps = 30, pattern = 'ball' }) {
+    const camera = new NetworkCamera();
+    Object.assign(camera, { launch, width, height, fps, pattern, proc: null });
+    camera.dir = tempDir('rw-camera-');
+    camera.port = await freePort();
+    camera.description = `tcpclientsrc host=127.0.0.1 port=${camera.port} do-timestamp=true ! ` +
+      'application/x-rtp-stream,media=video,clock-rate=90000,encoding-name=VP8,payload=96 ! ' +
+      'rtpstreamdepay ! rtpvp8depay';
+    onCleanup(() => { if (camera.proc && camera.proc.exitCode === null) process.kill(camera.proc.pid, 'SIGKILL'); });
+    return camera;
+  }
+
+  start() {
+    // the system's plugins only: a sanitized build's plugin cannot load into this gst-launch
+    const env = { ...process.env, GST_PLUGIN_PATH_1_0: '', GST_REGISTRY_1_0: path.join(this.dir, 'registry.bin') };
+    this.proc = spawn(this.launch, ['-q', 'videotestsrc', 'is-live=true', `pattern=${this.pattern}`, '!',
+      `video/x-raw,width=${this.width},height=${this.height},framerate=${this.fps}/1`, '!',
+      'vp8enc', 'deadline=1', 'cpu-used=8', 'keyframe-max-dist=30', '!', 'rtpvp8pay', '!', 'rtpstreampay', '!',
+      'tcpserversink', 'host=127.0.0.1', `port=${this.port}`, 'sync=false'], { stdio: 'ignore', env });
+  }
+
+  // Resolves once the camera accepts connections (at most `boundMs`), as the daemon's first
+  // connection must find it listening.
+  async listening(boundMs = 5000) {
+    const until = Date.now() + boundMs;
+    while (Date.now() < until && !(await canConnect(this.port))) await sleep(100);
+  }
+
+  async stop() {
+    const gone = new Promise((resolve) => this.proc.once('exit', resolve));
+    process.kill(this.proc.pid, 'SIGTERM');
+    await withTimeout(gone, 5000, 'the test camera exiting');
+  }
+}
+
+// ---- headless Chromium (DESIGN.md §5) ----
+
+export async function launchChromium(chromium, executablePath, { extraArgs = [] } = {}) {
+  const profileDir = tempDir('rw-chromium-');
+  try {
+    const browser = await chromium.launch({
+      executablePath,
+      ignoreDefaultArgs: true,
+      handleSIGINT: false, handleSIGTERM: false, handleSIGHUP: false,
+      timeout: 20_000,
+      args: [
+        '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+        '--disable-background-networking', '--disable-component-update', '--disable-sync',
+        '--remote-debugging-pipe', `--user-data-dir=${profileDir}`,
+        '--disable-features=WebRtcHideLocalIpsWithMdns',
+        '--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1',
+        '--autoplay-policy=no-user-gesture-required',
+        '--mute-audio', '--disable-dev-shm-usage',
+        ...extraArgs,
+        'about:blank',
+      ],
+    });
+    log(`chromium ${browser.version()} launched`);
+    return browser;
+  } catch (e) {
+    fatal(`cannot launch ${executablePath}: ${e.message.split('\n').slice(0, 12).join('\n')}`);
+  }
+}
+
+// A page in a context of its own, with its console, failed requests and responses kept.
+export async function openPage(browser, url, { viewport = { width: 800, height: 700 } } = {}) {
+  const context = await browser.newContext({ viewport });
+  const page = await context.newPage();
+  const consoleLines = [], responses = [];
+  page.on('response', (r) => responses.push({ method: r.request().method(), path: new URL(r.url()).pathname, status: r.status() }));
+  page.on('console', (m) => consoleLines.push(`${((Date.now() - t0) / 1000).toFixed(1)}s console.${m.type()}: ${m.text()}`));
+  page.on('pageerror', (e) => consoleLines.push(`pageerror: ${e.message}`));
+  page.on('requestfailed', (r) => consoleLines.push(`requestfailed: ${r.method()} ${r.url()} ${r.failure()?.errorText}`));
+  await page.goto(url, { timeout: 10_000 });
+  return { page, context, consoleLines, responses };
+}
+export function printConsole(opened) {
+  if (opened) for (const l of opened.consoleLines) console.log(`    ${l}`);
+}
+
+// framesDecoded must rise over one second: the stream is live, not one frame.
+export async function checkRising(page, getFrames, arg) {
+  const a = await page.evaluate(getFrames, arg);
+  const ta = Date.now();
+  await sleep(1000);
+  const b = await page.evaluate(getFrames, arg);
+  const fps = (b - a) * 1000 / (Date.now() - ta);
+  return { ok: b > a, a, b, fps };
+}

@@ -20,7 +20,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import {
-  HERE, NetworkCamera, checkRising, finish, httpRequest, launchChromium, log, ms, openPage, poll,
+  HERE, NetworkCamera, checkRising, fatal, finish, httpRequest, launchChromium, log, ms, openPage, poll,
   printConsole, prerequisites, record, serveFrontend, sleep, startRun, startServer, stopServer, tempDir,
   withTimeout,
 } from './common.mjs';
@@ -114,7 +114,8 @@ function frameRate(frames) {
   const span = frames.at(-1).now - frames[0].now;
   return { fps: (frames.at(-1).presented - frames[0].presented) * 1000 / span, gap, n: frames.length, span };
 }
-const rateText = (r) => `${r.fps.toFixed(1)} fps over ${(r.span / 1000).toFixed(1)} s, longest gap ${ms(r.gap)}`;
+const rateText = (r) => `${r.fps.toFixed(1)} fps presented (${r.decoded.toFixed(1)} decoded) over ` +
+                        `${(r.span / 1000).toFixed(1)} s, longest gap ${ms(r.gap)}`;
 const median = (xs) => {
   const s = [...xs].sort((a, b) => a - b);
   return s.length ? (s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2) : null;
@@ -130,7 +131,8 @@ async function playing(page, name, width) {
   } catch { /* reported below */ }
   const s = await page.evaluate((n) => {
     const v = n ? window.rwViewers?.[n] : window.rwViewer;
-    return { state: v?.state, w: v?.videoWidth(), peer: v?.peerId, error: document.getElementById(n ? `error-${n}` : 'error')?.textContent };
+    const error = (n && document.getElementById(`error-${n}`)) || document.getElementById('error');
+    return { state: v?.state, w: v?.videoWidth(), peer: v?.peerId, error: error?.textContent };
   }, name);
   if (s.state !== 'connected' || s.w !== width) {
     throw new Error(`${name || 'viewer'}: no ${width}px video within ${PLAY_MS / 1000} s: state=${s.state} ` +
@@ -139,6 +141,18 @@ async function playing(page, name, width) {
   return s.peer;
 }
 const framesOf = (n) => window.rwViewers[n].framesDecoded();
+// Starts watching front's <video> in the grid; the function returned stops and gives the rate.
+// The decoded rate (getStats, from here) tells a browser that paints fewer frames than it decodes
+// (a loaded machine) from a stream that sends fewer.
+async function watchFront(page) {
+  await page.evaluate(startFrameLog, 'video-front');
+  const d0 = await page.evaluate(framesOf, 'front'), t = Date.now();
+  return async () => {
+    const frames = await page.evaluate(stopFrameLog, 'video-front');
+    const d1 = await page.evaluate(framesOf, 'front');
+    return { ...frameRate(frames), decoded: (d1 - d0) * 1000 / (Date.now() - t) };
+  };
+}
 
 // ---- 1. GET /streams ----
 // A stream's codec, size and audio are what its caps say: right after start they may not be known.
@@ -162,7 +176,8 @@ await check('streams-list', async () => {
 browser = await launchChromium(chromium, chromiumExe);
 
 // ---- 2-5. the grid: both play; sound on front; front undisturbed by wrist's faults and a reload ----
-const grid = await openPage(browser, `${url}/?stream=all`, { viewport: { width: 1000, height: 700 } });
+const grid = await openPage(browser, `${url}/?stream=all`, { viewport: { width: 1000, height: 700 } })
+  .catch((e) => fatal(`cannot open the viewer page: ${e.message}`));
 let gridPeers = null, lastViewer = null;
 await check('grid-both-play', async () => {
   const { page } = grid;
@@ -216,7 +231,7 @@ await check('audio-front', async () => {
 
 await check('isolation-camera-fault', async () => {
   const { page } = grid;
-  await page.evaluate(startFrameLog, 'video-front');
+  const stopWatching = await watchFront(page);
   const t = Date.now();
   await camera.stop();
   await poll(async () => (await streamStatus('wrist'))?.source?.state === 'lost', { boundMs: 5000, everyMs: 25, what: "wrist's source never 'lost'" });
@@ -227,10 +242,9 @@ await check('isolation-camera-fault', async () => {
   await poll(async () => (await streamStatus('wrist'))?.source?.state === 'ok', { boundMs: 15_000, everyMs: 25, what: "wrist's source never 'ok' again" });
   const backMs = Date.now() - t2;
   const back = await checkRising(page, framesOf, 'wrist');
-  const frames = await page.evaluate(stopFrameLog, 'video-front');
+  const r = await stopWatching();
   const after = await page.evaluate(() => ({ wrist: window.rwViewers.wrist.peerId, front: window.rwViewers.front.peerId,
                                              w: window.rwViewers.wrist.videoWidth() }));
-  const r = frameRate(frames);
   const problems = [];
   if (r.fps < MIN_FPS || r.gap > MAX_GAP_MS) problems.push(`front: ${rateText(r)}`);
   if (!slate.ok) problems.push(`wrist's slate: frames ${slate.a} -> ${slate.b}`);
@@ -244,7 +258,7 @@ await check('isolation-camera-fault', async () => {
 
 await check('isolation-sighup-add', async (open) => {
   const { page } = grid;
-  await page.evaluate(startFrameLog, 'video-front');
+  const stopWatching = await watchFront(page);
   await sleep(300);
   const t = Date.now();
   writeConfig({ rear: true });
@@ -253,8 +267,7 @@ await check('isolation-sighup-add', async (open) => {
                                          (await streamStatus('rear'))?.codec, { boundMs: 10_000, what: 'rear never listed' });
   const addedMs = Date.now() - t;
   await sleep(1500);
-  const frames = await page.evaluate(stopFrameLog, 'video-front');
-  const r = frameRate(frames);
+  const r = await stopWatching();
   const front = await page.evaluate(() => window.rwViewers.front.peerId);
   const { streams } = await getJson('/streams');
   const names = streams.map((s) => `${s.name} ${s.width}x${s.height}`).join(', ');

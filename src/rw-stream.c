@@ -559,6 +559,12 @@ rw_stream_add_status (RwSessionHost * host, JsonBuilder * builder,
 
   streaming = rw_session_host_add_status (RW_SESSION_HOST (self->sink),
       builder, detail);
+  /* what it sends, also while its media starts (offers wait for it) */
+  json_builder_set_member_name (builder, "audio");
+  if (self->audio)
+    json_builder_add_string_value (builder, "OPUS");
+  else
+    json_builder_add_null_value (builder);
   add_feed_status (self, builder, "source", self->video);
   json_builder_set_member_name (builder, "bitrate");
   if (self->stream->pipeline)

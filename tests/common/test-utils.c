@@ -19,6 +19,8 @@
  * stdout and stderr are collected (and echoed to our stderr, prefixed, when
  * `RW_TEST_SERVER_LOG` is set); on Linux it gets SIGTERM if the test process
  * dies, so a failed assertion does not leave a daemon behind.
+ * rw_test_server_spawn() runs it the same way without waiting for the URL,
+ * for tests of its start-up.
  */
 
 #include "test-utils.h"
@@ -94,6 +96,7 @@ struct _RwTestServer
   gchar *pid;
   gboolean echo;
   gboolean exited;
+  gint64 exited_at;             /* monotonic, as the main context saw it */
   gboolean stdout_eof;
   gboolean stderr_eof;
   GString *out;
@@ -208,6 +211,7 @@ on_exited (GObject * source, GAsyncResult * result, gpointer user_data)
 
   g_subprocess_wait_finish (G_SUBPROCESS (source), result, NULL);
   server->exited = TRUE;
+  server->exited_at = g_get_monotonic_time ();
   server_release (server);
 }
 
@@ -249,6 +253,70 @@ tail (GString * string, gsize max)
   return string->len > max ? string->str + string->len - max : string->str;
 }
 
+/* Runs @argv with its output collected, and returns at once. */
+static RwTestServer *
+process_spawn (const gchar * const *argv, GError ** error)
+{
+  g_autoptr (GSubprocessLauncher) launcher = NULL;
+  RwTestServer *server;
+
+  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE |
+      G_SUBPROCESS_FLAGS_STDERR_PIPE);
+#ifdef __linux__
+  g_subprocess_launcher_set_child_setup (launcher, child_setup, NULL, NULL);
+#endif
+
+  server = g_rc_box_new0 (RwTestServer);
+  server->cancellable = g_cancellable_new ();
+  server->out = g_string_new (NULL);
+  server->err = g_string_new (NULL);
+  server->echo = g_strcmp0 (g_getenv ("RW_TEST_SERVER_LOG"), "") > 0 &&
+      g_strcmp0 (g_getenv ("RW_TEST_SERVER_LOG"), "0") != 0;
+  server->process = g_subprocess_launcher_spawnv (launcher, argv, error);
+  if (server->process == NULL) {
+    g_prefix_error (error, "cannot run %s: ", argv[0]);
+    server_release (server);
+    return NULL;
+  }
+  server->pid = g_strdup (g_subprocess_get_identifier (server->process));
+
+  start_reader (server, g_subprocess_get_stdout_pipe (server->process), FALSE);
+  start_reader (server, g_subprocess_get_stderr_pipe (server->process), TRUE);
+  g_subprocess_wait_async (server->process, NULL, on_exited,
+      g_rc_box_acquire (server));
+  return server;
+}
+
+/* The daemon's command line: @binary or $RW_SERVER on 127.0.0.1, a free
+ * port, ICE on 127.0.0.1 only, then @extra_args. */
+static GPtrArray *
+server_argv (const gchar * binary, const gchar * const *extra_args,
+    GError ** error)
+{
+  GPtrArray *argv;
+
+  if (binary == NULL)
+    binary = g_getenv ("RW_SERVER");
+  if (binary == NULL || *binary == '\0') {
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
+        "no server binary: set RW_SERVER");
+    return NULL;
+  }
+
+  argv = g_ptr_array_new ();
+  g_ptr_array_add (argv, (gpointer) binary);
+  g_ptr_array_add (argv, (gpointer) "--port");
+  g_ptr_array_add (argv, (gpointer) "0");
+  g_ptr_array_add (argv, (gpointer) "--bind");
+  g_ptr_array_add (argv, (gpointer) "127.0.0.1");
+  g_ptr_array_add (argv, (gpointer) "--ice-address");
+  g_ptr_array_add (argv, (gpointer) "127.0.0.1");
+  for (guint i = 0; extra_args && extra_args[i]; i++)
+    g_ptr_array_add (argv, (gpointer) extra_args[i]);
+  g_ptr_array_add (argv, NULL);
+  return argv;
+}
+
 /**
  * rw_test_server_start:
  * @binary: (nullable): the daemon; %NULL uses the `RW_SERVER` environment
@@ -267,29 +335,37 @@ RwTestServer *
 rw_test_server_start (const gchar * binary, const gchar * const *extra_args,
     guint timeout_ms, GError ** error)
 {
-  g_autoptr (GPtrArray) argv = g_ptr_array_new ();
+  g_autoptr (GPtrArray) argv = server_argv (binary, extra_args, error);
 
-  if (binary == NULL)
-    binary = g_getenv ("RW_SERVER");
-  if (binary == NULL || *binary == '\0') {
-    g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
-        "no server binary: set RW_SERVER");
+  if (argv == NULL)
     return NULL;
-  }
-
-  g_ptr_array_add (argv, (gpointer) binary);
-  g_ptr_array_add (argv, (gpointer) "--port");
-  g_ptr_array_add (argv, (gpointer) "0");
-  g_ptr_array_add (argv, (gpointer) "--bind");
-  g_ptr_array_add (argv, (gpointer) "127.0.0.1");
-  g_ptr_array_add (argv, (gpointer) "--ice-address");
-  g_ptr_array_add (argv, (gpointer) "127.0.0.1");
-  for (guint i = 0; extra_args && extra_args[i]; i++)
-    g_ptr_array_add (argv, (gpointer) extra_args[i]);
-  g_ptr_array_add (argv, NULL);
-
   return rw_test_process_start ((const gchar * const *) argv->pdata,
       timeout_ms, error);
+}
+
+/**
+ * rw_test_server_spawn:
+ * @binary: (nullable): the daemon; %NULL uses the `RW_SERVER` environment
+ *   variable
+ * @extra_args: (nullable) (array zero-terminated=1): more arguments
+ * @error: why it could not be run
+ *
+ * Runs the daemon as rw_test_server_start() does, but returns as soon as
+ * the process runs (exec'd), without waiting for its URL: for tests of
+ * what it does while it starts. rw_test_server_get_url() stays %NULL until
+ * the URL is printed and the main context has seen it.
+ *
+ * Returns: (transfer full) (nullable): the process
+ */
+RwTestServer *
+rw_test_server_spawn (const gchar * binary, const gchar * const *extra_args,
+    GError ** error)
+{
+  g_autoptr (GPtrArray) argv = server_argv (binary, extra_args, error);
+
+  if (argv == NULL)
+    return NULL;
+  return process_spawn ((const gchar * const *) argv->pdata, error);
 }
 
 /**
@@ -305,37 +381,15 @@ RwTestServer *
 rw_test_process_start (const gchar * const *argv, guint timeout_ms,
     GError ** error)
 {
-  g_autoptr (GSubprocessLauncher) launcher = NULL;
   const gchar *binary = argv[0];
   RwTestServer *server;
 
   if (timeout_ms == 0)
     timeout_ms = RW_TEST_SERVER_START_TIMEOUT_MS;
 
-  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE |
-      G_SUBPROCESS_FLAGS_STDERR_PIPE);
-#ifdef __linux__
-  g_subprocess_launcher_set_child_setup (launcher, child_setup, NULL, NULL);
-#endif
-
-  server = g_rc_box_new0 (RwTestServer);
-  server->cancellable = g_cancellable_new ();
-  server->out = g_string_new (NULL);
-  server->err = g_string_new (NULL);
-  server->echo = g_strcmp0 (g_getenv ("RW_TEST_SERVER_LOG"), "") > 0 &&
-      g_strcmp0 (g_getenv ("RW_TEST_SERVER_LOG"), "0") != 0;
-  server->process = g_subprocess_launcher_spawnv (launcher, argv, error);
-  if (server->process == NULL) {
-    g_prefix_error (error, "cannot run %s: ", binary);
-    server_release (server);
+  server = process_spawn (argv, error);
+  if (server == NULL)
     return NULL;
-  }
-  server->pid = g_strdup (g_subprocess_get_identifier (server->process));
-
-  start_reader (server, g_subprocess_get_stdout_pipe (server->process), FALSE);
-  start_reader (server, g_subprocess_get_stderr_pipe (server->process), TRUE);
-  g_subprocess_wait_async (server->process, NULL, on_exited,
-      g_rc_box_acquire (server));
 
   if (!rw_test_pump_until (server_started_or_exited, server, timeout_ms) ||
       server->url == NULL) {
@@ -479,6 +533,19 @@ const gchar *
 rw_test_server_get_pid (RwTestServer * server)
 {
   return server->pid;
+}
+
+/**
+ * rw_test_server_get_exit_time:
+ * @server: a server
+ *
+ * Returns: when the main context saw the process exit (monotonic, µs), or
+ * 0 while it runs
+ */
+gint64
+rw_test_server_get_exit_time (RwTestServer * server)
+{
+  return server->exited ? server->exited_at : 0;
 }
 
 /**

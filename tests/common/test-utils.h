@@ -36,6 +36,8 @@ typedef struct _RwTestServer RwTestServer;
 
 RwTestServer *rw_test_server_start (const gchar * binary,
     const gchar * const *extra_args, guint timeout_ms, GError ** error);
+RwTestServer *rw_test_server_spawn (const gchar * binary,
+    const gchar * const *extra_args, GError ** error);
 RwTestServer *rw_test_process_start (const gchar * const *argv,
     guint timeout_ms, GError ** error);
 gboolean rw_test_server_stop (RwTestServer * server, guint timeout_ms,
@@ -47,6 +49,7 @@ void rw_test_server_free (RwTestServer * server);
 const gchar *rw_test_server_get_url (RwTestServer * server);
 const gchar *rw_test_server_get_pid (RwTestServer * server);
 gboolean rw_test_server_is_running (RwTestServer * server);
+gint64 rw_test_server_get_exit_time (RwTestServer * server);
 gchar *rw_test_server_dup_stdout (RwTestServer * server);
 gchar *rw_test_server_dup_stderr (RwTestServer * server);
 gboolean rw_test_server_wait_for_stderr (RwTestServer * server,

@@ -13,6 +13,8 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
+#include <sys/inotify.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -1486,6 +1488,45 @@ test_sigterm_early (void)
       "handler", pre_main);
 }
 
+/* The SIGTERM handler is the daemon's first act: it is there before the
+ * daemon reads the GStreamer registry (gst_init () in the option parsing),
+ * so that the window in which SIGTERM kills it is exec to main () alone.
+ * An order, not a time: the registry's opening is seen with inotify, and
+ * SigCgt read then. */
+static void
+test_sigterm_handler_first (void)
+{
+  const gchar *registry = g_getenv ("GST_REGISTRY_1_0");
+  const gchar *args[] = { "--width", "320", "--height", "240", NULL };
+  g_autoptr (RwTestServer) server = NULL;
+  g_autoptr (GError) error = NULL;
+  struct inotify_event event;
+  struct pollfd pfd = { 0 };
+  gboolean caught;
+  gint fd;
+
+  if (registry == NULL || !g_file_test (registry, G_FILE_TEST_IS_REGULAR)) {
+    g_test_skip ("no GST_REGISTRY_1_0 file to watch");
+    return;
+  }
+  fd = inotify_init1 (IN_CLOEXEC);
+  g_assert_cmpint (fd, >=, 0);
+  g_assert_cmpint (inotify_add_watch (fd, registry, IN_OPEN), >=, 0);
+
+  server = rw_test_server_spawn (NULL, args, &error);
+  g_assert_no_error (error);
+  pfd.fd = fd;
+  pfd.events = POLLIN;
+  rw_test_check (poll (&pfd, 1, 10000) == 1, "the daemon did not open %s "
+      "within 10 s", registry);
+  caught = signal_caught (rw_test_server_get_pid (server), SIGTERM);
+  g_assert_cmpint (read (fd, &event, sizeof (event)), >=, sizeof (event));
+  close (fd);
+  rw_test_check (caught, "the daemon read the GStreamer registry before it "
+      "had a SIGTERM handler: a SIGTERM then would kill it");
+  sigterm_and_check (server, "SIGTERM as the daemon reads the registry");
+}
+
 /* [media] of the config file: the test pattern (no camera 9) in @codec at
  * 320x240. */
 static void
@@ -1705,6 +1746,7 @@ main (int argc, char *argv[])
   g_test_add_func ("/daemon/https", test_https);
   g_test_add_func ("/daemon/rate-limit", test_rate_limit);
   g_test_add_func ("/daemon/body-and-handshake", test_body_and_handshake);
+  g_test_add_func ("/daemon/sigterm-handler-first", test_sigterm_handler_first);
   g_test_add_func ("/daemon/sigterm-early", test_sigterm_early);
   g_test_add_func ("/daemon/sigterm-restart", test_sigterm_restart);
   g_test_add_func ("/daemon/sigterm-restart-backoff",

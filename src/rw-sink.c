@@ -488,18 +488,33 @@ typedef struct
   gchar *id;
   gchar *offer;
   GSource *timeout;             /* while waiting for the media */
+  GSource *cancelled;           /* likewise */
   gint64 started;               /* monotonic */
 } Opening;
 
 static void
+destroy_source (GSource ** source)
+{
+  if (*source) {
+    g_source_destroy (*source);
+    g_clear_pointer (source, g_source_unref);
+  }
+}
+
+/* It no longer waits for the media. */
+static void
+opening_stop_waiting (Opening * opening)
+{
+  destroy_source (&opening->timeout);
+  destroy_source (&opening->cancelled);
+}
+
+static void
 opening_free (Opening * opening)
 {
+  opening_stop_waiting (opening);
   g_free (opening->id);
   g_free (opening->offer);
-  if (opening->timeout) {
-    g_source_destroy (opening->timeout);
-    g_source_unref (opening->timeout);
-  }
   g_free (opening);
 }
 
@@ -628,9 +643,23 @@ media_wait_timed_out (gpointer user_data)
   RwSink *self = g_task_get_source_object (task);
 
   self->waiting = g_list_remove (self->waiting, task);
+  opening_stop_waiting (g_task_get_task_data (task));
   g_task_return_new_error (task, RW_ERROR, RW_ERROR_UNAVAILABLE,
       "the video stream has not started (%d s after the offer)",
       MEDIA_WAIT_MS / 1000);
+  g_object_unref (task);
+  return G_SOURCE_REMOVE;
+}
+
+static gboolean
+media_wait_cancelled (GCancellable * cancellable, gpointer user_data)
+{
+  GTask *task = user_data;
+  RwSink *self = g_task_get_source_object (task);
+
+  self->waiting = g_list_remove (self->waiting, task);
+  opening_stop_waiting (g_task_get_task_data (task));
+  g_task_return_error_if_cancelled (task);
   g_object_unref (task);
   return G_SOURCE_REMOVE;
 }
@@ -646,10 +675,7 @@ resume_waiting (RwSink * self)
     return;
   }
   for (GList * l = waiting; l; l = l->next) {
-    Opening *opening = g_task_get_task_data (l->data);
-
-    g_source_destroy (opening->timeout);
-    g_clear_pointer (&opening->timeout, g_source_unref);
+    opening_stop_waiting (g_task_get_task_data (l->data));
     start_session (self, l->data);
   }
   g_list_free (waiting);
@@ -686,6 +712,12 @@ rw_sink_open_async (RwSessionHost * host, const gchar * session_id,
   opening->timeout = g_timeout_source_new (MEDIA_WAIT_MS);
   g_source_set_callback (opening->timeout, media_wait_timed_out, task, NULL);
   g_source_attach (opening->timeout, self->context);
+  if (cancellable) {
+    opening->cancelled = g_cancellable_source_new (cancellable);
+    g_source_set_callback (opening->cancelled,
+        G_SOURCE_FUNC (media_wait_cancelled), task, NULL);
+    g_source_attach (opening->cancelled, self->context);
+  }
   self->waiting = g_list_append (self->waiting, task);
 }
 
@@ -830,9 +862,7 @@ close_all (RwSink * self, const gchar * reason)
   const gchar *id;
 
   for (GList * l = waiting; l; l = l->next) {
-    Opening *opening = g_task_get_task_data (l->data);
-
-    g_source_destroy (opening->timeout);
+    opening_stop_waiting (g_task_get_task_data (l->data));
     g_task_return_new_error (l->data, RW_ERROR, RW_ERROR_UNAVAILABLE,
         "%s", reason);
     g_object_unref (l->data);
@@ -1111,7 +1141,9 @@ rw_sink_change_state (GstElement * element, GstStateChange transition)
             (NULL));
         return GST_STATE_CHANGE_FAILURE;
       }
-      rw_viewer_prewarm ();
+      /* an application (the daemon) prewarms off its main thread */
+      if (self->config->port)
+        rw_viewer_prewarm ();
       if (!start_serving (self, &error)) {
         GST_ELEMENT_ERROR (self, RESOURCE, OPEN_READ_WRITE,
             ("%s", error->message), (NULL));

@@ -86,6 +86,7 @@ struct _RwViewer
   GSource *negotiation_timeout;
   GSource *gather_timeout;
   gulong cancelled_id;
+  GstPromise *promise;          /* the webrtcbin operation in flight */
 
   GMutex lock;                  /* protects the two fields below */
   gint64 last_rtcp;             /* monotonic */
@@ -104,12 +105,15 @@ static guint signals[N_SIGNALS];
 
 G_DEFINE_FINAL_TYPE (RwViewer, rw_viewer, G_TYPE_OBJECT);
 
+static void interrupt_promise (RwViewer * self);
+
 static void
 rw_viewer_dispose (GObject * object)
 {
   RwViewer *self = RW_VIEWER (object);
 
   g_warn_if_fail (self->negotiation == NULL);
+  interrupt_promise (self);
   for (guint i = 0; i < N_BRANCHES; i++) {
     gst_clear_object (&self->tee_pads[i]);
     gst_clear_object (&self->tees[i]);
@@ -288,6 +292,7 @@ negotiation_return (RwViewer * self, gchar * answer, GError * error)
 {
   g_autoptr (GTask) task = g_steal_pointer (&self->negotiation);
 
+  interrupt_promise (self);
   if (task == NULL) {
     g_free (answer);
     g_clear_error (&error);
@@ -465,6 +470,20 @@ emit_with_promise (RwViewer * self, const gchar * signal, gpointer arg,
   GstPromise *promise = promise_for (self, step);
 
   g_signal_emit_by_name (self->webrtcbin, signal, arg, promise);
+  g_clear_pointer (&self->promise, gst_promise_unref);
+  self->promise = promise;
+}
+
+/* An operation still queued in webrtcbin when the negotiation ends would
+ * be freed unreplied when webrtcbin stops: it is given up here. */
+static void
+interrupt_promise (RwViewer * self)
+{
+  GstPromise *promise = g_steal_pointer (&self->promise);
+
+  if (promise == NULL)
+    return;
+  gst_promise_interrupt (promise);
   gst_promise_unref (promise);
 }
 
@@ -493,6 +512,8 @@ promise_replied (gpointer user_data)
 
   if (self->negotiation == NULL)
     return G_SOURCE_REMOVE;     /* timed out or cancelled meanwhile */
+  if (self->promise == reply->promise)
+    g_clear_pointer (&self->promise, gst_promise_unref);
 
   /* set-*-description reply with no structure on success */
   if (gst_promise_wait (reply->promise) != GST_PROMISE_RESULT_REPLIED) {

@@ -449,12 +449,16 @@ remove_session (RwSink * self, const gchar * id, const gchar * reason,
   g_message ("viewer %s removed: %s (%u left)", session_id, reason,
       g_hash_table_size (self->sessions));
   g_signal_handlers_disconnect_by_data (viewer, self);
-  g_hash_table_add (self->leaving, viewer);
-  g_signal_connect (viewer, "left", G_CALLBACK (on_viewer_left), self);
   if (now)
     rw_viewer_leave_now (viewer);
   else
     rw_viewer_leave (viewer);
+  if (rw_viewer_has_left (viewer)) {
+    g_object_unref (viewer);
+  } else {
+    g_hash_table_add (self->leaving, viewer);
+    g_signal_connect (viewer, "left", G_CALLBACK (on_viewer_left), self);
+  }
 
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_VIEWERS]);
   g_signal_emit (self, signals[SIGNAL_VIEWER_REMOVED], 0, session_id, reason);

@@ -1032,8 +1032,12 @@ rw_viewer_leave (RwViewer * self)
 
   rw_assert_context (self->context);
   rw_viewer_close (self);
-  if (self->parent_bin == NULL || self->leaving || self->left)
+  if (self->leaving || self->left)
     return;
+  if (self->parent_bin == NULL) {
+    self->left = TRUE;          /* it never joined */
+    return;
+  }
   self->leaving = TRUE;
 
   for (guint i = 0; i < N_BRANCHES; i++) {
@@ -1060,8 +1064,12 @@ rw_viewer_leave_now (RwViewer * self)
 {
   rw_assert_context (self->context);
   rw_viewer_close (self);
-  if (self->parent_bin == NULL || self->left)
+  if (self->left)
     return;
+  if (self->parent_bin == NULL) {
+    self->left = TRUE;          /* it never joined */
+    return;
+  }
   for (guint i = 0; i < N_BRANCHES; i++) {
     g_autoptr (GstPad) peer = NULL;
 
@@ -1075,7 +1083,8 @@ rw_viewer_leave_now (RwViewer * self)
  * rw_viewer_has_left:
  * @self: a viewer
  *
- * Returns: %TRUE once its bin is out of the pipeline.
+ * Returns: %TRUE once its bin is out of the pipeline (or, for a viewer that
+ * never joined, once told to leave).
  */
 gboolean
 rw_viewer_has_left (RwViewer * self)

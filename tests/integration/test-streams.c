@@ -346,16 +346,41 @@ test_errors (Fixture * f, gconstpointer data)
 
 /* aiortc 1.4 (Debian's python3-aiortc): a client that is not GStreamer,
  * and whose audio+video offer gives each bundled m-line its own ICE
- * credentials. */
+ * credentials. It runs while this thread goes on reading the daemon's
+ * output (a blocked pipe would stall the daemon), bounded in time. */
+typedef struct
+{
+  gboolean done;
+  gchar *out, *err;
+  GError *error;
+} Run;
+
+static void
+on_communicated (GObject * source, GAsyncResult * result, gpointer user_data)
+{
+  Run *run = user_data;
+
+  g_subprocess_communicate_utf8_finish (G_SUBPROCESS (source), result,
+      &run->out, &run->err, &run->error);
+  run->done = TRUE;
+}
+
+static gboolean
+run_done (gpointer run)
+{
+  return ((Run *) run)->done;
+}
+
 static JsonNode *
 run_aiortc (Fixture * f, const gchar * const *args)
 {
   const gchar *script = g_getenv ("RW_AIORTC_VIEWER");
   g_autoptr (GPtrArray) argv = g_ptr_array_new ();
+  g_autoptr (GSubprocess) process = NULL;
   g_autoptr (GError) error = NULL;
   g_autoptr (JsonParser) parser = json_parser_new ();
-  g_autofree gchar *out = NULL, *err = NULL;
-  gint status;
+  Run run = { 0 };
+  JsonNode *result;
 
   g_assert_nonnull (script);
   g_ptr_array_add (argv, (gpointer) script);
@@ -367,15 +392,26 @@ run_aiortc (Fixture * f, const gchar * const *args)
     g_ptr_array_add (argv, (gpointer) args[i]);
   g_ptr_array_add (argv, NULL);
 
-  /* bounded by the script itself: duration + 20 s */
-  g_spawn_sync (NULL, (gchar **) argv->pdata, NULL, G_SPAWN_DEFAULT, NULL,
-      NULL, &out, &err, &status, &error);
+  process = g_subprocess_newv ((const gchar * const *) argv->pdata,
+      G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE, &error);
   g_assert_no_error (error);
-  g_test_message ("aiortc-viewer: %s", out);
-  rw_test_check (g_spawn_check_wait_status (status, NULL), "aiortc-viewer "
-      "failed: %s\n%s", out, err);
-  g_assert_true (json_parser_load_from_data (parser, out, -1, &error));
-  return json_node_copy (json_parser_get_root (parser));
+  g_subprocess_communicate_utf8_async (process, NULL, NULL, on_communicated,
+      &run);
+  if (!rw_test_pump_until (run_done, &run, 40000)) {
+    g_subprocess_force_exit (process);
+    rw_test_pump_until (run_done, &run, 5000);
+    rw_test_check (FALSE, "aiortc-viewer did not end within 40 s: %s\n%s",
+        run.out, run.err);
+  }
+  g_assert_no_error (run.error);
+  g_test_message ("aiortc-viewer: %s", run.out);
+  rw_test_check (g_subprocess_get_successful (process), "aiortc-viewer "
+      "failed: %s\n%s", run.out, run.err);
+  g_assert_true (json_parser_load_from_data (parser, run.out, -1, &error));
+  result = json_node_copy (json_parser_get_root (parser));
+  g_free (run.out);
+  g_free (run.err);
+  return result;
 }
 
 static void

@@ -27,8 +27,11 @@ import {
 
 const TOTAL_MS = 115_000;
 const PLAY_MS = 15_000;
-const MIN_FPS = 25;          // front's rate while another stream is disturbed
-const MAX_GAP_MS = 200;      // and its longest gap between two frames
+// While another stream is disturbed, front's decoded rate (what the server
+// delivers; headless Chromium on 2 busy cores may paint fewer) and its
+// longest gap between two painted frames.
+const MIN_FPS = 27;
+const MAX_GAP_MS = 200;
 const LATENCY_WINDOW_MS = 5000;
 const MAX_AUDIO_PENALTY_MS = 100;
 const STREAMS = {
@@ -246,7 +249,7 @@ await check('isolation-camera-fault', async () => {
   const after = await page.evaluate(() => ({ wrist: window.rwViewers.wrist.peerId, front: window.rwViewers.front.peerId,
                                              w: window.rwViewers.wrist.videoWidth() }));
   const problems = [];
-  if (r.fps < MIN_FPS || r.gap > MAX_GAP_MS) problems.push(`front: ${rateText(r)}`);
+  if (r.decoded < MIN_FPS || r.gap > MAX_GAP_MS) problems.push(`front: ${rateText(r)}`);
   if (!slate.ok) problems.push(`wrist's slate: frames ${slate.a} -> ${slate.b}`);
   if (!back.ok) problems.push(`wrist's camera back: frames ${back.a} -> ${back.b}`);
   if (after.wrist !== gridPeers.wrist || after.front !== gridPeers.front) problems.push(`sessions changed: ${JSON.stringify(after)}`);
@@ -266,13 +269,13 @@ await check('isolation-sighup-add', async (open) => {
   const listed = await poll(async () => (await getJson('/streams')).streams.map((s) => s.name).includes('rear') &&
                                          (await streamStatus('rear'))?.codec, { boundMs: 10_000, what: 'rear never listed' });
   const addedMs = Date.now() - t;
-  await sleep(1500);
+  await sleep(2500);
   const r = await stopWatching();
   const front = await page.evaluate(() => window.rwViewers.front.peerId);
   const { streams } = await getJson('/streams');
   const names = streams.map((s) => `${s.name} ${s.width}x${s.height}`).join(', ');
   const problems = [];
-  if (r.fps < MIN_FPS || r.gap > MAX_GAP_MS) problems.push(`front: ${rateText(r)}`);
+  if (r.decoded < MIN_FPS || r.gap > MAX_GAP_MS) problems.push(`front: ${rateText(r)}`);
   if (front !== gridPeers.front) problems.push(`front's session changed: ${front}`);
   if (!listed || streams.at(-1)?.name !== 'rear') problems.push(`GET /streams: ${names}`);
   // the new stream plays in its own page (kept open for the SIGTERM at the end)

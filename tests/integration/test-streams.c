@@ -12,6 +12,8 @@
 
 #include <gst/gst.h>
 #include <glib/gstdio.h>
+#include <signal.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "rw-test-viewer.h"
@@ -344,6 +346,62 @@ test_errors (Fixture * f, gconstpointer data)
   hang_up (c);
 }
 
+static gboolean
+frames_rise (RwTestViewer * viewer, guint ms)
+{
+  guint64 before = rw_test_viewer_get_frames (viewer);
+
+  rw_test_pump_for (ms);
+  return rw_test_viewer_get_frames (viewer) > before + ms * 20 / 1000;
+}
+
+static gboolean
+only_front_and_rear (gpointer data)
+{
+  Fixture *f = data;
+  g_autoptr (JsonNode) status = rw_test_get_status (f->session,
+      rw_test_server_get_url (f->server), 3000, NULL);
+
+  return status && find_stream (status, "rear") != NULL &&
+      find_stream (status, "wrist") == NULL &&
+      rw_test_json_get_int (status, "sessions", -1) == 1 &&
+      g_strcmp0 (rw_test_json_get_string (find_stream (status, "rear"),
+          "codec"), "VP8") == 0;
+}
+
+/* SIGHUP with a file that drops wrist and adds rear: wrist's viewer is
+ * closed, rear starts, and front's viewer goes on watching. */
+static void
+test_reload (Fixture * f, gconstpointer data)
+{
+  const gchar *removed[] = { "stream wrist removed", NULL };
+  g_autofree gchar *text = NULL;
+  RwTestViewer *front = watch (f, "front", TRUE, FALSE);
+  RwTestViewer *wrist = watch (f, "wrist", TRUE, FALSE);
+  RwTestViewer *rear;
+  gchar *at;
+
+  text = g_strdup (config_text);
+  at = strstr (text, "[stream wrist]");
+  g_assert_nonnull (at);
+  memcpy (at, "[stream rear] ", strlen ("[stream rear] "));
+  g_assert_true (g_file_set_contents (f->config, text, -1, NULL));
+  g_assert_cmpint (kill (atoi (rw_test_server_get_pid (f->server)), SIGHUP),
+      ==, 0);
+
+  rw_test_check (rw_test_pump_until (only_front_and_rear, f, 5000),
+      "after SIGHUP: not front, deaf and rear with front's viewer only");
+  rw_test_check (rw_test_server_wait_for_stderr (f->server, removed, 1000),
+      "no log line says wrist was removed");
+  rw_test_check (frames_rise (front, 1000), "front's viewer stopped");
+
+  rear = watch (f, "rear", TRUE, FALSE);
+  g_assert_cmpint (rw_test_viewer_get_width (rear), ==, 320);
+  hang_up (rear);
+  hang_up (front);
+  rw_test_viewer_free (wrist);
+}
+
 /* aiortc 1.4 (Debian's python3-aiortc): a client that is not GStreamer,
  * and whose audio+video offer gives each bundled m-line its own ICE
  * credentials. It runs while this thread goes on reading the daemon's
@@ -453,6 +511,8 @@ main (int argc, char *argv[])
   g_test_add ("/streams/missing-microphone", Fixture, NULL, fixture_setup,
       test_missing_microphone, fixture_teardown);
   g_test_add ("/streams/errors", Fixture, NULL, fixture_setup, test_errors,
+      fixture_teardown);
+  g_test_add ("/streams/reload", Fixture, NULL, fixture_setup, test_reload,
       fixture_teardown);
   g_test_add ("/streams/aiortc", Fixture, NULL, fixture_setup, test_aiortc,
       fixture_teardown);

@@ -446,23 +446,8 @@ static const KeySpec keys[] = {
   {"webrtc", "turn-server", KEY_STRING, FIELD (turn_server)},
   {"webrtc", "ice-addresses", KEY_LIST, FIELD (ice_addresses)},
   {"webrtc", "port-range", KEY_PORT_RANGE, FIELD (min_rtp_port)},
-  /* [media]'s keys are those of a stream (RwConfig.media) */
-  {"media", "camera", KEY_INT, STREAM_FIELD (camera), 0, 255},
-  {"media", "codec", KEY_CODEC, STREAM_FIELD (codec)},
-  {"media", "width", KEY_UINT, STREAM_FIELD (width), 16, 7680},
-  {"media", "height", KEY_UINT, STREAM_FIELD (height), 16, 4320},
-  {"media", "framerate", KEY_UINT, STREAM_FIELD (framerate), 1, 120},
-  {"media", "bitrate", KEY_UINT, STREAM_FIELD (bitrate), 10000, 100000000},
-  {"media", "keyframe-interval", KEY_UINT, STREAM_FIELD (keyframe_interval),
-      1, 60},
-  {"media", "pipeline", KEY_PIPELINE, STREAM_FIELD (pipeline), 0, 0,
-      G_STRUCT_OFFSET (RwStreamConfig, pipeline_name)},
-  {"media", "audio", KEY_AUDIO, STREAM_FIELD (audio)},
-  {"media", "audio-device", KEY_STRING, STREAM_FIELD (audio_device)},
-  {"media", "audio-pipeline", KEY_PIPELINE, STREAM_FIELD (audio_pipeline), 0, 0,
-      G_STRUCT_OFFSET (RwStreamConfig, audio_pipeline_name)},
-  {"media", "audio-bitrate", KEY_UINT, STREAM_FIELD (audio_bitrate), 6000,
-      510000},
+  /* a stream's keys: [stream NAME] groups, and [media] but max-viewers
+   * (into RwConfig.media) */
   {"stream", "camera", KEY_INT, STREAM_FIELD (camera), 0, 255},
   {"stream", "codec", KEY_CODEC, STREAM_FIELD (codec)},
   {"stream", "width", KEY_UINT, STREAM_FIELD (width), 16, 7680},
@@ -497,7 +482,9 @@ is_stream_group (const gchar * group)
 static const KeySpec *
 find_key (const gchar * group, const gchar * key)
 {
-  if (is_stream_group (group))
+  if (g_str_equal (group, "media") && g_str_equal (key, "max-viewers"))
+    return NULL;                /* the robot's is [server]'s */
+  if (is_stream_group (group) || g_str_equal (group, "media"))
     group = "stream";
 
   for (guint i = 0; i < G_N_ELEMENTS (keys); i++) {

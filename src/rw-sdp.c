@@ -744,3 +744,232 @@ rw_sdp_filter_candidates (GstSDPMessage * offer,
   }
   return removed;
 }
+
+/**
+ * rw_sdp_get_ice_credentials:
+ * @offer: a checked offer
+ * @mline: an m-line index of @offer
+ * @ufrag: (out) (transfer none) (nullable): the m-line's a=ice-ufrag, or
+ *   the session's
+ * @pwd: (out) (transfer none) (nullable): the m-line's a=ice-pwd, or the
+ *   session's
+ *
+ * The ICE credentials an m-line of an offer uses, as webrtcbin reads
+ * them: the media-level value, else the session-level one.
+ *
+ * Returns: %FALSE if @mline is not an m-line of @offer.
+ */
+gboolean
+rw_sdp_get_ice_credentials (const GstSDPMessage * offer, guint mline,
+    const gchar ** ufrag, const gchar ** pwd)
+{
+  const GstSDPMedia *media;
+
+  g_return_val_if_fail (offer != NULL && ufrag != NULL && pwd != NULL, FALSE);
+
+  *ufrag = *pwd = NULL;
+  if (mline >= gst_sdp_message_medias_len (offer))
+    return FALSE;
+  media = gst_sdp_message_get_media (offer, mline);
+  *ufrag = attribute_anywhere (offer, media, "ice-ufrag");
+  *pwd = attribute_anywhere (offer, media, "ice-pwd");
+  return TRUE;
+}
+
+static void
+ice_fragment_free (RwIceFragment * fragment)
+{
+  g_free (fragment->mid);
+  g_free (fragment->ufrag);
+  g_free (fragment->pwd);
+  g_ptr_array_unref (fragment->candidates);
+  g_free (fragment);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (RwIceFragment, ice_fragment_free);
+
+static RwIceFragment *
+ice_fragment_new (void)
+{
+  RwIceFragment *fragment = g_new0 (RwIceFragment, 1);
+
+  fragment->candidates = g_ptr_array_new_with_free_func (g_free);
+  return fragment;
+}
+
+/* One a= line of a fragment into @section (the session level or an
+ * m-section). */
+static gboolean
+parse_fragment_attribute (RwIceFragment * section, gboolean session_level,
+    const gchar * line, guint number, GError ** error)
+{
+  const gchar *attribute = line + 2;
+  const gchar *colon = strchr (attribute, ':');
+  g_autofree gchar *key = colon ? g_strndup (attribute, colon - attribute) :
+      g_strdup (attribute);
+  const gchar *value = colon ? colon + 1 : NULL;
+  gchar **slot = NULL;
+
+  if (g_str_equal (key, "ice-ufrag"))
+    slot = &section->ufrag;
+  else if (g_str_equal (key, "ice-pwd"))
+    slot = &section->pwd;
+  else if (g_str_equal (key, "mid") && !session_level)
+    slot = &section->mid;
+
+  if (slot) {
+    if (value == NULL || *value == '\0' || strchr (value, ' ')) {
+      g_set_error (error, RW_ERROR, RW_ERROR_BAD_REQUEST, "invalid SDP "
+          "fragment: line %u: a=%s needs a value without spaces", number, key);
+      return FALSE;
+    }
+    if (*slot) {
+      g_set_error (error, RW_ERROR, RW_ERROR_BAD_REQUEST, "invalid SDP "
+          "fragment: line %u: a second a=%s in the same section", number, key);
+      return FALSE;
+    }
+    *slot = g_strdup (value);
+    return TRUE;
+  }
+
+  if (g_str_equal (key, "mid")) {
+    g_set_error (error, RW_ERROR, RW_ERROR_BAD_REQUEST, "invalid SDP "
+        "fragment: line %u: a=mid before any m= line", number);
+    return FALSE;
+  }
+
+  if (g_str_equal (key, "candidate")) {
+    const gchar *reason;
+
+    if (!rw_sdp_candidate_acceptable (attribute, NULL, &reason, error)) {
+      g_prefix_error (error, "invalid SDP fragment: line %u: ", number);
+      return FALSE;
+    }
+    g_ptr_array_add (section->candidates, g_strdup (attribute));
+    return TRUE;
+  }
+
+  if (g_str_equal (key, "end-of-candidates"))
+    section->end_of_candidates = TRUE;
+  /* a=group, a=ice-options, a=ice-lite, …: nothing to do with them */
+  return TRUE;
+}
+
+/* An m= line: "m=<media> <port> <proto> <fmt> ...". */
+static gboolean
+media_line_valid (const gchar * line)
+{
+  g_auto (GStrv) tokens = g_strsplit (line + 2, " ", 0);
+
+  return g_strv_length (tokens) >= 4 && tokens[0][0] != '\0' &&
+      g_ascii_string_to_unsigned (tokens[1], 10, 0, 65535, NULL, NULL) &&
+      tokens[2][0] != '\0';
+}
+
+/**
+ * rw_sdp_parse_ice_fragment:
+ * @text: an `application/trickle-ice-sdpfrag` body (RFC 8840)
+ * @error: where to say what is wrong with it
+ *
+ * Parses a trickle ICE SDP fragment, as WHIP and WHEP clients send them in
+ * PATCH requests (RFC 9725 §4.3): optional session-level a=ice-ufrag,
+ * a=ice-pwd and a=end-of-candidates, then m-sections, each an m= line with
+ * its a=mid, a=ice-ufrag, a=ice-pwd, a=candidate and a=end-of-candidates
+ * lines. Other attributes (a=group, a=ice-options, …) and other line
+ * types are skipped. Every candidate line must parse (see
+ * rw_sdp_candidate_acceptable()); lines end with CRLF or LF.
+ *
+ * Each m-section becomes one #RwIceFragment, with the session-level
+ * credentials when it has none of its own and the session-level
+ * end-of-candidates. A fragment without m= lines (candidates at the
+ * session level) is one #RwIceFragment without @mid.
+ *
+ * Returns: (transfer full) (element-type RwIceFragment): the sections, at
+ * least one; %NULL with @error set.
+ */
+GPtrArray *
+rw_sdp_parse_ice_fragment (const gchar * text, GError ** error)
+{
+  g_autoptr (GPtrArray) sections = NULL;
+  g_autoptr (RwIceFragment) session = NULL;
+  g_auto (GStrv) lines = NULL;
+  RwIceFragment *current;
+  guint n_lines = 0;
+
+  g_return_val_if_fail (text != NULL, NULL);
+
+  if (!g_utf8_validate (text, -1, NULL)) {
+    g_set_error (error, RW_ERROR, RW_ERROR_BAD_REQUEST,
+        "invalid SDP fragment: it is not UTF-8 text");
+    return NULL;
+  }
+
+  sections = g_ptr_array_new_with_free_func ((GDestroyNotify)
+      ice_fragment_free);
+  session = ice_fragment_new ();
+  current = session;
+  lines = g_strsplit (text, "\n", -1);
+  for (guint i = 0; lines[i]; i++) {
+    gchar *line = lines[i];
+    gsize length = strlen (line);
+
+    if (length > 0 && line[length - 1] == '\r')
+      line[--length] = '\0';
+    if (length == 0)
+      continue;
+    n_lines++;
+    if (length > MAX_ATTRIBUTE_LEN) {
+      g_set_error (error, RW_ERROR, RW_ERROR_BAD_REQUEST, "invalid SDP "
+          "fragment: line %u is longer than %d bytes", i + 1,
+          MAX_ATTRIBUTE_LEN);
+      return NULL;
+    }
+    if (length < 2 || !g_ascii_islower (line[0]) || line[1] != '=') {
+      g_set_error (error, RW_ERROR, RW_ERROR_BAD_REQUEST, "invalid SDP "
+          "fragment: line %u is not an SDP line (<letter>=<value>)", i + 1);
+      return NULL;
+    }
+
+    if (line[0] == 'm') {
+      if (!media_line_valid (line)) {
+        g_set_error (error, RW_ERROR, RW_ERROR_BAD_REQUEST, "invalid SDP "
+            "fragment: line %u: an m= line is 'm=<media> <port> <proto> "
+            "<fmt> ...'", i + 1);
+        return NULL;
+      }
+      current = ice_fragment_new ();
+      g_ptr_array_add (sections, current);
+    } else if (line[0] == 'a') {
+      if (!parse_fragment_attribute (current, current == session, line,
+              i + 1, error))
+        return NULL;
+    }
+  }
+
+  if (n_lines == 0) {
+    g_set_error (error, RW_ERROR, RW_ERROR_BAD_REQUEST,
+        "invalid SDP fragment: it is empty");
+    return NULL;
+  }
+
+  if (sections->len == 0) {
+    g_ptr_array_add (sections, g_steal_pointer (&session));
+    return g_steal_pointer (&sections);
+  }
+
+  if (session->candidates->len > 0) {
+    g_set_error (error, RW_ERROR, RW_ERROR_BAD_REQUEST, "invalid SDP "
+        "fragment: a=candidate lines before the first m= line");
+    return NULL;
+  }
+  for (guint i = 0; i < sections->len; i++) {
+    RwIceFragment *section = g_ptr_array_index (sections, i);
+
+    if (section->ufrag == NULL)
+      section->ufrag = g_strdup (session->ufrag);
+    if (section->pwd == NULL)
+      section->pwd = g_strdup (session->pwd);
+    section->end_of_candidates |= session->end_of_candidates;
+  }
+  return g_steal_pointer (&sections);
+}

@@ -61,5 +61,30 @@ gboolean rw_sdp_candidate_acceptable (const gchar * candidate,
     GError ** error);
 guint rw_sdp_filter_candidates (GstSDPMessage * offer,
     const gchar * const *ice_addresses);
+gboolean rw_sdp_get_ice_credentials (const GstSDPMessage * offer,
+    guint mline, const gchar ** ufrag, const gchar ** pwd);
+
+/**
+ * RwIceFragment:
+ * @mid: (nullable): the m-section's a=mid; %NULL for a fragment without
+ *   m= lines, or an m-section without one
+ * @ufrag: (nullable): the a=ice-ufrag in effect for the section
+ * @pwd: (nullable): the a=ice-pwd in effect for the section
+ * @candidates: (element-type utf8): its "candidate:…" lines, checked
+ * @end_of_candidates: the section (or the whole fragment) has
+ *   a=end-of-candidates
+ *
+ * One section of a trickle ICE SDP fragment (RFC 8840).
+ */
+typedef struct
+{
+  gchar *mid;
+  gchar *ufrag;
+  gchar *pwd;
+  GPtrArray *candidates;
+  gboolean end_of_candidates;
+} RwIceFragment;
+
+GPtrArray *rw_sdp_parse_ice_fragment (const gchar * text, GError ** error);
 
 G_END_DECLS

@@ -43,6 +43,7 @@
 #include "rw-auth.h"
 #include "rw-error.h"
 #include "rw-http-limits.h"
+#include "rw-http-private.h"
 #include "rw-private.h"
 #include "rw-rate-limit.h"
 #include "rw-signaling.h"
@@ -75,6 +76,8 @@ typedef struct
   RwSessionHost *host;
   gchar *stream;
   gchar *owner;                 /* the token's, with tokens only */
+  gpointer data;                /* the protocol's (WHEP), or NULL */
+  GDestroyNotify free_data;
 } Session;
 
 struct _RwHttpServer
@@ -115,6 +118,7 @@ typedef struct
   const gchar *method;
   RouteFunc func;
   RouteAuth auth;
+  const gchar *accepts;         /* its body's media type, or NULL */
 } Route;
 
 static void handle_page (RwHttpServer * self, SoupServerMessage * msg,
@@ -271,10 +275,14 @@ add_cors_headers (RwHttpServer * self, SoupServerMessage * msg)
   soup_message_headers_replace (response, "Access-Control-Allow-Origin",
       any ? "*" : origin);
   soup_message_headers_replace (response, "Access-Control-Expose-Headers",
-      "Retry-After, WWW-Authenticate");
+      "Retry-After, WWW-Authenticate, Location, Link, ETag");
   if (!any)
     soup_message_headers_append (response, "Vary", "Origin");
 }
+
+static gchar *allowed_methods (const Route * route, gboolean options);
+static void add_accept_headers (SoupMessageHeaders * response,
+    const Route * route);
 
 static void
 answer_preflight (RwHttpServer * self, SoupServerMessage * msg,
@@ -282,19 +290,20 @@ answer_preflight (RwHttpServer * self, SoupServerMessage * msg,
 {
   SoupMessageHeaders *request = soup_server_message_get_request_headers (msg);
   SoupMessageHeaders *response = soup_server_message_get_response_headers (msg);
-  g_autofree gchar *methods = g_strdup_printf ("%s, OPTIONS", route->method);
+  g_autofree gchar *methods = allowed_methods (route, TRUE);
   const gchar *pna = soup_message_headers_get_one (request,
       "Access-Control-Request-Private-Network");
 
   soup_message_headers_replace (response, "Access-Control-Allow-Methods",
       methods);
   soup_message_headers_replace (response, "Access-Control-Allow-Headers",
-      "Content-Type, Authorization");
+      "Content-Type, Authorization, If-Match");
   soup_message_headers_replace (response, "Access-Control-Max-Age", "600");
   if (g_strcmp0 (pna, "true") == 0)
     soup_message_headers_replace (response,
         "Access-Control-Allow-Private-Network", "true");
   soup_message_headers_replace (response, "Allow", methods);
+  add_accept_headers (response, route);
   soup_server_message_set_status (msg, SOUP_STATUS_NO_CONTENT, NULL);
 }
 
@@ -421,6 +430,8 @@ session_free (Session * session)
   g_object_unref (session->host);
   g_free (session->stream);
   g_free (session->owner);
+  if (session->free_data)
+    session->free_data (session->data);
   g_free (session);
 }
 
@@ -509,6 +520,7 @@ typedef struct
   gboolean gone;
   gint64 started;
   GSource *watch;               /* the client's socket, until the answer */
+  RwHttpOpenedFunc opened;      /* replies to msg */
 } PendingOffer;
 
 static void
@@ -587,12 +599,11 @@ on_opened (GObject * source, GAsyncResult * result, gpointer user_data)
   if (answer == NULL) {
     g_hash_table_remove (self->sessions, pending->peer_id);
     if (!pending->gone)
-      reply_gerror (pending->msg, error);
+      pending->opened (self, pending->msg, pending->peer_id, NULL, error);
   } else {
     GST_INFO ("viewer %s answered in %" G_GINT64_FORMAT " ms",
         pending->peer_id, (g_get_monotonic_time () - pending->started) / 1000);
-    reply_json (pending->msg, SOUP_STATUS_OK,
-        rw_signaling_answer_to_json (answer, pending->peer_id));
+    pending->opened (self, pending->msg, pending->peer_id, answer, NULL);
   }
 
   if (!pending->gone)
@@ -606,15 +617,18 @@ request_body (SoupServerMessage * msg)
   return soup_message_body_flatten (soup_server_message_get_request_body (msg));
 }
 
+static gboolean open_session (RwHttpServer * self, SoupServerMessage * msg,
+    Mount * mount, const gchar * sdp, RwHttpOpenedFunc opened, gpointer data,
+    GDestroyNotify free_data, GError ** error);
+static void reply_offer (RwHttpServer * self, SoupServerMessage * msg,
+    const gchar * peer_id, const gchar * answer, const GError * error);
+
 static void
 handle_offer (RwHttpServer * self, SoupServerMessage * msg, const gchar * path)
 {
   g_auto (RwOfferRequest) req = { 0 };
   g_autoptr (GBytes) body = request_body (msg);
   g_autoptr (GError) error = NULL;
-  RwAuthClaims *claims = get_claims (msg);
-  PendingOffer *pending;
-  Session *session;
   Mount *mount;
 
   if (!rw_signaling_parse_offer (body, &req, &error)) {
@@ -633,10 +647,42 @@ handle_offer (RwHttpServer * self, SoupServerMessage * msg, const gchar * path)
           "serves no stream now");
     return;
   }
+  if (!open_session (self, msg, mount, req.sdp, reply_offer, NULL, NULL,
+          &error))
+    reply_gerror (msg, error);
+}
+
+/* The JSON API's reply to POST /offer. */
+static void
+reply_offer (RwHttpServer * self, SoupServerMessage * msg,
+    const gchar * peer_id, const gchar * answer, const GError * error)
+{
+  if (answer)
+    reply_json (msg, SOUP_STATUS_OK, rw_signaling_answer_to_json (answer,
+            peer_id));
+  else
+    reply_gerror (msg, error);
+}
+
+/* Opens a session on @mount's host for @msg, which @opened answers once
+ * the host is done. @data (the protocol's, freed with @free_data) stays
+ * with the session until the server forgets it. Fails (%RW_ERROR_FULL)
+ * when max-viewers sessions are open. */
+static gboolean
+open_session (RwHttpServer * self, SoupServerMessage * msg, Mount * mount,
+    const gchar * sdp, RwHttpOpenedFunc opened, gpointer data,
+    GDestroyNotify free_data, GError ** error)
+{
+  RwAuthClaims *claims = get_claims (msg);
+  PendingOffer *pending;
+  Session *session;
+
   if (g_hash_table_size (self->sessions) >= self->config->max_viewers) {
-    reply_error (msg, SOUP_STATUS_SERVICE_UNAVAILABLE, "already serving "
+    if (free_data)
+      free_data (data);
+    g_set_error (error, RW_ERROR, RW_ERROR_FULL, "already serving "
         "%u viewers (max-viewers)", self->config->max_viewers);
-    return;
+    return FALSE;
   }
 
   session = g_new0 (Session, 1);
@@ -644,6 +690,8 @@ handle_offer (RwHttpServer * self, SoupServerMessage * msg, const gchar * path)
   session->stream = g_strdup (mount->name);
   if (self->auth && claims)
     session->owner = g_strdup (claims->owner);
+  session->data = data;
+  session->free_data = free_data;
 
   pending = g_new0 (PendingOffer, 1);
   pending->self = g_object_ref (self);
@@ -651,6 +699,7 @@ handle_offer (RwHttpServer * self, SoupServerMessage * msg, const gchar * path)
   pending->peer_id = g_uuid_string_random ();
   pending->cancellable = g_cancellable_new ();
   pending->started = g_get_monotonic_time ();
+  pending->opened = opened;
   g_hash_table_insert (self->sessions, g_strdup (pending->peer_id), session);
   self->pending = g_list_prepend (self->pending, pending);
   g_signal_connect (msg, "disconnected", G_CALLBACK (on_client_gone), pending);
@@ -666,8 +715,9 @@ handle_offer (RwHttpServer * self, SoupServerMessage * msg, const gchar * path)
     log_owner (pending->peer_id, claims);
 
   soup_server_message_pause (msg);
-  rw_session_host_open_async (mount->host, pending->peer_id, req.sdp,
+  rw_session_host_open_async (mount->host, pending->peer_id, sdp,
       pending->cancellable, on_opened, pending);
+  return TRUE;
 }
 
 static void
@@ -716,16 +766,80 @@ handle_hangup (RwHttpServer * self, SoupServerMessage * msg, const gchar * path)
   reply_json (msg, SOUP_STATUS_OK, status_object ("closed", "peer_id", id));
 }
 
+/* @path is the route's, is under its prefix, or matches its pattern,
+ * whose '*' segments match one non-empty segment each. */
+static gboolean
+route_matches (const Route * route, const gchar * path)
+{
+  const gchar *pattern = route->path;
+
+  if (route->prefix)
+    return g_str_has_prefix (path, route->path) &&
+        path[strlen (route->path)] != '\0';
+
+  while (*pattern) {
+    if (*pattern == '*') {
+      gsize segment = strcspn (path, "/");
+
+      if (segment == 0)
+        return FALSE;
+      path += segment;
+      pattern++;
+    } else if (*pattern++ != *path++) {
+      return FALSE;
+    }
+  }
+  return *path == '\0';
+}
+
+/* The route of @path for @method or, when it has none for @method, its
+ * first one (for OPTIONS and 405); NULL for an unknown path. */
 static const Route *
-find_route (const gchar * path)
+find_route (const gchar * path, const gchar * method)
+{
+  const Route *found = NULL;
+
+  for (guint i = 0; i < G_N_ELEMENTS (routes); i++) {
+    if (!route_matches (&routes[i], path))
+      continue;
+    if (g_str_equal (method, routes[i].method))
+      return &routes[i];
+    if (found == NULL)
+      found = &routes[i];
+  }
+  return found;
+}
+
+/* The methods of @route's path, as Allow lists them. */
+static gchar *
+allowed_methods (const Route * route, gboolean options)
+{
+  GString *methods = g_string_new (NULL);
+
+  for (guint i = 0; i < G_N_ELEMENTS (routes); i++) {
+    if (g_str_equal (routes[i].path, route->path))
+      g_string_append_printf (methods, "%s%s", methods->len ? ", " : "",
+          routes[i].method);
+  }
+  if (options)
+    g_string_append (methods, ", OPTIONS");
+  return g_string_free (methods, FALSE);
+}
+
+/* Accept-Post (W3C LDP) and Accept-Patch (RFC 5789): the media types the
+ * routes of @route's path take. */
+static void
+add_accept_headers (SoupMessageHeaders * response, const Route * route)
 {
   for (guint i = 0; i < G_N_ELEMENTS (routes); i++) {
-    if (routes[i].prefix ? (g_str_has_prefix (path, routes[i].path) &&
-            path[strlen (routes[i].path)] != '\0') :
-        g_str_equal (path, routes[i].path))
-      return &routes[i];
+    if (!g_str_equal (routes[i].path, route->path) || routes[i].accepts == NULL)
+      continue;
+    if (g_str_equal (routes[i].method, "POST"))
+      soup_message_headers_replace (response, "Accept-Post", routes[i].accepts);
+    else if (g_str_equal (routes[i].method, "PATCH"))
+      soup_message_headers_replace (response, "Accept-Patch",
+          routes[i].accepts);
   }
-  return NULL;
 }
 
 static void
@@ -734,7 +848,7 @@ handle_request (SoupServer * server, SoupServerMessage * msg,
 {
   RwHttpServer *self = user_data;
   const gchar *method = soup_server_message_get_method (msg);
-  const Route *route = find_route (path);
+  const Route *route = find_route (path, method);
 
   /* CORS, rate, origin, size and token: done by check_request() */
   GST_DEBUG ("%s %s", method, path);
@@ -752,12 +866,13 @@ handle_request (SoupServer * server, SoupServerMessage * msg,
 
   if (!g_str_equal (method, route->method) &&
       !(g_str_equal (method, "HEAD") && g_str_equal (route->method, "GET"))) {
-    g_autofree gchar *allow = g_strdup_printf ("%s, OPTIONS", route->method);
+    g_autofree gchar *allow = allowed_methods (route, TRUE);
+    g_autofree gchar *use = allowed_methods (route, FALSE);
 
     soup_message_headers_replace (soup_server_message_get_response_headers
         (msg), "Allow", allow);
     reply_error (msg, SOUP_STATUS_METHOD_NOT_ALLOWED, "%s %s is not "
-        "supported; use %s", method, path, route->method);
+        "supported; use %s", method, path, use);
     return;
   }
 
@@ -871,7 +986,7 @@ check_request (SoupServer * server, SoupServerMessage * msg,
 {
   RwHttpServer *self = user_data;
   const gchar *method = soup_server_message_get_method (msg);
-  const Route *route = find_route (path);
+  const Route *route = find_route (path, method);
 
   add_cors_headers (self, msg);
 
@@ -1225,4 +1340,164 @@ rw_http_server_stop (RwHttpServer * self)
   }
   if (self->server)
     soup_server_disconnect (self->server);
+}
+
+/* --- for the protocols beside the JSON API (rw-http-private.h) --- */
+
+/**
+ * rw_http_server_get_config:
+ * @self: a server
+ *
+ * Returns: (transfer none): the settings the server serves with now.
+ */
+const RwConfig *
+rw_http_server_get_config (RwHttpServer * self)
+{
+  return self->config;
+}
+
+/**
+ * rw_http_server_lookup_stream:
+ * @self: a server
+ * @name: (nullable): a stream's name; %NULL for the first stream mounted
+ *
+ * Returns: (transfer none) (nullable): the mounted stream's name, or %NULL
+ * if there is none.
+ */
+const gchar *
+rw_http_server_lookup_stream (RwHttpServer * self, const gchar * name)
+{
+  Mount *mount = find_mount (self, name);
+
+  return mount ? mount->name : NULL;
+}
+
+/**
+ * rw_http_server_dup_stream_names:
+ * @self: a server
+ *
+ * Returns: (transfer full): the mounted streams' names, comma-separated,
+ * for error messages.
+ */
+gchar *
+rw_http_server_dup_stream_names (RwHttpServer * self)
+{
+  return stream_names (self);
+}
+
+/**
+ * rw_http_server_open_session:
+ * @self: a server
+ * @msg: the request whose offer opens the session; paused until @opened
+ *   has replied to it
+ * @stream: a mounted stream's name
+ * @offer: the offer's SDP text
+ * @opened: replies to @msg once the host answered or failed
+ * @data: (nullable) (transfer full): the protocol's data for the session
+ * @free_data: (nullable): frees @data once the server forgets the session
+ * @error: why no session was opened: %RW_ERROR_FULL (max-viewers sessions
+ *   of every stream and protocol are open) or %RW_ERROR_NOT_FOUND
+ *
+ * Opens a session as `POST /offer` does: the server mints its id,
+ * remembers its host, stream and token owner, counts it against
+ * max-viewers while it is answered and afterwards, and cancels the
+ * host's open if the client goes away, the stream is unmounted or the
+ * server stops.
+ *
+ * Returns: %TRUE if the host was asked; @msg is then replied to by
+ * @opened, else by the caller.
+ */
+gboolean
+rw_http_server_open_session (RwHttpServer * self, SoupServerMessage * msg,
+    const gchar * stream, const gchar * offer, RwHttpOpenedFunc opened,
+    gpointer data, GDestroyNotify free_data, GError ** error)
+{
+  Mount *mount;
+
+  g_return_val_if_fail (stream != NULL && offer != NULL, FALSE);
+
+  mount = find_mount (self, stream);
+  if (mount == NULL) {
+    if (free_data)
+      free_data (data);
+    g_set_error (error, RW_ERROR, RW_ERROR_NOT_FOUND, "no stream '%s'", stream);
+    return FALSE;
+  }
+  return open_session (self, msg, mount, offer, opened, data, free_data, error);
+}
+
+/**
+ * rw_http_server_get_session_data:
+ * @self: a server
+ * @session_id: a session's id
+ * @free_data: the protocol's free function, which tells its sessions
+ *
+ * Returns: (transfer none) (nullable): the data of the session, if the
+ * server knows it and it was opened with @free_data.
+ */
+gpointer
+rw_http_server_get_session_data (RwHttpServer * self,
+    const gchar * session_id, GDestroyNotify free_data)
+{
+  Session *session = g_hash_table_lookup (self->sessions, session_id);
+
+  if (session == NULL || session->free_data != free_data)
+    return NULL;
+  return session->data;
+}
+
+/**
+ * rw_http_server_find_session:
+ * @self: a server
+ * @msg: a request that acts on the session
+ * @session_id: the session's id
+ *
+ * Checks that @msg may act on the session, as `POST /ice-candidate` and
+ * `DELETE /peers/{id}` do: with tokens, only its owner may. Replies 404
+ * or 403 otherwise.
+ *
+ * Returns: (transfer none) (nullable): the session's host, or %NULL when
+ * @msg was replied to.
+ */
+RwSessionHost *
+rw_http_server_find_session (RwHttpServer * self, SoupServerMessage * msg,
+    const gchar * session_id)
+{
+  Session *session = find_session (self, msg, session_id);
+
+  return session ? session->host : NULL;
+}
+
+/**
+ * rw_http_server_reply_error:
+ * @msg: a request
+ * @status: the HTTP status
+ * @format: the error's message, a printf format
+ * @...: its arguments
+ *
+ * Replies with @status and the JSON body `{"error": message}`.
+ */
+void
+rw_http_server_reply_error (SoupServerMessage * msg, guint status,
+    const gchar * format, ...)
+{
+  g_autofree gchar *message = NULL;
+  va_list args;
+
+  va_start (args, format);
+  message = g_strdup_vprintf (format, args);
+  va_end (args);
+  reply_error (msg, status, "%s", message);
+}
+
+/**
+ * rw_http_server_status_for_error:
+ * @error: a host's or a parser's error
+ *
+ * Returns: the HTTP status an %RW_ERROR code is answered with.
+ */
+guint
+rw_http_server_status_for_error (const GError * error)
+{
+  return status_for_error (error);
 }

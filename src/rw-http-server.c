@@ -12,7 +12,9 @@
  * HTTPS: `POST /offer`, `POST /ice-candidate`, `DELETE /peers/{id}`,
  * `GET /status`, `GET /streams` and the viewer page at `GET /`. Every error
  * is answered with a status and a JSON `{"error": …}` body. `POST /offer`
- * is answered asynchronously, once the viewer's answer is complete.
+ * is answered asynchronously, once the viewer's answer is complete. WHEP
+ * (`/whep/…`, rw-whep.c) has its routes in the same table and opens its
+ * sessions the same way, through rw-http-private.h.
  *
  * The server is the front door only: each named stream is an
  * #RwSessionHost mounted under its name (rw_http_server_add_host(), like
@@ -47,6 +49,7 @@
 #include "rw-private.h"
 #include "rw-rate-limit.h"
 #include "rw-signaling.h"
+#include "rw-whep.h"
 #include "rw-www-resources.h"
 
 #include <gst/gst.h>
@@ -142,6 +145,12 @@ static const Route routes[] = {
   {"/offer", FALSE, "POST", handle_offer, AUTH_TOKEN},
   {"/ice-candidate", FALSE, "POST", handle_candidate, AUTH_OWNER},
   {"/peers/", TRUE, "DELETE", handle_hangup, AUTH_OWNER},
+  /* WHEP (rw-whep.c); a '*' matches one path segment */
+  {"/whep", FALSE, "POST", rw_whep_handle_offer, AUTH_TOKEN, RW_WHEP_SDP},
+  {"/whep/*", FALSE, "POST", rw_whep_handle_offer, AUTH_TOKEN, RW_WHEP_SDP},
+  {"/whep/*/*", FALSE, "PATCH", rw_whep_handle_patch, AUTH_OWNER,
+      RW_WHEP_SDP_FRAGMENT},
+  {"/whep/*/*", FALSE, "DELETE", rw_whep_handle_delete, AUTH_OWNER},
 };
 
 /* --- replies --- */

@@ -12,7 +12,12 @@
  * `webrtcbin` in its own pipeline: a recvonly video transceiver (VP8 or
  * H264), `create-offer`, `set-local-description`, a bounded wait for ICE
  * gathering, `POST /offer` with libsoup, `set-remote-description` with the
- * answer. Incoming video is either decoded (`decode` mode: frames and their
+ * answer. With rw_test_viewer_set_whep() it speaks WHEP instead (RFC 9725's
+ * client flow on draft-ietf-wish-whep's endpoint): the offer is posted as
+ * `application/sdp` to `/whep/NAME` (or `/whep`), the `201`'s `Location`
+ * is followed for trickle PATCHes (`application/trickle-ice-sdpfrag`, with
+ * `If-Match` and the candidates gathered until then in one fragment) and
+ * for the hang-up's DELETE. Incoming video is either decoded (`decode` mode: frames and their
  * size are counted after the decoder) or only depayloaded (`count` mode, for
  * load tests: frames are counted after the depayloader).
  *
@@ -66,6 +71,7 @@ struct _RwTestViewer
   gchar *stream;                /* the "stream" of the offer, or NULL */
   gboolean offer_video;
   gboolean offer_audio;
+  gboolean whep;
   GMainContext *context;
 
   /* Main context only. */
@@ -85,6 +91,8 @@ struct _RwTestViewer
   gboolean hangup_in_flight;
   gboolean hangup_done;
   gchar *peer_id;
+  gchar *location;              /* WHEP: the session's absolute URL */
+  gchar *etag;                  /* WHEP: its entity tag */
   gchar *error;
   gchar *offer_sdp;
   guint offer_status;
@@ -709,15 +717,130 @@ mid_for_mline (RwTestViewer * self, guint mline)
   return mid;
 }
 
+/* --- WHEP trickle: PATCH with an SDP fragment (RFC 8840) --- */
+
+static void
+on_patch_response (GObject * source, GAsyncResult * result, gpointer user_data)
+{
+  g_autoptr (RwTestViewer) self = user_data;
+  SoupMessage *msg = soup_session_get_async_result_message (SOUP_SESSION
+      (source), result);
+  g_autoptr (GBytes) body = NULL;
+  g_autoptr (GError) error = NULL;
+
+  body = soup_session_send_and_read_finish (SOUP_SESSION (source), result,
+      &error);
+  if (body == NULL) {
+    if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED) &&
+        !is_finished (self))
+      fail (self, "PATCH %s: %s", self->location, error->message);
+    return;
+  }
+  if (soup_message_get_status (msg) != SOUP_STATUS_NO_CONTENT &&
+      !is_finished (self)) {
+    g_autofree gchar *why = describe_http_failure (msg, body);
+
+    fail (self, "PATCH %s: %s", self->location, why);
+  }
+}
+
+/* The m-section of the local description's m-line @mline, with its ICE
+ * credentials, as a fragment starts it. */
+static void
+append_fragment_section (RwTestViewer * self, GString * fragment, guint mline)
+{
+  GstWebRTCSessionDescription *desc = NULL;
+  const GstSDPMedia *media;
+  const gchar *value;
+
+  g_object_get (self->webrtc, "local-description", &desc, NULL);
+  if (desc == NULL || mline >= gst_sdp_message_medias_len (desc->sdp)) {
+    g_clear_pointer (&desc, gst_webrtc_session_description_free);
+    return;
+  }
+  media = gst_sdp_message_get_media (desc->sdp, mline);
+  g_string_append_printf (fragment, "m=%s %u %s",
+      gst_sdp_media_get_media (media), gst_sdp_media_get_port (media),
+      gst_sdp_media_get_proto (media));
+  for (guint i = 0; i < gst_sdp_media_formats_len (media); i++)
+    g_string_append_printf (fragment, " %s",
+        gst_sdp_media_get_format (media, i));
+  g_string_append (fragment, "\r\n");
+  if ((value = gst_sdp_media_get_attribute_val (media, "mid")))
+    g_string_append_printf (fragment, "a=mid:%s\r\n", value);
+  value = gst_sdp_media_get_attribute_val (media, "ice-ufrag");
+  if (value == NULL)
+    value = gst_sdp_message_get_attribute_val (desc->sdp, "ice-ufrag");
+  if (value)
+    g_string_append_printf (fragment, "a=ice-ufrag:%s\r\n", value);
+  value = gst_sdp_media_get_attribute_val (media, "ice-pwd");
+  if (value == NULL)
+    value = gst_sdp_message_get_attribute_val (desc->sdp, "ice-pwd");
+  if (value)
+    g_string_append_printf (fragment, "a=ice-pwd:%s\r\n", value);
+  gst_webrtc_session_description_free (desc);
+}
+
+/* One PATCH with @candidates (Candidate; NULL ones mean end of
+ * candidates), grouped by m-line in their order. */
+static void
+patch_candidates (RwTestViewer * self, GPtrArray * candidates)
+{
+  g_autoptr (GString) fragment = g_string_new (NULL);
+  g_autoptr (SoupMessage) msg = soup_message_new ("PATCH", self->location);
+  g_autoptr (GBytes) bytes = NULL;
+  gint section = -1;
+
+  if (msg == NULL || candidates->len == 0)
+    return;
+  for (guint i = 0; i < candidates->len; i++) {
+    Candidate *c = g_ptr_array_index (candidates, i);
+
+    if ((gint) c->mline != section) {
+      section = c->mline;
+      append_fragment_section (self, fragment, c->mline);
+    }
+    if (c->candidate && c->candidate[0])
+      g_string_append_printf (fragment, "a=%s\r\n", c->candidate);
+    else
+      g_string_append (fragment, "a=end-of-candidates\r\n");
+  }
+
+  GST_DEBUG ("viewer %s: PATCH %u candidates", self->name, candidates->len);
+  bytes = g_bytes_new (fragment->str, fragment->len);
+  soup_message_set_request_body_from_bytes (msg,
+      "application/trickle-ice-sdpfrag", bytes);
+  if (self->etag)
+    soup_message_headers_replace (soup_message_get_request_headers (msg),
+        "If-Match", self->etag);
+  if (self->authorization)
+    soup_message_headers_replace (soup_message_get_request_headers (msg),
+        "Authorization", self->authorization);
+  soup_session_send_and_read_async (self->session, msg, G_PRIORITY_DEFAULT,
+      self->cancellable, on_patch_response, g_object_ref (self));
+}
+
 /* @candidate NULL means end of candidates. */
 static void
 post_candidate (RwTestViewer * self, guint mline, const gchar * candidate)
 {
   g_autoptr (JsonBuilder) builder = json_builder_new ();
   g_autoptr (JsonNode) root = NULL;
-  g_autofree gchar *mid = mid_for_mline (self, mline);
+  g_autofree gchar *mid = NULL;
   g_autoptr (SoupMessage) msg = NULL;
 
+  if (self->whep) {
+    g_autoptr (GPtrArray) one = g_ptr_array_new_with_free_func (candidate_free);
+    Candidate *c = g_new0 (Candidate, 1);
+
+    c->mline = mline;
+    c->candidate = g_strdup (candidate);
+    g_ptr_array_add (one, c);
+    patch_candidates (self, one);
+    return;
+  }
+
+  mid = mid_for_mline (self, mline);
   json_builder_begin_object (builder);
   json_builder_set_member_name (builder, "peer_id");
   json_builder_add_string_value (builder, self->peer_id);
@@ -742,6 +865,17 @@ post_candidate (RwTestViewer * self, guint mline, const gchar * candidate)
 static void
 flush_candidates (RwTestViewer * self)
 {
+  /* WHEP: what was gathered before the 201 in one PATCH (RFC 9725
+   * §4.3.2) */
+  if (self->whep) {
+    if (self->gathering_done && !self->end_of_candidates_sent) {
+      self->end_of_candidates_sent = TRUE;
+      g_ptr_array_add (self->pending_candidates, g_new0 (Candidate, 1));
+    }
+    patch_candidates (self, self->pending_candidates);
+    g_ptr_array_set_size (self->pending_candidates, 0);
+    return;
+  }
   for (guint i = 0; i < self->pending_candidates->len; i++) {
     Candidate *c = g_ptr_array_index (self->pending_candidates, i);
 
@@ -828,6 +962,9 @@ answer_sends_audio (const GstSDPMessage * answer)
   return FALSE;
 }
 
+static void set_answer (RwTestViewer * self, const gchar * what,
+    const gchar * text);
+
 static void
 on_offer_response (GObject * source, GAsyncResult * result, gpointer user_data)
 {
@@ -837,12 +974,9 @@ on_offer_response (GObject * source, GAsyncResult * result, gpointer user_data)
   g_autoptr (GBytes) body = NULL;
   g_autoptr (GError) error = NULL;
   g_autoptr (JsonParser) parser = json_parser_new ();
-  g_autoptr (GstWebRTCSessionDescription) answer = NULL;
-  GstSDPMessage *sdp = NULL;
   JsonObject *object;
   JsonNode *root;
   const gchar *type, *text, *peer_id;
-  GstPromise *promise;
 
   body = soup_session_send_and_read_finish (SOUP_SESSION (source), result,
       &error);
@@ -887,15 +1021,26 @@ on_offer_response (GObject * source, GAsyncResult * result, gpointer user_data)
     return;
   }
   self->peer_id = g_strdup (peer_id);
+  set_answer (self, "POST /offer", text);
+}
+
+/* Takes the server's answer to the offer, once the session is known. */
+static void
+set_answer (RwTestViewer * self, const gchar * what, const gchar * text)
+{
+  g_autoptr (GstWebRTCSessionDescription) answer = NULL;
+  GstSDPMessage *sdp = NULL;
+  GstPromise *promise;
+
   GST_INFO ("viewer %s: answered as peer %s in %" G_GINT64_FORMAT " ms",
-      self->name, peer_id, (self->answer_time - self->post_time) / 1000);
+      self->name, self->peer_id, (self->answer_time - self->post_time) / 1000);
   if (self->hangup_requested) {
     hangup_now (self);
     return;
   }
 
   if (gst_sdp_message_new_from_text (text, &sdp) != GST_SDP_OK) {
-    fail (self, "POST /offer: the answer's SDP does not parse");
+    fail (self, "%s: the answer's SDP does not parse", what);
     return;
   }
   self->answer_has_audio = answer_sends_audio (sdp);
@@ -914,6 +1059,79 @@ on_offer_response (GObject * source, GAsyncResult * result, gpointer user_data)
       on_connect_timeout, self);
   if (self->trickle)
     flush_candidates (self);
+}
+
+/* WHEP: 201 with the answer, Location and ETag. */
+static void
+on_whep_response (GObject * source, GAsyncResult * result, gpointer user_data)
+{
+  g_autoptr (RwTestViewer) self = user_data;
+  SoupMessage *msg = soup_session_get_async_result_message (SOUP_SESSION
+      (source), result);
+  SoupMessageHeaders *headers = soup_message_get_response_headers (msg);
+  const gchar *location = soup_message_headers_get_one (headers, "Location");
+  g_autoptr (GBytes) body = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree gchar *text = NULL;
+  const gchar *type;
+
+  body = soup_session_send_and_read_finish (SOUP_SESSION (source), result,
+      &error);
+  if (body == NULL) {
+    if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED) &&
+        !is_finished (self))
+      fail (self, "POST /whep: %s", error->message);
+    return;
+  }
+  self->offer_status = soup_message_get_status (msg);
+  self->answer_time = g_get_monotonic_time ();
+  if (self->pipeline == NULL)
+    return;
+  if (self->offer_status != SOUP_STATUS_CREATED) {
+    g_autofree gchar *why = describe_http_failure (msg, body);
+
+    fail (self, "POST /whep: %s", why);
+    return;
+  }
+  type = soup_message_headers_get_content_type (headers, NULL);
+  if (location == NULL || g_strcmp0 (type, "application/sdp") != 0) {
+    fail (self, "POST /whep: 201 without Location, or not application/sdp");
+    return;
+  }
+  self->location = g_uri_resolve_relative (self->base_url, location,
+      G_URI_FLAGS_NONE, &error);
+  if (self->location == NULL) {
+    fail (self, "POST /whep: Location %s: %s", location, error->message);
+    return;
+  }
+  self->etag = g_strdup (soup_message_headers_get_one (headers, "ETag"));
+  self->peer_id = g_strdup (strrchr (self->location, '/') + 1);
+  text = g_strndup (g_bytes_get_data (body, NULL), g_bytes_get_size (body));
+  set_answer (self, "POST /whep", text);
+}
+
+static void
+post_whep (RwTestViewer * self)
+{
+  g_autofree gchar *path = self->stream ? g_strconcat ("/whep/",
+      self->stream, NULL) : g_strdup ("/whep");
+  g_autofree gchar *url = make_url (self, path);
+  g_autoptr (SoupMessage) msg = soup_message_new (SOUP_METHOD_POST, url);
+  g_autoptr (GBytes) bytes = NULL;
+
+  if (msg == NULL) {
+    fail (self, "bad base URL '%s'", self->base_url);
+    return;
+  }
+  bytes = g_bytes_new (self->offer_sdp, strlen (self->offer_sdp));
+  soup_message_set_request_body_from_bytes (msg, "application/sdp", bytes);
+  if (self->authorization)
+    soup_message_headers_replace (soup_message_get_request_headers (msg),
+        "Authorization", self->authorization);
+  self->state = RW_TEST_VIEWER_POSTING;
+  self->post_time = g_get_monotonic_time ();
+  soup_session_send_and_read_async (self->session, msg, G_PRIORITY_DEFAULT,
+      self->cancellable, on_whep_response, g_object_ref (self));
 }
 
 static void
@@ -936,6 +1154,10 @@ post_offer (RwTestViewer * self)
   g_free (self->offer_sdp);
   self->offer_sdp = gst_sdp_message_as_text (desc->sdp);
   gst_webrtc_session_description_free (desc);
+  if (self->whep) {
+    post_whep (self);
+    return;
+  }
 
   json_builder_begin_object (builder);
   json_builder_set_member_name (builder, "sdp");
@@ -1172,7 +1394,17 @@ hangup_now (RwTestViewer * self)
   path = g_strdup_printf ("/peers/%s", self->peer_id);
   self->hangup_in_flight = TRUE;
   /* Not self->cancellable: teardown must not cancel our own hangup. */
-  msg = send_json (self, "DELETE", path, NULL, on_hangup_response, NULL);
+  if (self->whep && self->location) {
+    msg = soup_message_new (SOUP_METHOD_DELETE, self->location);
+    if (msg && self->authorization)
+      soup_message_headers_replace (soup_message_get_request_headers (msg),
+          "Authorization", self->authorization);
+    if (msg)
+      soup_session_send_and_read_async (self->session, msg,
+          G_PRIORITY_DEFAULT, NULL, on_hangup_response, g_object_ref (self));
+  } else {
+    msg = send_json (self, "DELETE", path, NULL, on_hangup_response, NULL);
+  }
   if (msg == NULL) {
     self->hangup_in_flight = FALSE;
     self->hangup_done = TRUE;
@@ -1207,6 +1439,8 @@ rw_test_viewer_finalize (GObject * object)
   g_free (self->stream);
   g_free (self->authorization);
   g_free (self->peer_id);
+  g_free (self->location);
+  g_free (self->etag);
   g_free (self->error);
   g_free (self->offer_sdp);
   g_mutex_clear (&self->lock);
@@ -1364,6 +1598,50 @@ rw_test_viewer_set_stream (RwTestViewer * self, const gchar * name)
 
   g_free (self->stream);
   self->stream = g_strdup (name);
+}
+
+/**
+ * rw_test_viewer_set_whep:
+ * @self: a viewer that was not started
+ * @whep: %TRUE to speak WHEP: `POST /whep/NAME` (the stream of
+ *   rw_test_viewer_set_stream(), else `POST /whep`) with the offer as
+ *   `application/sdp`, trickle PATCHes to the `201`'s `Location` (with
+ *   rw_test_viewer_set_trickle()) and the hang-up as `DELETE` of it
+ */
+void
+rw_test_viewer_set_whep (RwTestViewer * self, gboolean whep)
+{
+  g_return_if_fail (RW_IS_TEST_VIEWER (self));
+  g_return_if_fail (self->state == RW_TEST_VIEWER_NEW);
+
+  self->whep = whep;
+}
+
+/**
+ * rw_test_viewer_get_location:
+ * @self: a WHEP viewer
+ *
+ * Returns: (transfer none) (nullable): the absolute URL of its WHEP
+ * session, once answered
+ */
+const gchar *
+rw_test_viewer_get_location (RwTestViewer * self)
+{
+  g_return_val_if_fail (RW_IS_TEST_VIEWER (self), NULL);
+  return self->location;
+}
+
+/**
+ * rw_test_viewer_get_etag:
+ * @self: a WHEP viewer
+ *
+ * Returns: (transfer none) (nullable): the `ETag` of its WHEP session
+ */
+const gchar *
+rw_test_viewer_get_etag (RwTestViewer * self)
+{
+  g_return_val_if_fail (RW_IS_TEST_VIEWER (self), NULL);
+  return self->etag;
 }
 
 /**

@@ -63,6 +63,7 @@ void rw_test_viewer_set_tls_database (RwTestViewer * self,
 void rw_test_viewer_set_stream (RwTestViewer * self, const gchar * name);
 void rw_test_viewer_set_media (RwTestViewer * self, gboolean video,
     gboolean audio);
+void rw_test_viewer_set_whep (RwTestViewer * self, gboolean whep);
 
 gboolean rw_test_viewer_start (RwTestViewer * self, GError ** error);
 void rw_test_viewer_hangup (RwTestViewer * self);
@@ -76,6 +77,8 @@ gboolean rw_test_viewer_is_done (RwTestViewer * self);
 const gchar *rw_test_viewer_get_name (RwTestViewer * self);
 const gchar *rw_test_viewer_get_peer_id (RwTestViewer * self);
 const gchar *rw_test_viewer_get_error (RwTestViewer * self);
+const gchar *rw_test_viewer_get_location (RwTestViewer * self);
+const gchar *rw_test_viewer_get_etag (RwTestViewer * self);
 guint rw_test_viewer_get_offer_status (RwTestViewer * self);
 guint rw_test_viewer_get_hangup_status (RwTestViewer * self);
 gboolean rw_test_viewer_is_hangup_done (RwTestViewer * self);

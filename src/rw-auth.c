@@ -20,11 +20,17 @@
  *   only once it matches;
  * - `exp` is required; `nbf` is honoured; both allow the configured clock
  *   skew;
- * - with an audience configured (the robot's id), `aud` must name it.
+ * - with an audience configured (the robot's id), `aud` must name it;
+ * - `iat`, `session_exp`, `max_sessions` and `scope` are checked when
+ *   present (see check_claims()).
  *
  * Segments must be canonical unpadded base64url, and a token longer than
  * %RW_AUTH_MAX_TOKEN bytes is refused before it is decoded. Neither the
  * secret nor a token is ever logged.
+ *
+ * #RwAuthRevocations remembers the subjects the backend revoked, and when:
+ * their tokens issued before that are refused. It lives in memory only,
+ * and keeps the %RW_AUTH_MAX_REVOCATIONS most recent subjects.
  */
 
 #include "rw-auth.h"
@@ -41,6 +47,7 @@ GST_DEBUG_CATEGORY_STATIC (rw_auth_debug);
 
 #define HS256_LEN 32
 #define MAX_SUBJECT 256
+#define MAX_SCOPE 1024
 
 struct _RwAuth
 {
@@ -206,7 +213,30 @@ rw_auth_claims_free (RwAuthClaims * claims)
 
   g_free (claims->subject);
   g_free (claims->owner);
+  g_free (claims->scope);
   g_free (claims);
+}
+
+/**
+ * rw_auth_claims_has_scope:
+ * @claims: a verified token's claims
+ * @scope: a scope name, such as %RW_AUTH_SCOPE_ADMIN
+ *
+ * Returns: whether the token's `scope` (space-separated names, RFC 8693
+ * §4.2) names @scope.
+ */
+gboolean
+rw_auth_claims_has_scope (const RwAuthClaims * claims, const gchar * scope)
+{
+  g_auto (GStrv) names = NULL;
+
+  g_return_val_if_fail (claims != NULL, FALSE);
+  g_return_val_if_fail (scope != NULL, FALSE);
+
+  if (claims->scope == NULL)
+    return FALSE;
+  names = g_strsplit (claims->scope, " ", -1);
+  return g_strv_contains ((const gchar * const *) names, scope);
 }
 
 /* --- decoding --- */
@@ -403,23 +433,79 @@ is_printable (const gchar * text)
 }
 
 static gboolean
+check_subject (const gchar * sub, GError ** error)
+{
+  if (*sub == '\0' || strlen (sub) > MAX_SUBJECT || !is_printable (sub))
+    return fail (error, "the token's 'sub' claim must be 1 to %d "
+        "printable characters", MAX_SUBJECT);
+  return TRUE;
+}
+
+/* The times first: whether the token expired depends on `session_exp`
+ * too, which says whether the booking is over. */
+static gboolean
+check_times (RwAuth * auth, JsonObject * payload, gint64 now,
+    RwAuthVerifyFlags flags, RwAuthClaims * claims, GError ** error)
+{
+  gint64 skew = auth->clock_skew;
+
+  if (!get_time (payload, "exp", TRUE, &claims->expires, error) ||
+      !get_time (payload, "nbf", FALSE, &claims->not_before, error) ||
+      !get_time (payload, "iat", FALSE, &claims->issued_at, error) ||
+      !get_time (payload, "session_exp", FALSE, &claims->session_expires,
+          error))
+    return FALSE;
+
+  if (!json_object_has_member (payload, "session_exp"))
+    claims->session_expires = claims->expires;
+  else if (claims->session_expires < claims->expires)
+    return fail (error, "the token's 'session_exp' claim is before its "
+        "'exp'");
+  else if (claims->session_expires - claims->expires >
+      RW_AUTH_MAX_SESSION_EXTENSION)
+    return fail (error, "the token's 'session_exp' claim is more than %d h "
+        "after its 'exp'", RW_AUTH_MAX_SESSION_EXTENSION / 3600);
+
+  if (!(flags & RW_AUTH_VERIFY_ALLOW_EXPIRED) && now >= claims->expires + skew)
+    return fail (error, "the token has expired (%" G_GINT64_FORMAT " s ago)%s",
+        now - claims->expires, now >= claims->session_expires ?
+        ": " RW_AUTH_BOOKING_OVER : "");
+  if (claims->not_before && now + skew < claims->not_before)
+    return fail (error, "the token is not valid yet (for another %"
+        G_GINT64_FORMAT " s)", claims->not_before - now);
+  if (claims->issued_at && now + skew < claims->issued_at)
+    return fail (error, "the token was issued in the future (in %"
+        G_GINT64_FORMAT " s): check the clocks", claims->issued_at - now);
+  return TRUE;
+}
+
+/* A non-negative integer claim, or -1 when absent. */
+static gboolean
+get_count (JsonObject * payload, const gchar * name, gint64 min,
+    gint64 * value, GError ** error)
+{
+  JsonNode *node = json_object_get_member (payload, name);
+
+  *value = -1;
+  if (node == NULL)
+    return TRUE;
+  if (!JSON_NODE_HOLDS_VALUE (node) ||
+      json_node_get_value_type (node) != G_TYPE_INT64 ||
+      json_node_get_int (node) < min)
+    return fail (error, "the token's '%s' claim is not a %s integer", name,
+        min > 0 ? "positive" : "non-negative");
+  *value = json_node_get_int (node);
+  return TRUE;
+}
+
+static gboolean
 check_claims (RwAuth * auth, JsonObject * payload, gint64 now,
     RwAuthVerifyFlags flags, RwAuthClaims * claims, GError ** error)
 {
   JsonNode *node;
 
-  if (!get_time (payload, "exp", TRUE, &claims->expires, error) ||
-      !get_time (payload, "nbf", FALSE, &claims->not_before, error))
+  if (!check_times (auth, payload, now, flags, claims, error))
     return FALSE;
-
-  if (!(flags & RW_AUTH_VERIFY_ALLOW_EXPIRED) &&
-      now >= claims->expires + (gint64) auth->clock_skew)
-    return fail (error, "the token has expired (%" G_GINT64_FORMAT " s ago)",
-        now - claims->expires);
-  if (claims->not_before &&
-      now + (gint64) auth->clock_skew < claims->not_before)
-    return fail (error, "the token is not valid yet (for another %"
-        G_GINT64_FORMAT " s)", claims->not_before - now);
 
   if (auth->audience) {
     node = json_object_get_member (payload, "aud");
@@ -433,27 +519,26 @@ check_claims (RwAuth * auth, JsonObject * payload, gint64 now,
 
   node = json_object_get_member (payload, "sub");
   if (node != NULL) {
-    const gchar *sub;
-
     if (!JSON_NODE_HOLDS_VALUE (node) ||
         json_node_get_value_type (node) != G_TYPE_STRING)
       return fail (error, "the token's 'sub' claim is not a string");
-    sub = json_node_get_string (node);
-    if (*sub == '\0' || strlen (sub) > MAX_SUBJECT || !is_printable (sub))
-      return fail (error, "the token's 'sub' claim must be 1 to %d "
-          "printable characters", MAX_SUBJECT);
-    claims->subject = g_strdup (sub);
+    if (!check_subject (json_node_get_string (node), error))
+      return FALSE;
+    claims->subject = g_strdup (json_node_get_string (node));
   }
 
-  claims->max_viewers = -1;
-  node = json_object_get_member (payload, "max_viewers");
+  if (!get_count (payload, "max_viewers", 0, &claims->max_viewers, error) ||
+      !get_count (payload, "max_sessions", 1, &claims->max_sessions, error))
+    return FALSE;
+
+  node = json_object_get_member (payload, "scope");
   if (node != NULL) {
     if (!JSON_NODE_HOLDS_VALUE (node) ||
-        json_node_get_value_type (node) != G_TYPE_INT64 ||
-        json_node_get_int (node) < 0)
-      return fail (error, "the token's 'max_viewers' claim is not a "
-          "non-negative integer");
-    claims->max_viewers = json_node_get_int (node);
+        json_node_get_value_type (node) != G_TYPE_STRING ||
+        strlen (json_node_get_string (node)) > MAX_SCOPE)
+      return fail (error, "the token's 'scope' claim is not a string of at "
+          "most %d bytes", MAX_SCOPE);
+    claims->scope = g_strdup (json_node_get_string (node));
   }
   return TRUE;
 }
@@ -587,4 +672,203 @@ rw_auth_parse_bearer (const gchar * authorization, GError ** error)
     return NULL;
   }
   return g_strndup (token, n);
+}
+
+/* --- revocations --- */
+
+typedef struct
+{
+  gchar *subject;
+  gint64 time;                  /* µs since the epoch */
+} Revocation;
+
+struct _RwAuthRevocations
+{
+  guint max_subjects;
+  GQueue order;                 /* Revocation, the oldest first */
+  GHashTable *subjects;         /* subject (the entry's) -> its GList link */
+};
+
+static void
+revocation_free (Revocation * revocation)
+{
+  g_free (revocation->subject);
+  g_free (revocation);
+}
+
+/**
+ * rw_auth_revocations_new:
+ * @max_subjects: how many subjects to remember at most; beyond that, the
+ *   one revoked longest ago is forgotten
+ *
+ * Returns: (transfer full): an empty revocation list.
+ */
+RwAuthRevocations *
+rw_auth_revocations_new (guint max_subjects)
+{
+  RwAuthRevocations *self;
+
+  g_return_val_if_fail (max_subjects > 0, NULL);
+
+  init_debug ();
+  self = g_new0 (RwAuthRevocations, 1);
+  self->max_subjects = max_subjects;
+  g_queue_init (&self->order);
+  self->subjects = g_hash_table_new (g_str_hash, g_str_equal);
+  return self;
+}
+
+/**
+ * rw_auth_revocations_free:
+ * @self: (nullable): a revocation list
+ */
+void
+rw_auth_revocations_free (RwAuthRevocations * self)
+{
+  if (self == NULL)
+    return;
+
+  g_hash_table_unref (self->subjects);
+  g_queue_clear_full (&self->order, (GDestroyNotify) revocation_free);
+  g_free (self);
+}
+
+/**
+ * rw_auth_revocations_add:
+ * @self: a revocation list
+ * @subject: a `sub`
+ * @now_us: the time of the revocation, in µs since the epoch
+ *
+ * Refuses, from now on, the tokens of @subject issued before @now_us. A
+ * subject revoked again moves to the newest end, with the later time.
+ */
+void
+rw_auth_revocations_add (RwAuthRevocations * self, const gchar * subject,
+    gint64 now_us)
+{
+  GList *link;
+  Revocation *revocation;
+
+  g_return_if_fail (self != NULL && subject != NULL);
+
+  link = g_hash_table_lookup (self->subjects, subject);
+  if (link) {
+    revocation = link->data;
+    revocation->time = MAX (revocation->time, now_us);
+    g_queue_unlink (&self->order, link);
+    g_queue_push_tail_link (&self->order, link);
+    return;
+  }
+
+  revocation = g_new0 (Revocation, 1);
+  revocation->subject = g_strdup (subject);
+  revocation->time = now_us;
+  g_queue_push_tail (&self->order, revocation);
+  g_hash_table_insert (self->subjects, revocation->subject,
+      g_queue_peek_tail_link (&self->order));
+
+  while (self->order.length > self->max_subjects) {
+    Revocation *oldest = g_queue_pop_head (&self->order);
+
+    GST_INFO ("forgetting the revocation of %s: more than %u subjects "
+        "revoked", oldest->subject, self->max_subjects);
+    g_hash_table_remove (self->subjects, oldest->subject);
+    revocation_free (oldest);
+  }
+}
+
+/**
+ * rw_auth_revocations_check:
+ * @self: a revocation list
+ * @claims: a verified token's claims
+ * @error: why the token is refused (%RW_ERROR_UNAUTHORIZED); the message
+ *   starts with %RW_AUTH_REVOKED
+ *
+ * A token of a revoked subject is refused unless its `iat` is at or after
+ * the revocation (a token without `iat` is refused). Tokens without `sub`
+ * cannot be revoked.
+ *
+ * Returns: %TRUE if the token is not revoked.
+ */
+gboolean
+rw_auth_revocations_check (RwAuthRevocations * self,
+    const RwAuthClaims * claims, GError ** error)
+{
+  g_autoptr (GDateTime) when = NULL;
+  g_autofree gchar *text = NULL;
+  Revocation *revocation;
+  GList *link;
+
+  g_return_val_if_fail (self != NULL && claims != NULL, FALSE);
+
+  if (claims->subject == NULL)
+    return TRUE;
+  link = g_hash_table_lookup (self->subjects, claims->subject);
+  if (link == NULL)
+    return TRUE;
+  revocation = link->data;
+  if (claims->issued_at > 0 &&
+      claims->issued_at * G_USEC_PER_SEC >= revocation->time)
+    return TRUE;
+
+  when = g_date_time_new_from_unix_utc (revocation->time / G_USEC_PER_SEC);
+  text = when ? g_date_time_format (when, "%FT%TZ") : g_strdup ("?");
+  return fail (error, RW_AUTH_REVOKED " (the backend revoked its 'sub' at "
+      "%s%s); a token issued after that is needed", text,
+      claims->issued_at > 0 ? "" : ", and it has no 'iat'");
+}
+
+/**
+ * rw_auth_revocations_get_size:
+ * @self: a revocation list
+ *
+ * Returns: how many subjects are remembered.
+ */
+guint
+rw_auth_revocations_get_size (RwAuthRevocations * self)
+{
+  return self->order.length;
+}
+
+/**
+ * rw_auth_parse_revocation:
+ * @body: the body of `POST /revoke`: `{"sub": "…"}`
+ * @error: what is wrong with it (%RW_ERROR_BAD_REQUEST)
+ *
+ * Other members are ignored.
+ *
+ * Returns: (transfer full) (nullable): the subject to revoke.
+ */
+gchar *
+rw_auth_parse_revocation (GBytes * body, GError ** error)
+{
+  g_autoptr (JsonParser) parser = json_parser_new_immutable ();
+  g_autoptr (GError) parse_error = NULL;
+  g_autoptr (GError) sub_error = NULL;
+  const gchar *data;
+  JsonNode *root, *node;
+  gsize size = 0;
+
+  data = body ? g_bytes_get_data (body, &size) : NULL;
+  if (size == 0 || !g_utf8_validate (data, size, NULL) ||
+      !json_parser_load_from_data (parser, data, size, &parse_error)) {
+    g_set_error (error, RW_ERROR, RW_ERROR_BAD_REQUEST,
+        "the body is not JSON; send {\"sub\": \"<the user's sub>\"}");
+    return NULL;
+  }
+  root = json_parser_get_root (parser);
+  node = root && JSON_NODE_HOLDS_OBJECT (root) ?
+      json_object_get_member (json_node_get_object (root), "sub") : NULL;
+  if (node == NULL || !JSON_NODE_HOLDS_VALUE (node) ||
+      json_node_get_value_type (node) != G_TYPE_STRING) {
+    g_set_error (error, RW_ERROR, RW_ERROR_BAD_REQUEST,
+        "the body must be a JSON object with a string 'sub'");
+    return NULL;
+  }
+  if (!check_subject (json_node_get_string (node), &sub_error)) {
+    g_set_error (error, RW_ERROR, RW_ERROR_BAD_REQUEST,
+        "'sub' must be 1 to %d printable characters", MAX_SUBJECT);
+    return NULL;
+  }
+  return g_strdup (json_node_get_string (node));
 }

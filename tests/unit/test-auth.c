@@ -118,6 +118,66 @@
     "sImV4cCI6MTc2NzIzMTYwMCwiaWF0IjoxNzY3MjI1NjAwLCJtYXhfdmlld2VycyI" \
     "6MSwic3ViIjoiYWxpY2VAbGFiIn0.JH2KQRp3pQJSIwJSHu92rMEfiy6zsYhuqL0" \
     "E3vv5kzw"
+/* Booking claims: session_exp, iat, scope, max_sessions (same minting). */
+/* {"aud":"robot-alpha","exp":NOW+60,"iat":NOW,"max_sessions":2,
+ *  "session_exp":NOW+3600,"sub":"dave"} */
+#define TOKEN_SESSION \
+    "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJhdWQiOiJyb2JvdC1hbHBoYSIs" \
+    "ImV4cCI6MTc2NzIyNTY2MCwiaWF0IjoxNzY3MjI1NjAwLCJtYXhfc2Vzc2lvbnMiO" \
+    "jIsInNlc3Npb25fZXhwIjoxNzY3MjI5MjAwLCJzdWIiOiJkYXZlIn0.nt4w75Jb-T" \
+    "oJ20k-ykTni7DousweyP9ipzMEhaUwCEM"
+/* {"aud":"robot-alpha","exp":NOW+60,"session_exp":1767312060} */
+#define TOKEN_SESSION_LONGEST \
+    "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJhdWQiOiJyb2JvdC1hbHBoYSIs" \
+    "ImV4cCI6MTc2NzIyNTY2MCwic2Vzc2lvbl9leHAiOjE3NjczMTIwNjB9.shhI87sN" \
+    "IYaqmZUqfpmekKv2MADP-NOpAib9e4tXJb8"
+/* {"aud":"robot-alpha","exp":NOW+60,"session_exp":NOW+30} */
+#define TOKEN_SESSION_BEFORE_EXP \
+    "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJhdWQiOiJyb2JvdC1hbHBoYSIs" \
+    "ImV4cCI6MTc2NzIyNTY2MCwic2Vzc2lvbl9leHAiOjE3NjcyMjU2MzB9._4ByA7LX" \
+    "PRQSoJ2vNQvsuck0IaWOXlR-562WAKQbLLE"
+/* {"aud":"robot-alpha","exp":NOW+60,"session_exp":1767312061} */
+#define TOKEN_SESSION_TOO_LONG \
+    "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJhdWQiOiJyb2JvdC1hbHBoYSIs" \
+    "ImV4cCI6MTc2NzIyNTY2MCwic2Vzc2lvbl9leHAiOjE3NjczMTIwNjF9.dFYrIes2" \
+    "0FIly-4tUiSUAn02E9sEWWEboQwvoz8b8Xg"
+/* {"aud":"robot-alpha","exp":NOW+60,"session_exp":"tomorrow"} */
+#define TOKEN_SESSION_STRING \
+    "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJhdWQiOiJyb2JvdC1hbHBoYSIs" \
+    "ImV4cCI6MTc2NzIyNTY2MCwic2Vzc2lvbl9leHAiOiJ0b21vcnJvdyJ9.Akg5k_sp" \
+    "-KY38Hx3Q2Yhb0oRmtJGnWWIAYyaKN0IgGs"
+/* {"aud":"robot-alpha","exp":NOW-31,"session_exp":NOW+600,"sub":"erin"} */
+#define TOKEN_EXPIRED_SESSION_ON \
+    "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJhdWQiOiJyb2JvdC1hbHBoYSIs" \
+    "ImV4cCI6MTc2NzIyNTU2OSwic2Vzc2lvbl9leHAiOjE3NjcyMjYyMDAsInN1YiI6I" \
+    "mVyaW4ifQ.zh0Y71hUoWzgtwb5MfOz4y2q3w6f4yE-vInLiOcwYWI"
+/* {"aud":"robot-alpha","exp":NOW+60,"iat":NOW,"scope":"openid robot-admin",
+ *  "sub":"lab-backend"} */
+#define TOKEN_ADMIN \
+    "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJhdWQiOiJyb2JvdC1hbHBoYSIs" \
+    "ImV4cCI6MTc2NzIyNTY2MCwiaWF0IjoxNzY3MjI1NjAwLCJzY29wZSI6Im9wZW5pZ" \
+    "CByb2JvdC1hZG1pbiIsInN1YiI6ImxhYi1iYWNrZW5kIn0.QKZNIzG2SkmhkOPZby" \
+    "km0lWMQ0Db6Af0nb0VkRvr6kE"
+/* {"aud":"robot-alpha","exp":NOW+60,"scope":5} */
+#define TOKEN_SCOPE_NUMBER \
+    "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJhdWQiOiJyb2JvdC1hbHBoYSIs" \
+    "ImV4cCI6MTc2NzIyNTY2MCwic2NvcGUiOjV9.WreERJ_QwR6vxq7xmg6HJFnNQAC2" \
+    "TOf1kYHbLN4ZMuc"
+/* {"aud":"robot-alpha","exp":NOW+600,"iat":NOW+31} */
+#define TOKEN_IAT_FUTURE \
+    "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJhdWQiOiJyb2JvdC1hbHBoYSIs" \
+    "ImV4cCI6MTc2NzIyNjIwMCwiaWF0IjoxNzY3MjI1NjMxfQ.dokEprDhhtqHTaCbSI" \
+    "vBUZMPYFsv6BZ8H0Iszx_rju4"
+/* {"aud":"robot-alpha","exp":NOW+600,"iat":NOW+10} */
+#define TOKEN_IAT_IN_SKEW \
+    "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJhdWQiOiJyb2JvdC1hbHBoYSIs" \
+    "ImV4cCI6MTc2NzIyNjIwMCwiaWF0IjoxNzY3MjI1NjEwfQ.0ZmudXG6Bruw89pwwJ" \
+    "6HYKwLrdRc2EPoA5qDcQX3rnA"
+/* {"aud":"robot-alpha","exp":NOW+60,"max_sessions":0} */
+#define TOKEN_MAX_SESSIONS_ZERO \
+    "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJhdWQiOiJyb2JvdC1hbHBoYSIs" \
+    "ImV4cCI6MTc2NzIyNTY2MCwibWF4X3Nlc3Npb25zIjowfQ.docWRQGjEYGo-HUNJ8" \
+    "v0Q6zrxyroxWYcYQRJKCyhz4Q"
 #define SECRET "0123456789abcdef0123456789abcdef-robot-alpha"
 #define NOW G_GINT64_CONSTANT (1767225600)
 
@@ -410,6 +470,234 @@ test_bearer (void)
   }
 }
 
+/* --- bookings: session_exp, iat, scope, max_sessions, revocation --- */
+
+static void
+test_session_exp (void)
+{
+  g_autoptr (RwAuth) auth = make_auth (AUDIENCE);
+  g_autoptr (RwAuthClaims) claims = NULL;
+  g_autoptr (GError) error = NULL;
+
+  claims = expect_accepted (auth, "session_exp", TOKEN_SESSION, 0);
+  g_assert_cmpint (claims->expires, ==, NOW + 60);
+  g_assert_cmpint (claims->session_expires, ==, NOW + 3600);
+  g_assert_cmpint (claims->issued_at, ==, NOW);
+  g_assert_cmpint (claims->max_sessions, ==, 2);
+  g_assert_cmpstr (claims->owner, ==, "sub:dave");
+  g_clear_pointer (&claims, rw_auth_claims_free);
+
+  /* without session_exp, a session lasts as long as the token */
+  claims = expect_accepted (auth, "no session_exp", TOKEN_GOOD, 0);
+  g_assert_cmpint (claims->session_expires, ==, claims->expires);
+  g_assert_cmpint (claims->issued_at, ==, NOW);
+  g_assert_cmpint (claims->max_sessions, ==, -1);
+  g_assert_null (claims->scope);
+  g_clear_pointer (&claims, rw_auth_claims_free);
+  claims = expect_accepted (auth, "no iat", TOKEN_NO_SUB, 0);
+  g_assert_cmpint (claims->issued_at, ==, 0);
+  g_clear_pointer (&claims, rw_auth_claims_free);
+
+  /* at most 24 h after exp, and not before it */
+  claims = expect_accepted (auth, "session_exp 24 h after exp",
+      TOKEN_SESSION_LONGEST, 0);
+  g_assert_cmpint (claims->session_expires - claims->expires, ==,
+      RW_AUTH_MAX_SESSION_EXTENSION);
+  g_clear_pointer (&claims, rw_auth_claims_free);
+  expect_refused (auth, "session_exp before exp", TOKEN_SESSION_BEFORE_EXP, 0,
+      "'session_exp' claim is before");
+  expect_refused (auth, "session_exp a second too late",
+      TOKEN_SESSION_TOO_LONG, 0, "more than 24 h");
+  expect_refused (auth, "session_exp a string", TOKEN_SESSION_STRING, 0,
+      "'session_exp'");
+  /* the checks on session_exp hold for an expired token too */
+  expect_refused (auth, "session_exp before exp, expiry allowed",
+      TOKEN_SESSION_BEFORE_EXP, RW_AUTH_VERIFY_ALLOW_EXPIRED, "'session_exp'");
+
+  /* the marker: an expired token whose session time is over says so ... */
+  claims = rw_auth_verify (auth, TOKEN_EXPIRED, NOW, 0, &error);
+  g_assert_null (claims);
+  g_assert_error (error, RW_ERROR, RW_ERROR_UNAUTHORIZED);
+  g_assert_true (g_str_has_prefix (error->message, "the token has expired"));
+  g_assert_nonnull (strstr (error->message, RW_AUTH_BOOKING_OVER));
+  g_clear_error (&error);
+  /* ... one whose session_exp is still ahead does not: a new token would
+   * do */
+  claims = rw_auth_verify (auth, TOKEN_EXPIRED_SESSION_ON, NOW, 0, &error);
+  g_assert_null (claims);
+  g_assert_error (error, RW_ERROR, RW_ERROR_UNAUTHORIZED);
+  g_assert_true (g_str_has_prefix (error->message, "the token has expired"));
+  g_assert_null (strstr (error->message, RW_AUTH_BOOKING_OVER));
+  g_clear_error (&error);
+  claims = rw_auth_verify (auth, TOKEN_EXPIRED_SESSION_ON, NOW + 600, 0,
+      &error);
+  g_assert_null (claims);
+  g_assert_nonnull (strstr (error->message, RW_AUTH_BOOKING_OVER));
+  g_clear_error (&error);
+  claims = expect_accepted (auth, "expired, session on, expiry allowed",
+      TOKEN_EXPIRED_SESSION_ON, RW_AUTH_VERIFY_ALLOW_EXPIRED);
+  g_assert_cmpint (claims->session_expires, ==, NOW + 600);
+}
+
+static void
+test_iat_scope_max_sessions (void)
+{
+  g_autoptr (RwAuth) auth = make_auth (AUDIENCE);
+  g_autoptr (RwAuthClaims) claims = NULL;
+
+  claims = expect_accepted (auth, "admin", TOKEN_ADMIN, 0);
+  g_assert_cmpstr (claims->scope, ==, "openid robot-admin");
+  g_assert_true (rw_auth_claims_has_scope (claims, RW_AUTH_SCOPE_ADMIN));
+  g_assert_true (rw_auth_claims_has_scope (claims, "openid"));
+  g_assert_false (rw_auth_claims_has_scope (claims, "robot"));
+  g_assert_false (rw_auth_claims_has_scope (claims, "openid robot-admin"));
+  g_clear_pointer (&claims, rw_auth_claims_free);
+  claims = expect_accepted (auth, "no scope", TOKEN_GOOD, 0);
+  g_assert_false (rw_auth_claims_has_scope (claims, RW_AUTH_SCOPE_ADMIN));
+  g_clear_pointer (&claims, rw_auth_claims_free);
+  expect_refused (auth, "scope a number", TOKEN_SCOPE_NUMBER, 0, "'scope'");
+
+  /* iat: within the clock skew, not beyond */
+  claims = expect_accepted (auth, "iat in 10 s", TOKEN_IAT_IN_SKEW, 0);
+  g_assert_cmpint (claims->issued_at, ==, NOW + 10);
+  g_clear_pointer (&claims, rw_auth_claims_free);
+  expect_refused (auth, "iat in 31 s", TOKEN_IAT_FUTURE, 0,
+      "issued in the future");
+
+  expect_refused (auth, "max_sessions 0", TOKEN_MAX_SESSIONS_ZERO, 0,
+      "'max_sessions' claim is not a positive integer");
+}
+
+static RwAuthClaims *
+claims_of (const gchar * subject, gint64 issued_at)
+{
+  RwAuthClaims *claims = g_new0 (RwAuthClaims, 1);
+
+  claims->subject = g_strdup (subject);
+  claims->owner = subject ? g_strconcat ("sub:", subject, NULL) :
+      g_strdup ("sig:0");
+  claims->issued_at = issued_at;
+  return claims;
+}
+
+static gboolean
+is_revoked (RwAuthRevocations * revocations, const gchar * subject,
+    gint64 issued_at)
+{
+  g_autoptr (RwAuthClaims) claims = claims_of (subject, issued_at);
+  g_autoptr (GError) error = NULL;
+
+  if (rw_auth_revocations_check (revocations, claims, &error)) {
+    g_assert_no_error (error);
+    return FALSE;
+  }
+  g_assert_error (error, RW_ERROR, RW_ERROR_UNAUTHORIZED);
+  g_assert_true (g_str_has_prefix (error->message, RW_AUTH_REVOKED));
+  g_test_message ("%s: %s", subject, error->message);
+  return TRUE;
+}
+
+static void
+test_revocations (void)
+{
+  g_autoptr (RwAuthRevocations) revocations = rw_auth_revocations_new (3);
+  g_autoptr (RwAuth) auth = make_auth (AUDIENCE);
+  g_autoptr (RwAuthClaims) good = expect_accepted (auth, "good", TOKEN_GOOD, 0);
+  g_autoptr (RwAuthClaims) no_iat = expect_accepted (auth, "no iat",
+      TOKEN_AUD_ARRAY, 0);
+  g_autoptr (RwAuthClaims) no_sub = expect_accepted (auth, "no sub",
+      TOKEN_NO_SUB, 0);
+  g_autoptr (GError) error = NULL;
+  const gint64 at = NOW * G_USEC_PER_SEC;
+
+  /* nothing revoked */
+  g_assert_true (rw_auth_revocations_check (revocations, good, NULL));
+  g_assert_cmpuint (rw_auth_revocations_get_size (revocations), ==, 0);
+
+  /* revoked half a second after the token's iat: refused; a token issued
+   * in the second after is fine (iat is whole seconds) */
+  rw_auth_revocations_add (revocations, "alice@lab", at + G_USEC_PER_SEC / 2);
+  g_assert_false (rw_auth_revocations_check (revocations, good, &error));
+  g_assert_error (error, RW_ERROR, RW_ERROR_UNAUTHORIZED);
+  g_assert_cmpstr (error->message, ==, RW_AUTH_REVOKED " (the backend "
+      "revoked its 'sub' at 2026-01-01T00:00:00Z); a token issued after "
+      "that is needed");
+  g_clear_error (&error);
+  g_assert_true (is_revoked (revocations, "alice@lab", NOW));
+  g_assert_false (is_revoked (revocations, "alice@lab", NOW + 1));
+  g_assert_false (is_revoked (revocations, "bob", NOW - 600));
+
+  /* issued at the very µs of the revocation: after it */
+  rw_auth_revocations_add (revocations, "carol", at);
+  g_assert_false (is_revoked (revocations, "carol", NOW));
+  g_assert_true (is_revoked (revocations, "carol", NOW - 1));
+
+  /* without iat a token cannot be told from an old one; without sub it
+   * cannot be revoked */
+  rw_auth_revocations_add (revocations, "bob",
+      at - G_GINT64_CONSTANT (3600) * G_USEC_PER_SEC);
+  g_assert_false (rw_auth_revocations_check (revocations, no_iat, &error));
+  g_assert_nonnull (strstr (error->message, "no 'iat'"));
+  g_clear_error (&error);
+  g_assert_true (rw_auth_revocations_check (revocations, no_sub, NULL));
+  g_assert_cmpuint (rw_auth_revocations_get_size (revocations), ==, 3);
+
+  /* revoking again keeps the later time, and makes it the newest: the
+   * oldest other one is forgotten past 3 */
+  rw_auth_revocations_add (revocations, "alice@lab", at);
+  g_assert_true (is_revoked (revocations, "alice@lab", NOW));
+  rw_auth_revocations_add (revocations, "alice@lab", at + 10 * G_USEC_PER_SEC);
+  g_assert_true (is_revoked (revocations, "alice@lab", NOW + 9));
+  rw_auth_revocations_add (revocations, "dave", at);
+  g_assert_cmpuint (rw_auth_revocations_get_size (revocations), ==, 3);
+  g_assert_false (is_revoked (revocations, "carol", NOW - 1));
+  g_assert_true (is_revoked (revocations, "alice@lab", NOW + 9));
+  g_assert_true (is_revoked (revocations, "bob", NOW - 3601));
+  g_assert_true (is_revoked (revocations, "dave", NOW - 1));
+  rw_auth_revocations_add (revocations, "erin", at);
+  g_assert_false (is_revoked (revocations, "bob", NOW - 3601));
+  g_assert_true (is_revoked (revocations, "alice@lab", NOW + 9));
+}
+
+static void
+test_parse_revocation (void)
+{
+  static const struct
+  {
+    const gchar *body;
+    const gchar *sub;           /* NULL: refused */
+  } cases[] = {
+    {"{\"sub\": \"student-42\"}", "student-42"},
+    {"{\"sub\": \"alice@lab\", \"reason\": \"cancelled\"}", "alice@lab"},
+    {"", NULL},
+    {"{\"sub\": ", NULL},
+    {"[\"student-42\"]", NULL},
+    {"\"student-42\"", NULL},
+    {"{}", NULL},
+    {"{\"sub\": 42}", NULL},
+    {"{\"sub\": null}", NULL},
+    {"{\"sub\": \"\"}", NULL},
+    {"{\"sub\": \"eve\\nroot\"}", NULL},
+    {"{\"sub\": \"\xff\"}", NULL},
+  };
+  g_autofree gchar *long_sub = g_strnfill (257, 'x');
+  g_autofree gchar *long_body = g_strdup_printf ("{\"sub\": \"%s\"}",
+      long_sub);
+
+  for (guint i = 0; i <= G_N_ELEMENTS (cases); i++) {
+    const gchar *body = i < G_N_ELEMENTS (cases) ? cases[i].body : long_body;
+    const gchar *sub = i < G_N_ELEMENTS (cases) ? cases[i].sub : NULL;
+    g_autoptr (GBytes) bytes = g_bytes_new (body, strlen (body));
+    g_autoptr (GError) error = NULL;
+    g_autofree gchar *parsed = rw_auth_parse_revocation (bytes, &error);
+
+    g_test_message ("%s: %s", body, error ? error->message : parsed);
+    g_assert_cmpstr (parsed, ==, sub);
+    if (sub == NULL)
+      g_assert_error (error, RW_ERROR, RW_ERROR_BAD_REQUEST);
+  }
+}
+
 /* --- the secret file --- */
 
 static gchar *
@@ -509,6 +797,10 @@ main (int argc, char *argv[])
   g_test_add_func ("/auth/claims", test_claims);
   g_test_add_func ("/auth/malformed", test_malformed);
   g_test_add_func ("/auth/bearer", test_bearer);
+  g_test_add_func ("/auth/session-exp", test_session_exp);
+  g_test_add_func ("/auth/iat-scope-max-sessions", test_iat_scope_max_sessions);
+  g_test_add_func ("/auth/revocations", test_revocations);
+  g_test_add_func ("/auth/parse-revocation", test_parse_revocation);
   g_test_add_func ("/auth/secret-file", test_secret_file);
 
   return g_test_run ();

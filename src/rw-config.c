@@ -293,7 +293,9 @@ validate_settings (const RwConfig * config, GError ** error)
       !check_range ("idle-timeout", config->idle_timeout, 1, 3600, error) ||
       !check_range ("max-connections", config->max_connections, 8, 65535,
           error) ||
-      !check_range ("clock-skew", config->auth_clock_skew, 0, 600, error))
+      !check_range ("clock-skew", config->auth_clock_skew, 0, 600, error) ||
+      !check_range ("session-grace", config->auth_session_grace, 0, 86400,
+          error))
     return FALSE;
 
   if (config->tls_key != NULL && config->tls_certificate == NULL) {
@@ -442,6 +444,7 @@ static const KeySpec keys[] = {
   {"auth", "secret-file", KEY_PATH, FIELD (auth_secret_file)},
   {"auth", "audience", KEY_STRING, FIELD (auth_audience)},
   {"auth", "clock-skew", KEY_UINT, FIELD (auth_clock_skew), 0, 600},
+  {"auth", "session-grace", KEY_UINT, FIELD (auth_session_grace), 0, 86400},
   {"webrtc", "stun-server", KEY_STRING, FIELD (stun_server)},
   {"webrtc", "turn-server", KEY_STRING, FIELD (turn_server)},
   {"webrtc", "ice-addresses", KEY_LIST, FIELD (ice_addresses)},

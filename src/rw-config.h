@@ -122,6 +122,7 @@ typedef struct
   gchar *auth_secret_file;      /* NULL: open, no token needed */
   gchar *auth_audience;         /* the robot's id, `aud`; NULL: unchecked */
   guint auth_clock_skew;        /* seconds */
+  guint auth_session_grace;     /* seconds a session outlives its token */
 
   /* [webrtc] */
   gchar *stun_server;

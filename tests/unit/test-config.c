@@ -41,6 +41,7 @@ test_defaults (void)
   g_assert_cmpuint (config->rate_burst, ==, 40);
   g_assert_cmpuint (config->handshake_timeout, ==, 15);
   g_assert_cmpuint (config->auth_clock_skew, ==, 30);
+  g_assert_cmpuint (config->auth_session_grace, ==, 0);
   g_assert_cmpuint (config->request_timeout, ==, 10);
   g_assert_cmpuint (config->idle_timeout, ==, 10);
   g_assert_cmpuint (config->max_connections, ==, 256);
@@ -275,7 +276,7 @@ test_file_security (void)
       "max-body=4096\nrate-limit=5\nrate-burst=10\nhandshake-timeout=8\n"
       "request-timeout=300\nidle-timeout=3600\nmax-connections=8\n"
       "[auth]\nsecret-file=robot.secret\naudience=robot-alpha\n"
-      "clock-skew=5\n");
+      "clock-skew=5\nsession-grace=120\n");
   g_autofree gchar *dir = g_path_get_dirname (path);
   g_autofree gchar *certificate = g_build_filename (dir, "robot.crt", NULL);
   g_autofree gchar *secret = g_build_filename (dir, "robot.secret", NULL);
@@ -294,6 +295,7 @@ test_file_security (void)
   g_assert_cmpstr (config->auth_secret_file, ==, secret);
   g_assert_cmpstr (config->auth_audience, ==, "robot-alpha");
   g_assert_cmpuint (config->auth_clock_skew, ==, 5);
+  g_assert_cmpuint (config->auth_session_grace, ==, 120);
   g_unlink (path);
 }
 
@@ -353,6 +355,8 @@ test_file_bad (void)
           "secret-file"},
     {"[auth]\nclock-skew=3600\n", "[auth] clock-skew: expected a whole "
           "number from 0 to 600, got '3600'"},
+    {"[auth]\nsession-grace=86401\n", "[auth] session-grace: expected a "
+          "whole number from 0 to 86400, got '86401'"},
     {"[media]\ncodec=av1\n", "[media] codec: codec must be vp8 or h264, got "
           "'av1'"},
     {"[media]\nwidth=-1\n", "[media] width: expected a whole number from 16 "

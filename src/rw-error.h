@@ -26,6 +26,8 @@ GQuark rw_error_quark (void);
  * @RW_ERROR_UNAUTHORIZED: the request has no valid viewer token
  * @RW_ERROR_UNAVAILABLE: the media cannot serve now (not started yet,
  *   restarting); try again shortly
+ * @RW_ERROR_CONFLICT: the request conflicts with what is open now (the
+ *   token's owner already has its `max_sessions`); close something first
  */
 typedef enum
 {
@@ -40,6 +42,7 @@ typedef enum
   RW_ERROR_FORBIDDEN,
   RW_ERROR_UNAUTHORIZED,
   RW_ERROR_UNAVAILABLE,
+  RW_ERROR_CONFLICT,
 } RwError;
 
 G_END_DECLS

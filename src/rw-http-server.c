@@ -39,6 +39,13 @@
  * `idle-timeout` seconds without I/O and after its response, and at most
  * `max-connections` are open: beyond that, the oldest one still sending
  * its request is closed.
+ *
+ * With tokens, a session ends with its booking: at its token's
+ * `session_exp` (or `exp`) plus `[auth] session-grace`, a timer closes it.
+ * The backend's `POST /revoke` (a token with the `robot-admin` scope)
+ * closes every session of a `sub` and refuses that sub's older tokens, and
+ * a token's `max_sessions` bounds its owner's sessions (409). Every route
+ * that opens sessions goes through register_session ().
  */
 
 #include "rw-http-server.h"
@@ -81,6 +88,12 @@ typedef struct
   gchar *owner;                 /* the token's, with tokens only */
   gpointer data;                /* the protocol's (WHEP), or NULL */
   GDestroyNotify free_data;
+  /* with tokens: when it ends (see register_session ()) */
+  RwHttpServer *server;         /* unowned: it forgets its sessions first */
+  gchar *id;
+  gint64 ends;                  /* µs since the epoch */
+  GSource *end_timer;
+  const gchar *ended;           /* why the server ended it, or NULL */
 } Session;
 
 struct _RwHttpServer
@@ -97,6 +110,7 @@ struct _RwHttpServer
   RwRateLimiter *limiter;
   gboolean credentials_loaded;
   RwAuth *auth;                 /* NULL: open, no token needed */
+  RwAuthRevocations *revocations;       /* POST /revoke's, kept on reload */
 
   RwHttpLimits *limits;         /* connections, in number and time */
 };
@@ -112,6 +126,7 @@ typedef enum
   AUTH_NONE,                    /* public: the page, /status */
   AUTH_TOKEN,                   /* a valid token opens a session */
   AUTH_OWNER,                   /* the session's owner, even expired */
+  AUTH_ADMIN,                   /* the backend: scope robot-admin */
 } RouteAuth;
 
 typedef struct
@@ -136,6 +151,8 @@ static void handle_candidate (RwHttpServer * self, SoupServerMessage * msg,
     const gchar * path);
 static void handle_hangup (RwHttpServer * self, SoupServerMessage * msg,
     const gchar * path);
+static void handle_revoke (RwHttpServer * self, SoupServerMessage * msg,
+    const gchar * path);
 
 static const Route routes[] = {
   {"/", FALSE, "GET", handle_page, AUTH_NONE},
@@ -151,6 +168,7 @@ static const Route routes[] = {
   {"/whep/*/*", FALSE, "PATCH", rw_whep_handle_patch, AUTH_OWNER,
       RW_WHEP_SDP_FRAGMENT},
   {"/whep/*/*", FALSE, "DELETE", rw_whep_handle_delete, AUTH_OWNER},
+  {"/revoke", FALSE, "POST", handle_revoke, AUTH_ADMIN},
 };
 
 /* --- replies --- */
@@ -208,6 +226,8 @@ status_for_error (const GError * error)
       return SOUP_STATUS_SERVICE_UNAVAILABLE;
     case RW_ERROR_TIMEOUT:
       return SOUP_STATUS_GATEWAY_TIMEOUT;
+    case RW_ERROR_CONFLICT:
+      return SOUP_STATUS_CONFLICT;
     case RW_ERROR_PIPELINE:
     case RW_ERROR_FAILED:
       return SOUP_STATUS_INTERNAL_SERVER_ERROR;
@@ -436,6 +456,11 @@ mount_free (Mount * mount)
 static void
 session_free (Session * session)
 {
+  if (session->end_timer) {
+    g_source_destroy (session->end_timer);
+    g_source_unref (session->end_timer);
+  }
+  g_free (session->id);
   g_object_unref (session->host);
   g_free (session->stream);
   g_free (session->owner);
@@ -583,6 +608,223 @@ on_client_readable (GSocket * socket, GIOCondition condition,
   return G_SOURCE_REMOVE;
 }
 
+/* --- bookings: when sessions end, revocation, max_sessions --- */
+
+/* Why the server ends a session (the host's close reason, and the error of
+ * an offer that was being answered); each holds a marker of rw-auth.h. */
+#define REASON_EXPIRED "the token expired (" RW_AUTH_BOOKING_OVER ")"
+#define REASON_REVOKED RW_AUTH_REVOKED
+
+/* The longest wait of a session's end timer: the time left is then
+ * computed again from the wall clock, which may have been set meanwhile. */
+#define END_TIMER_MAX_MS (60 * 1000)
+
+/* RFC 6750 §3: the challenge of a 401 for a token that was sent. */
+static void
+set_token_challenge (SoupServerMessage * msg)
+{
+  soup_message_headers_replace (soup_server_message_get_response_headers
+      (msg), "WWW-Authenticate",
+      "Bearer realm=\"" REALM "\", error=\"invalid_token\"");
+}
+
+static PendingOffer *
+find_pending (RwHttpServer * self, const gchar * peer_id)
+{
+  for (GList * l = self->pending; l; l = l->next) {
+    PendingOffer *pending = l->data;
+
+    if (g_str_equal (pending->peer_id, peer_id))
+      return pending;
+  }
+  return NULL;
+}
+
+/* Ends a session on the server's behalf. An answered one is closed on its
+ * host, which says so (session-closed), and it is forgotten then; one
+ * still being answered is cancelled, and its offer refused with @reason
+ * (refuse_if_ended ()). @id must not be the session's own string. */
+static void
+end_session (RwHttpServer * self, const gchar * id, const gchar * reason)
+{
+  Session *session = g_hash_table_lookup (self->sessions, id);
+  PendingOffer *pending;
+
+  if (session == NULL)
+    return;
+  session->ended = reason;
+  pending = find_pending (self, id);
+  if (pending) {
+    g_cancellable_cancel (pending->cancellable);
+    return;
+  }
+  if (!rw_session_host_close (session->host, id, reason))
+    g_hash_table_remove (self->sessions, id);
+}
+
+static gboolean on_session_end (gpointer user_data);
+
+/* One timer per session: a session is forgotten in one place
+ * (session_free ()), which removes its timer with it, and the main context
+ * holds a few sources more with max-viewers sessions at most. */
+static void
+arm_end_timer (Session * session)
+{
+  gint64 left_ms = (session->ends - g_get_real_time () + 999) / 1000;
+  GSource *source = g_timeout_source_new (CLAMP (left_ms, 0,
+          END_TIMER_MAX_MS));
+
+  g_source_set_callback (source, on_session_end, session, NULL);
+  g_source_set_static_name (source, "rw-http-session-end");
+  g_source_attach (source, session->server->context);
+  session->end_timer = source;
+}
+
+static gboolean
+on_session_end (gpointer user_data)
+{
+  Session *session = user_data;
+  RwHttpServer *self = session->server;
+  g_autofree gchar *id = g_strdup (session->id);
+  gint64 late = g_get_real_time () - session->ends;
+
+  g_clear_pointer (&session->end_timer, g_source_unref);
+  if (late < 0) {
+    arm_end_timer (session);
+    return G_SOURCE_REMOVE;
+  }
+  g_message ("viewer %s: the token of %s expired (%s), %" G_GINT64_FORMAT
+      " ms ago: closing its session", id, session->owner,
+      RW_AUTH_BOOKING_OVER, late / 1000);
+  end_session (self, id, REASON_EXPIRED);
+  return G_SOURCE_REMOVE;
+}
+
+/* Whether the token may open one more session: its session time is not
+ * over, it was not revoked since its headers were checked (401, with the
+ * challenge set on @msg), and its owner has fewer than max_sessions
+ * (409). */
+static gboolean
+admit_session (RwHttpServer * self, SoupServerMessage * msg,
+    const RwAuthClaims * claims, gint64 ends, GError ** error)
+{
+  gint64 now = g_get_real_time ();
+  GHashTableIter iter;
+  Session *session;
+  guint open = 0;
+
+  if (now >= ends) {
+    g_set_error (error, RW_ERROR, RW_ERROR_UNAUTHORIZED, "the token's "
+        "session time ended %" G_GINT64_FORMAT " s ago: "
+        RW_AUTH_BOOKING_OVER, (now - ends) / G_USEC_PER_SEC);
+    set_token_challenge (msg);
+    return FALSE;
+  }
+  if (!rw_auth_revocations_check (self->revocations, claims, error)) {
+    set_token_challenge (msg);
+    return FALSE;
+  }
+  if (claims->max_sessions < 0)
+    return TRUE;
+
+  g_hash_table_iter_init (&iter, self->sessions);
+  while (g_hash_table_iter_next (&iter, NULL, (gpointer *) & session)) {
+    if (g_strcmp0 (session->owner, claims->owner) == 0 &&
+        session->ended == NULL)
+      open++;
+  }
+  if (open < claims->max_sessions)
+    return TRUE;
+  g_set_error (error, RW_ERROR, RW_ERROR_CONFLICT, "the token's owner "
+      "already has %u session%s open, its max_sessions; close one first",
+      open, open == 1 ? "" : "s");
+  return FALSE;
+}
+
+/* Registers a new session in the session table, for every route that opens
+ * one. With tokens, the session remembers its owner and its end: the
+ * token's `session_exp` (or `exp`) plus `[auth] session-grace`, when a
+ * timer on the server's context closes it (reason %REASON_EXPIRED); it is
+ * refused with 401 when that time is over or the token was revoked, and
+ * with 409 when the owner already has the token's `max_sessions`
+ * (%RW_ERROR_UNAUTHORIZED, with the challenge header set on @msg, and
+ * %RW_ERROR_CONFLICT). Returns the session (in the table), or NULL with
+ * @error set, for the caller to reply with. */
+static Session *
+register_session (RwHttpServer * self, SoupServerMessage * msg,
+    Mount * mount, const gchar * peer_id, GError ** error)
+{
+  RwAuthClaims *claims = self->auth ? get_claims (msg) : NULL;
+  gint64 ends = 0;
+  Session *session;
+
+  if (claims) {
+    ends = (claims->session_expires + self->config->auth_session_grace) *
+        G_USEC_PER_SEC;
+    if (!admit_session (self, msg, claims, ends, error))
+      return NULL;
+  }
+
+  session = g_new0 (Session, 1);
+  session->server = self;
+  session->id = g_strdup (peer_id);
+  session->host = g_object_ref (mount->host);
+  session->stream = g_strdup (mount->name);
+  if (claims) {
+    session->owner = g_strdup (claims->owner);
+    session->ends = ends;
+    arm_end_timer (session);
+    GST_INFO ("viewer %s: its session ends in %" G_GINT64_FORMAT " s", peer_id,
+        (ends - g_get_real_time ()) / G_USEC_PER_SEC);
+  }
+  g_hash_table_insert (self->sessions, g_strdup (peer_id), session);
+  return session;
+}
+
+/* An offer whose session ended while it was answered (its time ran out, or
+ * its owner was revoked): its answer, if any, is closed at once, and
+ * @error says why (401). */
+static void
+refuse_if_ended (RwHttpServer * self, PendingOffer * pending,
+    RwSessionHost * host, gchar ** answer, GError ** error)
+{
+  Session *session = g_hash_table_lookup (self->sessions, pending->peer_id);
+  const gchar *reason;
+
+  if (session == NULL || session->ended == NULL)
+    return;
+  reason = session->ended;
+  GST_INFO ("viewer %s: %s while it was answered", pending->peer_id, reason);
+  if (*answer)
+    rw_session_host_close (host, pending->peer_id, reason);
+  g_clear_pointer (answer, g_free);
+  g_clear_error (error);
+  g_set_error_literal (error, RW_ERROR, RW_ERROR_UNAUTHORIZED, reason);
+  set_token_challenge (pending->msg);
+}
+
+/* Ends every session of @subject; returns how many. */
+static guint
+end_sessions_of (RwHttpServer * self, const gchar * subject,
+    const gchar * reason)
+{
+  g_autofree gchar *owner = g_strconcat ("sub:", subject, NULL);
+  g_autoptr (GPtrArray) ids = g_ptr_array_new_with_free_func (g_free);
+  GHashTableIter iter;
+  const gchar *id;
+  Session *session;
+
+  g_hash_table_iter_init (&iter, self->sessions);
+  while (g_hash_table_iter_next (&iter, (gpointer *) & id,
+          (gpointer *) & session)) {
+    if (g_strcmp0 (session->owner, owner) == 0 && session->ended == NULL)
+      g_ptr_array_add (ids, g_strdup (id));
+  }
+  for (guint i = 0; i < ids->len; i++)
+    end_session (self, g_ptr_array_index (ids, i), reason);
+  return ids->len;
+}
+
 static void
 on_opened (GObject * source, GAsyncResult * result, gpointer user_data)
 {
@@ -605,6 +847,7 @@ on_opened (GObject * source, GAsyncResult * result, gpointer user_data)
     g_set_error (&error, RW_ERROR, RW_ERROR_UNAVAILABLE,
         "the stream was removed");
   }
+  refuse_if_ended (self, pending, RW_SESSION_HOST (source), &answer, &error);
   if (answer == NULL) {
     g_hash_table_remove (self->sessions, pending->peer_id);
     if (!pending->gone)
@@ -676,13 +919,15 @@ reply_offer (RwHttpServer * self, SoupServerMessage * msg,
 /* Opens a session on @mount's host for @msg, which @opened answers once
  * the host is done. @data (the protocol's, freed with @free_data) stays
  * with the session until the server forgets it. Fails (%RW_ERROR_FULL)
- * when max-viewers sessions are open. */
+ * when max-viewers sessions are open, and as register_session () does
+ * (the token's time, revocation, max_sessions). */
 static gboolean
 open_session (RwHttpServer * self, SoupServerMessage * msg, Mount * mount,
     const gchar * sdp, RwHttpOpenedFunc opened, gpointer data,
     GDestroyNotify free_data, GError ** error)
 {
   RwAuthClaims *claims = get_claims (msg);
+  g_autofree gchar *peer_id = NULL;
   PendingOffer *pending;
   Session *session;
 
@@ -694,22 +939,23 @@ open_session (RwHttpServer * self, SoupServerMessage * msg, Mount * mount,
     return FALSE;
   }
 
-  session = g_new0 (Session, 1);
-  session->host = g_object_ref (mount->host);
-  session->stream = g_strdup (mount->name);
-  if (self->auth && claims)
-    session->owner = g_strdup (claims->owner);
+  peer_id = g_uuid_string_random ();
+  session = register_session (self, msg, mount, peer_id, error);
+  if (session == NULL) {
+    if (free_data)
+      free_data (data);
+    return FALSE;
+  }
   session->data = data;
   session->free_data = free_data;
 
   pending = g_new0 (PendingOffer, 1);
   pending->self = g_object_ref (self);
   pending->msg = g_object_ref (msg);
-  pending->peer_id = g_uuid_string_random ();
+  pending->peer_id = g_steal_pointer (&peer_id);
   pending->cancellable = g_cancellable_new ();
   pending->started = g_get_monotonic_time ();
   pending->opened = opened;
-  g_hash_table_insert (self->sessions, g_strdup (pending->peer_id), session);
   self->pending = g_list_prepend (self->pending, pending);
   g_signal_connect (msg, "disconnected", G_CALLBACK (on_client_gone), pending);
   if (soup_server_message_get_socket (msg)) {
@@ -773,6 +1019,47 @@ handle_hangup (RwHttpServer * self, SoupServerMessage * msg, const gchar * path)
     return;
   }
   reply_json (msg, SOUP_STATUS_OK, status_object ("closed", "peer_id", id));
+}
+
+/* POST /revoke, the backend's: {"sub": "…"} ends every session of that
+ * sub at once, and refuses its tokens issued before now. */
+static void
+handle_revoke (RwHttpServer * self, SoupServerMessage * msg, const gchar * path)
+{
+  g_autoptr (GBytes) body = request_body (msg);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (JsonBuilder) builder = NULL;
+  g_autoptr (JsonNode) root = NULL;
+  g_autofree gchar *subject = NULL;
+  guint closed;
+
+  if (self->auth == NULL) {
+    reply_error (msg, SOUP_STATUS_FORBIDDEN, "this robot takes no tokens "
+        "(no [auth] secret-file): there is nothing to revoke");
+    return;
+  }
+  subject = rw_auth_parse_revocation (body, &error);
+  if (subject == NULL) {
+    reply_gerror (msg, error);
+    return;
+  }
+
+  rw_auth_revocations_add (self->revocations, subject, g_get_real_time ());
+  closed = end_sessions_of (self, subject, REASON_REVOKED);
+  g_message ("revoked sub:%s: %u session%s closed, and its tokens issued "
+      "before now are refused", subject, closed, closed == 1 ? "" : "s");
+
+  builder = json_builder_new_immutable ();
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "status");
+  json_builder_add_string_value (builder, "revoked");
+  json_builder_set_member_name (builder, "sub");
+  json_builder_add_string_value (builder, subject);
+  json_builder_set_member_name (builder, "closed");
+  json_builder_add_int_value (builder, closed);
+  json_builder_end_object (builder);
+  root = json_builder_get_root (builder);
+  reply_json (msg, SOUP_STATUS_OK, json_to_string (root, FALSE));
 }
 
 /* @path is the route's, is under its prefix, or matches its pattern,
@@ -959,6 +1246,28 @@ reply_unauthorized (SoupServerMessage * msg, const GError * error,
   reply_error (msg, SOUP_STATUS_UNAUTHORIZED, "%s", error->message);
 }
 
+/* What a valid token may do: nothing once revoked; /revoke only with the
+ * admin scope (403). */
+static gboolean
+check_access (RwHttpServer * self, SoupServerMessage * msg,
+    const Route * route, const RwAuthClaims * claims)
+{
+  g_autoptr (GError) error = NULL;
+
+  if (!rw_auth_revocations_check (self->revocations, claims, &error)) {
+    reply_unauthorized (msg, error, TRUE);
+    return FALSE;
+  }
+  if (route->auth == AUTH_ADMIN &&
+      !rw_auth_claims_has_scope (claims, RW_AUTH_SCOPE_ADMIN)) {
+    reply_error (msg, SOUP_STATUS_FORBIDDEN, "%s %s needs the backend's "
+        "token, with \"scope\": \"" RW_AUTH_SCOPE_ADMIN "\"", route->method,
+        route->path);
+    return FALSE;
+  }
+  return TRUE;
+}
+
 static gboolean
 check_token (RwHttpServer * self, SoupServerMessage * msg, const Route * route)
 {
@@ -979,6 +1288,10 @@ check_token (RwHttpServer * self, SoupServerMessage * msg, const Route * route)
       RW_AUTH_VERIFY_ALLOW_EXPIRED : RW_AUTH_VERIFY_DEFAULT, &error);
   if (claims == NULL) {
     reply_unauthorized (msg, error, TRUE);
+    return FALSE;
+  }
+  if (!check_access (self, msg, route, claims)) {
+    rw_auth_claims_free (claims);
     return FALSE;
   }
   g_object_set_data_full (G_OBJECT (msg), CLAIMS_KEY, claims,
@@ -1042,6 +1355,7 @@ rw_http_server_finalize (GObject * object)
 
   g_clear_pointer (&self->limiter, rw_rate_limiter_free);
   g_clear_pointer (&self->auth, rw_auth_free);
+  g_clear_pointer (&self->revocations, rw_auth_revocations_free);
   g_hash_table_unref (self->sessions);
   g_ptr_array_unref (self->mounts);
   g_main_context_unref (self->context);
@@ -1067,6 +1381,7 @@ rw_http_server_init (RwHttpServer * self)
   self->mounts = g_ptr_array_new_with_free_func ((GDestroyNotify) mount_free);
   self->sessions = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
       (GDestroyNotify) session_free);
+  self->revocations = rw_auth_revocations_new (RW_AUTH_MAX_REVOCATIONS);
 }
 
 /**
@@ -1405,13 +1720,16 @@ rw_http_server_dup_stream_names (RwHttpServer * self)
  * @data: (nullable) (transfer full): the protocol's data for the session
  * @free_data: (nullable): frees @data once the server forgets the session
  * @error: why no session was opened: %RW_ERROR_FULL (max-viewers sessions
- *   of every stream and protocol are open) or %RW_ERROR_NOT_FOUND
+ *   of every stream and protocol are open), %RW_ERROR_NOT_FOUND,
+ *   %RW_ERROR_UNAUTHORIZED (the token's session time is over, or it was
+ *   revoked; the Bearer challenge is set on @msg) or %RW_ERROR_CONFLICT
+ *   (the token's owner has its `max_sessions`)
  *
  * Opens a session as `POST /offer` does: the server mints its id,
- * remembers its host, stream and token owner, counts it against
- * max-viewers while it is answered and afterwards, and cancels the
- * host's open if the client goes away, the stream is unmounted or the
- * server stops.
+ * remembers its host, stream, token owner and end (closing it then),
+ * counts it against max-viewers while it is answered and afterwards, and
+ * cancels the host's open if the client goes away, the stream is
+ * unmounted or the server stops.
  *
  * Returns: %TRUE if the host was asked; @msg is then replied to by
  * @opened, else by the caller.

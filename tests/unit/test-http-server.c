@@ -46,6 +46,7 @@ typedef struct
   guint max_viewers;            /* 0: the default */
   gboolean no_hosts;
   gboolean tokens;
+  guint session_grace;          /* [auth] session-grace */
 } Setup;
 
 typedef struct
@@ -80,6 +81,7 @@ fixture_setup (Fixture * f, gconstpointer data)
     g_assert_true (g_file_set_contents (f->secret, SECRET "\n", -1, NULL));
     g_assert_cmpint (g_chmod (f->secret, 0600), ==, 0);
     f->config->auth_secret_file = g_strdup (f->secret);
+    f->config->auth_session_grace = setup->session_grace;
   }
 
   f->server = rw_http_server_new (f->config);
@@ -429,6 +431,7 @@ test_offer_host_errors (Fixture * f, gconstpointer data)
     {RW_ERROR_UNSUPPORTED, SOUP_STATUS_BAD_REQUEST},
     {RW_ERROR_FULL, SOUP_STATUS_SERVICE_UNAVAILABLE},
     {RW_ERROR_UNAVAILABLE, SOUP_STATUS_SERVICE_UNAVAILABLE},
+    {RW_ERROR_CONFLICT, SOUP_STATUS_CONFLICT},
     {RW_ERROR_TIMEOUT, SOUP_STATUS_GATEWAY_TIMEOUT},
     {RW_ERROR_PIPELINE, SOUP_STATUS_INTERNAL_SERVER_ERROR},
     {RW_ERROR_FAILED, SOUP_STATUS_INTERNAL_SERVER_ERROR},
@@ -1118,6 +1121,426 @@ test_tokens (Fixture * f, gconstpointer data)
   }
 }
 
+/* --- bookings: sessions end with their token, revocation, max_sessions --- */
+
+static const Setup grace = { 0, FALSE, TRUE, 1 };
+
+#define REASON_EXPIRED "the token expired (booking over)"
+#define REASON_REVOKED "the token was revoked"
+
+static gint64
+now_s (void)
+{
+  return g_get_real_time () / G_USEC_PER_SEC;
+}
+
+/* A token with @claims, a JSON object's members */
+static gchar *
+mint_with (const gchar * claims)
+{
+  g_autofree gchar *json = g_strdup_printf ("{%s}", claims);
+
+  return rw_test_mint_token (SECRET, json);
+}
+
+static gchar *
+mint_until (const gchar * sub, gint64 exp, gint64 iat)
+{
+  g_autofree gchar *claims = g_strdup_printf ("\"sub\": \"%s\", \"exp\": %"
+      G_GINT64_FORMAT ", \"iat\": %" G_GINT64_FORMAT, sub, exp, iat);
+
+  return mint_with (claims);
+}
+
+static gchar *
+mint_admin (void)
+{
+  g_autofree gchar *claims = g_strdup_printf ("\"sub\": \"lab-backend\", "
+      "\"exp\": %" G_GINT64_FORMAT ", \"iat\": %" G_GINT64_FORMAT ", "
+      "\"scope\": \"robot-admin\"", now_s () + 60, now_s ());
+
+  return mint_with (claims);
+}
+
+/* Asserts a 401 with the Bearer challenge, and that its error has
+ * @needle. */
+static void
+assert_refused_token (RwTestResponse * response, const gchar * needle)
+{
+  const gchar *message = assert_error (response, SOUP_STATUS_UNAUTHORIZED);
+  const gchar *challenge = soup_message_headers_get_one (response->headers,
+      "WWW-Authenticate");
+
+  rw_test_check (strstr (message, needle), "the 401 '%s' does not say '%s'",
+      message, needle);
+  g_assert_nonnull (challenge);
+  g_assert_nonnull (strstr (challenge, "error=\"invalid_token\""));
+}
+
+static gboolean
+has_close (RwFakeHost * host, const gchar * id)
+{
+  return rw_fake_host_find_close (host, id) != NULL;
+}
+
+/* Waits, a bounded time, for the host to close @id, and returns when (µs
+ * since the epoch). */
+static gint64
+wait_closed (RwFakeHost * host, const gchar * id, const gchar * reason)
+{
+  WAIT_FOR (has_close (host, id));
+  g_assert_cmpstr (rw_fake_host_find_close (host, id)->text, ==, reason);
+  g_assert_false (rw_fake_host_has_session (host, id));
+  return g_get_real_time ();
+}
+
+/* A session ends at its token's exp: closed on its host with the reason,
+ * forgotten, another owner's session going on; the token opens no other. */
+static void
+test_session_expires (Fixture * f, gconstpointer data)
+{
+  gint64 exp = now_s () + 2;    /* 1 to 2 s from now */
+  g_autofree gchar *short_token = mint_until ("alice", exp, now_s ());
+  g_autofree gchar *long_token = mint_until ("bob", now_s () + 600, now_s ());
+  g_autofree gchar *a = open_session (f, f->front, short_token);
+  g_autofree gchar *a_wrist = open_session (f, f->wrist, short_token);
+  g_autofree gchar *b = open_session (f, f->front, long_token);
+  gint64 closed, late_ms;
+
+  g_assert_cmpint (get_sessions (f), ==, 3);
+  closed = wait_closed (f->front, a, REASON_EXPIRED);
+  late_ms = (closed - exp * G_USEC_PER_SEC) / 1000;
+  g_test_message ("closed %" G_GINT64_FORMAT " ms after exp", late_ms);
+  rw_test_check (late_ms >= 0 && late_ms < 500, "closed %" G_GINT64_FORMAT
+      " ms after exp", late_ms);
+  wait_closed (f->wrist, a_wrist, REASON_EXPIRED);
+  g_assert_cmpint (get_sessions (f), ==, 1);
+  g_assert_true (rw_fake_host_has_session (f->front, b));
+  g_assert_null (rw_fake_host_find_close (f->front, b));
+
+  /* within the clock skew the token is valid, but its session time is
+   * over: 401, with the marker the viewer page looks for */
+  {
+    g_autoptr (RwTestResponse) again = post_offer (f, NULL, short_token);
+
+    assert_refused_token (again, "booking over");
+  }
+  /* its owner may still hang up what is left, with the expired token */
+  {
+    g_autoptr (RwTestResponse) hangup = delete_peer (f, a, short_token);
+
+    assert_error (hangup, SOUP_STATUS_NOT_FOUND);
+  }
+  g_assert_cmpuint (rw_fake_host_get_opened (f->front)->len, ==, 2);
+}
+
+/* session_exp carries a session past exp, and session-grace (1 s here)
+ * beyond that. */
+static void
+test_session_exp_grace (Fixture * f, gconstpointer data)
+{
+  gint64 exp = now_s () + 1;
+  g_autofree gchar *claims = g_strdup_printf ("\"sub\": \"carol\", "
+      "\"exp\": %" G_GINT64_FORMAT ", \"session_exp\": %" G_GINT64_FORMAT,
+      exp, exp + 1);
+  g_autofree gchar *token = mint_with (claims);
+  g_autofree gchar *id = open_session (f, f->front, token);
+  gint64 closed, late_ms;
+
+  closed = wait_closed (f->front, id, REASON_EXPIRED);
+  late_ms = (closed - (exp + 2) * G_USEC_PER_SEC) / 1000;
+  g_test_message ("closed %" G_GINT64_FORMAT " ms after session_exp + grace",
+      late_ms);
+  rw_test_check (late_ms >= 0 && late_ms < 500, "closed %" G_GINT64_FORMAT
+      " ms after session_exp + grace", late_ms);
+  g_assert_cmpint (get_sessions (f), ==, 0);
+}
+
+/* An offer sent with a token, without waiting for its answer. */
+static AsyncOffer *
+async_offer_with_token (Fixture * f, const gchar * token)
+{
+  AsyncOffer *offer = g_new0 (AsyncOffer, 1);
+  g_autofree gchar *url = rw_test_url (f->url, "/offer");
+  g_autofree gchar *json = offer_body (NULL);
+  g_autofree gchar *bearer = g_strconcat ("Bearer ", token, NULL);
+  g_autoptr (GBytes) body = g_bytes_new (json, strlen (json));
+
+  offer->cancellable = g_cancellable_new ();
+  offer->msg = soup_message_new ("POST", url);
+  soup_message_headers_replace (soup_message_get_request_headers
+      (offer->msg), "Authorization", bearer);
+  soup_message_set_request_body_from_bytes (offer->msg, "application/json",
+      body);
+  soup_session_send_and_read_async (f->session, offer->msg,
+      G_PRIORITY_DEFAULT, offer->cancellable, on_async_offer_done, offer);
+  return offer;
+}
+
+static void
+assert_async_refused (AsyncOffer * offer, const gchar * needle)
+{
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  const gchar *message;
+
+  WAIT_FOR (offer->done);
+  g_assert_no_error (offer->error);
+  g_assert_cmpuint (soup_message_get_status (offer->msg), ==,
+      SOUP_STATUS_UNAUTHORIZED);
+  g_assert_nonnull (soup_message_headers_get_one
+      (soup_message_get_response_headers (offer->msg), "WWW-Authenticate"));
+  g_assert_true (json_parser_load_from_data (parser,
+          g_bytes_get_data (offer->body, NULL),
+          g_bytes_get_size (offer->body), NULL));
+  message = json_object_get_string_member (json_node_get_object
+      (json_parser_get_root (parser)), "error");
+  rw_test_check (strstr (message, needle), "'%s' does not say '%s'", message,
+      needle);
+}
+
+/* The session time ends while the host is still answering: the open is
+ * cancelled and the offer refused, even once the host answers. */
+static void
+test_session_expires_pending (Fixture * f, gconstpointer data)
+{
+  g_autofree gchar *token = mint_until ("dave", now_s () + 1, now_s ());
+  g_autoptr (AsyncOffer) offer = NULL;
+  g_autofree gchar *id = NULL;
+
+  rw_fake_host_hold (f->front, TRUE);
+  offer = async_offer_with_token (f, token);
+  WAIT_FOR (rw_fake_host_get_n_held (f->front) == 1);
+  id = g_strdup (last_open_id (f->front));
+  WAIT_FOR (has_close (f->front, id));
+  g_assert_cmpstr (rw_fake_host_find_close (f->front, id)->text, ==,
+      RW_FAKE_HOST_CANCELLED);
+  g_assert_false (offer->done);
+
+  rw_fake_host_release (f->front);
+  assert_async_refused (offer, "booking over");
+  g_assert_false (rw_fake_host_has_session (f->front, id));
+  g_assert_cmpint (get_sessions (f), ==, 0);
+}
+
+static RwTestResponse *
+post_revoke (Fixture * f, const gchar * token, const gchar * body)
+{
+  return request (f, "POST", "/revoke", token, body);
+}
+
+/* POST /revoke closes every session of one sub at once, and refuses its
+ * tokens issued before; a new one is fine. */
+static void
+test_revoke (Fixture * f, gconstpointer data)
+{
+  g_autofree gchar *admin = mint_admin ();
+  g_autofree gchar *alice = mint_until ("alice", now_s () + 600, now_s ());
+  g_autofree gchar *bob = mint_until ("bob", now_s () + 600, now_s ());
+  g_autofree gchar *a1 = open_session (f, f->front, alice);
+  g_autofree gchar *a2 = open_session (f, f->wrist, alice);
+  g_autofree gchar *b = open_session (f, f->front, bob);
+  g_autoptr (RwTestResponse) response = NULL;
+  g_autofree gchar *again = NULL;
+  JsonObject *object;
+
+  response = post_revoke (f, admin, "{\"sub\": \"alice\"}");
+  object = response_object (response);
+  g_assert_cmpuint (response->status, ==, SOUP_STATUS_OK);
+  g_assert_cmpstr (json_object_get_string_member (object, "status"), ==,
+      "revoked");
+  g_assert_cmpstr (json_object_get_string_member (object, "sub"), ==, "alice");
+  g_assert_cmpint (json_object_get_int_member (object, "closed"), ==, 2);
+
+  /* at once: no waiting */
+  g_assert_cmpstr (rw_fake_host_find_close (f->front, a1)->text, ==,
+      REASON_REVOKED);
+  g_assert_cmpstr (rw_fake_host_find_close (f->wrist, a2)->text, ==,
+      REASON_REVOKED);
+  g_assert_true (rw_fake_host_has_session (f->front, b));
+  g_assert_null (rw_fake_host_find_close (f->front, b));
+  g_assert_cmpint (get_sessions (f), ==, 1);
+
+  /* alice's token, issued before: refused, for offers and the rest */
+  {
+    g_autoptr (RwTestResponse) offer = post_offer (f, NULL, alice);
+    g_autoptr (RwTestResponse) hangup = delete_peer (f, a1, alice);
+
+    assert_refused_token (offer, "the token was revoked");
+    assert_refused_token (hangup, "the token was revoked");
+  }
+  /* bob's is not affected */
+  {
+    g_autoptr (RwTestResponse) candidate = post_candidate (f, b, CANDIDATE,
+        0, bob);
+
+    assert_status_object (candidate, "ok", NULL, NULL);
+  }
+
+  /* a token issued after the revocation (iat is in whole seconds: the
+   * next one) */
+  {
+    g_autofree gchar *fresh = mint_until ("alice", now_s () + 600,
+        now_s () + 1);
+
+    again = open_session (f, f->front, fresh);
+  }
+  g_assert_cmpint (get_sessions (f), ==, 2);
+
+  /* revoking a sub without sessions closes none */
+  {
+    g_autoptr (RwTestResponse) none =
+        post_revoke (f, admin, "{\"sub\": \"zoe\"}");
+
+    g_assert_cmpuint (none->status, ==, SOUP_STATUS_OK);
+    g_assert_cmpint (rw_test_json_get_int (none->json, "closed", -1), ==, 0);
+  }
+}
+
+/* Who may revoke, and what: 401 without a token, 403 without the admin
+ * scope, 400 for a bad body; none of them revokes anything. */
+static void
+test_revoke_refused (Fixture * f, gconstpointer data)
+{
+  g_autofree gchar *admin = mint_admin ();
+  g_autofree gchar *alice = mint_until ("alice", now_s () + 600, now_s ());
+  g_autofree gchar *other_scope = NULL;
+  g_autofree gchar *id = open_session (f, f->front, alice);
+  static const gchar *bad_bodies[] = { "", "{\"sub\": ", "[]",
+    "{\"user\": \"alice\"}", "{\"sub\": 42}", "{\"sub\": \"\"}"
+  };
+
+  {
+    g_autofree gchar *claims = g_strdup_printf ("\"sub\": \"mallory\", "
+        "\"exp\": %" G_GINT64_FORMAT ", \"scope\": \"robot-admins viewer\"",
+        now_s () + 60);
+
+    other_scope = mint_with (claims);
+  }
+  {
+    g_autoptr (RwTestResponse) none =
+        post_revoke (f, NULL, "{\"sub\": \"alice\"}");
+    const gchar *message = assert_error (none, SOUP_STATUS_UNAUTHORIZED);
+
+    g_assert_nonnull (strstr (message, "token"));
+  }
+  for (guint i = 0; i < 2; i++) {
+    g_autoptr (RwTestResponse) viewer = post_revoke (f, i ? other_scope : alice,
+        "{\"sub\": \"alice\"}");
+    const gchar *message = assert_error (viewer, SOUP_STATUS_FORBIDDEN);
+
+    g_assert_nonnull (strstr (message, "robot-admin"));
+  }
+  for (guint i = 0; i < G_N_ELEMENTS (bad_bodies); i++) {
+    g_autoptr (RwTestResponse) bad = post_revoke (f, admin, bad_bodies[i]);
+
+    g_test_message ("%s: %s", bad_bodies[i], rw_test_response_get_error (bad));
+    assert_error (bad, SOUP_STATUS_BAD_REQUEST);
+  }
+  {
+    g_autoptr (RwTestResponse) get = request (f, "GET", "/revoke", admin, NULL);
+
+    assert_error (get, SOUP_STATUS_METHOD_NOT_ALLOWED);
+  }
+
+  g_assert_true (rw_fake_host_has_session (f->front, id));
+  {
+    g_autoptr (RwTestResponse) offer = post_offer (f, NULL, alice);
+
+    g_free (assert_answer (offer, f->front));
+  }
+}
+
+/* Without tokens there is nothing to revoke. */
+static void
+test_revoke_open (Fixture * f, gconstpointer data)
+{
+  g_autofree gchar *id = open_session (f, f->front, NULL);
+  g_autoptr (RwTestResponse) response = post_revoke (f, NULL,
+      "{\"sub\": \"alice\"}");
+
+  assert_error (response, SOUP_STATUS_FORBIDDEN);
+  g_assert_true (rw_fake_host_has_session (f->front, id));
+}
+
+/* A revoked sub's offer still being answered is refused, and its answer
+ * closed. */
+static void
+test_revoke_pending (Fixture * f, gconstpointer data)
+{
+  g_autofree gchar *admin = mint_admin ();
+  g_autofree gchar *alice = mint_until ("alice", now_s () + 600, now_s ());
+  g_autoptr (AsyncOffer) offer = NULL;
+  g_autoptr (RwTestResponse) response = NULL;
+  g_autofree gchar *id = NULL;
+
+  rw_fake_host_hold (f->front, TRUE);
+  offer = async_offer_with_token (f, alice);
+  WAIT_FOR (rw_fake_host_get_n_held (f->front) == 1);
+  id = g_strdup (last_open_id (f->front));
+
+  response = post_revoke (f, admin, "{\"sub\": \"alice\"}");
+  g_assert_cmpuint (response->status, ==, SOUP_STATUS_OK);
+  g_assert_cmpint (rw_test_json_get_int (response->json, "closed", -1), ==, 1);
+  rw_fake_host_release (f->front);
+  assert_async_refused (offer, "the token was revoked");
+  g_assert_false (rw_fake_host_has_session (f->front, id));
+  g_assert_cmpint (get_sessions (f), ==, 0);
+}
+
+/* max_sessions bounds the sessions of a token's owner (its sub, or the
+ * token itself without one): 409 beyond it. */
+static void
+test_max_sessions (Fixture * f, gconstpointer data)
+{
+  g_autofree gchar *claims = g_strdup_printf ("\"sub\": \"erin\", \"exp\": %"
+      G_GINT64_FORMAT ", \"max_sessions\": 2", now_s () + 600);
+  g_autofree gchar *erin = mint_with (claims);
+  g_autofree gchar *erin_other = mint_until ("erin", now_s () + 600, now_s ());
+  g_autofree gchar *frank = mint_until ("frank", now_s () + 600, now_s ());
+  g_autofree gchar *e1 = open_session (f, f->front, erin);
+  g_autofree gchar *e2 = open_session (f, f->wrist, erin);
+  g_autofree gchar *e3 = NULL;
+  g_autofree gchar *anonymous_claims = g_strdup_printf ("\"exp\": %"
+      G_GINT64_FORMAT ", \"max_sessions\": 1", now_s () + 600);
+  g_autofree gchar *anonymous = mint_with (anonymous_claims);
+  g_autofree gchar *anonymous_id = NULL;
+
+  {
+    g_autoptr (RwTestResponse) third = post_offer (f, NULL, erin);
+    const gchar *message = assert_error (third, SOUP_STATUS_CONFLICT);
+
+    g_assert_nonnull (strstr (message, "max_sessions"));
+  }
+  g_assert_cmpuint (rw_fake_host_get_opened (f->front)->len, ==, 1);
+  /* other owners are not counted; a token without the claim has no bound */
+  g_free (open_session (f, f->front, frank));
+  g_free (open_session (f, f->front, erin_other));
+
+  /* a hang-up makes room: erin's sessions are three now, two counted by
+   * the token without the claim */
+  {
+    g_autoptr (RwTestResponse) hangup = delete_peer (f, e1, erin);
+    g_autoptr (RwTestResponse) still = post_offer (f, NULL, erin);
+
+    assert_status_object (hangup, "closed", "peer_id", e1);
+    assert_error (still, SOUP_STATUS_CONFLICT);
+  }
+  {
+    g_autoptr (RwTestResponse) hangup = delete_peer (f, e2, erin);
+
+    assert_status_object (hangup, "closed", "peer_id", e2);
+  }
+  e3 = open_session (f, f->wrist, erin);
+
+  /* without sub, the token is the owner */
+  anonymous_id = open_session (f, f->front, anonymous);
+  {
+    g_autoptr (RwTestResponse) second = post_offer (f, NULL, anonymous);
+
+    assert_error (second, SOUP_STATUS_CONFLICT);
+  }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -1149,6 +1572,14 @@ main (int argc, char **argv)
   ADD ("remove-host/pending", NULL, test_remove_host_pending);
   ADD ("no-host", &no_hosts, test_no_host);
   ADD ("tokens", &tokens, test_tokens);
+  ADD ("tokens/session-expires", &tokens, test_session_expires);
+  ADD ("tokens/session-exp-grace", &grace, test_session_exp_grace);
+  ADD ("tokens/session-expires-pending", &tokens, test_session_expires_pending);
+  ADD ("revoke", &tokens, test_revoke);
+  ADD ("revoke/refused", &tokens, test_revoke_refused);
+  ADD ("revoke/open", NULL, test_revoke_open);
+  ADD ("revoke/pending", &tokens, test_revoke_pending);
+  ADD ("max-sessions", &tokens, test_max_sessions);
 
 #undef ADD
 

@@ -1178,6 +1178,66 @@ test_tokens (Fixture * f, gconstpointer data)
   }
 }
 
+/* WHEP sessions are registered as the JSON API's: they end at their
+ * token's exp, count against its max_sessions across both APIs, and go
+ * with a revocation. */
+static void
+test_tokens_booking (Fixture * f, gconstpointer data)
+{
+  gint64 now = g_get_real_time () / G_USEC_PER_SEC;
+  g_autofree gchar *short_claims = g_strdup_printf ("{\"exp\": %"
+      G_GINT64_FORMAT ", \"iat\": %" G_GINT64_FORMAT ", \"sub\": \"C\", "
+      "\"max_sessions\": 1}", now + 2, now);
+  g_autofree gchar *short_token = rw_test_mint_token (SECRET, short_claims);
+  g_autofree gchar *d = mint ("D", 600);
+  g_autofree gchar *admin_claims = g_strdup_printf ("{\"exp\": %"
+      G_GINT64_FORMAT ", \"sub\": \"lab-backend\", \"scope\": "
+      "\"robot-admin\"}", now + 60);
+  g_autofree gchar *admin = rw_test_mint_token (SECRET, admin_claims);
+  g_autofree gchar *c_location = open_whep (f, f->front, short_token, NULL);
+  g_autofree gchar *d_location = open_whep (f, f->wrist, d, NULL);
+  g_autofree gchar *c_id = g_strdup (location_id (c_location));
+  g_autofree gchar *d_id = g_strdup (location_id (d_location));
+
+  /* max_sessions 1, counted over both APIs */
+  {
+    g_autoptr (RwTestResponse) again = post_whep (f, "/whep/wrist",
+        short_token);
+    g_autofree gchar *json = g_strdup_printf ("{\"sdp\": \"v=0\\r\\n\", "
+        "\"type\": \"offer\"}");
+    g_autoptr (RwTestResponse) json_again = request (f, "POST", "/offer",
+        short_token, "application/json", json);
+
+    assert_error (again, SOUP_STATUS_CONFLICT);
+    assert_error (json_again, SOUP_STATUS_CONFLICT);
+  }
+
+  /* the revocation of D ends D's session, not C's */
+  {
+    g_autoptr (RwTestResponse) revoked = request (f, "POST", "/revoke",
+        admin, "application/json", "{\"sub\": \"D\"}");
+
+    g_assert_cmpuint (revoked->status, ==, SOUP_STATUS_OK);
+    g_assert_cmpint (rw_test_json_get_int (revoked->json, "closed", -1), ==, 1);
+  }
+  g_assert_cmpstr (rw_fake_host_find_close (f->wrist, d_id)->text, ==,
+      "the token was revoked");
+  g_assert_true (rw_fake_host_has_session (f->front, c_id));
+
+  /* C's ends at its exp (1 to 2 s from the start) */
+  WAIT_FOR (rw_fake_host_find_close (f->front, c_id) != NULL);
+  g_assert_cmpstr (rw_fake_host_find_close (f->front, c_id)->text, ==,
+      "the token expired (booking over)");
+  g_assert_cmpint (get_sessions (f), ==, 0);
+  {
+    g_autoptr (RwTestResponse) late = post_whep (f, "/whep/front", short_token);
+    const gchar *message = assert_error (late, SOUP_STATUS_UNAUTHORIZED);
+
+    g_assert_nonnull (strstr (message, "booking over"));
+    g_assert_nonnull (header (late, "WWW-Authenticate"));
+  }
+}
+
 /* --- the fragment parser --- */
 
 static RwIceFragment *
@@ -1267,6 +1327,7 @@ main (int argc, char **argv)
   ADD ("links", &ice_servers, test_links);
   ADD ("links/none", NULL, test_no_links);
   ADD ("tokens", &tokens, test_tokens);
+  ADD ("tokens/booking", &tokens, test_tokens_booking);
   g_test_add_func ("/whep/link-values", test_link_values);
   g_test_add_func ("/whep/fragment-parser", test_fragment_parser);
 

@@ -15,6 +15,9 @@
 
 G_BEGIN_DECLS
 
+/* The realm of the Bearer challenges (RFC 6750 §3). */
+#define RW_HTTP_REALM "robot-webrtc"
+
 /**
  * RwHttpOpenedFunc:
  * @self: the server

@@ -45,7 +45,7 @@
  * The backend's `POST /revoke` (a token with the `robot-admin` scope)
  * closes every session of a `sub` and refuses that sub's older tokens, and
  * a token's `max_sessions` bounds its owner's sessions (409). Every route
- * that opens sessions goes through register_session ().
+ * that opens sessions goes through the session table (#RwHttpSessions).
  */
 
 #include "rw-http-server.h"
@@ -53,6 +53,7 @@
 #include "rw-error.h"
 #include "rw-http-limits.h"
 #include "rw-http-private.h"
+#include "rw-http-sessions.h"
 #include "rw-private.h"
 #include "rw-rate-limit.h"
 #include "rw-signaling.h"
@@ -70,7 +71,6 @@ GST_DEBUG_CATEGORY_STATIC (rw_http_debug);
 
 #define PAGE_RESOURCE "/org/robot-webrtc/www/index.html"
 #define CLAIMS_KEY "rw-auth-claims"
-#define REALM "robot-webrtc"
 
 /* A named stream's session host. */
 typedef struct
@@ -79,22 +79,6 @@ typedef struct
   RwSessionHost *host;
   gulong closed_id;
 } Mount;
-
-/* A session: opened, or being answered. */
-typedef struct
-{
-  RwSessionHost *host;
-  gchar *stream;
-  gchar *owner;                 /* the token's, with tokens only */
-  gpointer data;                /* the protocol's (WHEP), or NULL */
-  GDestroyNotify free_data;
-  /* with tokens: when it ends (see register_session ()) */
-  RwHttpServer *server;         /* unowned: it forgets its sessions first */
-  gchar *id;
-  gint64 ends;                  /* µs since the epoch */
-  GSource *end_timer;
-  const gchar *ended;           /* why the server ended it, or NULL */
-} Session;
 
 struct _RwHttpServer
 {
@@ -105,8 +89,7 @@ struct _RwHttpServer
   SoupServer *server;
   gint64 started;
   GPtrArray *mounts;            /* Mount, in the order added */
-  GHashTable *sessions;         /* id -> Session */
-  GList *pending;               /* PendingOffer, answers not sent yet */
+  RwHttpSessions *sessions;
   RwRateLimiter *limiter;
   gboolean credentials_loaded;
   RwAuth *auth;                 /* NULL: open, no token needed */
@@ -407,7 +390,7 @@ handle_status (RwHttpServer * self, SoupServerMessage * msg, const gchar * path)
   json_builder_set_member_name (builder, "max_viewers");
   json_builder_add_int_value (builder, self->config->max_viewers);
   json_builder_set_member_name (builder, "sessions");
-  json_builder_add_int_value (builder, g_hash_table_size (self->sessions));
+  json_builder_add_int_value (builder, rw_http_sessions_count (self->sessions));
   json_builder_set_member_name (builder, "streams");
   json_builder_begin_array (builder);
   for (guint i = 0; i < self->mounts->len; i++)
@@ -453,22 +436,6 @@ mount_free (Mount * mount)
   g_free (mount);
 }
 
-static void
-session_free (Session * session)
-{
-  if (session->end_timer) {
-    g_source_destroy (session->end_timer);
-    g_source_unref (session->end_timer);
-  }
-  g_free (session->id);
-  g_object_unref (session->host);
-  g_free (session->stream);
-  g_free (session->owner);
-  if (session->free_data)
-    session->free_data (session->data);
-  g_free (session);
-}
-
 static Mount *
 find_mount (RwHttpServer * self, const gchar * name)
 {
@@ -500,367 +467,13 @@ on_session_closed (RwSessionHost * host, const gchar * id,
 {
   RwHttpServer *self = user_data;
 
-  g_hash_table_remove (self->sessions, id);
+  rw_http_sessions_closed (self->sessions, id);
 }
 
 static RwAuthClaims *
 get_claims (SoupServerMessage * msg)
 {
   return g_object_get_data (G_OBJECT (msg), CLAIMS_KEY);
-}
-
-/* The session a request names, if it may act on it: with tokens, only the
- * session's owner may. Replies 404 or 403 otherwise. */
-static Session *
-find_session (RwHttpServer * self, SoupServerMessage * msg,
-    const gchar * peer_id)
-{
-  Session *session = g_hash_table_lookup (self->sessions, peer_id);
-  RwAuthClaims *claims = get_claims (msg);
-
-  if (session == NULL) {
-    reply_error (msg, SOUP_STATUS_NOT_FOUND, "no session with peer_id '%s'",
-        peer_id);
-    return NULL;
-  }
-  if (self->auth == NULL || session->owner == NULL ||
-      (claims && g_str_equal (session->owner, claims->owner)))
-    return session;
-  reply_error (msg, SOUP_STATUS_FORBIDDEN, "session %s belongs to another "
-      "viewer", peer_id);
-  return NULL;
-}
-
-static void
-log_owner (const gchar * peer_id, const RwAuthClaims * claims)
-{
-  gint64 left = claims->expires - g_get_real_time () / G_USEC_PER_SEC;
-
-  if (claims->max_viewers >= 0)
-    g_message ("viewer %s: token of %s (max_viewers %" G_GINT64_FORMAT
-        "), expires in %" G_GINT64_FORMAT " s", peer_id, claims->owner,
-        claims->max_viewers, left);
-  else
-    g_message ("viewer %s: token of %s, expires in %" G_GINT64_FORMAT " s",
-        peer_id, claims->owner, left);
-}
-
-typedef struct
-{
-  RwHttpServer *self;
-  SoupServerMessage *msg;
-  gchar *peer_id;
-  GCancellable *cancellable;
-  gboolean gone;
-  gint64 started;
-  GSource *watch;               /* the client's socket, until the answer */
-  RwHttpOpenedFunc opened;      /* replies to msg */
-} PendingOffer;
-
-static void
-pending_offer_free (PendingOffer * pending)
-{
-  g_signal_handlers_disconnect_by_data (pending->msg, pending);
-  if (pending->watch) {
-    g_source_destroy (pending->watch);
-    g_source_unref (pending->watch);
-  }
-  g_object_unref (pending->msg);
-  g_object_unref (pending->cancellable);
-  g_free (pending->peer_id);
-  g_object_unref (pending->self);
-  g_free (pending);
-}
-
-static void
-on_client_gone (SoupServerMessage * msg, gpointer user_data)
-{
-  PendingOffer *pending = user_data;
-
-  GST_INFO ("viewer %s: the client went away before the answer",
-      pending->peer_id);
-  pending->gone = TRUE;
-  g_cancellable_cancel (pending->cancellable);
-}
-
-/* libsoup 3.2 reads nothing from a paused message's connection, so it does
- * not see the client close it ("disconnected" does not come): peek at the
- * socket until the answer. */
-static gboolean
-on_client_readable (GSocket * socket, GIOCondition condition,
-    gpointer user_data)
-{
-  PendingOffer *pending = user_data;
-  gint flags = G_SOCKET_MSG_PEEK;
-  g_autoptr (GError) error = NULL;
-  gchar byte;
-  GInputVector vector = { &byte, 1 };
-  gssize n;
-
-  n = g_socket_receive_message (socket, NULL, &vector, 1, NULL, NULL, &flags,
-      NULL, &error);
-  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
-    return G_SOURCE_CONTINUE;
-  g_clear_pointer (&pending->watch, g_source_unref);
-  if (n <= 0)
-    on_client_gone (pending->msg, pending);
-  /* more from the client (pipelining, a TLS alert): stop watching */
-  return G_SOURCE_REMOVE;
-}
-
-/* --- bookings: when sessions end, revocation, max_sessions --- */
-
-/* Why the server ends a session (the host's close reason, and the error of
- * an offer that was being answered); each holds a marker of rw-auth.h. */
-#define REASON_EXPIRED "the token expired (" RW_AUTH_BOOKING_OVER ")"
-#define REASON_REVOKED RW_AUTH_REVOKED
-
-/* The longest wait of a session's end timer: the time left is then
- * computed again from the wall clock, which may have been set meanwhile. */
-#define END_TIMER_MAX_MS (60 * 1000)
-
-/* RFC 6750 §3: the challenge of a 401 for a token that was sent. */
-static void
-set_token_challenge (SoupServerMessage * msg)
-{
-  soup_message_headers_replace (soup_server_message_get_response_headers
-      (msg), "WWW-Authenticate",
-      "Bearer realm=\"" REALM "\", error=\"invalid_token\"");
-}
-
-static PendingOffer *
-find_pending (RwHttpServer * self, const gchar * peer_id)
-{
-  for (GList * l = self->pending; l; l = l->next) {
-    PendingOffer *pending = l->data;
-
-    if (g_str_equal (pending->peer_id, peer_id))
-      return pending;
-  }
-  return NULL;
-}
-
-/* Ends a session on the server's behalf. An answered one is closed on its
- * host, which says so (session-closed), and it is forgotten then; one
- * still being answered is cancelled, and its offer refused with @reason
- * (refuse_if_ended ()). @id must not be the session's own string. */
-static void
-end_session (RwHttpServer * self, const gchar * id, const gchar * reason)
-{
-  Session *session = g_hash_table_lookup (self->sessions, id);
-  PendingOffer *pending;
-
-  if (session == NULL)
-    return;
-  session->ended = reason;
-  pending = find_pending (self, id);
-  if (pending) {
-    g_cancellable_cancel (pending->cancellable);
-    return;
-  }
-  if (!rw_session_host_close (session->host, id, reason))
-    g_hash_table_remove (self->sessions, id);
-}
-
-static gboolean on_session_end (gpointer user_data);
-
-/* One timer per session: a session is forgotten in one place
- * (session_free ()), which removes its timer with it, and the main context
- * holds a few sources more with max-viewers sessions at most. */
-static void
-arm_end_timer (Session * session)
-{
-  gint64 left_ms = (session->ends - g_get_real_time () + 999) / 1000;
-  GSource *source = g_timeout_source_new (CLAMP (left_ms, 0,
-          END_TIMER_MAX_MS));
-
-  g_source_set_callback (source, on_session_end, session, NULL);
-  g_source_set_static_name (source, "rw-http-session-end");
-  g_source_attach (source, session->server->context);
-  session->end_timer = source;
-}
-
-static gboolean
-on_session_end (gpointer user_data)
-{
-  Session *session = user_data;
-  RwHttpServer *self = session->server;
-  g_autofree gchar *id = g_strdup (session->id);
-  gint64 late = g_get_real_time () - session->ends;
-
-  g_clear_pointer (&session->end_timer, g_source_unref);
-  if (late < 0) {
-    arm_end_timer (session);
-    return G_SOURCE_REMOVE;
-  }
-  g_message ("viewer %s: the token of %s expired (%s), %" G_GINT64_FORMAT
-      " ms ago: closing its session", id, session->owner,
-      RW_AUTH_BOOKING_OVER, late / 1000);
-  end_session (self, id, REASON_EXPIRED);
-  return G_SOURCE_REMOVE;
-}
-
-/* Whether the token may open one more session: its session time is not
- * over, it was not revoked since its headers were checked (401, with the
- * challenge set on @msg), and its owner has fewer than max_sessions
- * (409). */
-static gboolean
-admit_session (RwHttpServer * self, SoupServerMessage * msg,
-    const RwAuthClaims * claims, gint64 ends, GError ** error)
-{
-  gint64 now = g_get_real_time ();
-  GHashTableIter iter;
-  Session *session;
-  guint open = 0;
-
-  if (now >= ends) {
-    g_set_error (error, RW_ERROR, RW_ERROR_UNAUTHORIZED, "the token's "
-        "session time ended %" G_GINT64_FORMAT " s ago: "
-        RW_AUTH_BOOKING_OVER, (now - ends) / G_USEC_PER_SEC);
-    set_token_challenge (msg);
-    return FALSE;
-  }
-  if (!rw_auth_revocations_check (self->revocations, claims, error)) {
-    set_token_challenge (msg);
-    return FALSE;
-  }
-  if (claims->max_sessions < 0)
-    return TRUE;
-
-  g_hash_table_iter_init (&iter, self->sessions);
-  while (g_hash_table_iter_next (&iter, NULL, (gpointer *) & session)) {
-    if (g_strcmp0 (session->owner, claims->owner) == 0 &&
-        session->ended == NULL)
-      open++;
-  }
-  if (open < claims->max_sessions)
-    return TRUE;
-  g_set_error (error, RW_ERROR, RW_ERROR_CONFLICT, "the token's owner "
-      "already has %u session%s open, its max_sessions; close one first",
-      open, open == 1 ? "" : "s");
-  return FALSE;
-}
-
-/* Registers a new session in the session table, for every route that opens
- * one. With tokens, the session remembers its owner and its end: the
- * token's `session_exp` (or `exp`) plus `[auth] session-grace`, when a
- * timer on the server's context closes it (reason %REASON_EXPIRED); it is
- * refused with 401 when that time is over or the token was revoked, and
- * with 409 when the owner already has the token's `max_sessions`
- * (%RW_ERROR_UNAUTHORIZED, with the challenge header set on @msg, and
- * %RW_ERROR_CONFLICT). Returns the session (in the table), or NULL with
- * @error set, for the caller to reply with. */
-static Session *
-register_session (RwHttpServer * self, SoupServerMessage * msg,
-    Mount * mount, const gchar * peer_id, GError ** error)
-{
-  RwAuthClaims *claims = self->auth ? get_claims (msg) : NULL;
-  gint64 ends = 0;
-  Session *session;
-
-  if (claims) {
-    ends = (claims->session_expires + self->config->auth_session_grace) *
-        G_USEC_PER_SEC;
-    if (!admit_session (self, msg, claims, ends, error))
-      return NULL;
-  }
-
-  session = g_new0 (Session, 1);
-  session->server = self;
-  session->id = g_strdup (peer_id);
-  session->host = g_object_ref (mount->host);
-  session->stream = g_strdup (mount->name);
-  if (claims) {
-    session->owner = g_strdup (claims->owner);
-    session->ends = ends;
-    arm_end_timer (session);
-    GST_INFO ("viewer %s: its session ends in %" G_GINT64_FORMAT " s", peer_id,
-        (ends - g_get_real_time ()) / G_USEC_PER_SEC);
-  }
-  g_hash_table_insert (self->sessions, g_strdup (peer_id), session);
-  return session;
-}
-
-/* An offer whose session ended while it was answered (its time ran out, or
- * its owner was revoked): its answer, if any, is closed at once, and
- * @error says why (401). */
-static void
-refuse_if_ended (RwHttpServer * self, PendingOffer * pending,
-    RwSessionHost * host, gchar ** answer, GError ** error)
-{
-  Session *session = g_hash_table_lookup (self->sessions, pending->peer_id);
-  const gchar *reason;
-
-  if (session == NULL || session->ended == NULL)
-    return;
-  reason = session->ended;
-  GST_INFO ("viewer %s: %s while it was answered", pending->peer_id, reason);
-  if (*answer)
-    rw_session_host_close (host, pending->peer_id, reason);
-  g_clear_pointer (answer, g_free);
-  g_clear_error (error);
-  g_set_error_literal (error, RW_ERROR, RW_ERROR_UNAUTHORIZED, reason);
-  set_token_challenge (pending->msg);
-}
-
-/* Ends every session of @subject; returns how many. */
-static guint
-end_sessions_of (RwHttpServer * self, const gchar * subject,
-    const gchar * reason)
-{
-  g_autofree gchar *owner = g_strconcat ("sub:", subject, NULL);
-  g_autoptr (GPtrArray) ids = g_ptr_array_new_with_free_func (g_free);
-  GHashTableIter iter;
-  const gchar *id;
-  Session *session;
-
-  g_hash_table_iter_init (&iter, self->sessions);
-  while (g_hash_table_iter_next (&iter, (gpointer *) & id,
-          (gpointer *) & session)) {
-    if (g_strcmp0 (session->owner, owner) == 0 && session->ended == NULL)
-      g_ptr_array_add (ids, g_strdup (id));
-  }
-  for (guint i = 0; i < ids->len; i++)
-    end_session (self, g_ptr_array_index (ids, i), reason);
-  return ids->len;
-}
-
-static void
-on_opened (GObject * source, GAsyncResult * result, gpointer user_data)
-{
-  PendingOffer *pending = user_data;
-  RwHttpServer *self = pending->self;
-  g_autoptr (GError) error = NULL;
-  g_autofree gchar *answer = NULL;
-
-  answer = rw_session_host_open_finish (RW_SESSION_HOST (source), result,
-      &error);
-  self->pending = g_list_remove (self->pending, pending);
-
-  /* the stream was unmounted meanwhile: nobody would know the session */
-  if (!g_hash_table_contains (self->sessions, pending->peer_id)) {
-    if (answer)
-      rw_session_host_close (RW_SESSION_HOST (source), pending->peer_id,
-          "its stream was removed");
-    g_clear_pointer (&answer, g_free);
-    g_clear_error (&error);
-    g_set_error (&error, RW_ERROR, RW_ERROR_UNAVAILABLE,
-        "the stream was removed");
-  }
-  refuse_if_ended (self, pending, RW_SESSION_HOST (source), &answer, &error);
-  if (answer == NULL) {
-    g_hash_table_remove (self->sessions, pending->peer_id);
-    if (!pending->gone)
-      pending->opened (self, pending->msg, pending->peer_id, NULL, error);
-  } else {
-    GST_INFO ("viewer %s answered in %" G_GINT64_FORMAT " ms",
-        pending->peer_id, (g_get_monotonic_time () - pending->started) / 1000);
-    pending->opened (self, pending->msg, pending->peer_id, answer, NULL);
-  }
-
-  if (!pending->gone)
-    soup_server_message_unpause (pending->msg);
-  pending_offer_free (pending);
 }
 
 static GBytes *
@@ -917,62 +530,25 @@ reply_offer (RwHttpServer * self, SoupServerMessage * msg,
 }
 
 /* Opens a session on @mount's host for @msg, which @opened answers once
- * the host is done. @data (the protocol's, freed with @free_data) stays
- * with the session until the server forgets it. Fails (%RW_ERROR_FULL)
- * when max-viewers sessions are open, and as register_session () does
- * (the token's time, revocation, max_sessions). */
+ * the host is done (rw_http_sessions_open ()). */
 static gboolean
 open_session (RwHttpServer * self, SoupServerMessage * msg, Mount * mount,
     const gchar * sdp, RwHttpOpenedFunc opened, gpointer data,
     GDestroyNotify free_data, GError ** error)
 {
-  RwAuthClaims *claims = get_claims (msg);
-  g_autofree gchar *peer_id = NULL;
-  PendingOffer *pending;
-  Session *session;
+  return rw_http_sessions_open (self->sessions, msg,
+      self->auth ? get_claims (msg) : NULL, mount->host, mount->name, sdp,
+      opened, data, free_data, error);
+}
 
-  if (g_hash_table_size (self->sessions) >= self->config->max_viewers) {
-    if (free_data)
-      free_data (data);
-    g_set_error (error, RW_ERROR, RW_ERROR_FULL, "already serving "
-        "%u viewers (max-viewers)", self->config->max_viewers);
-    return FALSE;
-  }
-
-  peer_id = g_uuid_string_random ();
-  session = register_session (self, msg, mount, peer_id, error);
-  if (session == NULL) {
-    if (free_data)
-      free_data (data);
-    return FALSE;
-  }
-  session->data = data;
-  session->free_data = free_data;
-
-  pending = g_new0 (PendingOffer, 1);
-  pending->self = g_object_ref (self);
-  pending->msg = g_object_ref (msg);
-  pending->peer_id = g_steal_pointer (&peer_id);
-  pending->cancellable = g_cancellable_new ();
-  pending->started = g_get_monotonic_time ();
-  pending->opened = opened;
-  self->pending = g_list_prepend (self->pending, pending);
-  g_signal_connect (msg, "disconnected", G_CALLBACK (on_client_gone), pending);
-  if (soup_server_message_get_socket (msg)) {
-    pending->watch = g_socket_create_source (soup_server_message_get_socket
-        (msg), G_IO_IN | G_IO_HUP | G_IO_ERR, NULL);
-    g_source_set_callback (pending->watch, G_SOURCE_FUNC (on_client_readable),
-        pending, NULL);
-    g_source_set_static_name (pending->watch, "rw-http-offer-client");
-    g_source_attach (pending->watch, self->context);
-  }
-  if (session->owner)
-    log_owner (pending->peer_id, claims);
-
-  soup_server_message_pause (msg);
-  rw_session_host_open_async (mount->host, pending->peer_id, sdp,
-      pending->cancellable, on_opened, pending);
-  return TRUE;
+/* The session a request names, if it may act on it: with tokens, only the
+ * session's owner may. Replies 404 or 403 otherwise. */
+static RwSessionHost *
+find_session (RwHttpServer * self, SoupServerMessage * msg,
+    const gchar * peer_id)
+{
+  return rw_http_sessions_find (self->sessions, msg, get_claims (msg),
+      self->auth != NULL, peer_id);
 }
 
 static void
@@ -983,17 +559,17 @@ handle_candidate (RwHttpServer * self, SoupServerMessage * msg,
   g_autoptr (GBytes) body = request_body (msg);
   g_autoptr (GError) error = NULL;
   g_autofree gchar *reason = NULL;
-  Session *session;
+  RwSessionHost *host;
 
   if (!rw_signaling_parse_candidate (body, &req, &error)) {
     reply_gerror (msg, error);
     return;
   }
-  session = find_session (self, msg, req.peer_id);
-  if (session == NULL)
+  host = find_session (self, msg, req.peer_id);
+  if (host == NULL)
     return;
 
-  if (!rw_session_host_add_candidate (session->host, req.peer_id, req.mline,
+  if (!rw_session_host_add_candidate (host, req.peer_id, req.mline,
           req.candidate, &reason, &error)) {
     reply_gerror (msg, error);
     return;
@@ -1009,11 +585,11 @@ static void
 handle_hangup (RwHttpServer * self, SoupServerMessage * msg, const gchar * path)
 {
   const gchar *id = path + strlen ("/peers/");
-  Session *session = find_session (self, msg, id);
+  RwSessionHost *host = find_session (self, msg, id);
 
-  if (session == NULL)
+  if (host == NULL)
     return;
-  if (!rw_session_host_close (session->host, id, "hung up")) {
+  if (!rw_session_host_close (host, id, "hung up")) {
     reply_error (msg, SOUP_STATUS_NOT_FOUND, "no session with peer_id '%s'",
         id);
     return;
@@ -1045,7 +621,7 @@ handle_revoke (RwHttpServer * self, SoupServerMessage * msg, const gchar * path)
   }
 
   rw_auth_revocations_add (self->revocations, subject, g_get_real_time ());
-  closed = end_sessions_of (self, subject, REASON_REVOKED);
+  closed = rw_http_sessions_end_of (self->sessions, subject);
   g_message ("revoked sub:%s: %u session%s closed, and its tokens issued "
       "before now are refused", subject, closed, closed == 1 ? "" : "s");
 
@@ -1241,8 +817,8 @@ reply_unauthorized (SoupServerMessage * msg, const GError * error,
 {
   soup_message_headers_replace (soup_server_message_get_response_headers
       (msg), "WWW-Authenticate", had_token ?
-      "Bearer realm=\"" REALM "\", error=\"invalid_token\"" :
-      "Bearer realm=\"" REALM "\"");
+      "Bearer realm=\"" RW_HTTP_REALM "\", error=\"invalid_token\"" :
+      "Bearer realm=\"" RW_HTTP_REALM "\"");
   reply_error (msg, SOUP_STATUS_UNAUTHORIZED, "%s", error->message);
 }
 
@@ -1342,7 +918,7 @@ rw_http_server_dispose (GObject * object)
   rw_http_server_stop (self);
   g_clear_object (&self->limits);
   g_clear_object (&self->server);
-  g_hash_table_remove_all (self->sessions);
+  rw_http_sessions_clear (self->sessions);
   g_ptr_array_set_size (self->mounts, 0);
 
   G_OBJECT_CLASS (rw_http_server_parent_class)->dispose (object);
@@ -1355,8 +931,8 @@ rw_http_server_finalize (GObject * object)
 
   g_clear_pointer (&self->limiter, rw_rate_limiter_free);
   g_clear_pointer (&self->auth, rw_auth_free);
+  rw_http_sessions_free (self->sessions);
   g_clear_pointer (&self->revocations, rw_auth_revocations_free);
-  g_hash_table_unref (self->sessions);
   g_ptr_array_unref (self->mounts);
   g_main_context_unref (self->context);
 
@@ -1379,8 +955,6 @@ rw_http_server_init (RwHttpServer * self)
   self->started = g_get_monotonic_time ();
   self->context = g_main_context_ref_thread_default ();
   self->mounts = g_ptr_array_new_with_free_func ((GDestroyNotify) mount_free);
-  self->sessions = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
-      (GDestroyNotify) session_free);
   self->revocations = rw_auth_revocations_new (RW_AUTH_MAX_REVOCATIONS);
 }
 
@@ -1401,6 +975,8 @@ rw_http_server_new (const RwConfig * config)
   RwHttpServer *self = g_object_new (RW_TYPE_HTTP_SERVER, NULL);
 
   self->config = config;
+  self->sessions = rw_http_sessions_new (self, self->context, config,
+      self->revocations);
   self->limiter = rw_rate_limiter_new (config->rate_limit, config->rate_burst,
       RW_RATE_LIMIT_MAX_CLIENTS);
   self->server = soup_server_new ("server-header",
@@ -1450,24 +1026,10 @@ void
 rw_http_server_remove_host (RwHttpServer * self, const gchar * name)
 {
   Mount *mount = find_mount (self, name);
-  GHashTableIter iter;
-  Session *session;
 
   g_return_if_fail (name != NULL && mount != NULL);
 
-  for (GList * l = self->pending; l; l = l->next) {
-    PendingOffer *pending = l->data;
-    Session *opening = g_hash_table_lookup (self->sessions, pending->peer_id);
-
-    if (opening && opening->host == mount->host)
-      g_cancellable_cancel (pending->cancellable);
-  }
-
-  g_hash_table_iter_init (&iter, self->sessions);
-  while (g_hash_table_iter_next (&iter, NULL, (gpointer *) & session)) {
-    if (session->host == mount->host)
-      g_hash_table_iter_remove (&iter);
-  }
+  rw_http_sessions_forget_host (self->sessions, mount->host);
   g_ptr_array_remove (self->mounts, mount);
 }
 
@@ -1657,11 +1219,7 @@ rw_http_server_get_uris (RwHttpServer * self)
 void
 rw_http_server_stop (RwHttpServer * self)
 {
-  for (GList * l = self->pending; l; l = l->next) {
-    PendingOffer *pending = l->data;
-
-    g_cancellable_cancel (pending->cancellable);
-  }
+  rw_http_sessions_cancel (self->sessions);
   if (self->server)
     soup_server_disconnect (self->server);
 }
@@ -1766,11 +1324,7 @@ gpointer
 rw_http_server_get_session_data (RwHttpServer * self,
     const gchar * session_id, GDestroyNotify free_data)
 {
-  Session *session = g_hash_table_lookup (self->sessions, session_id);
-
-  if (session == NULL || session->free_data != free_data)
-    return NULL;
-  return session->data;
+  return rw_http_sessions_get_data (self->sessions, session_id, free_data);
 }
 
 /**
@@ -1790,9 +1344,7 @@ RwSessionHost *
 rw_http_server_find_session (RwHttpServer * self, SoupServerMessage * msg,
     const gchar * session_id)
 {
-  Session *session = find_session (self, msg, session_id);
-
-  return session ? session->host : NULL;
+  return find_session (self, msg, session_id);
 }
 
 /**

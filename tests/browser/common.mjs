@@ -1,11 +1,14 @@
 // What the browser tests share: logging and PASS/FAIL records, a watchdog, clean-up of every
 // process and directory they made, node's HTTP requests, the daemon (or gst-launch-1.0) and its
 // output, the network camera run with gst-launch-1.0, the lab frontend stand-in on its own
-// origin, and headless Chromium with the flags of DESIGN.md §5.
+// origin, and the browser: headless Chromium with the flags of DESIGN.md §5, or headless Firefox
+// ESR with its prefs, chosen by RW_BROWSER=chromium|firefox. The tests see one kind of page
+// whichever it is (evaluate, waitForFunction, click, title, close, in playwright's signatures),
+// and the page-side code is the same for both.
 //
 // One test script is one run: this module keeps that run's results and clean-ups.
 
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
@@ -103,22 +106,45 @@ export function startRun({ title, totalMs, note = '' }) {
   process.on('exit', cleanUp);
 }
 
-// ---- prerequisites: the daemon, Chromium, playwright-core ----
+// ---- prerequisites: the daemon and the browser with its driver ----
+
+// RW_BROWSER: chromium (Debian's, driven by playwright-core) or firefox (Debian's firefox-esr,
+// driven by puppeteer-core over WebDriver BiDi).
+export const BROWSER = process.env.RW_BROWSER || 'chromium';
+export const BROWSER_TITLE = { chromium: 'Chromium', firefox: 'Firefox' }[BROWSER] || BROWSER;
 
 export async function prerequisites() {
   const serverExe = process.env.RW_SERVER;
   if (!serverExe) fatal('RW_SERVER is not set (path of robot-webrtc-server)');
   try { fs.accessSync(serverExe, fs.constants.X_OK); } catch { fatal(`RW_SERVER=${serverExe} is not an executable file`); }
-  const chromiumExe = process.env.RW_CHROMIUM || '/usr/bin/chromium';
-  try { fs.accessSync(chromiumExe, fs.constants.X_OK); } catch { fatal(`${chromiumExe} not found (apt-get install chromium)`); }
-  let chromium;
+  const kinds = {
+    chromium: { exe: process.env.RW_CHROMIUM || '/usr/bin/chromium', deb: 'chromium', driver: 'playwright-core' },
+    firefox: { exe: process.env.RW_FIREFOX || '/usr/bin/firefox-esr', deb: 'firefox-esr', driver: 'puppeteer-core' },
+  };
+  const kind = kinds[BROWSER];
+  if (!kind) fatal(`RW_BROWSER=${BROWSER}: not chromium or firefox`);
+  try { fs.accessSync(kind.exe, fs.constants.X_OK); } catch { fatal(`${kind.exe} not found (apt-get install ${kind.deb})`); }
+  let driver;
   try {
-    ({ chromium } = await import('playwright-core'));
+    driver = await import(kind.driver);
   } catch (e) {
-    fatal(`cannot load playwright-core (${e.code || e.message}): ${path.join(HERE, 'node_modules')} is missing; ` +
+    fatal(`cannot load ${kind.driver} (${e.code || e.message}): ${path.join(HERE, 'node_modules')} is missing or old; ` +
           `run the project's setup script, or 'npm ci' in tests/browser`);
   }
-  return { serverExe, chromiumExe, chromium };
+  return { serverExe, browserExe: kind.exe, driver };
+}
+
+// The addresses the daemon may offer ICE candidates on. Chromium reaches 127.0.0.1 through a
+// peer-reflexive loopback candidate. Firefox gathers host candidates on its default-route address
+// only, unless the page may use a camera or microphone (MediaManager's
+// IsActivelyCapturingOrHasAPermission; the pages never ask, and no camera is granted), and never
+// pairs that address with a loopback one: so its daemon offers the namespace's veth address
+// (run-in-netns.sh's RW_NETNS_ADDRESS) too, as a robot on the LAN offers its LAN address.
+export function iceAddresses() {
+  if (BROWSER !== 'firefox') return ['127.0.0.1'];
+  const veth = process.env.RW_NETNS_ADDRESS;
+  if (!veth) fatal('RW_NETNS_ADDRESS is not set: run Firefox tests through run-in-netns.sh');
+  return ['127.0.0.1', veth];
 }
 
 // ---- node's own requests ----
@@ -278,46 +304,178 @@ export class NetworkCamera {
   }
 }
 
-// ---- headless Chromium (DESIGN.md §5) ----
+// ---- the browser (DESIGN.md §5) ----
 
-export async function launchChromium(chromium, executablePath, { extraArgs = [] } = {}) {
+// Headless Chromium (playwright-core). `trust`: a test certificate ({ spki }) Chromium accepts,
+// through its key alone.
+async function launchChromium(chromium, executablePath, { trust = null } = {}) {
   const profileDir = tempDir('rw-chromium-');
+  const browser = await chromium.launch({
+    executablePath,
+    ignoreDefaultArgs: true,
+    handleSIGINT: false, handleSIGTERM: false, handleSIGHUP: false,
+    timeout: 20_000,
+    args: [
+      '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync',
+      '--remote-debugging-pipe', `--user-data-dir=${profileDir}`,
+      '--disable-features=WebRtcHideLocalIpsWithMdns',
+      '--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1',
+      '--autoplay-policy=no-user-gesture-required',
+      '--mute-audio', '--disable-dev-shm-usage',
+      ...(trust ? [`--ignore-certificate-errors-spki-list=${trust.spki}`] : []),
+      'about:blank',
+    ],
+  });
+  return {
+    name: 'chromium',
+    version: `chromium ${browser.version()}`,
+    async newPage({ viewport }) {
+      const context = await browser.newContext({ viewport });
+      return { page: await context.newPage(), context };
+    },
+    close: () => browser.close(),
+  };
+}
+
+// Firefox's prefs beside puppeteer's own (which already keep extensions, search, normandy,
+// SNTP and the new-tab page quiet, and point remote settings at a host that DNS, disabled here,
+// never resolves).
+const FIREFOX_PREFS = {
+  // ICE on loopback and on host addresses as they are; no DNS at all (use 127.0.0.1, never
+  // localhost). No camera or microphone permission: the pages never ask (see iceAddresses).
+  'media.peerconnection.ice.loopback': true,
+  'media.peerconnection.ice.obfuscate_host_addresses': false,
+  'network.dns.disabled': true,
+  'network.trr.mode': 5,
+  // H264 through Debian's libavcodec (no OpenH264 plugin, and never a download of it).
+  'media.webrtc.hw.h264.enabled': true,
+  'gfx.blacklist.webrtc.hw.acceleration.h264': 1,
+  'media.gmp-gmpopenh264.autoupdate': false,
+  'media.gmp-manager.url': '',
+  // the viewer page's <video> plays by itself, muted or not
+  'media.autoplay.default': 0,
+  'media.autoplay.blocking_policy': 0,
+  // no update, telemetry, safe-browsing, remote settings or other background traffic
+  'app.update.auto': false,
+  'app.update.enabled': false,
+  'app.update.staging.enabled': false,
+  'app.normandy.enabled': false,
+  'toolkit.telemetry.enabled': false,
+  'toolkit.telemetry.unified': false,
+  'toolkit.telemetry.archive.enabled': false,
+  'toolkit.telemetry.server': '',
+  'toolkit.telemetry.newProfilePing.enabled': false,
+  'toolkit.telemetry.shutdownPingSender.enabled': false,
+  'toolkit.telemetry.firstShutdownPing.enabled': false,
+  'toolkit.telemetry.updatePing.enabled': false,
+  'toolkit.telemetry.bhrPing.enabled': false,
+  'datareporting.healthreport.uploadEnabled': false,
+  'datareporting.policy.dataSubmissionEnabled': false,
+  'browser.ping-centre.telemetry': false,
+  'browser.safebrowsing.malware.enabled': false,
+  'browser.safebrowsing.phishing.enabled': false,
+  'browser.safebrowsing.downloads.enabled': false,
+  'browser.safebrowsing.downloads.remote.enabled': false,
+  'browser.safebrowsing.blockedURIs.enabled': false,
+  'browser.safebrowsing.provider.google4.updateURL': '',
+  'browser.safebrowsing.provider.mozilla.updateURL': '',
+  'services.settings.poll_interval': 86400 * 365,
+  'extensions.blocklist.enabled': false,
+  'network.captive-portal-service.enabled': false,
+  'network.connectivity-service.enabled': false,
+  'network.prefetch-next': false,
+  'network.dns.disablePrefetch': true,
+  'browser.region.network.url': '',
+  'browser.region.update.enabled': false,
+  'messaging-system.rsexperimentloader.enabled': false,
+  'browser.newtabpage.activity-stream.feeds.telemetry': false,
+  'browser.newtabpage.activity-stream.telemetry': false,
+};
+
+// Headless Firefox ESR (puppeteer-core over WebDriver BiDi). `trust`: a test CA ({ caFile })
+// put in the profile's certificate database (certutil, libnss3-tools) as the one extra authority.
+async function launchFirefox(puppeteer, executablePath, { trust = null } = {}) {
+  const profileDir = tempDir('rw-firefox-');
+  if (trust) {
+    const certutil = (...args) => execFileSync('certutil', args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    try {
+      certutil('-N', '-d', `sql:${profileDir}`, '--empty-password');
+      certutil('-A', '-d', `sql:${profileDir}`, '-n', 'robot-webrtc test CA', '-t', 'C,,', '-i', trust.caFile);
+    } catch (e) {
+      fatal(`cannot put the test CA in Firefox's profile with certutil (apt-get install libnss3-tools): ${e.stderr || e.message}`);
+    }
+  }
+  const browser = await puppeteer.launch({
+    browser: 'firefox',
+    protocol: 'webDriverBiDi',
+    executablePath,
+    headless: true,
+    userDataDir: profileDir,
+    handleSIGINT: false, handleSIGTERM: false, handleSIGHUP: false,
+    timeout: 30_000,
+    protocolTimeout: 20_000,
+    env: { ...process.env, MOZ_DISABLE_NONLOCAL_CONNECTIONS: '1', MOZ_CRASHREPORTER_DISABLE: '1' },
+    extraPrefsFirefox: FIREFOX_PREFS,
+  });
+  const pid = browser.process()?.pid;
+  onCleanup(() => { if (browser.connected && pid) process.kill(pid, 'SIGKILL'); });
+  return {
+    name: 'firefox',
+    version: await browser.version(),
+    async newPage({ viewport }) {
+      const context = await browser.createBrowserContext();
+      const page = await context.newPage();
+      await page.setViewport(viewport);
+      page.setDefaultTimeout(10_000);
+      return { page: new PuppeteerPage(page), context };
+    },
+    close: () => browser.close(),
+  };
+}
+
+// A puppeteer page with playwright's signatures, so the tests read the same for both browsers.
+class PuppeteerPage {
+  constructor(page) { this.p = page; }
+  on(event, fn) { this.p.on(event, fn); }
+  goto(url, options) { return this.p.goto(url, options); }
+  title() { return this.p.title(); }
+  evaluate(fn, arg) { return this.p.evaluate(fn, arg); }
+  waitForFunction(fn, arg, { timeout = 10_000, polling = 100 } = {}) {
+    return this.p.waitForFunction(fn, { timeout, polling }, arg);
+  }
+  click(selector, { timeout = 5000 } = {}) {
+    return withTimeout(this.p.click(selector), timeout, `click ${selector}`);
+  }
+  close(options) { return this.p.close(options); }
+  isClosed() { return this.p.isClosed(); }
+}
+
+// The browser of RW_BROWSER, from prerequisites()' { browserExe, driver }.
+export async function launchBrowser({ browserExe, driver }, { trust = null } = {}) {
   try {
-    const browser = await chromium.launch({
-      executablePath,
-      ignoreDefaultArgs: true,
-      handleSIGINT: false, handleSIGTERM: false, handleSIGHUP: false,
-      timeout: 20_000,
-      args: [
-        '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-        '--disable-background-networking', '--disable-component-update', '--disable-sync',
-        '--remote-debugging-pipe', `--user-data-dir=${profileDir}`,
-        '--disable-features=WebRtcHideLocalIpsWithMdns',
-        '--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1',
-        '--autoplay-policy=no-user-gesture-required',
-        '--mute-audio', '--disable-dev-shm-usage',
-        ...extraArgs,
-        'about:blank',
-      ],
-    });
-    log(`chromium ${browser.version()} launched`);
+    const browser = BROWSER === 'firefox'
+      ? await launchFirefox(driver.default, browserExe, { trust })
+      : await launchChromium(driver.chromium, browserExe, { trust });
+    log(`${browser.version} launched`);
     return browser;
   } catch (e) {
-    fatal(`cannot launch ${executablePath}: ${e.message.split('\n').slice(0, 12).join('\n')}`);
+    fatal(`cannot launch ${browserExe}: ${e.message.split('\n').slice(0, 12).join('\n')}`);
   }
 }
 
 // A page in a context of its own, with its console, failed requests and responses kept.
+// close() closes its context.
 export async function openPage(browser, url, { viewport = { width: 800, height: 700 } } = {}) {
-  const context = await browser.newContext({ viewport });
-  const page = await context.newPage();
+  const { page, context } = await browser.newPage({ viewport });
   const consoleLines = [], responses = [];
   page.on('response', (r) => responses.push({ method: r.request().method(), path: new URL(r.url()).pathname, status: r.status() }));
   page.on('console', (m) => consoleLines.push(`${((Date.now() - t0) / 1000).toFixed(1)}s console.${m.type()}: ${m.text()}`));
   page.on('pageerror', (e) => consoleLines.push(`pageerror: ${e.message}`));
   page.on('requestfailed', (r) => consoleLines.push(`requestfailed: ${r.method()} ${r.url()} ${r.failure()?.errorText}`));
+  const opened = { page, context, consoleLines, responses, close: () => withTimeout(context.close(), 10_000, 'closing a page') };
   await page.goto(url, { timeout: 10_000 });
-  return { page, context, consoleLines, responses };
+  return opened;
 }
 export function printConsole(opened) {
   if (opened) for (const l of opened.consoleLines) console.log(`    ${l}`);

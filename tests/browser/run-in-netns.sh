@@ -7,6 +7,7 @@
 # the default route: with `lo` alone Chromium gathers no usable ICE candidate
 # and stays "new". Nothing in the namespace can reach any other network, so
 # whatever the browser or the server under test does, no packet leaves it.
+# The command finds veth0's address in RW_NETNS_ADDRESS (Firefox's ICE uses it).
 # Needs root (CI runs as root) and util-linux `unshare` plus iproute2 `ip`.
 set -eu
 
@@ -45,6 +46,7 @@ exec unshare --net sh -c '
     ip link set veth0 up
     ip link set veth1 up
     ip route add default dev veth0
+    export RW_NETNS_ADDRESS=10.213.0.1
     # and the link settled (up) before anything starts, at most 5 s
     i=0
     while ! ip -o link show veth0 | grep -q "state UP" && [ $i -lt 50 ]; do

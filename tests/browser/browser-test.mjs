@@ -1,8 +1,11 @@
-// Headless Chromium against robot-webrtc-server, the way the lab's frontend uses it.
+// Headless Chromium or Firefox against robot-webrtc-server, the way the lab's frontend uses it.
 //
 //   RW_SERVER=build/src/robot-webrtc-server tests/browser/run-in-netns.sh node tests/browser/browser-test.mjs
+//   RW_BROWSER=firefox RW_CODEC=h264 RW_SERVER=… tests/browser/run-in-netns.sh node tests/browser/browser-test.mjs
 //
-// Env: RW_SERVER (daemon executable, required), RW_CHROMIUM (default /usr/bin/chromium),
+// Env: RW_SERVER (daemon executable, required), RW_BROWSER (chromium, the default, or firefox),
+//      RW_CHROMIUM (default /usr/bin/chromium), RW_FIREFOX (default /usr/bin/firefox-esr),
+//      RW_CODEC (vp8, the default, or h264: the daemon's --codec, or x264enc under gst-launch),
 //      RW_SERVER_ARGS (extra daemon arguments, space-separated, e.g. "--verbose"),
 //      RW_LAUNCH (gst-launch-1.0: test `... ! robotwebrtcsink port=N` instead of the daemon),
 //      RW_SECURE=1 (HTTPS with a certificate made here by openssl, and viewer tokens: the server
@@ -12,20 +15,22 @@
 //      camera run here with that gst-launch, VP8 over RTP over TCP; it goes away and comes back
 //      while the viewer page watches, which must keep its session and its frames).
 // Checks: the seed frontend from another origin (complete offer, trickle, the seed's bare offer),
-// the daemon's own viewer page at / (complete and trickle), DELETE /peers/{id}, /status after
-// hang-up, 403 for a foreign Origin, and exit code 0 on SIGTERM. With RW_SECURE=1 every one of
+// the daemon's own viewer page at / (complete and trickle), DELETE /peers/{id}, the viewer page's
+// tab closed (its pagehide hang-up drops the session within 1 s, complete and trickle), /status
+// after hang-up, 403 for a foreign Origin, and exit code 0 on SIGTERM. Each page checks that the
+// video it decodes is RW_CODEC's. With RW_SECURE=1 every one of
 // them runs over HTTPS with a token, and a missing or expired token gets 401 with a JSON error
-// that both pages show. Bounded to 90 s in all. What the browser tests share (Chromium's flags,
-// the daemon and its log, the network camera, HTTP) is in common.mjs.
+// that both pages show. Bounded to 90 s in all. What the browser tests share (the browsers with
+// their flags and prefs, the daemon and its log, the network camera, HTTP) is in common.mjs.
 
 import { execFileSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import {
-  NetworkCamera, checkRising, fatal, finish, freePort, httpRequest, launchChromium, log, ms,
-  openPage as openPageIn, printConsole, prerequisites, record, serveFrontend, sleep, startRun, startServer,
-  stopServer, tempDir, withTimeout,
+  BROWSER, BROWSER_TITLE, NetworkCamera, checkRising, fatal, finish, freePort, httpRequest, iceAddresses,
+  launchBrowser, log, ms, openPage as openPageIn, poll, printConsole, prerequisites, record, serveFrontend,
+  sleep, startRun, startServer, stopServer, tempDir, withTimeout,
 } from './common.mjs';
 
 const TOTAL_MS = 90_000;
@@ -37,9 +42,17 @@ const FPS = 30;
 const WIDTH_TEXT = `${WIDTH}×${HEIGHT}`;
 const secure = process.env.RW_SECURE === '1';
 const faultsLaunch = process.env.RW_FAULTS || '';
+const CODEC = (process.env.RW_CODEC || 'vp8').toLowerCase();
+// what getStats says the inbound video's codec is
+const MIME = { vp8: 'video/VP8', h264: 'video/H264' }[CODEC];
+// A tab closed: the daemon forgets the session within this (its RTCP timeout is 5 s).
+const CLOSE_MS = 1000;
 
-startRun({ title: 'browser test', totalMs: TOTAL_MS, note: secure ? ' (HTTPS, viewer tokens)' : '' });
-const { serverExe, chromiumExe, chromium } = await prerequisites();
+startRun({ title: `browser test (${BROWSER_TITLE}, ${CODEC.toUpperCase()})`, totalMs: TOTAL_MS,
+           note: secure ? ' (HTTPS, viewer tokens)' : '' });
+if (!MIME) fatal(`RW_CODEC=${CODEC}: not vp8 or h264`);
+const deps = await prerequisites();
+const { serverExe } = deps;
 
 // ---- RW_SECURE=1: a test CA and certificate, a shared secret, tokens as the backend mints them ----
 const ROBOT_ID = 'robot-browser';
@@ -60,10 +73,11 @@ if (secure) {
     fatal(`cannot make a test certificate with openssl (apt-get install openssl): ${e.stderr || e.message}`);
   }
   const certPem = fs.readFileSync(path.join(secretDir, 'cert.pem'));
-  // Chromium trusts this one key (--ignore-certificate-errors-spki-list), nothing else.
+  // Chromium trusts this one key (--ignore-certificate-errors-spki-list), Firefox this one CA
+  // (put in its profile), nothing else.
   const spki = new crypto.X509Certificate(certPem).publicKey.export({ type: 'spki', format: 'der' });
   tls = {
-    ca: fs.readFileSync(path.join(secretDir, 'ca.pem')),
+    ca: fs.readFileSync(path.join(secretDir, 'ca.pem')), caFile: path.join(secretDir, 'ca.pem'),
     cert: path.join(secretDir, 'cert.pem'), key: path.join(secretDir, 'key.pem'),
     spki: crypto.createHash('sha256').update(spki).digest('base64'),
   };
@@ -94,6 +108,7 @@ const stopSignal = launchExe ? 'SIGINT' : 'SIGTERM';
 // ---- RW_FAULTS: a network camera that fails on demand ----
 let camera = null, cameraConfig = null;
 if (faultsLaunch) {
+  if (CODEC !== 'vp8') fatal('RW_FAULTS: the network camera sends VP8; RW_CODEC must be vp8');
   camera = await NetworkCamera.create({ launch: faultsLaunch, width: WIDTH, height: HEIGHT, fps: FPS });
   cameraConfig = path.join(camera.dir, 'robot-webrtc.conf');
   fs.writeFileSync(cameraConfig, `[media]\npipeline = ${camera.description}\n`);
@@ -104,13 +119,17 @@ if (faultsLaunch) {
 const daemonArgs = launchExe
   ? ['-e', 'videotestsrc', 'is-live=true', '!',
     `video/x-raw,width=${WIDTH},height=${HEIGHT},framerate=${FPS}/1`, '!',
-    'vp8enc', 'deadline=1', 'cpu-used=8', 'lag-in-frames=0', '!',
+    ...(CODEC === 'h264'
+      ? ['x264enc', 'tune=zerolatency', 'speed-preset=ultrafast', 'threads=1', 'key-int-max=60', 'bframes=0', '!',
+        'video/x-h264,profile=constrained-baseline,stream-format=byte-stream,alignment=au', '!']
+      : ['vp8enc', 'deadline=1', 'cpu-used=8', 'lag-in-frames=0', '!']),
     'robotwebrtcsink', `port=${await freePort()}`, 'bind-address=127.0.0.1',
-    'ice-addresses=127.0.0.1', `allowed-origins=${frontOrigin}`,
+    `ice-addresses=${iceAddresses().join(',')}`, `allowed-origins=${frontOrigin}`,
     ...(secure ? [`tls-certificate=${tls.cert}`, `tls-key=${tls.key}`, `auth-secret-file=${secretFile}`,
       `robot-id=${ROBOT_ID}`] : [])]
-  : ['--port', '0', '--bind', '127.0.0.1', '--ice-address', '127.0.0.1',
+  : ['--port', '0', '--bind', '127.0.0.1', ...iceAddresses().flatMap((a) => ['--ice-address', a]),
     '--width', String(WIDTH), '--height', String(HEIGHT), '--framerate', String(FPS),
+    ...(cameraConfig ? [] : ['--codec', CODEC]),
     '--allow-origin', frontOrigin,
     ...(secure ? ['--tls-certificate', tls.cert, '--tls-key', tls.key, '--auth-secret-file', secretFile,
       '--robot-id', ROBOT_ID] : []),
@@ -141,11 +160,21 @@ try {
 }
 
 // ---- the browser ----
-const browser = await launchChromium(chromium, chromiumExe, {
-  extraArgs: secure ? [`--ignore-certificate-errors-spki-list=${tls.spki}`] : [],
-});
+const browser = await launchBrowser(deps, { trust: tls });
 
 const openPage = (url) => openPageIn(browser, url);
+
+// The inbound video's codec and payload type, from either page's getStats (as plain objects).
+function inboundCodec(stats) {
+  const v = stats.find((r) => r.type === 'inbound-rtp' && r.kind === 'video');
+  const c = v && stats.find((r) => r.id === v.codecId);
+  return c ? { mime: c.mimeType, pt: c.payloadType, fmtp: c.sdpFmtpLine || '' } : null;
+}
+const codecText = (c) => `${c.mime} pt ${c.pt}${c.fmtp ? ` (${c.fmtp})` : ''}`;
+function checkCodec(c) {
+  if (!c || c.mime.toLowerCase() !== MIME.toLowerCase()) throw new Error(`decodes ${c ? codecText(c) : 'no codec'}, expected ${MIME}`);
+  return codecText(c);
+}
 
 async function frontendMode(mode) {
   const name = `frontend-${mode}`;
@@ -169,6 +198,7 @@ async function frontendMode(mode) {
     if (r.error) throw new Error(`page error: ${r.error}`);
     const rise = await checkRising(page, () => window.rwTest.framesDecoded());
     if (!rise.ok) throw new Error(`framesDecoded not rising: ${rise.a} -> ${rise.b}`);
+    const codec = checkCodec(inboundCodec(await page.evaluate(() => window.rwTest.stats())));
     const extra = [];
     if (mode === 'trickle') {
       if (r.candidateErrors.length) throw new Error(`/ice-candidate errors: ${r.candidateErrors.join('; ')}`);
@@ -179,12 +209,12 @@ async function frontendMode(mode) {
     record(name, true,
            `offer->answer ${ms(r.tAnswer - r.tOffer)}, ->connected ${ms(r.tConnected - r.tOffer)}, ` +
            `->first decoded ${ms(r.tFirstDecoded - r.tOffer)}, ->first painted ${ms(r.tFirstPainted && r.tFirstPainted - r.tOffer)}, ` +
-           `${rise.fps.toFixed(1)} fps decoded, ${WIDTH}px; DELETE 200${extra.length ? '; ' + extra.join(', ') : ''}`);
+           `${rise.fps.toFixed(1)} fps decoded, ${WIDTH}px, ${codec}; DELETE 200${extra.length ? '; ' + extra.join(', ') : ''}`);
   } catch (e) {
     record(name, false, e.message);
     printConsole(opened);
   } finally {
-    await opened?.context.close().catch(() => {});
+    await opened?.close().catch(() => {});
   }
 }
 
@@ -215,6 +245,7 @@ async function viewerPage(query, reconnect = false) {
     }
     const rise = await checkRising(page, () => window.rwViewer.framesDecoded());
     if (!rise.ok) throw new Error(`framesDecoded not rising: ${rise.a} -> ${rise.b}`);
+    const codec = checkCodec(inboundCodec(await page.evaluate(() => window.rwViewer.stats())));
     // The page's own counters: resolution and a decoded-fps figure (needs two 1 s samples).
     await page.waitForFunction(() => /^\d/.test(document.getElementById('fps').textContent), null, { timeout: 3000 })
       .catch(() => {});
@@ -248,13 +279,53 @@ async function viewerPage(query, reconnect = false) {
     await page.click('#toggle', { timeout: 2000 });
     await page.waitForFunction(() => window.rwViewer.state === 'idle' && window.rwViewer.peerId === null,
                                null, { timeout: 2000 });
-    record(name, true, `title "${title}", offer->first frame ${ui.ttff} (page), shows ${ui.res} at ${ui.fps} fps; ` +
+    record(name, true, `title "${title}", offer->first frame ${ui.ttff} (page), shows ${ui.res} at ${ui.fps} fps, ${codec}; ` +
                        `${rise.fps.toFixed(1)} fps decoded; Disconnect -> idle${extra.length ? '; ' + extra.join(', ') : ''}`);
   } catch (e) {
     record(name, false, e.message);
     printConsole(opened);
   } finally {
-    await opened?.context.close().catch(() => {});
+    await opened?.close().catch(() => {});
+  }
+}
+
+// The viewer page's tab is closed: its pagehide handler hangs up (DELETE with fetch's keepalive),
+// so that the daemon forgets the session at once ("hung up"), not after 5 s without RTCP.
+async function tabClosed(query) {
+  const name = `tab-closed${query ? '-' + query.replace(/\W+/g, '') : ''}`;
+  const token = tokenFor(`closer-${query || 'complete'}`);
+  let opened = null;
+  try {
+    opened = await openPage(`${daemonUrl}/${query ? '?' + query : ''}${token ? '#token=' + token : ''}`);
+    const { page } = opened;
+    await page.waitForFunction(
+      (w) => window.rwViewer && window.rwViewer.state === 'connected' && window.rwViewer.videoWidth() === w,
+      WIDTH, { timeout: PLAY_MS, polling: 50 }).catch(() => {
+      throw new Error(`no ${WIDTH}px video within ${PLAY_MS / 1000} s`);
+    });
+    const peer = await page.evaluate(() => window.rwViewer.peerId);
+    const before = await getStatus();
+    if (before.body.viewers !== 1) throw new Error(`/status: ${before.body.viewers} viewers before the tab closed, expected 1`);
+    const mark = server.log.length;
+    const t = Date.now();
+    // beforeunload and pagehide run, as when a user closes the tab
+    await withTimeout(page.close({ runBeforeUnload: true }), 5000, 'closing the tab');
+    let after = null;
+    try {
+      await poll(async () => (after = await getStatus()).body.viewers === 0,
+                 { boundMs: CLOSE_MS, everyMs: 20, what: 'the session is still in /status' });
+    } catch (e) {
+      throw new Error(`${e.message}: ${after?.body.viewers} viewers ${Date.now() - t} ms after the tab closed`);
+    }
+    const goneMs = Date.now() - t;
+    const line = server.log.slice(mark).find((l) => l.includes(`viewer ${peer} removed:`));
+    if (!line || !line.includes('removed: hung up')) throw new Error(`the daemon's log says ${JSON.stringify(line ?? 'nothing')} of ${peer}`);
+    record(name, true, `the tab closed: /status 1 -> 0 viewers in ${goneMs} ms; the daemon: "${line.slice(line.indexOf(`viewer ${peer}`)).trim()}"`);
+  } catch (e) {
+    record(name, false, e.message);
+    printConsole(opened);
+  } finally {
+    await opened?.close().catch(() => {});
   }
 }
 
@@ -280,7 +351,7 @@ async function refused(name, url, waitFor, shown, needle) {
     record(name, false, e.message);
     printConsole(opened);
   } finally {
-    await opened?.context.close().catch(() => {});
+    await opened?.close().catch(() => {});
   }
 }
 
@@ -351,7 +422,7 @@ async function cameraFaults() {
     printConsole(opened);
   } finally {
     if (sampler) clearInterval(sampler);
-    await opened?.context.close().catch(() => {});
+    await opened?.close().catch(() => {});
   }
 }
 
@@ -361,6 +432,8 @@ if (faultsLaunch) {
   for (const mode of ['complete', 'trickle', 'seed']) await frontendMode(mode);
   await viewerPage('', true);
   await viewerPage('trickle=1');
+  await tabClosed('');
+  await tabClosed('trickle=1');
   if (secure) await tokenChecks();
 }
 
@@ -391,5 +464,5 @@ try {
   log(`(could not connect a viewer before ${stopSignal}: ${e.message.split('\n')[0]})`);
 }
 await stopServer(server, stopSignal, liveNote);
-await withTimeout(browser.close(), 10_000, 'closing chromium').catch((e) => log(e.message));
+await withTimeout(browser.close(), 10_000, `closing ${BROWSER}`).catch((e) => log(e.message));
 finish();

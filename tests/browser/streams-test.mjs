@@ -1,11 +1,12 @@
-// Headless Chromium against a robot with two named streams, one with sound.
+// Headless Chromium or Firefox against a robot with two named streams, one with sound.
 //
-//   RW_SERVER=build/src/robot-webrtc-server RW_GST_LAUNCH=gst-launch-1.0 \
+//   RW_SERVER=build/src/robot-webrtc-server RW_GST_LAUNCH=gst-launch-1.0 [RW_BROWSER=firefox] \
 //     tests/browser/run-in-netns.sh node tests/browser/streams-test.mjs
 //
 // Env: RW_SERVER (daemon executable, required), RW_GST_LAUNCH (gst-launch-1.0, for the network
-//      camera; default: found in PATH), RW_CHROMIUM (default /usr/bin/chromium), RW_SERVER_ARGS
-//      (extra daemon arguments), RW_SHOW_SERVER_LOG=1 (print the daemon's whole output).
+//      camera; default: found in PATH), RW_BROWSER (chromium, the default, or firefox),
+//      RW_CHROMIUM (default /usr/bin/chromium), RW_FIREFOX (default /usr/bin/firefox-esr),
+//      RW_SERVER_ARGS (extra daemon arguments), RW_SHOW_SERVER_LOG=1 (print the daemon's whole output).
 // The daemon reads a config file written here: `front`, a 640x480 test pattern with a 440 Hz test
 // tone, and `wrist`, 320x240 from a network camera this script runs with gst-launch-1.0 (VP8 over
 // RTP over TCP, read through a `pipeline =` description), so that it can kill and restart it.
@@ -13,22 +14,22 @@
 // decoded on front, its level and the Unmute button; front's frame rate and longest frame gap
 // (requestVideoFrameCallback, recorded in the page) while wrist's camera goes away and comes back
 // and while a SIGHUP adds a third stream, `rear`, which then plays; the seed frontend's offer
-// without "stream" gets the first stream; an unknown stream gets 404; Chromium's video latency
+// without "stream" gets the first stream; an unknown stream gets 404; the browser's video latency
 // with and without audio (printed; with audio may be at most 100 ms worse); exit 0 on SIGTERM.
 // Bounded to 115 s in all.
 
 import fs from 'node:fs';
 import path from 'node:path';
 import {
-  HERE, NetworkCamera, checkRising, fatal, finish, httpRequest, launchChromium, log, ms, openPage, poll,
-  printConsole, prerequisites, record, serveFrontend, sleep, startRun, startServer, stopServer, tempDir,
-  withTimeout,
+  BROWSER, BROWSER_TITLE, HERE, NetworkCamera, checkRising, fatal, finish, httpRequest, iceAddresses, launchBrowser,
+  log, ms, openPage, poll, printConsole, prerequisites, record, serveFrontend, sleep, startRun, startServer,
+  stopServer, tempDir, withTimeout,
 } from './common.mjs';
 
 const TOTAL_MS = 115_000;
 const PLAY_MS = 15_000;
 // While another stream is disturbed, front's decoded rate (what the server
-// delivers; headless Chromium on 2 busy cores may paint fewer) and its
+// delivers; a headless browser on 2 busy cores may paint fewer) and its
 // longest gap between two painted frames.
 const MIN_FPS = 27;
 const MAX_GAP_MS = 200;
@@ -40,8 +41,9 @@ const STREAMS = {
   rear: { width: 160, height: 120 },
 };
 
-startRun({ title: 'streams test', totalMs: TOTAL_MS });
-const { serverExe, chromiumExe, chromium } = await prerequisites();
+startRun({ title: `streams test (${BROWSER_TITLE})`, totalMs: TOTAL_MS });
+const deps = await prerequisites();
+const { serverExe } = deps;
 const launch = process.env.RW_GST_LAUNCH || 'gst-launch-1.0';
 
 // ---- wrist's network camera, the config file and the daemon ----
@@ -67,7 +69,7 @@ function writeConfig({ rear }) {
 }
 writeConfig({ rear: false });
 const server = await startServer(serverExe, [
-  '--config', configFile, '--port', '0', '--bind', '127.0.0.1', '--ice-address', '127.0.0.1',
+  '--config', configFile, '--port', '0', '--bind', '127.0.0.1', ...iceAddresses().flatMap((a) => ['--ice-address', a]),
   '--allow-origin', frontOrigin, ...(process.env.RW_SERVER_ARGS || '').split(/\s+/).filter(Boolean)]);
 const url = server.url;
 
@@ -88,7 +90,7 @@ async function check(name, body) {
     record(name, false, e.message);
     for (const o of pages) printConsole(o);
   } finally {
-    for (const o of pages) if (!o.keep) await o.context.close().catch(() => {});
+    for (const o of pages) if (!o.keep) await o.close().catch(() => {});
   }
 }
 
@@ -176,7 +178,7 @@ await check('streams-list', async () => {
          (first === got ? '' : ` (${Date.now() - t} ms after start; at first ${first.join(', ')})`);
 });
 
-browser = await launchChromium(chromium, chromiumExe);
+browser = await launchBrowser(deps);
 
 // ---- 2-5. the grid: both play; sound on front; front undisturbed by wrist's faults and a reload ----
 const grid = await openPage(browser, `${url}/?stream=all`, { viewport: { width: 1000, height: 700 } })
@@ -195,7 +197,8 @@ await check('grid-both-play', async () => {
 });
 
 // Chromium measures audioLevel after the element's volume: 0 while the <video> is muted, the
-// tone's level once the Unmute button has it play the sound.
+// tone's level once the Unmute button has it play the sound. Firefox measures it before (the
+// tone's level either way).
 await check('audio-front', async () => {
   const { page } = grid;
   const audioIn = () => window.rwViewers.front.stats().then((all) => {
@@ -289,7 +292,7 @@ await check('isolation-sighup-add', async (open) => {
   return `front ${rateText(r)} across SIGHUP (rear listed ${addedMs} ms after it); GET /streams: ${names}; ` +
          `?stream=rear plays ${STREAMS.rear.width}px at ${rise.fps.toFixed(1)} fps`;
 });
-await grid.context.close().catch(() => {});
+await grid.close().catch(() => {});
 
 // ---- 6. the seed's offer (no "stream") gets the first stream ----
 await check('seed-frontend-first-stream', async (open) => {
@@ -363,5 +366,5 @@ await check('latency-audio-vs-video-only', async (open) => {
 // ---- 9. SIGTERM, with rear's viewer still watching ----
 const note = lastViewer ? '1 viewer connected (rear)' : 'no viewer connected';
 await stopServer(server, 'SIGTERM', note);
-await withTimeout(browser.close(), 10_000, 'closing chromium').catch((e) => log(e.message));
+await withTimeout(browser.close(), 10_000, `closing ${BROWSER}`).catch((e) => log(e.message));
 finish();

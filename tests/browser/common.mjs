@@ -113,16 +113,22 @@ export function startRun({ title, totalMs, note = '' }) {
 export const BROWSER = process.env.RW_BROWSER || 'chromium';
 export const BROWSER_TITLE = { chromium: 'Chromium', firefox: 'Firefox' }[BROWSER] || BROWSER;
 
+// The daemon (RW_SERVER) and RW_BROWSER's executable and driver: { serverExe, browserExe, driver, name }.
 export async function prerequisites() {
   const serverExe = process.env.RW_SERVER;
   if (!serverExe) fatal('RW_SERVER is not set (path of robot-webrtc-server)');
   try { fs.accessSync(serverExe, fs.constants.X_OK); } catch { fatal(`RW_SERVER=${serverExe} is not an executable file`); }
+  return { serverExe, ...(await browserPrerequisites(BROWSER)) };
+}
+
+// One browser's executable and driver, for launchBrowser().
+export async function browserPrerequisites(name) {
   const kinds = {
     chromium: { exe: process.env.RW_CHROMIUM || '/usr/bin/chromium', deb: 'chromium', driver: 'playwright-core' },
     firefox: { exe: process.env.RW_FIREFOX || '/usr/bin/firefox-esr', deb: 'firefox-esr', driver: 'puppeteer-core' },
   };
-  const kind = kinds[BROWSER];
-  if (!kind) fatal(`RW_BROWSER=${BROWSER}: not chromium or firefox`);
+  const kind = kinds[name];
+  if (!kind) fatal(`RW_BROWSER=${name}: not chromium or firefox`);
   try { fs.accessSync(kind.exe, fs.constants.X_OK); } catch { fatal(`${kind.exe} not found (apt-get install ${kind.deb})`); }
   let driver;
   try {
@@ -131,7 +137,7 @@ export async function prerequisites() {
     fatal(`cannot load ${kind.driver} (${e.code || e.message}): ${path.join(HERE, 'node_modules')} is missing or old; ` +
           `run the project's setup script, or 'npm ci' in tests/browser`);
   }
-  return { serverExe, browserExe: kind.exe, driver };
+  return { name, browserExe: kind.exe, driver };
 }
 
 // The addresses the daemon may offer ICE candidates on. Chromium reaches 127.0.0.1 through a
@@ -140,8 +146,8 @@ export async function prerequisites() {
 // IsActivelyCapturingOrHasAPermission; the pages never ask, and no camera is granted), and never
 // pairs that address with a loopback one: so its daemon offers the namespace's veth address
 // (run-in-netns.sh's RW_NETNS_ADDRESS) too, as a robot on the LAN offers its LAN address.
-export function iceAddresses() {
-  if (BROWSER !== 'firefox') return ['127.0.0.1'];
+export function iceAddresses(browsers = [BROWSER]) {
+  if (!browsers.includes('firefox')) return ['127.0.0.1'];
   const veth = process.env.RW_NETNS_ADDRESS;
   if (!veth) fatal('RW_NETNS_ADDRESS is not set: run Firefox tests through run-in-netns.sh');
   return ['127.0.0.1', veth];
@@ -205,14 +211,14 @@ export async function serveFrontend() {
 
 // ---- the server under test ----
 
-// Starts `cmd args` and waits (10 s at most) for its "listening on http(s)://…" line. Its output
-// is kept and printed when a check fails. Returns { proc, url, exited, log }: `exited` resolves
+// Starts `cmd args` (in `env`) and waits (10 s at most) for its "listening on http(s)://…" line.
+// Its output is kept and printed when a check fails. Returns { proc, url, exited, log }: `exited` resolves
 // to { code, signal }.
-export async function startServer(cmd, args, { name = 'robot-webrtc-server' } = {}) {
+export async function startServer(cmd, args, { name = 'robot-webrtc-server', env = process.env } = {}) {
   log(`starting ${cmd} ${args.join(' ')}`);
   const lines = [];
   serverLogs.push({ name, log: lines });
-  const proc = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], env });
   let exit = null;
   onCleanup(() => { if (exit === null) process.kill(proc.pid, 'SIGKILL'); });
   const exited = new Promise((resolve) => proc.on('exit', (code, signal) => {
@@ -451,10 +457,10 @@ class PuppeteerPage {
   isClosed() { return this.p.isClosed(); }
 }
 
-// The browser of RW_BROWSER, from prerequisites()' { browserExe, driver }.
-export async function launchBrowser({ browserExe, driver }, { trust = null } = {}) {
+// The browser of prerequisites() or browserPrerequisites(): { name, browserExe, driver }.
+export async function launchBrowser({ name, browserExe, driver }, { trust = null } = {}) {
   try {
-    const browser = BROWSER === 'firefox'
+    const browser = name === 'firefox'
       ? await launchFirefox(driver.default, browserExe, { trust })
       : await launchChromium(driver.chromium, browserExe, { trust });
     log(`${browser.version} launched`);

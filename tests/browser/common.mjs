@@ -143,9 +143,10 @@ export async function browserPrerequisites(name) {
 // The addresses the daemon may offer ICE candidates on. Chromium reaches 127.0.0.1 through a
 // peer-reflexive loopback candidate. Firefox gathers host candidates on its default-route address
 // only, unless the page may use a camera or microphone (MediaManager's
-// IsActivelyCapturingOrHasAPermission; the pages never ask, and no camera is granted), and never
-// pairs that address with a loopback one: so its daemon offers the namespace's veth address
-// (run-in-netns.sh's RW_NETNS_ADDRESS) too, as a robot on the LAN offers its LAN address.
+// IsActivelyCapturingOrHasAPermission; the pages never ask, and no camera is granted), and that
+// address with the daemon's 127.0.0.1 never connects (ICE fails): so its daemon offers the
+// namespace's veth address (run-in-netns.sh's RW_NETNS_ADDRESS) too, as a robot on the LAN
+// offers its LAN address.
 export function iceAddresses(browsers = [BROWSER]) {
   if (!browsers.includes('firefox')) return ['127.0.0.1'];
   const veth = process.env.RW_NETNS_ADDRESS;

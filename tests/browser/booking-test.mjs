@@ -1,8 +1,9 @@
-// Headless Chromium: the daemon's viewer page when the robot ends its session for good.
+// Headless Chromium or Firefox: the daemon's viewer page when the robot ends its session for good.
 //
-//   RW_SERVER=build/src/robot-webrtc-server tests/browser/run-in-netns.sh node tests/browser/booking-test.mjs
+//   RW_SERVER=build/src/robot-webrtc-server [RW_BROWSER=firefox] tests/browser/run-in-netns.sh node tests/browser/booking-test.mjs
 //
-// Env: RW_SERVER (daemon executable, required), RW_CHROMIUM (default /usr/bin/chromium).
+// Env: RW_SERVER (daemon executable, required), RW_BROWSER (chromium, the default, or firefox),
+//      RW_CHROMIUM (default /usr/bin/chromium), RW_FIREFOX (default /usr/bin/firefox-esr).
 // Checks, with viewer tokens minted here as the lab's backend does (docs/backend-integration.md):
 // a page whose token expires a few seconds after it connects shows "Session ended: booking over"
 // (its frames stall, it tries once to reconnect, its offer gets 401 "… booking over") and stays
@@ -13,8 +14,8 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import {
-  finish, httpRequest, launchChromium, log, openPage as openPageIn, printConsole, prerequisites, record,
-  sleep, startRun, startServer, stopServer, tempDir,
+  BROWSER_TITLE, finish, httpRequest, iceAddresses, launchBrowser, log, openPage as openPageIn, printConsole,
+  prerequisites, record, sleep, startRun, startServer, stopServer, tempDir,
 } from './common.mjs';
 
 const TOTAL_MS = 60_000;
@@ -24,8 +25,9 @@ const PLAY_MS = 15_000;
 const SHOWN_WITHIN_MS = 10_000;
 const ROBOT_ID = 'robot-booking';
 
-startRun({ title: 'booking browser test', totalMs: TOTAL_MS });
-const { serverExe, chromiumExe, chromium } = await prerequisites();
+startRun({ title: `booking browser test (${BROWSER_TITLE})`, totalMs: TOTAL_MS });
+const deps = await prerequisites();
+const { serverExe } = deps;
 
 const secret = crypto.randomBytes(32).toString('hex');
 const secretFile = path.join(tempDir('rw-booking-'), 'secret');
@@ -37,9 +39,10 @@ function mintToken(claims) {
 }
 const now = () => Math.floor(Date.now() / 1000);
 
-const server = await startServer(serverExe, ['--port', '0', '--bind', '127.0.0.1', '--ice-address', '127.0.0.1',
+const server = await startServer(serverExe, ['--port', '0', '--bind', '127.0.0.1',
+  ...iceAddresses().flatMap((a) => ['--ice-address', a]),
   '--width', '320', '--height', '240', '--auth-secret-file', secretFile, '--robot-id', ROBOT_ID]);
-const browser = await launchChromium(chromium, chromiumExe);
+const browser = await launchBrowser(deps);
 
 // Opens the viewer page with `token` and waits for its video.
 async function watching(token) {
@@ -84,7 +87,7 @@ async function check(name, fn) {
     record(name, false, e.message);
     printConsole(opened);
   } finally {
-    await opened?.context.close().catch(() => {});
+    await opened?.close().catch(() => {});
   }
 }
 

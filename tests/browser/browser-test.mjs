@@ -318,7 +318,9 @@ async function tabClosed(query) {
       throw new Error(`${e.message}: ${after?.body.viewers} viewers ${Date.now() - t} ms after the tab closed`);
     }
     const goneMs = Date.now() - t;
-    const line = server.log.slice(mark).find((l) => l.includes(`viewer ${peer} removed:`));
+    // its log line comes through a pipe, maybe a little after /status changed
+    const removed = () => server.log.slice(mark).find((l) => l.includes(`viewer ${peer} removed:`));
+    const line = await poll(removed, { boundMs: 1000, everyMs: 20, what: 'no line' }).catch(() => null);
     if (!line || !line.includes('removed: hung up')) throw new Error(`the daemon's log says ${JSON.stringify(line ?? 'nothing')} of ${peer}`);
     record(name, true, `the tab closed: /status 1 -> 0 viewers in ${goneMs} ms; the daemon: "${line.slice(line.indexOf(`viewer ${peer}`)).trim()}"`);
   } catch (e) {

@@ -171,6 +171,19 @@ GST_ELEMENT_REGISTER_DEFINE (robotwebrtcsink, "robotwebrtcsink",
 
 /* --- keyframes --- */
 
+/* A keyframe request for the encoder, without all-headers: each viewer's
+ * rtph264pay sends SPS and PPS with every IDR anyway (config-interval -1),
+ * and with all-headers it would put them before the encoder's access-unit
+ * delimiter, where it sends them as an access unit of their own (marker
+ * set) that browsers fail to decode as a frame, drop, and answer with a
+ * PLI: 2 keyframes a second for every viewer, for the whole session. */
+static GstEvent *
+new_keyframe_request (void)
+{
+  return gst_video_event_new_upstream_force_key_unit (GST_CLOCK_TIME_NONE,
+      FALSE, 0);
+}
+
 static gboolean
 send_deferred_keyframe (gpointer user_data)
 {
@@ -204,6 +217,9 @@ limit_keyframe_requests (GstPad * pad, GstPadProbeInfo * info,
     self->last_keyframe = now;
     g_mutex_unlock (&self->keyframe_lock);
     GST_DEBUG_OBJECT (self, "keyframe requested");
+    /* without all-headers: see rw_sink_request_keyframe () */
+    gst_event_unref (event);
+    GST_PAD_PROBE_INFO_DATA (info) = new_keyframe_request ();
     return GST_PAD_PROBE_OK;
   }
   if (self->keyframe_timer == NULL && self->context) {
@@ -229,9 +245,7 @@ rw_sink_request_keyframe (RwSink * self)
   g_autoptr (GstPad) pad = gst_element_get_static_pad (self->tees[INPUT_VIDEO],
       "sink");
 
-  gst_pad_push_event (pad,
-      gst_video_event_new_upstream_force_key_unit (GST_CLOCK_TIME_NONE, TRUE,
-          0));
+  gst_pad_push_event (pad, new_keyframe_request ());
 }
 
 /* --- the media: caps and end of stream of each input --- */

@@ -1,5 +1,7 @@
-// A measurement, not a test: how many keyframe requests (RTCP PLI) browsers send the daemon, and
-// how many keyframes that costs every viewer of the stream.
+// How many keyframe requests (RTCP PLI) browsers send the daemon, and how many keyframes that
+// costs every viewer of the stream; after the first 5 s, it fails when a viewer sends more than
+// MAX_RATE PLI a second or the sink forces more than MAX_RATE keyframes a second (a loop of
+// undecodable H264 access units once made every H264 viewer ask twice a second).
 //
 //   RW_SERVER=build/src/robot-webrtc-server tests/browser/run-in-netns.sh node tests/browser/keyframe-watch.mjs
 //
@@ -24,6 +26,7 @@ import {
 const CODEC = (process.env.RW_CODEC || 'h264').toLowerCase();
 const NAMES = (process.env.RW_WATCH_BROWSERS || 'firefox,chromium').split(',').map((s) => s.trim()).filter(Boolean);
 const WATCH_S = Number(process.env.RW_WATCH_S || 30);
+const MAX_RATE = 0.2;
 const PLAY_MS = 15_000;
 
 startRun({ title: `keyframe watch (${CODEC.toUpperCase()}, ${NAMES.join(' + ')})`, totalMs: (WATCH_S + 60) * 1000 });
@@ -90,7 +93,13 @@ function rates(from, to) {
       `${Math.round((to.v[i].bytes - from.v[i].bytes) * 8 / secs / 1000)} kbit/s`).join('; ');
 }
 record('whole-watch', true, rates(series[0], series.at(-1)));
-if (series.length > 6) record('after-5-s', true, rates(series[5], series.at(-1)));
+if (series.length > 6) {
+  const from = series[5], to = series.at(-1), secs = (to.t - from.t) / 1000;
+  const plis = viewers.map((x, i) => (to.v[i].pli - from.v[i].pli) / secs);
+  const forced = (to.sink.requested - from.sink.requested) / secs;
+  record('after-5-s', forced <= MAX_RATE && plis.every((p) => p <= MAX_RATE), rates(from, to) +
+         ` (at most ${MAX_RATE}/s of PLI and of forced keyframes)`);
+}
 
 for (const x of viewers) await x.opened.close().catch(() => {});
 await stopServer(server, 'SIGTERM', 'the viewers gone');

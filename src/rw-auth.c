@@ -98,29 +98,29 @@ rw_auth_new (const guint8 * secret, gsize secret_len, const gchar * audience,
 }
 
 /**
- * rw_auth_new_from_file:
- * @path: a file holding the secret; one trailing newline is not part of it
- * @audience: (nullable): as for rw_auth_new()
- * @clock_skew: as for rw_auth_new()
+ * rw_auth_read_secret_file:
+ * @path: a file holding a secret; one trailing newline is not part of it
+ * @length: (out): the secret's length
  * @error: why the file cannot be used, naming it (never its content)
  *
- * Refuses a file that others may read or anyone but its owner may write
- * (mode 0600, or 0640 with a group, is fine), and a secret shorter than
- * %RW_AUTH_MIN_SECRET bytes.
+ * Reads a shared secret. Refuses a file that others may read or anyone but
+ * its owner may write (mode 0600, or 0640 with a group, is fine), and a
+ * secret shorter than %RW_AUTH_MIN_SECRET bytes. The caller overwrites the
+ * secret (memset) before freeing it.
  *
- * Returns: (transfer full) (nullable): a verifier, or %NULL with @error set.
+ * Returns: (transfer full) (nullable) (array length=length): the secret,
+ * NUL-terminated, or %NULL with @error set.
  */
-RwAuth *
-rw_auth_new_from_file (const gchar * path, const gchar * audience,
-    guint clock_skew, GError ** error)
+guint8 *
+rw_auth_read_secret_file (const gchar * path, gsize * length, GError ** error)
 {
   g_autoptr (GError) read_error = NULL;
-  g_autofree gchar *contents = NULL;
+  gchar *contents = NULL;
   GStatBuf st;
-  gsize length;
-  RwAuth *auth;
+  gsize size;
 
   g_return_val_if_fail (path != NULL, NULL);
+  g_return_val_if_fail (length != NULL, NULL);
 
   if (g_stat (path, &st) != 0) {
     int saved_errno = errno;
@@ -146,28 +146,59 @@ rw_auth_new_from_file (const gchar * path, const gchar * audience,
         "secret file %s: larger than %d bytes", path, RW_AUTH_MAX_SECRET);
     return NULL;
   }
-  if (!g_file_get_contents (path, &contents, &length, &read_error)) {
+  if (!g_file_get_contents (path, &contents, &size, &read_error)) {
     g_set_error (error, RW_ERROR, RW_ERROR_INVALID_ARGUMENT,
         "secret file %s: %s", path, read_error->message);
     return NULL;
   }
 
-  if (length > 0 && contents[length - 1] == '\n')
-    length--;
-  if (length > 0 && contents[length - 1] == '\r')
-    length--;
+  if (size > 0 && contents[size - 1] == '\n')
+    size--;
+  if (size > 0 && contents[size - 1] == '\r')
+    size--;
+  contents[size] = '\0';
 
-  if (length < RW_AUTH_MIN_SECRET || length > RW_AUTH_MAX_SECRET) {
+  if (size < RW_AUTH_MIN_SECRET || size > RW_AUTH_MAX_SECRET) {
     g_set_error (error, RW_ERROR, RW_ERROR_INVALID_ARGUMENT,
         "secret file %s: the secret has %" G_GSIZE_FORMAT " bytes; it needs "
-        "%d to %d (make one with: openssl rand -hex 32 > %s)", path, length,
+        "%d to %d (make one with: openssl rand -hex 32 > %s)", path, size,
         RW_AUTH_MIN_SECRET, RW_AUTH_MAX_SECRET, path);
-    memset (contents, 0, length);
+    memset (contents, 0, size);
+    g_free (contents);
     return NULL;
   }
 
-  auth = rw_auth_new ((const guint8 *) contents, length, audience, clock_skew);
-  memset (contents, 0, length);
+  *length = size;
+  return (guint8 *) contents;
+}
+
+/**
+ * rw_auth_new_from_file:
+ * @path: a file holding the secret; one trailing newline is not part of it
+ * @audience: (nullable): as for rw_auth_new()
+ * @clock_skew: as for rw_auth_new()
+ * @error: why the file cannot be used, naming it (never its content)
+ *
+ * Reads the secret with rw_auth_read_secret_file().
+ *
+ * Returns: (transfer full) (nullable): a verifier, or %NULL with @error set.
+ */
+RwAuth *
+rw_auth_new_from_file (const gchar * path, const gchar * audience,
+    guint clock_skew, GError ** error)
+{
+  guint8 *secret;
+  gsize length;
+  RwAuth *auth;
+
+  g_return_val_if_fail (path != NULL, NULL);
+
+  secret = rw_auth_read_secret_file (path, &length, error);
+  if (secret == NULL)
+    return NULL;
+  auth = rw_auth_new (secret, length, audience, clock_skew);
+  memset (secret, 0, length);
+  g_free (secret);
   return auth;
 }
 

@@ -81,6 +81,8 @@ typedef struct _RwAuth RwAuth;
 
 RwAuth *rw_auth_new (const guint8 * secret, gsize secret_len,
     const gchar * audience, guint clock_skew);
+guint8 *rw_auth_read_secret_file (const gchar * path, gsize * length,
+    GError ** error);
 RwAuth *rw_auth_new_from_file (const gchar * path, const gchar * audience,
     guint clock_skew, GError ** error);
 void rw_auth_free (RwAuth * auth);

@@ -27,7 +27,9 @@ typedef struct
   gint port, camera, width, height, framerate, bitrate, keyframe_interval;
   gint max_viewers, max_body, rate_limit, rate_burst, handshake_timeout;
   gint request_timeout, idle_timeout, max_connections;
-  gchar *bind, *codec, *stun, *turn;
+  gint turn_credential_lifetime;
+  gchar *bind, *codec, *stun, *turn, *turn_user, *turn_password;
+  gchar *turn_secret_file, *public_address, *port_range;
   gchar *tls_certificate, *tls_key, *secret_file, *robot_id;
   gchar **ice_addresses, **origins;
   gboolean verbose, version;
@@ -210,6 +212,15 @@ apply_options (RwConfig * config, const Options * o, GError ** error)
   set_string (&config->bind_address, o->bind);
   set_string (&config->stun_server, o->stun);
   set_string (&config->turn_server, o->turn);
+  set_string (&config->turn_user, o->turn_user);
+  set_string (&config->turn_password, o->turn_password);
+  set_path (&config->turn_secret_file, o->turn_secret_file);
+  set_uint (&config->turn_credential_lifetime, o->turn_credential_lifetime);
+  set_string (&config->public_address, o->public_address);
+  if (o->port_range && !rw_config_set_port_range (config, o->port_range, error)) {
+    g_prefix_error (error, "--port-range: ");
+    return FALSE;
+  }
   set_strv (&config->ice_addresses, o->ice_addresses);
   set_strv (&config->allowed_origins, o->origins);
   if (o->codec && !rw_codec_from_string (o->codec, &config->media.codec, error))
@@ -222,7 +233,7 @@ int
 main (int argc, char *argv[])
 {
   Options o = { NULL, UNSET, UNSET, UNSET, UNSET, UNSET, UNSET, UNSET, UNSET,
-    UNSET, UNSET, UNSET, UNSET, UNSET, UNSET, UNSET
+    UNSET, UNSET, UNSET, UNSET, UNSET, UNSET, UNSET, UNSET
   };
   g_autoptr (RwConfig) config = rw_config_new ();
   g_autoptr (GOptionContext) ctx = NULL;
@@ -253,7 +264,24 @@ main (int argc, char *argv[])
     {"stun-server", 0, 0, G_OPTION_ARG_STRING, &o.stun,
         "STUN server, stun://host:port (default: none)", "URI"},
     {"turn-server", 0, 0, G_OPTION_ARG_STRING, &o.turn,
-        "TURN server, turn(s)://user:pass@host:port (default: none)", "URI"},
+        "TURN server, turn:host:port[?transport=tcp] or turns:host:port "
+          "(default: none)", "URI"},
+    {"turn-user", 0, 0, G_OPTION_ARG_STRING, &o.turn_user,
+        "TURN user name (static credentials)", "USER"},
+    {"turn-password", 0, 0, G_OPTION_ARG_STRING, &o.turn_password,
+          "TURN password (static credentials; better in the config file)",
+        "PASSWORD"},
+    {"turn-secret-file", 0, 0, G_OPTION_ARG_FILENAME, &o.turn_secret_file,
+          "Mint TURN credentials from coturn's static-auth-secret in FILE",
+        "FILE"},
+    {"turn-credential-lifetime", 0, 0, G_OPTION_ARG_INT,
+          &o.turn_credential_lifetime,
+        "Seconds minted TURN credentials are valid (default 86400)", "S"},
+    {"public-address", 0, 0, G_OPTION_ARG_STRING, &o.public_address,
+        "Also announce host candidates on this public address (a router "
+          "forwards the port range to this robot)", "ADDRESS"},
+    {"port-range", 0, 0, G_OPTION_ARG_STRING, &o.port_range,
+        "UDP ports for media, e.g. 50000-50100 (default: any)", "MIN-MAX"},
     {"ice-address", 0, 0, G_OPTION_ARG_STRING_ARRAY, &o.ice_addresses,
           "Offer ICE candidates on this local address only (repeatable)",
         "ADDRESS"},

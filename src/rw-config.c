@@ -22,6 +22,7 @@
 #include "rw-config.h"
 #include "rw-error.h"
 #include "rw-pipeline.h"
+#include "rw-turn.h"
 
 #include <gio/gio.h>
 #include <string.h>
@@ -62,6 +63,7 @@ rw_config_new (void)
   config->idle_timeout = RW_CONFIG_DEFAULT_IDLE_TIMEOUT;
   config->max_connections = RW_CONFIG_DEFAULT_MAX_CONNECTIONS;
   config->auth_clock_skew = RW_CONFIG_DEFAULT_CLOCK_SKEW;
+  config->turn_credential_lifetime = RW_TURN_DEFAULT_LIFETIME;
   config->streams =
       g_ptr_array_new_with_free_func ((GDestroyNotify) rw_stream_config_free);
 
@@ -82,6 +84,12 @@ rw_config_free (RwConfig * config)
   g_free (config->auth_audience);
   g_free (config->stun_server);
   g_free (config->turn_server);
+  g_free (config->turn_user);
+  if (config->turn_password)
+    memset (config->turn_password, 0, strlen (config->turn_password));
+  g_free (config->turn_password);
+  g_free (config->turn_secret_file);
+  g_free (config->public_address);
   g_strfreev (config->ice_addresses);
   stream_config_clear (&config->media);
   g_clear_pointer (&config->streams, g_ptr_array_unref);
@@ -347,9 +355,16 @@ validate_settings (const RwConfig * config, GError ** error)
     return FALSE;
   }
 
+  if (config->public_address != NULL &&
+      !g_hostname_is_ip_address (config->public_address)) {
+    g_set_error (error, RW_ERROR, RW_ERROR_INVALID_ARGUMENT,
+        "public-address must be an IPv4 or IPv6 address, got '%s'",
+        config->public_address);
+    return FALSE;
+  }
+
   return check_ice_server ("stun-server", config->stun_server, "stun://",
-      error) && check_ice_server ("turn-server", config->turn_server,
-      "turn", error);
+      error) && rw_turn_check_config (config, error);
 }
 
 static gboolean
@@ -447,6 +462,13 @@ static const KeySpec keys[] = {
   {"auth", "session-grace", KEY_UINT, FIELD (auth_session_grace), 0, 86400},
   {"webrtc", "stun-server", KEY_STRING, FIELD (stun_server)},
   {"webrtc", "turn-server", KEY_STRING, FIELD (turn_server)},
+  {"webrtc", "turn-user", KEY_STRING, FIELD (turn_user)},
+  {"webrtc", "turn-password", KEY_STRING, FIELD (turn_password)},
+  {"webrtc", "turn-secret-file", KEY_PATH, FIELD (turn_secret_file)},
+  {"webrtc", "turn-credential-lifetime", KEY_UINT,
+        FIELD (turn_credential_lifetime), RW_TURN_MIN_LIFETIME,
+      RW_TURN_MAX_LIFETIME},
+  {"webrtc", "public-address", KEY_STRING, FIELD (public_address)},
   {"webrtc", "ice-addresses", KEY_LIST, FIELD (ice_addresses)},
   {"webrtc", "port-range", KEY_PORT_RANGE, FIELD (min_rtp_port)},
   /* a stream's keys: [stream NAME] groups, and [media] but max-viewers
@@ -513,8 +535,17 @@ parse_number (const gchar * text, const KeySpec * spec, guint64 * value,
   return TRUE;
 }
 
-static gboolean
-parse_port_range (const gchar * text, RwConfig * config, GError ** error)
+/**
+ * rw_config_set_port_range:
+ * @config: the settings
+ * @text: `MIN-MAX`, UDP ports for media
+ * @error: why @text is not a port range
+ *
+ * Returns: %TRUE if @config's media ports are now @text's.
+ */
+gboolean
+rw_config_set_port_range (RwConfig * config, const gchar * text,
+    GError ** error)
 {
   static const KeySpec port = {.type = KEY_UINT,.min = 1,.max = 65535 };
   g_auto (GStrv) parts = g_strsplit (text, "-", 2);
@@ -622,7 +653,7 @@ load_key (gpointer base, GKeyFile * file, const gchar * group,
     case KEY_CODEC:
       return rw_codec_from_string (text, (RwCodec *) field, error);
     case KEY_PORT_RANGE:
-      return parse_port_range (text, base, error);
+      return rw_config_set_port_range (base, text, error);
     case KEY_PIPELINE:
       return load_pipeline (base, spec, text, base_dir, error);
     case KEY_AUDIO:

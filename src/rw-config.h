@@ -126,7 +126,12 @@ typedef struct
 
   /* [webrtc] */
   gchar *stun_server;
-  gchar *turn_server;
+  gchar *turn_server;           /* turn(s):host:port[?transport=…] */
+  gchar *turn_user;             /* static TURN credentials, not escaped */
+  gchar *turn_password;
+  gchar *turn_secret_file;      /* coturn static-auth-secret: minted ones */
+  guint turn_credential_lifetime;       /* seconds, minted credentials */
+  gchar *public_address;        /* announced beside host candidates */
   gchar **ice_addresses;        /* NULL: every interface */
   guint min_rtp_port;           /* 0: any */
   guint max_rtp_port;
@@ -146,6 +151,9 @@ gboolean rw_config_validate (const RwConfig * config, GError ** error);
 gboolean rw_config_load_data (RwConfig * config, const gchar * data,
     gsize length, const gchar * path, const gchar * base_dir, GError ** error);
 gboolean rw_config_load_file (RwConfig * config, const gchar * path,
+    GError ** error);
+
+gboolean rw_config_set_port_range (RwConfig * config, const gchar * text,
     GError ** error);
 
 gboolean rw_config_listen_equal (const RwConfig * a, const RwConfig * b);

@@ -366,6 +366,41 @@ test_file_bad (void)
           "MIN-MAX UDP ports (e.g. 50000-50100), got '50100-50000'"},
     {"[webrtc]\nstun-server=stun.example:3478\n", "stun-server must look "
           "like stun://host:port, got 'stun.example:3478'"},
+    {"[webrtc]\nturn-server=stun:turn.example:3478\nturn-user=u\n"
+          "turn-password=p\n", "turn-server must start with turn: or turns:"},
+    {"[webrtc]\nturn-server=turn:\nturn-user=u\nturn-password=p\n",
+        "turn-server has no host"},
+    {"[webrtc]\nturn-server=turn:turn.example:99999\nturn-user=u\n"
+          "turn-password=p\n", "turn-server is not a valid URI"},
+    {"[webrtc]\nturn-server=turn:turn.example:0\nturn-user=u\n"
+          "turn-password=p\n", "turn-server: the port must be between 1 and "
+          "65535"},
+    {"[webrtc]\nturn-server=turn:turn.example?transport=quic\nturn-user=u\n"
+          "turn-password=p\n", "turn-server: the only parameter is"},
+    {"[webrtc]\nturn-server=turn:turn.example\n", "turn-server needs "
+          "credentials"},
+    {"[webrtc]\nturn-server=turn:turn.example\nturn-user=u\n",
+        "turn-user needs turn-password"},
+    {"[webrtc]\nturn-server=turn:turn.example\nturn-password=p\n",
+        "turn-password needs turn-user"},
+    {"[webrtc]\nturn-user=u\nturn-password=p\n", "turn-user needs "
+          "turn-server"},
+    {"[webrtc]\nturn-secret-file=turn.secret\n", "turn-secret-file needs "
+          "turn-server"},
+    {"[webrtc]\nturn-server=turn:turn.example\nturn-user=u\n"
+          "turn-password=p\nturn-secret-file=turn.secret\n",
+        "turn-secret-file and turn-user/turn-password exclude each other"},
+    {"[webrtc]\nturn-server=turn://robot:hunter2@turn.example\n"
+          "turn-user=u\nturn-password=p\n", "turn-server has credentials in "
+          "it and turn-user/turn-password gives them again"},
+    {"[webrtc]\nturn-server=turn://robot:hunter2@turn.example\n"
+          "turn-secret-file=turn.secret\n", "turn-server has credentials in "
+          "it and turn-secret-file gives them again"},
+    {"[webrtc]\nturn-credential-lifetime=5\n", "[webrtc] "
+          "turn-credential-lifetime: expected a whole number from 10 to "
+          "2592000, got '5'"},
+    {"[webrtc]\npublic-address=router.example\n", "public-address must be "
+          "an IPv4 or IPv6 address, got 'router.example'"},
     {"[media]\npipeline=videotestsrc ! ! vp8enc\n", "[media] pipeline: the "
           "pipeline does not parse: syntax error"},
     {"[media]\npipeline=videotestsrc ! nosuchenc\n", "[media] pipeline: "
@@ -390,6 +425,8 @@ test_file_bad (void)
     g_assert_true (g_str_has_prefix (error->message, path));
     if (strstr (error->message, cases[i].message) == NULL)
       g_error ("'%s' does not contain '%s'", error->message, cases[i].message);
+    /* a password is never repeated */
+    g_assert_null (strstr (error->message, "hunter2"));
     g_unlink (path);
   }
 
@@ -402,6 +439,44 @@ test_file_bad (void)
     g_assert_error (error, RW_ERROR, RW_ERROR_INVALID_ARGUMENT);
     g_assert_true (g_str_has_prefix (error->message, "/nonexistent/rw.conf"));
   }
+}
+
+static RwConfig *load_config (const gchar * text);
+
+static void
+test_file_turn (void)
+{
+  g_autoptr (RwConfig) config = load_config ("[webrtc]\n"
+      "turn-server=turn:turn.lab.example:3478?transport=tcp\n"
+      "turn-user=1700000000:robot/alpha\n"
+      "turn-password=a+b/c=\n"
+      "public-address=203.0.113.7\nport-range=40000-40099\n");
+  g_autoptr (RwConfig) secret = load_config ("[webrtc]\n"
+      "turn-server=turns:turn.lab.example\nturn-secret-file=turn.secret\n"
+      "turn-credential-lifetime=30\npublic-address=2001:db8::7\n");
+  g_autoptr (RwConfig) old = load_config ("[webrtc]\n"
+      "turn-server=turn://robot:robotpass@turn.lab.example:3478\n");
+  g_autoptr (RwConfig) defaults = rw_config_new ();
+
+  g_assert_cmpstr (config->turn_server, ==,
+      "turn:turn.lab.example:3478?transport=tcp");
+  g_assert_cmpstr (config->turn_user, ==, "1700000000:robot/alpha");
+  g_assert_cmpstr (config->turn_password, ==, "a+b/c=");
+  g_assert_null (config->turn_secret_file);
+  g_assert_cmpstr (config->public_address, ==, "203.0.113.7");
+  g_assert_cmpuint (config->min_rtp_port, ==, 40000);
+  g_assert_cmpuint (config->max_rtp_port, ==, 40099);
+
+  g_assert_true (g_path_is_absolute (secret->turn_secret_file));
+  g_assert_true (g_str_has_suffix (secret->turn_secret_file, "/turn.secret"));
+  g_assert_cmpuint (secret->turn_credential_lifetime, ==, 30);
+  g_assert_cmpstr (secret->public_address, ==, "2001:db8::7");
+
+  g_assert_cmpstr (old->turn_server, ==,
+      "turn://robot:robotpass@turn.lab.example:3478");
+
+  g_assert_cmpuint (defaults->turn_credential_lifetime, ==, 86400);
+  g_assert_null (defaults->public_address);
 }
 
 static RwConfig *
@@ -897,6 +972,7 @@ main (int argc, char *argv[])
   g_test_add_func ("/config/file/example", test_file_example);
   g_test_add_func ("/config/file/security", test_file_security);
   g_test_add_func ("/config/file/bad", test_file_bad);
+  g_test_add_func ("/config/file/turn", test_file_turn);
 
   g_test_add_func ("/config/streams/good", test_streams_good);
   g_test_add_func ("/config/streams/pipeline", test_streams_pipeline);

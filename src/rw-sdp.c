@@ -745,6 +745,120 @@ rw_sdp_filter_candidates (GstSDPMessage * offer,
   return removed;
 }
 
+/* The foundation of a candidate's copy on the public address: distinct
+ * from every foundation libnice makes (digits only). */
+#define PUBLIC_FOUNDATION_MARK "p"
+#define MAX_FOUNDATION 32
+
+/**
+ * rw_sdp_public_candidate:
+ * @candidate: one of our candidates, "candidate:…" or "a=candidate:…" or
+ *   without the prefix, as an SDP attribute value
+ * @public_address: the address a router forwards to this robot
+ *
+ * A copy of a host candidate on @public_address, for a robot behind a
+ * router that forwards its media ports: same component, transport and
+ * port (and the rest of the line), a distinct foundation and a slightly
+ * lower priority than the private one. Only host candidates of
+ * @public_address's family are copied.
+ *
+ * Returns: (transfer full) (nullable): the copy, in the form of
+ * @candidate, or %NULL when @candidate is not copied.
+ */
+gchar *
+rw_sdp_public_candidate (const gchar * candidate, const gchar * public_address)
+{
+  g_autoptr (GInetAddress) public = NULL;
+  g_autoptr (GInetAddress) addr = NULL;
+  g_auto (GStrv) tokens = NULL;
+  g_autofree gchar *foundation = NULL;
+  g_autofree gchar *rest = NULL;
+  const gchar *prefix = "";
+  guint64 priority;
+
+  g_return_val_if_fail (candidate != NULL, NULL);
+  g_return_val_if_fail (public_address != NULL, NULL);
+
+  public = g_inet_address_new_from_string (public_address);
+  if (public == NULL)
+    return NULL;
+  if (g_str_has_prefix (candidate, "a=candidate:"))
+    prefix = "a=candidate:";
+  else if (g_str_has_prefix (candidate, "candidate:"))
+    prefix = "candidate:";
+  candidate += strlen (prefix);
+  if (strlen (candidate) > MAX_ATTRIBUTE_LEN)
+    return NULL;
+
+  tokens = g_strsplit (candidate, " ", 9);
+  if (g_strv_length (tokens) < 8 || tokens[0][0] == '\0' ||
+      strlen (tokens[0]) > MAX_FOUNDATION ||
+      !g_ascii_string_to_unsigned (tokens[3], 10, 0, G_MAXUINT32, &priority,
+          NULL) || !g_ascii_string_to_unsigned (tokens[5], 10, 1, 65535, NULL,
+          NULL) || g_strcmp0 (tokens[6], "typ") != 0 ||
+      g_strcmp0 (tokens[7], "host") != 0)
+    return NULL;
+  addr = g_inet_address_new_from_string (tokens[4]);
+  if (addr == NULL ||
+      g_inet_address_get_family (addr) != g_inet_address_get_family (public)
+      || g_inet_address_equal (addr, public))
+    return NULL;
+
+  /* priority = 2^24 type + 2^8 local + (256 - component): one step lower
+   * local preference */
+  if (priority >= 256)
+    priority -= 256;
+  if (strlen (tokens[0]) < MAX_FOUNDATION)
+    foundation = g_strconcat (tokens[0], PUBLIC_FOUNDATION_MARK, NULL);
+  else
+    foundation = g_strconcat (PUBLIC_FOUNDATION_MARK, tokens[0] + 1, NULL);
+  rest = tokens[8] ? g_strconcat (" ", tokens[8], NULL) : g_strdup ("");
+  return g_strdup_printf ("%s%s %s %s %" G_GUINT64_FORMAT " %s %s typ host%s",
+      prefix, foundation, tokens[1], tokens[2], priority, public_address,
+      tokens[5], rest);
+}
+
+/**
+ * rw_sdp_add_public_candidates:
+ * @sdp: our answer, with its candidates
+ * @public_address: the address a router forwards to this robot
+ *
+ * Adds, after each host candidate of @sdp, its rw_sdp_public_candidate()
+ * copy.
+ *
+ * Returns: how many candidates were added.
+ */
+guint
+rw_sdp_add_public_candidates (GstSDPMessage * sdp, const gchar * public_address)
+{
+  guint added = 0;
+
+  g_return_val_if_fail (sdp != NULL, 0);
+  g_return_val_if_fail (public_address != NULL, 0);
+
+  for (guint m = 0; m < gst_sdp_message_medias_len (sdp); m++) {
+    GstSDPMedia *media = (GstSDPMedia *) gst_sdp_message_get_media (sdp, m);
+
+    for (guint i = 0; i < gst_sdp_media_attributes_len (media); i++) {
+      const GstSDPAttribute *attr = gst_sdp_media_get_attribute (media, i);
+      GstSDPAttribute copy;
+      gchar *value;
+
+      if (g_strcmp0 (attr->key, "candidate") != 0 || attr->value == NULL)
+        continue;
+      value = rw_sdp_public_candidate (attr->value, public_address);
+      if (value == NULL)
+        continue;
+      gst_sdp_attribute_set (&copy, "candidate", value);
+      g_free (value);
+      /* the array takes the attribute's strings */
+      gst_sdp_media_insert_attribute (media, ++i, &copy);
+      added++;
+    }
+  }
+  return added;
+}
+
 /**
  * rw_sdp_get_ice_credentials:
  * @offer: a checked offer

@@ -59,6 +59,10 @@ guint rw_sdp_unify_bundle_credentials (GstSDPMessage * offer);
 gboolean rw_sdp_candidate_acceptable (const gchar * candidate,
     const gchar * const *ice_addresses, const gchar ** reason,
     GError ** error);
+gchar *rw_sdp_public_candidate (const gchar * candidate,
+    const gchar * public_address);
+guint rw_sdp_add_public_candidates (GstSDPMessage * sdp,
+    const gchar * public_address);
 guint rw_sdp_filter_candidates (GstSDPMessage * offer,
     const gchar * const *ice_addresses);
 gboolean rw_sdp_get_ice_credentials (const GstSDPMessage * offer,

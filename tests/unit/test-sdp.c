@@ -515,6 +515,92 @@ test_filter_candidates (void)
   gst_sdp_message_free (offer);
 }
 
+/* A robot behind a router that forwards its media ports: each host
+ * candidate also on the public address, same port and transport. */
+static void
+test_public_candidates (void)
+{
+  static const struct
+  {
+    const gchar *candidate, *public, *expected;
+  } cases[] = {
+    {"candidate:1 1 UDP 2015363327 10.1.0.2 40000 typ host", "203.0.113.7",
+        "candidate:1p 1 UDP 2015363071 203.0.113.7 40000 typ host"},
+    {"a=candidate:12 1 UDP 2015363327 192.168.1.20 40002 typ host "
+          "generation 0", "203.0.113.7", "a=candidate:12p 1 UDP 2015363071 "
+          "203.0.113.7 40002 typ host generation 0"},
+    {"7 1 TCP 1015021823 10.1.0.2 9 typ host tcptype active",
+        "198.51.100.1", "7p 1 TCP 1015021567 198.51.100.1 9 typ host "
+          "tcptype active"},
+    {"candidate:3 1 UDP 2015363327 fd00::2 40004 typ host", "2001:db8::7",
+        "candidate:3p 1 UDP 2015363071 2001:db8::7 40004 typ host"},
+    {"candidate:0123456789abcdef0123456789abcdef 1 UDP 100 10.1.0.2 40000 "
+          "typ host", "203.0.113.7", "candidate:p123456789abcdef0123456789"
+          "abcdef 1 UDP 100 203.0.113.7 40000 typ host"},
+    /* not copied: other family, not host, already public, not a line */
+    {"candidate:3 1 UDP 2015363327 fd00::2 40004 typ host", "203.0.113.7",
+        NULL},
+    {"candidate:2 1 UDP 1679819007 100.64.0.1 40000 typ srflx raddr "
+          "10.1.0.2 rport 40000", "203.0.113.7", NULL},
+    {"candidate:4 1 UDP 16777215 100.64.0.254 49152 typ relay raddr "
+          "100.64.0.1 rport 40000", "203.0.113.7", NULL},
+    {"candidate:1 1 UDP 2015363327 203.0.113.7 40000 typ host",
+        "203.0.113.7", NULL},
+    {"candidate:1 1 UDP 2015363327 10.1.0.2 0 typ host", "203.0.113.7",
+        NULL},
+    {"candidate:1 1 UDP 2015363327 robot.local 40000 typ host",
+        "203.0.113.7", NULL},
+    {"candidate:1 1 UDP high 10.1.0.2 40000 typ host", "203.0.113.7", NULL},
+    {"candidate:1 1 UDP", "203.0.113.7", NULL},
+    {"", "203.0.113.7", NULL},
+    {"candidate:1 1 UDP 2015363327 10.1.0.2 40000 typ host", "router", NULL},
+  };
+  static const gchar *answer_text = "v=0\r\n"
+      "o=- 1 0 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\n"
+      "a=group:BUNDLE video0\r\n"
+      "m=video 9 UDP/TLS/RTP/SAVPF 96\r\nc=IN IP4 0.0.0.0\r\n"
+      "a=mid:video0\r\na=sendonly\r\na=rtpmap:96 VP8/90000\r\n"
+      "a=candidate:1 1 UDP 2015363327 10.1.0.2 40000 typ host\r\n"
+      "a=candidate:2 1 UDP 2015363327 172.17.0.1 40001 typ host\r\n"
+      "a=candidate:3 1 UDP 1679819007 100.64.0.1 40000 typ srflx raddr "
+      "10.1.0.2 rport 40000\r\n" "a=end-of-candidates\r\n";
+  GstSDPMessage *answer = NULL;
+  const GstSDPMedia *media;
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++) {
+    g_autofree gchar *copy = rw_sdp_public_candidate (cases[i].candidate,
+        cases[i].public);
+
+    g_test_message ("%s on %s", cases[i].candidate, cases[i].public);
+    g_assert_cmpstr (copy, ==, cases[i].expected);
+  }
+
+  g_assert_cmpint (gst_sdp_message_new_from_text (answer_text, &answer), ==,
+      GST_SDP_OK);
+  g_assert_cmpuint (rw_sdp_add_public_candidates (answer, "203.0.113.7"), ==,
+      2);
+  media = gst_sdp_message_get_media (answer, 0);
+  g_assert_cmpuint (count_candidates (answer), ==, 5);
+  /* each copy right after its original; the rest untouched */
+  g_assert_cmpstr (gst_sdp_media_get_attribute_val_n (media, "candidate", 0),
+      ==, "1 1 UDP 2015363327 10.1.0.2 40000 typ host");
+  g_assert_cmpstr (gst_sdp_media_get_attribute_val_n (media, "candidate", 1),
+      ==, "1p 1 UDP 2015363071 203.0.113.7 40000 typ host");
+  g_assert_cmpstr (gst_sdp_media_get_attribute_val_n (media, "candidate", 2),
+      ==, "2 1 UDP 2015363327 172.17.0.1 40001 typ host");
+  g_assert_cmpstr (gst_sdp_media_get_attribute_val_n (media, "candidate", 3),
+      ==, "2p 1 UDP 2015363071 203.0.113.7 40001 typ host");
+  g_assert_cmpstr (gst_sdp_media_get_attribute_val_n (media, "candidate", 4),
+      ==, "3 1 UDP 1679819007 100.64.0.1 40000 typ srflx raddr 10.1.0.2 "
+      "rport 40000");
+  g_assert_nonnull (gst_sdp_media_get_attribute_val (media,
+          "end-of-candidates"));
+  /* an IPv6 public address copies none of them */
+  g_assert_cmpuint (rw_sdp_add_public_candidates (answer, "2001:db8::7"), ==,
+      0);
+  gst_sdp_message_free (answer);
+}
+
 static void
 assert_bundle_credentials (const GstSDPMessage * offer, const gchar * ufrag,
     const gchar * pwd)
@@ -661,6 +747,7 @@ main (int argc, char *argv[])
   g_test_add_func ("/sdp/minimal", test_minimal_offer);
   g_test_add_func ("/sdp/candidates", test_candidates);
   g_test_add_func ("/sdp/filter-candidates", test_filter_candidates);
+  g_test_add_func ("/sdp/public-candidates", test_public_candidates);
 
   return g_test_run ();
 }

@@ -70,11 +70,22 @@ rw_daemon_init (RwDaemon * self)
   self->streams = g_ptr_array_new_with_free_func (g_object_unref);
 }
 
+/* The one TURN server, loaded by the HTTP server with the other
+ * credentials: viewers' webrtcbins and WHEP Link headers get the same
+ * credentials. */
+static void
+give_turn (RwDaemon * self, RwStream * stream)
+{
+  rw_sink_set_turn (rw_stream_get_sink (stream),
+      rw_http_server_get_turn (self->http));
+}
+
 static RwStream *
 add_stream (RwDaemon * self, const RwStreamConfig * config)
 {
   RwStream *stream = rw_stream_new (self->config, config);
 
+  give_turn (self, stream);
   g_ptr_array_add (self->streams, stream);
   rw_http_server_add_host (self->http, config->name, RW_SESSION_HOST (stream));
   return stream;
@@ -125,9 +136,16 @@ rw_daemon_start (RwDaemon * self, GError ** error)
 {
   if (!rw_http_server_load_credentials (self->http, error))
     return FALSE;
+  for (guint i = 0; i < self->streams->len; i++)
+    give_turn (self, g_ptr_array_index (self->streams, i));
   if (self->config->stun_server == NULL && self->config->turn_server == NULL)
     g_message ("no STUN or TURN server configured: viewers must reach this "
         "robot directly (same network or routed)");
+  if (self->config->public_address)
+    g_message ("host candidates are also announced on %s%s",
+        self->config->public_address, self->config->min_rtp_port ? "" :
+        "; without port-range any UDP port may be used, so the router "
+        "cannot forward them all: set port-range");
 
   if (self->prewarm == NULL)
     self->prewarm = g_thread_new ("rw-prewarm", prewarm, NULL);
@@ -242,6 +260,8 @@ rw_daemon_reload (RwDaemon * self, RwConfig * config)
   *config = old;
   rw_config_free (config);
 
+  for (guint i = 0; i < self->streams->len; i++)
+    give_turn (self, g_ptr_array_index (self->streams, i));
   reload_streams (self);
   g_message ("settings reloaded (%u streams)", self->streams->len);
 }

@@ -93,6 +93,7 @@ struct _RwHttpServer
   RwRateLimiter *limiter;
   gboolean credentials_loaded;
   RwAuth *auth;                 /* NULL: open, no token needed */
+  RwTurn *turn;                 /* NULL: no TURN server */
   RwAuthRevocations *revocations;       /* POST /revoke's, kept on reload */
 
   RwHttpLimits *limits;         /* connections, in number and time */
@@ -931,6 +932,7 @@ rw_http_server_finalize (GObject * object)
 
   g_clear_pointer (&self->limiter, rw_rate_limiter_free);
   g_clear_pointer (&self->auth, rw_auth_free);
+  g_clear_object (&self->turn);
   rw_http_sessions_free (self->sessions);
   g_clear_pointer (&self->revocations, rw_auth_revocations_free);
   g_ptr_array_unref (self->mounts);
@@ -1077,8 +1079,29 @@ rw_http_server_load_credentials (RwHttpServer * self, GError ** error)
 
   if (!load_auth (self, config, error))
     return FALSE;
+  if (!rw_turn_new_from_config (config, &self->turn, error))
+    return FALSE;
+  if (self->turn)
+    g_message ("TURN server %s, %s", rw_turn_get_server (self->turn),
+        rw_turn_has_secret (self->turn) ? "credentials minted from "
+        "turn-secret-file" : "static credentials");
   self->credentials_loaded = TRUE;
   return TRUE;
+}
+
+/**
+ * rw_http_server_get_turn:
+ * @self: a server with its credentials loaded
+ *
+ * Returns: (transfer none) (nullable): the TURN server of its settings, or
+ * %NULL without one.
+ */
+RwTurn *
+rw_http_server_get_turn (RwHttpServer * self)
+{
+  g_return_val_if_fail (RW_IS_HTTP_SERVER (self), NULL);
+
+  return self->turn;
 }
 
 /**
@@ -1100,12 +1123,20 @@ rw_http_server_reload (RwHttpServer * self, const RwConfig * config,
     GError ** error)
 {
   RwAuth *running = g_steal_pointer (&self->auth);
+  RwTurn *turn = NULL;
 
-  if (!load_auth (self, config, error)) {
+  if (!rw_turn_new_from_config (config, &turn, error)) {
     self->auth = running;
     return FALSE;
   }
+  if (!load_auth (self, config, error)) {
+    self->auth = running;
+    g_clear_object (&turn);
+    return FALSE;
+  }
   g_clear_pointer (&running, rw_auth_free);
+  g_clear_object (&self->turn);
+  self->turn = turn;
   rw_rate_limiter_free (self->limiter);
   self->limiter = rw_rate_limiter_new (config->rate_limit, config->rate_burst,
       RW_RATE_LIMIT_MAX_CLIENTS);

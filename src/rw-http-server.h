@@ -8,6 +8,7 @@
 
 #include "rw-config.h"
 #include "rw-session-host.h"
+#include "rw-turn.h"
 
 G_BEGIN_DECLS
 
@@ -20,6 +21,7 @@ void rw_http_server_add_host (RwHttpServer * self, const gchar * name,
 void rw_http_server_remove_host (RwHttpServer * self, const gchar * name);
 gboolean rw_http_server_load_credentials (RwHttpServer * self,
     GError ** error);
+RwTurn *rw_http_server_get_turn (RwHttpServer * self);
 gboolean rw_http_server_reload (RwHttpServer * self, const RwConfig * config,
     GError ** error);
 gboolean rw_http_server_listen (RwHttpServer * self, GError ** error);

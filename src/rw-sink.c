@@ -53,6 +53,7 @@
 #include "rw-sdp.h"
 #include "rw-session-host.h"
 #include "rw-signaling-thread.h"
+#include "rw-turn.h"
 #include "rw-viewer.h"
 
 #include <gst/video/video.h>
@@ -112,6 +113,8 @@ struct _RwSink
   RwCodec codec;
   gint width, height, fps_n, fps_d;
   gboolean media_hop;           /* a hop to resume the waiting is queued */
+  RwTurn *turn;                 /* NULL: no TURN server */
+  gboolean turn_given;          /* by the application: not from properties */
 
   GMutex keyframe_lock;         /* protects the two fields below */
   gint64 last_keyframe;         /* monotonic */
@@ -137,6 +140,11 @@ enum
   PROP_AUTH_SECRET_FILE,
   PROP_ROBOT_ID,
   PROP_RATE_LIMIT,
+  PROP_TURN_USER,
+  PROP_TURN_PASSWORD,
+  PROP_TURN_SECRET_FILE,
+  PROP_TURN_CREDENTIAL_LIFETIME,
+  PROP_PUBLIC_ADDRESS,
   PROP_VIEWERS,
   N_PROPS
 };
@@ -409,6 +417,27 @@ get_media (RwSink * self, RwCodec * codec, gboolean * audio)
 }
 
 /**
+ * rw_sink_set_turn:
+ * @self: a sink
+ * @turn: (nullable): the TURN server for the next viewers, or %NULL for
+ *   none
+ *
+ * Gives the sink the application's TURN server (the daemon's, shared with
+ * its WHEP `Link` headers); the turn-* properties are then not used.
+ */
+void
+rw_sink_set_turn (RwSink * self, RwTurn * turn)
+{
+  g_return_if_fail (RW_IS_SINK (self));
+
+  GST_OBJECT_LOCK (self);
+  g_clear_object (&self->turn);
+  self->turn = turn ? g_object_ref (turn) : NULL;
+  self->turn_given = TRUE;
+  GST_OBJECT_UNLOCK (self);
+}
+
+/**
  * rw_sink_is_streaming:
  * @self: a sink
  *
@@ -574,6 +603,7 @@ add_viewer (RwSink * self, const gchar * id, GstSDPMessage * offer,
     GError ** error)
 {
   g_auto (RwOfferMatch) match = { 0 };
+  g_autoptr (RwTurn) turn = NULL;
   RwViewer *viewer;
   Session *session;
   RwCodec codec;
@@ -601,7 +631,10 @@ add_viewer (RwSink * self, const gchar * id, GstSDPMessage * offer,
   if (!rw_sdp_match_offer (offer, codec, audio, &match, error))
     return NULL;
 
-  viewer = rw_viewer_new (id, self->config, codec, &match, error);
+  GST_OBJECT_LOCK (self);
+  turn = self->turn ? g_object_ref (self->turn) : NULL;
+  GST_OBJECT_UNLOCK (self);
+  viewer = rw_viewer_new (id, self->config, turn, codec, &match, error);
   if (viewer == NULL)
     return NULL;
 
@@ -968,6 +1001,10 @@ rw_sink_add_status (RwSessionHost * host, JsonBuilder * builder,
   json_builder_add_int_value (builder, self->config->max_viewers);
   json_builder_set_member_name (builder, "branches");
   json_builder_add_int_value (builder, rw_sink_get_n_branches (self));
+  GST_OBJECT_LOCK (self);
+  if (self->turn)
+    rw_turn_add_status (self->turn, builder);
+  GST_OBJECT_UNLOCK (self);
   json_builder_set_member_name (builder, "peers");
   json_builder_begin_array (builder);
   g_hash_table_iter_init (&iter, self->sessions);
@@ -1145,6 +1182,8 @@ rw_sink_handle_message (GstBin * bin, GstMessage * msg)
   GST_BIN_CLASS (rw_sink_parent_class)->handle_message (bin, msg);
 }
 
+static gboolean load_turn (RwSink * self, GError ** error);
+
 static GstStateChangeReturn
 rw_sink_change_state (GstElement * element, GstStateChange transition)
 {
@@ -1155,6 +1194,11 @@ rw_sink_change_state (GstElement * element, GstStateChange transition)
   switch (transition) {
     case GST_STATE_CHANGE_NULL_TO_READY:
       if (!rw_config_validate (self->config, &error)) {
+        GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS, ("%s", error->message),
+            (NULL));
+        return GST_STATE_CHANGE_FAILURE;
+      }
+      if (!load_turn (self, &error)) {
         GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS, ("%s", error->message),
             (NULL));
         return GST_STATE_CHANGE_FAILURE;
@@ -1233,11 +1277,50 @@ static void set_config_value (RwSink * self, guint prop_id,
     const GValue * value);
 
 static gboolean
+is_turn_property (guint prop_id)
+{
+  return prop_id == PROP_TURN_SERVER || prop_id == PROP_TURN_USER ||
+      prop_id == PROP_TURN_PASSWORD || prop_id == PROP_TURN_SECRET_FILE ||
+      prop_id == PROP_TURN_CREDENTIAL_LIFETIME;
+}
+
+/* The TURN server of the properties, unless the application gave one
+ * (rw_sink_set_turn()). Reads the secret file. */
+static gboolean
+load_turn (RwSink * self, GError ** error)
+{
+  RwTurn *turn = NULL;
+  gboolean given;
+
+  GST_OBJECT_LOCK (self);
+  given = self->turn_given;
+  GST_OBJECT_UNLOCK (self);
+  if (given)
+    return TRUE;
+  if (!rw_turn_new_from_config (self->config, &turn, error))
+    return FALSE;
+
+  GST_OBJECT_LOCK (self);
+  g_clear_object (&self->turn);
+  self->turn = turn;
+  GST_OBJECT_UNLOCK (self);
+  if (turn)
+    GST_INFO_OBJECT (self, "TURN server %s, %s credentials",
+        rw_turn_get_server (turn), rw_turn_has_secret (turn) ? "minted" :
+        "static");
+  return TRUE;
+}
+
+static gboolean
 apply_change (gpointer data)
 {
   Change *change = data;
+  g_autoptr (GError) error = NULL;
 
   set_config_value (change->self, change->prop_id, &change->value);
+  if (is_turn_property (change->prop_id) && !load_turn (change->self, &error))
+    g_warning ("robotwebrtcsink: the TURN settings stay as they were: %s",
+        error->message);
   return G_SOURCE_REMOVE;
 }
 
@@ -1345,6 +1428,25 @@ set_config_value (RwSink * self, guint prop_id, const GValue * value)
     case PROP_RATE_LIMIT:
       config->rate_limit = g_value_get_uint (value);
       break;
+    case PROP_TURN_USER:
+      g_free (config->turn_user);
+      config->turn_user = g_value_dup_string (value);
+      break;
+    case PROP_TURN_PASSWORD:
+      g_free (config->turn_password);
+      config->turn_password = g_value_dup_string (value);
+      break;
+    case PROP_TURN_SECRET_FILE:
+      g_free (config->turn_secret_file);
+      config->turn_secret_file = g_value_dup_string (value);
+      break;
+    case PROP_TURN_CREDENTIAL_LIFETIME:
+      config->turn_credential_lifetime = g_value_get_uint (value);
+      break;
+    case PROP_PUBLIC_ADDRESS:
+      g_free (config->public_address);
+      config->public_address = g_value_dup_string (value);
+      break;
     default:
       g_assert_not_reached ();
       break;
@@ -1409,6 +1511,18 @@ rw_sink_get_property (GObject * object, guint prop_id, GValue * value,
     case PROP_RATE_LIMIT:
       g_value_set_uint (value, config->rate_limit);
       break;
+    case PROP_TURN_USER:
+      g_value_set_string (value, config->turn_user);
+      break;
+    case PROP_TURN_SECRET_FILE:
+      g_value_set_string (value, config->turn_secret_file);
+      break;
+    case PROP_TURN_CREDENTIAL_LIFETIME:
+      g_value_set_uint (value, config->turn_credential_lifetime);
+      break;
+    case PROP_PUBLIC_ADDRESS:
+      g_value_set_string (value, config->public_address);
+      break;
     case PROP_VIEWERS:
       /* the table belongs to the context; its size is a plain read */
       g_value_set_uint (value, g_hash_table_size (self->sessions));
@@ -1438,6 +1552,7 @@ rw_sink_finalize (GObject * object)
   g_hash_table_unref (self->sessions);
   g_hash_table_unref (self->leaving);
   rw_config_free (self->config);
+  g_clear_object (&self->turn);
   g_mutex_clear (&self->keyframe_lock);
 
   G_OBJECT_CLASS (rw_sink_parent_class)->finalize (object);
@@ -1479,7 +1594,27 @@ rw_sink_class_init (RwSinkClass * klass)
   properties[PROP_STUN_SERVER] = g_param_spec_string ("stun-server",
       "STUN server", "stun://host:port (NULL: none)", NULL, per_viewer);
   properties[PROP_TURN_SERVER] = g_param_spec_string ("turn-server",
-      "TURN server", "turn(s)://user:password@host:port (NULL: none)", NULL,
+      "TURN server", "turn:host:port[?transport=tcp] or turns:host:port, with "
+      "turn-user and turn-password or turn-secret-file; or "
+      "turn(s)://user:password@host:port, escaped (NULL: none)", NULL,
+      per_viewer);
+  properties[PROP_TURN_USER] = g_param_spec_string ("turn-user",
+      "TURN user", "User name at turn-server, as it is (not escaped)", NULL,
+      per_viewer);
+  properties[PROP_TURN_PASSWORD] = g_param_spec_string ("turn-password",
+      "TURN password", "Password of turn-user, as it is (write only)", NULL,
+      G_PARAM_WRITABLE | G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_PLAYING);
+  properties[PROP_TURN_SECRET_FILE] = g_param_spec_string
+      ("turn-secret-file", "TURN secret file", "File holding coturn's "
+      "static-auth-secret: the element mints TURN credentials with it "
+      "(NULL: turn-user and turn-password)", NULL, per_viewer);
+  properties[PROP_TURN_CREDENTIAL_LIFETIME] = g_param_spec_uint
+      ("turn-credential-lifetime", "TURN credential lifetime",
+      "Seconds minted TURN credentials are valid", RW_TURN_MIN_LIFETIME,
+      RW_TURN_MAX_LIFETIME, RW_TURN_DEFAULT_LIFETIME, per_viewer);
+  properties[PROP_PUBLIC_ADDRESS] = g_param_spec_string ("public-address",
+      "Public address", "Address a router forwards the media ports from: "
+      "each host candidate is also announced on it (NULL: none)", NULL,
       per_viewer);
   properties[PROP_ICE_ADDRESSES] = g_param_spec_string ("ice-addresses",
       "ICE addresses", "Comma-separated local addresses ICE may use "

@@ -6,6 +6,8 @@
 
 #include <gst/gst.h>
 
+#include "rw-turn.h"
+
 G_BEGIN_DECLS
 
 #define RW_TYPE_SINK (rw_sink_get_type ())
@@ -17,5 +19,6 @@ guint rw_sink_get_n_viewers (RwSink * self);
 guint rw_sink_get_n_branches (RwSink * self);
 gboolean rw_sink_is_streaming (RwSink * self);
 void rw_sink_request_keyframe (RwSink * self);
+void rw_sink_set_turn (RwSink * self, RwTurn * turn);
 
 G_END_DECLS

@@ -122,10 +122,10 @@ configure_sink (RwStream * self)
     origins = g_strjoinv (",", config->allowed_origins);
   g_object_set (self->sink, "max-viewers", self->stream->max_viewers ?
       self->stream->max_viewers : config->max_viewers,
-      "stun-server", config->stun_server, "turn-server", config->turn_server,
-      "ice-addresses", ice, "allowed-origins", origins, "handshake-timeout",
-      config->handshake_timeout, "min-rtp-port", config->min_rtp_port,
-      "max-rtp-port", config->max_rtp_port, NULL);
+      "stun-server", config->stun_server, "public-address",
+      config->public_address, "ice-addresses", ice, "allowed-origins", origins,
+      "handshake-timeout", config->handshake_timeout, "min-rtp-port",
+      config->min_rtp_port, "max-rtp-port", config->max_rtp_port, NULL);
 }
 
 static void restart_pipeline (RwStream * self, const gchar * reason);

@@ -30,8 +30,10 @@
 #include "rw-viewer.h"
 #include "rw-error.h"
 #include "rw-private.h"
+#include "rw-turn.h"
 
 #include <gst/webrtc/webrtc.h>
+#include <string.h>
 
 GST_DEBUG_CATEGORY_STATIC (rw_viewer_debug);
 #define GST_CAT_DEFAULT rw_viewer_debug
@@ -87,6 +89,11 @@ struct _RwViewer
   GSource *gather_timeout;
   gulong cancelled_id;
   GstPromise *promise;          /* the webrtcbin operation in flight */
+  RwTurn *turn;                 /* NULL: no TURN server */
+  gboolean gathered;            /* ICE gathering completed */
+  gchar *public_address;        /* announced beside host candidates */
+
+  gint relay_candidates;        /* atomic: local relay candidates so far */
 
   GMutex lock;                  /* protects the two fields below */
   gint64 last_rtcp;             /* monotonic */
@@ -139,6 +146,8 @@ rw_viewer_finalize (GObject * object)
 
   GST_DEBUG ("viewer %s freed", self->id);
   g_free (self->id);
+  g_clear_object (&self->turn);
+  g_free (self->public_address);
   g_main_context_unref (self->context);
   g_mutex_clear (&self->lock);
 
@@ -365,11 +374,40 @@ finish_answer (RwViewer * self)
     return;
   }
 
+  if (self->public_address) {
+    guint added = rw_sdp_add_public_candidates (desc->sdp,
+        self->public_address);
+
+    GST_DEBUG ("viewer %s: %u candidates on the public address %s", self->id,
+        added, self->public_address);
+  }
   text = gst_sdp_message_as_text (desc->sdp);
   gst_webrtc_session_description_free (desc);
   GST_DEBUG ("viewer %s: answer\n%s", self->id, text);
   set_state (self, RW_VIEWER_CONNECTING);
   negotiation_return (self, text, NULL);
+}
+
+/* Once per viewer, when its gathering is complete: did the TURN server
+ * give it a relay candidate? */
+static void
+check_relay (RwViewer * self)
+{
+  gboolean relay;
+
+  if (self->gathered || self->turn == NULL)
+    return;
+  self->gathered = TRUE;
+  relay = g_atomic_int_get (&self->relay_candidates) > 0;
+  GST_INFO ("viewer %s: ICE gathering complete, %s relay candidate", self->id,
+      relay ? "with a" : "without a");
+  if (rw_turn_report_gathering (self->turn, relay,
+          g_get_monotonic_time () / G_USEC_PER_SEC))
+    g_warning ("viewer %s: TURN server %s gave no relay candidate (it did "
+        "not answer, refused our credentials, or cannot be reached over this "
+        "transport); viewers that cannot reach this robot directly get no "
+        "video. Said at most once a minute; /status counts them.", self->id,
+        rw_turn_get_server (self->turn));
 }
 
 static gboolean
@@ -378,13 +416,26 @@ gathering_changed (gpointer user_data)
   RwViewer *self = user_data;
   GstWebRTCICEGatheringState state;
 
+  g_object_get (self->webrtcbin, "ice-gathering-state", &state, NULL);
+  if (state == GST_WEBRTC_ICE_GATHERING_STATE_COMPLETE)
+    check_relay (self);
+
   if (self->negotiation == NULL || self->gather_timeout == NULL)
     return G_SOURCE_REMOVE;
-
-  g_object_get (self->webrtcbin, "ice-gathering-state", &state, NULL);
   if (state == GST_WEBRTC_ICE_GATHERING_STATE_COMPLETE)
     finish_answer (self);
   return G_SOURCE_REMOVE;
+}
+
+/* On webrtcbin's thread: only counts. */
+static void
+on_ice_candidate (GstElement * webrtcbin, guint mline, const gchar * candidate,
+    gpointer user_data)
+{
+  RwViewer *self = user_data;
+
+  if (candidate && strstr (candidate, " typ relay"))
+    g_atomic_int_inc (&self->relay_candidates);
 }
 
 static void
@@ -749,7 +800,8 @@ answer_serialized_query (GstPad * pad, GstPadProbeInfo * info,
 }
 
 static gboolean
-make_webrtcbin (RwViewer * self, const RwConfig * config, GError ** error)
+make_webrtcbin (RwViewer * self, const RwConfig * config, RwTurn * turn,
+    GError ** error)
 {
   g_autoptr (GstElement) rtpbin = NULL;
 
@@ -762,8 +814,17 @@ make_webrtcbin (RwViewer * self, const RwConfig * config, GError ** error)
       "max-bundle");
   if (config->stun_server)
     g_object_set (self->webrtcbin, "stun-server", config->stun_server, NULL);
-  if (config->turn_server)
-    g_object_set (self->webrtcbin, "turn-server", config->turn_server, NULL);
+  if (turn) {
+    /* the credentials of now, renewed for each viewer */
+    gchar *uri = rw_turn_get_uri (turn, g_get_real_time () / G_USEC_PER_SEC);
+
+    g_object_set (self->webrtcbin, "turn-server", uri, NULL);
+    memset (uri, 0, strlen (uri));
+    g_free (uri);
+    self->turn = g_object_ref (turn);
+    g_signal_connect (self->webrtcbin, "on-ice-candidate",
+        G_CALLBACK (on_ice_candidate), self);
+  }
   if (!configure_ice (self, config, error))
     return FALSE;
 
@@ -859,6 +920,7 @@ add_branch (RwViewer * self, guint branch, RwCodec codec,
  * rw_viewer_new:
  * @id: the session id
  * @config: the settings (ICE)
+ * @turn: (nullable): the TURN server, with the credentials to use now
  * @codec: the stream's video codec
  * @match: the m-lines and payload types from the viewer's offer
  * @error: why the viewer could not be built
@@ -869,8 +931,8 @@ add_branch (RwViewer * self, guint branch, RwCodec codec,
  * Returns: (transfer full) (nullable): the viewer, or %NULL with @error set.
  */
 RwViewer *
-rw_viewer_new (const gchar * id, const RwConfig * config, RwCodec codec,
-    const RwOfferMatch * match, GError ** error)
+rw_viewer_new (const gchar * id, const RwConfig * config, RwTurn * turn,
+    RwCodec codec, const RwOfferMatch * match, GError ** error)
 {
   g_autoptr (RwViewer) self = g_object_new (RW_TYPE_VIEWER, NULL);
   g_autofree gchar *name = g_strdup_printf ("viewer-%s", id);
@@ -879,7 +941,8 @@ rw_viewer_new (const gchar * id, const RwConfig * config, RwCodec codec,
 
   self->id = g_strdup (id);
   self->bin = gst_object_ref_sink (gst_bin_new (name));
-  if (!make_webrtcbin (self, config, error))
+  self->public_address = g_strdup (config->public_address);
+  if (!make_webrtcbin (self, config, turn, error))
     return NULL;
   if (match->has_video && !add_branch (self, BRANCH_VIDEO, codec,
           &match->video, error))
@@ -1318,6 +1381,11 @@ rw_viewer_add_status (RwViewer * self, JsonBuilder * builder)
   }
   json_builder_set_member_name (builder, "bytes_sent");
   json_builder_add_int_value (builder, rw_viewer_get_bytes_sent (self));
+  if (self->turn) {
+    json_builder_set_member_name (builder, "turn");
+    json_builder_add_string_value (builder, !self->gathered ? "gathering" :
+        g_atomic_int_get (&self->relay_candidates) > 0 ? "relay" : "no-relay");
+  }
   add_rtp_clock (self, builder);
   json_builder_end_object (builder);
 }

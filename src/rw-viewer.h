@@ -11,6 +11,7 @@
 
 #include "rw-config.h"
 #include "rw-sdp.h"
+#include "rw-turn.h"
 
 G_BEGIN_DECLS
 
@@ -36,7 +37,8 @@ typedef enum
 G_DECLARE_FINAL_TYPE (RwViewer, rw_viewer, RW, VIEWER, GObject);
 
 RwViewer *rw_viewer_new (const gchar * id, const RwConfig * config,
-    RwCodec codec, const RwOfferMatch * match, GError ** error);
+    RwTurn * turn, RwCodec codec, const RwOfferMatch * match,
+    GError ** error);
 
 gboolean rw_viewer_join (RwViewer * self, GstBin * bin, GstElement * video_tee,
     GstElement * audio_tee, GError ** error);

@@ -303,6 +303,26 @@ add_ice_server_link (SoupMessageHeaders * headers, const gchar * uri)
     GST_WARNING ("no Link for it: %s", error->message);
 }
 
+/* The TURN server with the credentials of now: the same ones the robot's
+ * webrtcbin gets (rw_turn_get_uri()). */
+static void
+add_turn_link (SoupMessageHeaders * headers, RwTurn * turn)
+{
+  g_autofree gchar *link = NULL;
+  gchar *uri;
+
+  if (turn == NULL)
+    return;
+  uri = rw_turn_get_uri (turn, g_get_real_time () / G_USEC_PER_SEC);
+  link = rw_whep_ice_server_link (uri, NULL);
+  memset (uri, 0, strlen (uri));
+  g_free (uri);
+  if (link)
+    soup_message_headers_append (headers, "Link", link);
+  else
+    GST_WARNING ("no Link for the TURN server %s", rw_turn_get_server (turn));
+}
+
 /* --- POST /whep[/NAME] --- */
 
 static void
@@ -326,7 +346,7 @@ on_opened (RwHttpServer * server, SoupServerMessage * msg,
   soup_message_headers_replace (headers, "Location", location);
   soup_message_headers_replace (headers, "ETag", whep->etag);
   add_ice_server_link (headers, config->stun_server);
-  add_ice_server_link (headers, config->turn_server);
+  add_turn_link (headers, rw_http_server_get_turn (server));
   soup_server_message_set_status (msg, SOUP_STATUS_CREATED, NULL);
   soup_server_message_set_response (msg, RW_WHEP_SDP, SOUP_MEMORY_COPY,
       answer, strlen (answer));

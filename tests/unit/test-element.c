@@ -9,9 +9,12 @@
  * signaling server on its own thread. */
 
 #include <gio/gio.h>
+#include <glib/gstdio.h>
 #include <gst/check/gstcheck.h>
 #include <json-glib/json-glib.h>
 #include <libsoup/soup.h>
+#include <string.h>
+#include <unistd.h>
 
 #include "rw-test-viewer.h"
 #include "test-utils.h"
@@ -294,6 +297,98 @@ GST_START_TEST (test_audio_and_video)
 
 GST_END_TEST;
 
+/* A TURN server that refuses the connection: the viewer still plays (it
+ * reaches the element directly), /status says there was no relay
+ * candidate, and neither /status nor anything else shows the
+ * credentials. */
+GST_START_TEST (test_turn_no_relay)
+{
+  guint port = rw_test_free_port ();
+  guint turn_port = rw_test_free_port ();
+  g_autofree gchar *launch = g_strdup_printf ("videotestsrc is-live=true ! "
+      "video/x-raw,width=320,height=240 ! vp8enc deadline=1 ! "
+      "robotwebrtcsink name=s bind-address=127.0.0.1 ice-addresses=127.0.0.1 "
+      "port=%u turn-server=turn:127.0.0.1:%u?transport=tcp "
+      "turn-user=1700000000:robot/a+b=c turn-password=Pa55/w+rd=", port,
+      turn_port);
+  g_autofree gchar *url = g_strdup_printf ("http://127.0.0.1:%u", port);
+  g_autofree gchar *status_url = g_strdup_printf ("%s/status", url);
+  g_autofree gchar *server = g_strdup_printf ("turn:127.0.0.1:%u"
+      "?transport=tcp", turn_port);
+  g_autoptr (SoupSession) session = rw_test_session_new ();
+  g_autoptr (RwTestResponse) response = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree gchar *text = NULL;
+  RwTestViewer *viewer;
+  GstElement *pipeline, *sink;
+  gint64 last = -1;
+
+  pipeline = gst_parse_launch (launch, &error);
+  fail_unless (pipeline != NULL, "%s", error ? error->message : "");
+  sink = gst_bin_get_by_name (GST_BIN (pipeline), "s");
+  /* write only */
+  fail_if (g_object_class_find_property (G_OBJECT_GET_CLASS (sink),
+          "turn-password")->flags & G_PARAM_READABLE);
+  fail_if (gst_element_set_state (pipeline, GST_STATE_PLAYING) ==
+      GST_STATE_CHANGE_FAILURE);
+
+  viewer = rw_test_viewer_new (url, RW_TEST_VIEWER_VP8, TRUE);
+  fail_unless (rw_test_viewer_start (viewer, &error), "%s",
+      error ? error->message : "");
+  fail_unless (rw_test_wait_for_status_int (session, url,
+          "turn.viewers_without_relay", 1, 10000, &last),
+      "viewers_without_relay is %" G_GINT64_FORMAT, last);
+
+  response = rw_test_http_request (session, "GET", status_url, NULL, NULL,
+      NULL, RW_TEST_HTTP_TIMEOUT_MS, &error);
+  fail_unless (response != NULL, "%s", error ? error->message : "");
+  fail_unless_equals_string (rw_test_json_get_string (response->json,
+          "turn.server"), server);
+  fail_unless_equals_string (rw_test_json_get_string (response->json,
+          "turn.credentials"), "static");
+  fail_unless_equals_string (rw_test_json_get_string (response->json,
+          "turn.state"), "no-relay");
+  text = rw_test_response_dup_text (response);
+  fail_unless (strstr (text, "\"turn\":\"no-relay\"") != NULL, "%s", text);
+  fail_unless (strstr (text, "Pa55") == NULL, "%s", text);
+  fail_unless (strstr (text, "robot/a") == NULL, "%s", text);
+  fail_unless (strstr (text, "robot%2Fa") == NULL, "%s", text);
+
+  rw_test_viewer_hangup (viewer);
+  rw_test_pump_until ((RwTestCondFunc) rw_test_viewer_is_hangup_done, viewer,
+      5000);
+  rw_test_viewer_free (viewer);
+  gst_element_set_state (pipeline, GST_STATE_NULL);
+  gst_object_unref (sink);
+  gst_object_unref (pipeline);
+}
+
+GST_END_TEST;
+
+/* A TURN secret file that others may read stops the element at READY. */
+GST_START_TEST (test_turn_bad_secret_file)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree gchar *path = NULL;
+  GstElement *sink = gst_element_factory_make ("robotwebrtcsink", NULL);
+  gint fd = g_file_open_tmp ("rw-turn-XXXXXX.secret", &path, &error);
+
+  fail_unless (fd >= 0);
+  close (fd);
+  fail_unless (g_file_set_contents (path,
+          "0123456789abcdef0123456789abcdef\n", -1, NULL));
+  fail_unless (g_chmod (path, 0644) == 0);
+  g_object_set (sink, "turn-server", "turn:127.0.0.1:3478",
+      "turn-secret-file", path, NULL);
+  fail_unless_equals_int (gst_element_set_state (sink, GST_STATE_READY),
+      GST_STATE_CHANGE_FAILURE);
+  gst_element_set_state (sink, GST_STATE_NULL);
+  gst_object_unref (sink);
+  g_unlink (path);
+}
+
+GST_END_TEST;
+
 GST_START_TEST (test_port_taken)
 {
   g_autoptr (GSocketService) blocker = g_socket_service_new ();
@@ -326,6 +421,8 @@ robotwebrtcsink_suite (void)
   tcase_add_test (tc, test_signaling_server);
   tcase_add_test (tc, test_audio_and_video);
   tcase_add_test (tc, test_port_taken);
+  tcase_add_test (tc, test_turn_no_relay);
+  tcase_add_test (tc, test_turn_bad_secret_file);
   return s;
 }
 

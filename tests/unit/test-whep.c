@@ -75,6 +75,7 @@ typedef struct
   gboolean lab_only;            /* allow-origin: LAB only */
   const gchar *stun;
   const gchar *turn;
+  gboolean turn_secret;         /* turn-secret-file holds SECRET */
 } Setup;
 
 typedef struct
@@ -111,13 +112,18 @@ fixture_setup (Fixture * f, gconstpointer data)
     f->config->stun_server = g_strdup (setup->stun);
     f->config->turn_server = g_strdup (setup->turn);
   }
-  if (setup && setup->tokens) {
+  if (setup && (setup->tokens || setup->turn_secret)) {
     f->dir = g_dir_make_tmp ("rw-whep-XXXXXX", &error);
     g_assert_no_error (error);
     f->secret = g_build_filename (f->dir, "secret", NULL);
     g_assert_true (g_file_set_contents (f->secret, SECRET "\n", -1, NULL));
     g_assert_cmpint (g_chmod (f->secret, 0600), ==, 0);
+  }
+  if (setup && setup->tokens)
     f->config->auth_secret_file = g_strdup (f->secret);
+  if (setup && setup->turn_secret) {
+    f->config->turn_secret_file = g_strdup (f->secret);
+    f->config->turn_credential_lifetime = 600;
   }
 
   f->server = rw_http_server_new (f->config);
@@ -1034,6 +1040,40 @@ test_links (Fixture * f, gconstpointer data)
       "credential-type=\"password\"");
 }
 
+static const Setup minted_turn = { 0, FALSE, FALSE, NULL,
+  "turn:turn.example.org?transport=tcp", TRUE,
+};
+
+/* With a TURN secret: the credentials minted now, as webrtcbin gets
+ * them. */
+static void
+test_minted_links (Fixture * f, gconstpointer data)
+{
+  gint64 before = g_get_real_time () / G_USEC_PER_SEC;
+  g_autoptr (RwTestResponse) response = post_whep (f, "/whep/front", NULL);
+  gint64 after = g_get_real_time () / G_USEC_PER_SEC;
+  g_autoptr (GPtrArray) links = g_ptr_array_new_with_free_func (g_free);
+  gboolean found = FALSE;
+
+  g_free (assert_created (response, f->front, "front"));
+  soup_message_headers_foreach (response->headers, collect_links, links);
+  g_assert_cmpuint (links->len, ==, 1);
+  /* the window may have turned during the request */
+  for (gint64 now = before; now <= after && !found; now++) {
+    g_autofree gchar *user = rw_turn_rest_username (rw_turn_rest_expiry (now,
+            600), RW_TURN_DEFAULT_NAME);
+    g_autofree gchar *password = rw_turn_rest_password ((const guint8 *)
+        SECRET, strlen (SECRET), user);
+    g_autofree gchar *expected = g_strdup_printf
+        ("<turn:turn.example.org:3478?transport=tcp>; rel=\"ice-server\"; "
+        "username=\"%s\"; credential=\"%s\"; credential-type=\"password\"",
+        user, password);
+
+    found = g_str_equal (g_ptr_array_index (links, 0), expected);
+  }
+  g_assert_true (found);
+}
+
 /* Without STUN or TURN server: no Link. */
 static void
 test_no_links (Fixture * f, gconstpointer data)
@@ -1325,6 +1365,7 @@ main (int argc, char **argv)
   ADD ("methods", NULL, test_methods);
   ADD ("cors", &lab_only, test_cors);
   ADD ("links", &ice_servers, test_links);
+  ADD ("links/minted", &minted_turn, test_minted_links);
   ADD ("links/none", NULL, test_no_links);
   ADD ("tokens", &tokens, test_tokens);
   ADD ("tokens/booking", &tokens, test_tokens_booking);

@@ -851,8 +851,11 @@ rw_sdp_add_public_candidates (GstSDPMessage * sdp, const gchar * public_address)
         continue;
       gst_sdp_attribute_set (&copy, "candidate", value);
       g_free (value);
-      /* the array takes the attribute's strings */
-      gst_sdp_media_insert_attribute (media, ++i, &copy);
+      /* the array takes the attribute's strings; -1 appends (an index
+       * must be below the length) */
+      i++;
+      gst_sdp_media_insert_attribute (media,
+          i < gst_sdp_media_attributes_len (media) ? (gint) i : -1, &copy);
       added++;
     }
   }

@@ -599,6 +599,22 @@ test_public_candidates (void)
   g_assert_cmpuint (rw_sdp_add_public_candidates (answer, "2001:db8::7"), ==,
       0);
   gst_sdp_message_free (answer);
+
+  /* the last attribute a candidate, as webrtcbin answers */
+  answer = NULL;
+  g_assert_cmpint (gst_sdp_message_new_from_text ("v=0\r\n"
+          "o=- 1 0 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\n"
+          "m=video 9 UDP/TLS/RTP/SAVPF 96\r\nc=IN IP4 0.0.0.0\r\n"
+          "a=mid:video0\r\n"
+          "a=candidate:1 1 UDP 2015364095 127.0.0.1 40051 typ host\r\n",
+          &answer), ==, GST_SDP_OK);
+  g_assert_cmpuint (rw_sdp_add_public_candidates (answer, "203.0.113.7"), ==,
+      1);
+  media = gst_sdp_message_get_media (answer, 0);
+  g_assert_cmpuint (gst_sdp_media_attributes_len (media), ==, 3);
+  g_assert_cmpstr (gst_sdp_media_get_attribute (media, 2)->value, ==,
+      "1p 1 UDP 2015363839 203.0.113.7 40051 typ host");
+  gst_sdp_message_free (answer);
 }
 
 static void

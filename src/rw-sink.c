@@ -37,6 +37,12 @@
  * #RwSessionHost call, and the state change to NULL, on that context's
  * thread.
  *
+ * With #RwSink:turn-server each viewer's webrtcbin gets the TURN server with
+ * #RwSink:turn-user and #RwSink:turn-password, or with credentials minted
+ * from #RwSink:turn-secret-file and renewed as they age; `GET /status` says
+ * whether viewers got a relay candidate. #RwSink:public-address announces
+ * each host candidate on a router's forwarded address too.
+ *
  * An offer that arrives before the media does waits for it (5 s at most).
  * Viewers' keyframe requests reach the encoder merged, at most one per
  * #RwSink:keyframe-min-interval; a keyframe is forced when a viewer

@@ -1074,6 +1074,68 @@ test_auth_bad_secret (void)
   }
 }
 
+/* Bad TURN settings on the command line, and an open TURN secret file:
+ * exit code 2 at once, naming the setting, never showing a password. */
+static void
+test_turn_bad_settings (void)
+{
+  g_autofree gchar *dir = NULL;
+  g_autofree gchar *open_secret = write_secret_file (&dir, TEST_SECRET "\n",
+      0644);
+  const struct
+  {
+    const gchar *args[9];
+    const gchar *needle;
+  } cases[] = {
+    {{"--turn-server", "stun:turn.example.org", NULL}, "turn-server must "
+        "start with turn: or turns:"},
+    {{"--turn-server", "turn:turn.example.org:65536", "--turn-user", "u",
+            "--turn-password", "hunter2", NULL}, "turn-server is not a valid "
+        "URI"},
+    {{"--turn-server", "turn:turn.example.org", "--turn-user", "u", NULL},
+        "turn-user needs turn-password"},
+    {{"--turn-server", "turn://robot:hunter2@turn.example.org",
+            "--turn-user", "u", "--turn-password", "p", NULL},
+        "turn-server has credentials in it"},
+    {{"--turn-server", "turn:turn.example.org", "--turn-password", "hunter2",
+            "--turn-user", "u", "--turn-secret-file", "x"},
+        "exclude each other"},
+    {{"--turn-server", "turn:turn.example.org", "--turn-secret-file",
+            open_secret, NULL}, "turn-secret-file: secret file"},
+    {{"--public-address", "router.example", NULL}, "public-address"},
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++) {
+    g_autoptr (GPtrArray) argv = g_ptr_array_new ();
+    g_autofree gchar *err = NULL;
+    g_autoptr (GError) error = NULL;
+    gint status = -1;
+
+    g_ptr_array_add (argv, (gpointer) g_getenv ("RW_SERVER"));
+    g_ptr_array_add (argv, "--port");
+    g_ptr_array_add (argv, "0");
+    g_ptr_array_add (argv, "--bind");
+    g_ptr_array_add (argv, "127.0.0.1");
+    for (guint a = 0; a < G_N_ELEMENTS (cases[i].args) && cases[i].args[a]; a++)
+      g_ptr_array_add (argv, (gpointer) cases[i].args[a]);
+    g_ptr_array_add (argv, NULL);
+
+    g_assert_true (g_spawn_sync (NULL, (gchar **) argv->pdata, NULL,
+            G_SPAWN_STDOUT_TO_DEV_NULL, NULL, NULL, NULL, &err, &status,
+            &error));
+    g_assert_no_error (error);
+    g_test_message ("%s", err);
+    rw_test_check (WIFEXITED (status) && WEXITSTATUS (status) == 2,
+        "bad TURN settings: wait status %d, not exit code 2", status);
+    rw_test_check (strstr (err, cases[i].needle) != NULL,
+        "the error does not say '%s': %s", cases[i].needle, err);
+    rw_test_check (strstr (err, "hunter2") == NULL &&
+        strstr (err, TEST_SECRET) == NULL, "the error shows a secret: %s", err);
+  }
+  g_unlink (open_secret);
+  g_rmdir (dir);
+}
+
 /* --- /daemon/origins --- */
 
 static const gchar *
@@ -1742,6 +1804,7 @@ main (int argc, char *argv[])
   g_test_add_func ("/daemon/config-pipeline", test_config_pipeline);
   g_test_add_func ("/daemon/auth", test_auth);
   g_test_add_func ("/daemon/auth-bad-secret", test_auth_bad_secret);
+  g_test_add_func ("/daemon/turn-bad-settings", test_turn_bad_settings);
   g_test_add_func ("/daemon/origins", test_origins);
   g_test_add_func ("/daemon/https", test_https);
   g_test_add_func ("/daemon/rate-limit", test_rate_limit);

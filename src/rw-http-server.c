@@ -1046,6 +1046,8 @@ rw_http_server_remove_host (RwHttpServer * self, const gchar * name)
  *
  * Returns: %TRUE if every configured file could be used.
  */
+static gboolean load_turn (const RwConfig * config, RwTurn ** turn,
+    GError ** error);
 static gboolean load_auth (RwHttpServer * self, const RwConfig * config,
     GError ** error);
 
@@ -1077,14 +1079,9 @@ rw_http_server_load_credentials (RwHttpServer * self, GError ** error)
     soup_server_set_tls_certificate (self->server, certificate);
   }
 
-  if (!load_auth (self, config, error))
+  if (!load_auth (self, config, error) ||
+      !load_turn (config, &self->turn, error))
     return FALSE;
-  if (!rw_turn_new_from_config (config, &self->turn, error))
-    return FALSE;
-  if (self->turn)
-    g_message ("TURN server %s, %s", rw_turn_get_server (self->turn),
-        rw_turn_has_secret (self->turn) ? "credentials minted from "
-        "turn-secret-file" : "static credentials");
   self->credentials_loaded = TRUE;
   return TRUE;
 }
@@ -1125,7 +1122,7 @@ rw_http_server_reload (RwHttpServer * self, const RwConfig * config,
   RwAuth *running = g_steal_pointer (&self->auth);
   RwTurn *turn = NULL;
 
-  if (!rw_turn_new_from_config (config, &turn, error)) {
+  if (!load_turn (config, &turn, error)) {
     self->auth = running;
     return FALSE;
   }
@@ -1142,6 +1139,20 @@ rw_http_server_reload (RwHttpServer * self, const RwConfig * config,
       RW_RATE_LIMIT_MAX_CLIENTS);
   rw_http_limits_update (self->limits, config->request_timeout,
       config->idle_timeout, config->max_connections);
+  return TRUE;
+}
+
+/* Reads the TURN secret file, if any; says which TURN server (never a
+ * credential). */
+static gboolean
+load_turn (const RwConfig * config, RwTurn ** turn, GError ** error)
+{
+  if (!rw_turn_new_from_config (config, turn, error))
+    return FALSE;
+  if (*turn)
+    g_message ("TURN server %s, %s", rw_turn_get_server (*turn),
+        rw_turn_has_secret (*turn) ? "credentials minted from "
+        "turn-secret-file" : "static credentials");
   return TRUE;
 }
 

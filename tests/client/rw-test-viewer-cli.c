@@ -23,6 +23,18 @@
  * POST /offer to the first frame. Viewers still connected
  * at the end hang up politely (DELETE /peers/{id}).
  *
+ * --stun-server URI and --turn-server URI (repeatable) give the viewers'
+ * ICE agents a STUN server and TURN servers (a viewer behind NAT). Each line
+ * also says which candidate pair ICE selected (webrtcbin's get-stats, read
+ * a second after the connection and again at the end):
+ *
+ *   "pair":{"local":"relay/udp","remote":"relay/udp",
+ *           "local_address":"100.64.0.254:49160",
+ *           "remote_address":"100.64.0.254:49170"}
+ *
+ * (type/protocol, and /relay-protocol for a relayed candidate when
+ * webrtcbin knows it; null if no pair was selected).
+ *
  * --stream NAME asks for a named stream ("stream" in POST /offer; the line
  * then has "stream":"NAME", else null). --audio offers Opus audio after the
  * video, --no-video offers no video; with audio the line also has
@@ -55,6 +67,7 @@ typedef struct
   gint64 max_gap;               /* longest time between frames, µs */
   guint64 warm_frames;          /* frames when the warm-up ended */
   gint64 warm_time;             /* 0 until then */
+  gboolean pair_queried;        /* the query a second after connecting */
 } ViewerRun;
 
 typedef struct
@@ -101,10 +114,17 @@ on_tick (gpointer user_data)
     ViewerRun *run = g_ptr_array_index (cli->runs, i);
     gint64 first = rw_test_viewer_get_first_frame_time (run->viewer);
 
+    gint64 connected = rw_test_viewer_get_connected_time (run->viewer);
+
     if (run->warm_time == 0 && run->end_time == 0 && first &&
         now - first >= cli->warmup) {
       run->warm_time = now;
       run->warm_frames = rw_test_viewer_get_frames (run->viewer);
+    }
+    if (!run->pair_queried && connected && now - connected >= G_USEC_PER_SEC
+        && rw_test_viewer_is_connected (run->viewer)) {
+      run->pair_queried = TRUE;
+      rw_test_viewer_query_selected_pair (run->viewer);
     }
   }
   return G_SOURCE_CONTINUE;
@@ -179,6 +199,20 @@ all_done (gpointer data)
   return TRUE;
 }
 
+static gboolean
+no_pair_pending (gpointer data)
+{
+  Cli *cli = data;
+
+  for (guint i = 0; i < cli->runs->len; i++) {
+    ViewerRun *run = g_ptr_array_index (cli->runs, i);
+
+    if (rw_test_viewer_is_pair_pending (run->viewer))
+      return FALSE;
+  }
+  return TRUE;
+}
+
 static void
 append_member (GString * line, const gchar * name)
 {
@@ -233,6 +267,27 @@ append_level (GString * line, const gchar * name, gdouble value)
   else
     g_string_append (line, g_ascii_formatd (buffer, sizeof (buffer), "%.3f",
             value));
+}
+
+static void
+append_pair (GString * line, RwTestViewer * viewer)
+{
+  const gchar *local, *remote, *local_address, *remote_address;
+  g_autoptr (GString) pair = NULL;
+
+  append_member (line, "pair");
+  if (!rw_test_viewer_get_selected_pair (viewer, &local, &remote,
+          &local_address, &remote_address)) {
+    g_string_append (line, "null");
+    return;
+  }
+  pair = g_string_new ("{");
+  append_string (pair, "local", local);
+  append_string (pair, "remote", remote);
+  append_string (pair, "local_address", local_address);
+  append_string (pair, "remote_address", remote_address);
+  g_string_append_c (pair, '}');
+  g_string_append (line, pair->str);
 }
 
 static void
@@ -302,6 +357,7 @@ run_to_json (Cli * cli, ViewerRun * run, guint index, const gchar * stream)
       1000.0 : -1.0);
   append_double (line, "max_gap_ms", run->max_gap / 1000.0);
   append_int (line, "bytes", rw_test_viewer_get_bytes (viewer));
+  append_pair (line, viewer);
   if (cli->audio)
     append_audio (line, viewer);
   append_string (line, "error", rw_test_viewer_get_error (viewer));
@@ -320,6 +376,8 @@ main (int argc, char *argv[])
   g_autofree gchar *token = NULL;
   g_autofree gchar *ca_file = NULL;
   g_autofree gchar *stream = NULL;
+  g_autofree gchar *stun_server = NULL;
+  g_auto (GStrv) turn_servers = NULL;
   g_autoptr (GTlsDatabase) ca = NULL;
   gint viewers = 1, leavers = -1, stagger_ms = 0;
   gdouble duration = 10.0, hangup_after = -1.0, vanish_after = -1.0;
@@ -368,6 +426,12 @@ main (int argc, char *argv[])
         "Offer Opus audio too (after the video)", NULL},
     {"no-video", 0, 0, G_OPTION_ARG_NONE, &no_video,
         "Offer no video (with --audio: audio only)", NULL},
+    {"stun-server", 0, 0, G_OPTION_ARG_STRING, &stun_server,
+        "STUN server for ICE, stun://host:port (default: none)", "URI"},
+    {"turn-server", 0, 0, G_OPTION_ARG_STRING_ARRAY, &turn_servers,
+          "TURN server for ICE, turn(s)://user:pass@host:port[?transport=tcp] "
+          "(user and password percent-escaped; repeatable; default: none)",
+        "URI"},
     {NULL}
   };
 
@@ -436,6 +500,8 @@ main (int argc, char *argv[])
     rw_test_viewer_set_media (run->viewer, cli.video, cli.audio);
     if (ice_address)
       rw_test_viewer_set_ice_address (run->viewer, ice_address);
+    rw_test_viewer_set_ice_servers (run->viewer, stun_server,
+        (const gchar * const *) turn_servers);
     rw_test_viewer_set_token (run->viewer, token);
     if (ca)
       rw_test_viewer_set_tls_database (run->viewer, ca);
@@ -457,6 +523,14 @@ main (int argc, char *argv[])
 
   for (guint i = 0; i < cli.runs->len; i++)
     finish_run (g_ptr_array_index (cli.runs, i));
+  /* The pair ICE ended on, while the viewers are still connected; bounded. */
+  for (guint i = 0; i < cli.runs->len; i++) {
+    ViewerRun *run = g_ptr_array_index (cli.runs, i);
+
+    rw_test_viewer_query_selected_pair (run->viewer);
+  }
+  if (!rw_test_pump_until (no_pair_pending, &cli, 2000))
+    g_printerr ("rw-test-viewer: some stats were not answered in 2 s\n");
   /* Polite end: hang up the others; bounded. */
   for (guint i = 0; i < cli.runs->len; i++) {
     ViewerRun *run = g_ptr_array_index (cli.runs, i);

@@ -31,7 +31,10 @@
  *
  * ICE is restricted to one local address (127.0.0.1 unless told otherwise),
  * without UPnP and without ICE-TCP, so the viewer's traffic stays on
- * loopback.
+ * loopback. rw_test_viewer_set_ice_servers() gives it a STUN server and TURN
+ * servers (a viewer behind NAT, in the network namespace tests), and
+ * rw_test_viewer_query_selected_pair() reads the candidate pair ICE chose
+ * from webrtcbin's `get-stats`.
  *
  * Threading: everything but the pad-added handler and the pad probe runs on
  * the main context the viewer was created on. webrtcbin's signals and promise
@@ -72,6 +75,8 @@ struct _RwTestViewer
   gboolean offer_video;
   gboolean offer_audio;
   gboolean whep;
+  gchar *stun_server;           /* or NULL */
+  GPtrArray *turn_servers;      /* gchar*, URIs */
   GMainContext *context;
 
   /* Main context only. */
@@ -102,6 +107,11 @@ struct _RwTestViewer
   gint64 answer_time;
   gint64 connected_time;
   gboolean answer_has_audio;
+  gboolean pair_pending;        /* a get-stats for the pair is on its way */
+  gchar *pair_local;            /* "relay/udp" or "relay/udp/tcp", or NULL */
+  gchar *pair_remote;
+  gchar *pair_local_address;    /* "ADDR:PORT" */
+  gchar *pair_remote_address;
 
   /* Written by the pad probe on streaming threads. */
   GMutex lock;                  /* protects the fields below */
@@ -1443,6 +1453,12 @@ rw_test_viewer_finalize (GObject * object)
   g_free (self->etag);
   g_free (self->error);
   g_free (self->offer_sdp);
+  g_free (self->stun_server);
+  g_ptr_array_unref (self->turn_servers);
+  g_free (self->pair_local);
+  g_free (self->pair_remote);
+  g_free (self->pair_local_address);
+  g_free (self->pair_remote_address);
   g_mutex_clear (&self->lock);
   g_array_unref (self->arrivals);
 
@@ -1469,6 +1485,7 @@ rw_test_viewer_init (RwTestViewer * self)
   self->cancellable = g_cancellable_new ();
   self->pending_candidates = g_ptr_array_new_with_free_func (candidate_free);
   self->ice_address = g_strdup ("127.0.0.1");
+  self->turn_servers = g_ptr_array_new_with_free_func (g_free);
   self->offer_video = TRUE;
   self->audio_level = -1.0;
   self->context = g_main_context_ref_thread_default ();
@@ -1663,6 +1680,247 @@ rw_test_viewer_set_media (RwTestViewer * self, gboolean video, gboolean audio)
   self->offer_audio = audio;
 }
 
+/**
+ * rw_test_viewer_set_ice_servers:
+ * @self: a viewer that was not started
+ * @stun_server: (nullable): `stun://host:port`, or %NULL for none (the
+ *   default)
+ * @turn_servers: (nullable) (array zero-terminated=1): TURN URIs,
+ *   `turn(s)://user:pass@host:port[?transport=tcp]` (user and password
+ *   percent-escaped), or %NULL for none (the default)
+ *
+ * The servers the viewer's ICE agent gathers server-reflexive and relayed
+ * candidates from, on its one local address.
+ */
+void
+rw_test_viewer_set_ice_servers (RwTestViewer * self,
+    const gchar * stun_server, const gchar * const *turn_servers)
+{
+  g_return_if_fail (RW_IS_TEST_VIEWER (self));
+  g_return_if_fail (self->state == RW_TEST_VIEWER_NEW);
+
+  g_free (self->stun_server);
+  self->stun_server = g_strdup (stun_server);
+  g_ptr_array_set_size (self->turn_servers, 0);
+  for (guint i = 0; turn_servers && turn_servers[i]; i++)
+    g_ptr_array_add (self->turn_servers, g_strdup (turn_servers[i]));
+}
+
+static gboolean
+set_ice_servers (RwTestViewer * self, GError ** error)
+{
+  if (self->stun_server)
+    g_object_set (self->webrtc, "stun-server", self->stun_server, NULL);
+  for (guint i = 0; i < self->turn_servers->len; i++) {
+    const gchar *uri = g_ptr_array_index (self->turn_servers, i);
+    gboolean added = FALSE;
+
+    g_signal_emit_by_name (self->webrtc, "add-turn-server", uri, &added);
+    if (!added) {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+          "webrtcbin refused the TURN server '%s'", uri);
+      return FALSE;
+    }
+  }
+  return TRUE;
+}
+
+/* --- the selected candidate pair --- */
+
+/* "relay/udp", or "relay/udp/tcp" for a relayed candidate whose
+ * TURN server is reached over TCP: type/protocol[/relay protocol]. */
+static gchar *
+describe_candidate (const GstStructure * s, gchar ** address)
+{
+  const gchar *type = gst_structure_get_string (s, "candidate-type");
+  const gchar *proto = gst_structure_get_string (s, "protocol");
+  const gchar *relay = gst_structure_get_string (s, "relay-protocol");
+  const gchar *addr = gst_structure_get_string (s, "address");
+  guint port = 0;
+
+  gst_structure_get_uint (s, "port", &port);
+  *address = g_strdup_printf ("%s:%u", addr ? addr : "?", port);
+  if (relay && *relay)
+    return g_strdup_printf ("%s/%s/%s", type ? type : "?",
+        proto ? proto : "?", relay);
+  return g_strdup_printf ("%s/%s", type ? type : "?", proto ? proto : "?");
+}
+
+typedef struct
+{
+  const gchar *id;
+  const GstStructure *found;
+} FindStats;
+
+static gboolean
+find_stats_by_id (GQuark field, const GValue * value, gpointer user_data)
+{
+  FindStats *find = user_data;
+
+  if (G_VALUE_HOLDS (value, GST_TYPE_STRUCTURE)) {
+    const GstStructure *s = gst_value_get_structure (value);
+    const gchar *id = gst_structure_get_string (s, "id");
+
+    if (id && g_strcmp0 (id, find->id) == 0) {
+      find->found = s;
+      return FALSE;
+    }
+    if (g_strcmp0 (g_quark_to_string (field), find->id) == 0) {
+      find->found = s;
+      return FALSE;
+    }
+  }
+  return TRUE;
+}
+
+static const GstStructure *
+stats_by_id (const GstStructure * stats, const gchar * id)
+{
+  FindStats find = { id, NULL };
+
+  if (id == NULL)
+    return NULL;
+  gst_structure_foreach (stats, find_stats_by_id, &find);
+  return find.found;
+}
+
+typedef struct
+{
+  const GstStructure *stats;
+  RwTestViewer *self;
+} PairSearch;
+
+static gboolean
+find_pair (GQuark field, const GValue * value, gpointer user_data)
+{
+  PairSearch *search = user_data;
+  const GstStructure *s, *local, *remote;
+  GstWebRTCStatsType type;
+
+  if (!G_VALUE_HOLDS (value, GST_TYPE_STRUCTURE))
+    return TRUE;
+  s = gst_value_get_structure (value);
+  if (!gst_structure_get (s, "type", GST_TYPE_WEBRTC_STATS_TYPE, &type, NULL)
+      || type != GST_WEBRTC_STATS_CANDIDATE_PAIR)
+    return TRUE;
+  local = stats_by_id (search->stats,
+      gst_structure_get_string (s, "local-candidate-id"));
+  remote = stats_by_id (search->stats,
+      gst_structure_get_string (s, "remote-candidate-id"));
+  if (local == NULL || remote == NULL)
+    return TRUE;
+
+  g_free (search->self->pair_local);
+  g_free (search->self->pair_local_address);
+  g_free (search->self->pair_remote);
+  g_free (search->self->pair_remote_address);
+  search->self->pair_local = describe_candidate (local,
+      &search->self->pair_local_address);
+  search->self->pair_remote = describe_candidate (remote,
+      &search->self->pair_remote_address);
+  return FALSE;
+}
+
+static void
+stats_main (RwTestViewer * self, gpointer data)
+{
+  GstPromise *promise = data;
+  const GstStructure *reply;
+  g_autofree gchar *error = NULL;
+
+  self->pair_pending = FALSE;
+  if (!promise_reply (promise, "get-stats", &reply, &error) || reply == NULL) {
+    GST_WARNING ("viewer %s: %s", self->name, error ? error : "no stats");
+    return;
+  }
+  if (gst_debug_category_get_threshold (GST_CAT_DEFAULT) >= GST_LEVEL_LOG) {
+    g_autofree gchar *text = gst_structure_to_string (reply);
+
+    GST_LOG ("viewer %s: stats %s", self->name, text);
+  }
+  {
+    PairSearch search = { reply, self };
+
+    gst_structure_foreach (reply, find_pair, &search);
+  }
+}
+
+static void
+on_stats (GstPromise * promise, gpointer user_data)
+{
+  hop_to_main (user_data, stats_main, gst_promise_ref (promise),
+      (GDestroyNotify) gst_promise_unref);
+}
+
+/**
+ * rw_test_viewer_query_selected_pair:
+ * @self: a viewer
+ *
+ * Asks webrtcbin for its stats (`get-stats`) and keeps the candidate pair
+ * ICE selected: rw_test_viewer_get_selected_pair() has it once
+ * rw_test_viewer_is_pair_pending() is %FALSE. Does nothing once the viewer
+ * is finished.
+ */
+void
+rw_test_viewer_query_selected_pair (RwTestViewer * self)
+{
+  GstPromise *promise;
+
+  g_return_if_fail (RW_IS_TEST_VIEWER (self));
+
+  if (is_finished (self) || self->webrtc == NULL || self->pair_pending)
+    return;
+  self->pair_pending = TRUE;
+  promise = gst_promise_new_with_change_func (on_stats, g_object_ref (self),
+      g_object_unref);
+  g_signal_emit_by_name (self->webrtc, "get-stats", NULL, promise);
+  gst_promise_unref (promise);
+}
+
+/**
+ * rw_test_viewer_is_pair_pending:
+ * @self: a viewer
+ *
+ * Returns: %TRUE while a rw_test_viewer_query_selected_pair() is unanswered
+ */
+gboolean
+rw_test_viewer_is_pair_pending (RwTestViewer * self)
+{
+  g_return_val_if_fail (RW_IS_TEST_VIEWER (self), FALSE);
+  return self->pair_pending;
+}
+
+/**
+ * rw_test_viewer_get_selected_pair:
+ * @self: a viewer
+ * @local: (out) (optional) (transfer none) (nullable): the local candidate,
+ *   `TYPE/PROTOCOL` (`host/udp`, `srflx/udp`, `relay/udp`), with
+ *   `/RELAY-PROTOCOL` after it for a relayed one whose TURN server is
+ *   reached over TCP or TLS (`relay/udp/tcp`) when webrtcbin says so
+ * @remote: (out) (optional) (transfer none) (nullable): the remote one
+ * @local_address: (out) (optional) (transfer none) (nullable): `ADDR:PORT`
+ * @remote_address: (out) (optional) (transfer none) (nullable): `ADDR:PORT`
+ *
+ * Returns: %TRUE if the last query found a selected pair
+ */
+gboolean
+rw_test_viewer_get_selected_pair (RwTestViewer * self, const gchar ** local,
+    const gchar ** remote, const gchar ** local_address,
+    const gchar ** remote_address)
+{
+  g_return_val_if_fail (RW_IS_TEST_VIEWER (self), FALSE);
+
+  if (local)
+    *local = self->pair_local;
+  if (remote)
+    *remote = self->pair_remote;
+  if (local_address)
+    *local_address = self->pair_local_address;
+  if (remote_address)
+    *remote_address = self->pair_remote_address;
+  return self->pair_local != NULL;
+}
+
 static gboolean
 restrict_ice (RwTestViewer * self, GError ** error)
 {
@@ -1779,7 +2037,7 @@ rw_test_viewer_start (RwTestViewer * self, GError ** error)
   g_object_set (self->webrtc, "bundle-policy",
       GST_WEBRTC_BUNDLE_POLICY_MAX_BUNDLE, "latency", 20, NULL);
 
-  if (!restrict_ice (self, error))
+  if (!restrict_ice (self, error) || !set_ice_servers (self, error))
     goto failed;
   send_rtcp_like_a_browser (self);
 

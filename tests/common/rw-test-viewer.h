@@ -64,6 +64,8 @@ void rw_test_viewer_set_stream (RwTestViewer * self, const gchar * name);
 void rw_test_viewer_set_media (RwTestViewer * self, gboolean video,
     gboolean audio);
 void rw_test_viewer_set_whep (RwTestViewer * self, gboolean whep);
+void rw_test_viewer_set_ice_servers (RwTestViewer * self,
+    const gchar * stun_server, const gchar * const *turn_servers);
 
 gboolean rw_test_viewer_start (RwTestViewer * self, GError ** error);
 void rw_test_viewer_hangup (RwTestViewer * self);
@@ -94,6 +96,12 @@ gint64 rw_test_viewer_get_connected_time (RwTestViewer * self);
 gint64 rw_test_viewer_get_first_frame_time (RwTestViewer * self);
 gint64 rw_test_viewer_get_ttff_us (RwTestViewer * self);
 gint64 rw_test_viewer_take_max_gap_us (RwTestViewer * self);
+
+void rw_test_viewer_query_selected_pair (RwTestViewer * self);
+gboolean rw_test_viewer_is_pair_pending (RwTestViewer * self);
+gboolean rw_test_viewer_get_selected_pair (RwTestViewer * self,
+    const gchar ** local, const gchar ** remote,
+    const gchar ** local_address, const gchar ** remote_address);
 
 void rw_test_viewer_set_rtp_clock (RwTestViewer * self, guint clock_rate,
     guint32 timestamp, gint64 capture_monotonic_ns);

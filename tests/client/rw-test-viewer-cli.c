@@ -19,7 +19,8 @@
  * fps counts the frames from the end of the warm-up (--warmup seconds after
  * the first frame; from the first frame if the run was shorter) to the end of
  * the viewer's run (its hangup/vanish or --duration); max_gap_ms is the
- * longest time between two frames (a freeze), ttff_ms the time from
+ * longest time between two frames (a freeze), "freezes" and "frozen_ms"
+ * count the gaps of 300 ms or more and their total, ttff_ms the time from
  * POST /offer to the first frame. Viewers still connected
  * at the end hang up politely (DELETE /peers/{id}).
  *
@@ -335,6 +336,7 @@ run_to_json (Cli * cli, ViewerRun * run, guint index, const gchar * stream)
   gint64 ttff = rw_test_viewer_get_ttff_us (viewer);
   gint64 post = rw_test_viewer_get_post_time (viewer);
   gint64 answer = rw_test_viewer_get_answer_time (viewer);
+  gint64 frozen = 0;
   gdouble fps = 0.0;
 
   if (run->warm_time && run->end_time > run->warm_time)
@@ -356,6 +358,8 @@ run_to_json (Cli * cli, ViewerRun * run, guint index, const gchar * stream)
   append_double (line, "answer_ms", post && answer ? (answer - post) /
       1000.0 : -1.0);
   append_double (line, "max_gap_ms", run->max_gap / 1000.0);
+  append_int (line, "freezes", rw_test_viewer_get_freezes (viewer, &frozen));
+  append_double (line, "frozen_ms", frozen / 1000.0);
   append_int (line, "bytes", rw_test_viewer_get_bytes (viewer));
   append_pair (line, viewer);
   if (cli->audio)

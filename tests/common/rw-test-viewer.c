@@ -122,6 +122,8 @@ struct _RwTestViewer
   gint64 first_frame_time;
   gint64 last_frame_time;
   gint64 max_gap;               /* since rw_test_viewer_take_max_gap_us() */
+  guint freezes;                /* gaps of RW_TEST_VIEWER_FREEZE_US or more */
+  gint64 frozen;                /* their total, µs */
   guint64 rtp_bytes;
   GArray *arrivals;             /* Arrival, since the last take */
   guint clock_rate;             /* the sender's RTP clock, 0 while unknown */
@@ -335,6 +337,11 @@ count_frames (RwTestViewer * self, guint frames, gsize bytes)
     self->first_frame_time = now;
   if (self->last_frame_time && now - self->last_frame_time > self->max_gap)
     self->max_gap = now - self->last_frame_time;
+  if (self->last_frame_time &&
+      now - self->last_frame_time >= RW_TEST_VIEWER_FREEZE_US) {
+    self->freezes++;
+    self->frozen += now - self->last_frame_time;
+  }
   self->last_frame_time = now;
 }
 
@@ -2472,6 +2479,26 @@ rw_test_viewer_take_max_gap_us (RwTestViewer * self)
     gap = now - self->last_frame_time;
   self->max_gap = 0;
   return gap;
+}
+
+/**
+ * rw_test_viewer_get_freezes:
+ * @self: a viewer
+ * @frozen_us: (out) (optional): their total length in microseconds
+ *
+ * Returns: how many times two frames were %RW_TEST_VIEWER_FREEZE_US or more
+ * apart (freezes), since the first frame
+ */
+guint
+rw_test_viewer_get_freezes (RwTestViewer * self, gint64 * frozen_us)
+{
+  g_autoptr (GMutexLocker) locker = NULL;
+
+  g_return_val_if_fail (RW_IS_TEST_VIEWER (self), 0);
+  locker = g_mutex_locker_new (&self->lock);
+  if (frozen_us)
+    *frozen_us = self->frozen;
+  return self->freezes;
 }
 
 /**

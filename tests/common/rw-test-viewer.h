@@ -46,6 +46,8 @@ typedef enum
 #define RW_TEST_VIEWER_GATHER_TIMEOUT_MS 2000
 #define RW_TEST_VIEWER_CONNECT_TIMEOUT_MS 15000
 #define RW_TEST_VIEWER_HTTP_TIMEOUT_S 10
+/* Two frames this far apart or more are a freeze (issue 12's bound). */
+#define RW_TEST_VIEWER_FREEZE_US (300 * G_TIME_SPAN_MILLISECOND)
 
 #define RW_TYPE_TEST_VIEWER (rw_test_viewer_get_type ())
 G_DECLARE_FINAL_TYPE (RwTestViewer, rw_test_viewer, RW, TEST_VIEWER, GObject);
@@ -96,6 +98,7 @@ gint64 rw_test_viewer_get_connected_time (RwTestViewer * self);
 gint64 rw_test_viewer_get_first_frame_time (RwTestViewer * self);
 gint64 rw_test_viewer_get_ttff_us (RwTestViewer * self);
 gint64 rw_test_viewer_take_max_gap_us (RwTestViewer * self);
+guint rw_test_viewer_get_freezes (RwTestViewer * self, gint64 * frozen_us);
 
 void rw_test_viewer_query_selected_pair (RwTestViewer * self);
 gboolean rw_test_viewer_is_pair_pending (RwTestViewer * self);

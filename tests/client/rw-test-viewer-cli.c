@@ -36,6 +36,11 @@
  * (type/protocol, and /relay-protocol for a relayed candidate when
  * webrtcbin knows it; null if no pair was selected).
  *
+ * --check-timeout MS and --check-retransmissions N shorten libnice's ICE
+ * check timeouts: with its regular nomination the viewer nominates a working
+ * pair only once the better ones failed, which on a network that drops
+ * some (UDP blocked) takes about 2.5 s with libnice's defaults.
+ *
  * --stream NAME asks for a named stream ("stream" in POST /offer; the line
  * then has "stream":"NAME", else null). --audio offers Opus audio after the
  * video, --no-video offers no video; with audio the line also has
@@ -382,6 +387,7 @@ main (int argc, char *argv[])
   g_autofree gchar *stream = NULL;
   g_autofree gchar *stun_server = NULL;
   g_auto (GStrv) turn_servers = NULL;
+  gint check_timeout = 0, check_retransmissions = -1;
   g_autoptr (GTlsDatabase) ca = NULL;
   gint viewers = 1, leavers = -1, stagger_ms = 0;
   gdouble duration = 10.0, hangup_after = -1.0, vanish_after = -1.0;
@@ -436,6 +442,12 @@ main (int argc, char *argv[])
           "TURN server for ICE, turn(s)://user:pass@host:port[?transport=tcp] "
           "(user and password percent-escaped; repeatable; default: none)",
         "URI"},
+    {"check-timeout", 0, 0, G_OPTION_ARG_INT, &check_timeout,
+        "First retransmission timeout of ICE checks in ms (default: "
+          "libnice's, 200)", "MS"},
+    {"check-retransmissions", 0, 0, G_OPTION_ARG_INT, &check_retransmissions,
+          "Retransmissions before an ICE check fails (default: libnice's, 7)",
+        "N"},
     {NULL}
   };
 
@@ -506,6 +518,8 @@ main (int argc, char *argv[])
       rw_test_viewer_set_ice_address (run->viewer, ice_address);
     rw_test_viewer_set_ice_servers (run->viewer, stun_server,
         (const gchar * const *) turn_servers);
+    rw_test_viewer_set_check_timeouts (run->viewer, MAX (check_timeout, 0),
+        check_retransmissions);
     rw_test_viewer_set_token (run->viewer, token);
     if (ca)
       rw_test_viewer_set_tls_database (run->viewer, ca);

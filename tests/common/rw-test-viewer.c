@@ -76,6 +76,8 @@ struct _RwTestViewer
   gboolean offer_audio;
   gboolean whep;
   gchar *stun_server;           /* or NULL */
+  guint check_timeout_ms;       /* libnice's stun-initial-timeout, 0: its own */
+  gint check_retransmissions;   /* stun-max-retransmissions, -1: its own */
   GPtrArray *turn_servers;      /* gchar*, URIs */
   GMainContext *context;
 
@@ -1493,6 +1495,7 @@ rw_test_viewer_init (RwTestViewer * self)
   self->pending_candidates = g_ptr_array_new_with_free_func (candidate_free);
   self->ice_address = g_strdup ("127.0.0.1");
   self->turn_servers = g_ptr_array_new_with_free_func (g_free);
+  self->check_retransmissions = -1;
   self->offer_video = TRUE;
   self->audio_level = -1.0;
   self->context = g_main_context_ref_thread_default ();
@@ -1713,6 +1716,32 @@ rw_test_viewer_set_ice_servers (RwTestViewer * self,
     g_ptr_array_add (self->turn_servers, g_strdup (turn_servers[i]));
 }
 
+/**
+ * rw_test_viewer_set_check_timeouts:
+ * @self: a viewer that was not started
+ * @initial_ms: the first retransmission timeout of a STUN request
+ *   (connectivity checks included), 0 for libnice's (200 ms)
+ * @retransmissions: how many times it is sent again before the check
+ *   fails, -1 for libnice's (7)
+ *
+ * libnice's regular nomination (webrtcbin's, the viewer is controlling)
+ * nominates a working pair only once every pair of higher priority has
+ * failed: on a network that drops some of them (UDP blocked) that waits for
+ * their retransmissions, about 2.5 s with libnice's defaults. Browsers
+ * nominate sooner; lower timeouts keep the viewer's wait out of the time to
+ * first frame.
+ */
+void
+rw_test_viewer_set_check_timeouts (RwTestViewer * self, guint initial_ms,
+    gint retransmissions)
+{
+  g_return_if_fail (RW_IS_TEST_VIEWER (self));
+  g_return_if_fail (self->state == RW_TEST_VIEWER_NEW);
+
+  self->check_timeout_ms = initial_ms;
+  self->check_retransmissions = retransmissions;
+}
+
 static gboolean
 set_ice_servers (RwTestViewer * self, GError ** error)
 {
@@ -1747,7 +1776,8 @@ describe_candidate (const GstStructure * s, gchar ** address)
 
   gst_structure_get_uint (s, "port", &port);
   *address = g_strdup_printf ("%s:%u", addr ? addr : "?", port);
-  if (relay && *relay)
+  /* webrtcbin 1.22 says "none" for a relayed candidate reached over TCP */
+  if (relay && *relay && g_strcmp0 (relay, "none") != 0)
     return g_strdup_printf ("%s/%s/%s", type ? type : "?",
         proto ? proto : "?", relay);
   return g_strdup_printf ("%s/%s", type ? type : "?", proto ? proto : "?");
@@ -1960,6 +1990,11 @@ restrict_ice (RwTestViewer * self, GError ** error)
     return FALSE;
   }
   g_object_set (agent, "upnp", FALSE, NULL);
+  if (self->check_timeout_ms > 0)
+    g_object_set (agent, "stun-initial-timeout", self->check_timeout_ms, NULL);
+  if (self->check_retransmissions >= 0)
+    g_object_set (agent, "stun-max-retransmissions",
+        (guint) self->check_retransmissions, NULL);
   return TRUE;
 }
 

@@ -68,6 +68,8 @@ void rw_test_viewer_set_media (RwTestViewer * self, gboolean video,
 void rw_test_viewer_set_whep (RwTestViewer * self, gboolean whep);
 void rw_test_viewer_set_ice_servers (RwTestViewer * self,
     const gchar * stun_server, const gchar * const *turn_servers);
+void rw_test_viewer_set_check_timeouts (RwTestViewer * self,
+    guint initial_ms, gint retransmissions);
 
 gboolean rw_test_viewer_start (RwTestViewer * self, GError ** error);
 void rw_test_viewer_hangup (RwTestViewer * self);

@@ -1,0 +1,648 @@
+#!/usr/bin/env bash
+# Issue 12's test bed: the daemon and the C test viewer on real (simulated) networks.
+#
+#   tests/netns/netns-test.sh [CASE]...     (root; default: every case)
+#
+# Each case builds its own network namespaces (../shared/TESTBEDS.md §1), named
+# rwnt<PID>c<N>-{robot,natr,inet,natv,viewer}, all links made inside them, nothing in
+# the root namespace, no route to the host's interfaces:
+#
+#   robot 10.1.0.2 ── natr 10.1.0.1 | 100.64.0.1 ──┐
+#                                                  br0 in inet 100.64.0.254 (coturn)
+#   viewer 10.2.0.2 ── natv 10.2.0.1 | 100.64.0.2 ──┘
+#
+# The NATs masquerade with `fully-random` (symmetric NAT); natr forwards tcp 8080 to the
+# robot (signaling). inet and both NATs route everything else into a sink that drops it,
+# as the internet does (coturn closes a whole allocation when a send fails). coturn
+# (Debian's `turnserver`) runs in inet with a fresh config per case. The daemon
+# (RW_SERVER) runs in robot on 10.1.0.2:8080 with the test pattern (640x480, 30 fps,
+# VP8, 1 Mbit/s), the C test viewer (RW_VIEWER) in viewer, offering to
+# http://100.64.0.1:8080. Cases:
+#
+#   1          both behind symmetric NAT, static TURN users on both sides
+#              → relay ↔ relay, ≥ 28 fps over RW_NETNS_SECONDS (10)
+#   1-secret   the same with coturn's use-auth-secret: the robot mints its credentials
+#              (--turn-secret-file, 30 s lifetime), the viewer's are minted here with
+#              openssl; a viewer watches 40 s (past the lifetime), a second one joins at
+#              35 s. Skipped until the daemon has --turn-secret-file.
+#   2          robot behind a router forwarding udp 40000-40099, --public-address, no
+#              TURN → a direct pair. Skipped until the daemon has --public-address and
+#              --port-range.
+#   3          UDP dropped between the NATs → TURN over TCP on both sides, TTFF ≤ 1 s
+#   4          case 1 with 2 % loss each way (natr drops 2 % of what the robot sends,
+#              natv 2 % of what the viewer sends; no delay: this kernel has no netem) →
+#              a measurement: prints fps, freezes and TTFF, passes if video flows
+#   5          the robot's TURN server unreachable (wrong port) → no video; prints the
+#              daemon's log (assert_turn_failure_logged is the hook for the clear log
+#              line the daemon is to get)
+#
+# Each case prints one line:
+#   case 1 static-turn: ttff_ms=341.9 fps=30.0 max_gap_ms=72.1 freezes=0 pair=relay/udp<->relay/udp PASS
+# and the run ends with "N passed, N failed, N skipped". Exit 0, 1 if a case failed, 77
+# (skip) if it cannot run here: not root, a tool missing, or no case could run.
+#
+# RW_NETNS_KEEP_LOGS=1 keeps the logs directory; RW_NETNS_VERBOSE=1 prints every log;
+# RW_NETNS_TURN_VERBOSE=1 makes coturn log every allocation and permission.
+set -euo pipefail
+
+me=$(basename "$0")
+src_dir=$(cd "$(dirname "$0")/../.." && pwd)
+SERVER=${RW_SERVER:-$src_dir/build/src/robot-webrtc-server}
+VIEWER=${RW_VIEWER:-$src_dir/build/tests/client/rw-test-viewer}
+SECONDS_WATCH=${RW_NETNS_SECONDS:-10}
+LOSS_SECONDS=${RW_NETNS_LOSS_SECONDS:-20}
+
+skip() {
+    echo "$me: SKIP: $*"
+    exit 77
+}
+
+# --- can it run here? ---
+
+[ "$(id -u)" -eq 0 ] || skip "needs root to make network namespaces (uid $(id -u))"
+for tool in ip nft turnserver openssl timeout ss python3 base64; do
+    command -v "$tool" >/dev/null 2>&1 ||
+        skip "'$tool' not found (apt-get install iproute2 nftables coturn openssl coreutils python3)"
+done
+[ -x "$SERVER" ] || skip "no daemon at $SERVER (set RW_SERVER)"
+[ -x "$VIEWER" ] || skip "no test viewer at $VIEWER (set RW_VIEWER)"
+probe="rwnt$$probe"
+if ! timeout 10 ip netns add "$probe" 2>/dev/null; then
+    skip "'ip netns add' failed: this machine does not allow network namespaces"
+fi
+if ! timeout 10 ip -n "$probe" link add p0 type veth peer name p1 2>/dev/null ||
+   ! timeout 10 ip netns exec "$probe" nft add table ip probe_t 2>/dev/null; then
+    timeout 10 ip netns del "$probe" || true
+    skip "veth or nftables unavailable inside a network namespace"
+fi
+timeout 10 ip netns del "$probe"
+
+server_help=$(timeout 20 "$SERVER" --help 2>&1 || true)
+has_option() { grep -q -- "--$1[= ]" <<<"$server_help"; }
+
+WORK=$(mktemp -d /tmp/rw-netns.XXXXXX)
+PREFIX="rwnt$$"
+NAMESPACES=()   # of the current case
+PIDS=()         # processes the current case started, each by its PID
+CASE_ID=""
+CASE_N=0
+PASSED=0
+FAILED=0
+SKIPPED=0
+SUMMARY=()
+
+log() { printf '%s: %s\n' "$me" "$*" >&2; }
+
+# Stops what the current case started (by PID: TERM, 5 s, KILL) and deletes its
+# namespaces.
+teardown_case() {
+    local pid i ns
+    for pid in "${PIDS[@]+"${PIDS[@]}"}"; do
+        kill -TERM "$pid" 2>/dev/null || true
+    done
+    for pid in "${PIDS[@]+"${PIDS[@]}"}"; do
+        for ((i = 0; i < 50; i++)); do
+            kill -0 "$pid" 2>/dev/null || break
+            sleep 0.1
+        done
+        if kill -0 "$pid" 2>/dev/null; then
+            log "PID $pid still running 5 s after SIGTERM: SIGKILL"
+            kill -KILL "$pid" 2>/dev/null || true
+        fi
+        wait "$pid" 2>/dev/null || true
+    done
+    PIDS=()
+    for ns in "${NAMESPACES[@]+"${NAMESPACES[@]}"}"; do
+        timeout 10 ip netns del "$ns" 2>/dev/null || log "could not delete namespace $ns"
+    done
+    NAMESPACES=()
+}
+
+on_exit() {
+    local status=$?
+    trap - EXIT INT TERM
+    teardown_case
+    if [ "${RW_NETNS_KEEP_LOGS:-0}" = 1 ]; then
+        log "logs kept in $WORK"
+    else
+        rm -rf "$WORK"
+    fi
+    exit "$status"
+}
+trap on_exit EXIT
+trap 'log "interrupted"; exit 130' INT TERM
+
+ns() { printf '%sc%s-%s' "$PREFIX" "$CASE_N" "$1"; }
+# A quick command inside a namespace, bounded.
+in_ns() {
+    local name=$1
+    shift
+    timeout 10 ip netns exec "$(ns "$name")" "$@"
+}
+
+# --- the topology ---
+
+make_ns() {
+    local name
+    name=$(ns "$1")
+    timeout 10 ip netns add "$name"
+    NAMESPACES+=("$name")
+    # before any link exists: no IPv6 link-local addresses at all
+    in_ns "$1" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 \
+        net.ipv6.conf.default.disable_ipv6=1
+    timeout 10 ip -n "$name" link set lo up
+}
+
+# veth NS1 IF1 NS2 IF2: a cable, made inside NS1, its other end moved into NS2.
+veth() {
+    timeout 10 ip -n "$(ns "$1")" link add "$2" type veth peer name "$4" netns "$(ns "$3")"
+    timeout 10 ip -n "$(ns "$1")" link set "$2" up
+    timeout 10 ip -n "$(ns "$3")" link set "$4" up
+}
+
+# A default route into a veth whose other end drops everything (TESTBEDS §1).
+sink_route() {
+    local n
+    n=$(ns "$1")
+    timeout 10 ip -n "$n" link add sink0 type veth peer name sink1
+    timeout 10 ip -n "$n" link set sink0 up
+    timeout 10 ip -n "$n" link set sink1 up
+    timeout 10 ip -n "$n" neigh add 192.0.0.1 lladdr 02:00:00:00:de:ad dev sink0 nud permanent
+    timeout 10 ip -n "$n" route add default via 192.0.0.1 dev sink0 onlink
+}
+
+# nat_rules NS ROBOT(0|1) MODE LOSS: MODE is symmetric, forward (natr forwards udp
+# 40000-40099 to the robot, same port out) or udp-blocked; LOSS drops that percentage of
+# what the NAT's host sends out (0: none).
+nat_rules() {
+    local name=$1 robot=$2 mode=$3 loss=$4
+    local dnat="" pf="" lossrule="" out='iifname "lan0" oifname "wan0" accept' udp=""
+    if [ "$robot" = 1 ]; then
+        dnat='iifname "wan0" tcp dport 8080 dnat to 10.1.0.2:8080'
+    fi
+    if [ "$mode" = forward ] && [ "$robot" = 1 ]; then
+        pf='
+  chain pf_pre { type nat hook prerouting priority dstnat - 1; policy accept;
+    iifname "wan0" udp dport 40000-40099 dnat to 10.1.0.2 }
+  chain pf_post { type nat hook postrouting priority srcnat - 1; policy accept;
+    ip saddr 10.1.0.2 udp sport 40000-40099 snat to 100.64.0.1 }'
+    fi
+    if [ "$mode" = udp-blocked ]; then
+        udp='meta l4proto udp drop'
+        out='iifname "lan0" oifname "wan0" ip daddr 100.64.0.254 tcp dport 3478 accept
+    iifname "lan0" oifname "wan0" tcp dport 8080 accept'
+    fi
+    if [ "$loss" -gt 0 ]; then
+        lossrule="iifname \"lan0\" oifname \"wan0\" numgen random mod 100 < $loss drop"
+    fi
+    in_ns "$name" nft -f - <<EOF
+table ip nat_t {
+  chain pre { type nat hook prerouting priority dstnat; policy accept;
+    $dnat
+  }
+  chain post { type nat hook postrouting priority srcnat; policy accept;
+    oifname "wan0" masquerade fully-random
+  }$pf
+}
+table ip fw_t {
+  chain forward { type filter hook forward priority filter; policy drop;
+    $lossrule
+    $udp
+    ct state established,related accept
+    $out
+    iifname "wan0" ct status dnat accept
+  }
+}
+EOF
+}
+
+# build_topology MODE LOSS
+build_topology() {
+    local mode=$1 loss=$2 n
+    for n in robot natr inet natv viewer; do
+        make_ns "$n"
+    done
+    veth robot eth0 natr lan0
+    veth viewer eth0 natv lan0
+    veth natr wan0 inet r0
+    veth natv wan0 inet v0
+    timeout 10 ip -n "$(ns inet)" link add br0 type bridge
+    timeout 10 ip -n "$(ns inet)" link set r0 master br0
+    timeout 10 ip -n "$(ns inet)" link set v0 master br0
+    timeout 10 ip -n "$(ns inet)" link set br0 up
+    timeout 10 ip -n "$(ns inet)" addr add 100.64.0.254/24 dev br0
+
+    timeout 10 ip -n "$(ns robot)" addr add 10.1.0.2/24 dev eth0
+    timeout 10 ip -n "$(ns robot)" route add default via 10.1.0.1
+    timeout 10 ip -n "$(ns natr)" addr add 10.1.0.1/24 dev lan0
+    timeout 10 ip -n "$(ns natr)" addr add 100.64.0.1/24 dev wan0
+    timeout 10 ip -n "$(ns viewer)" addr add 10.2.0.2/24 dev eth0
+    timeout 10 ip -n "$(ns viewer)" route add default via 10.2.0.1
+    timeout 10 ip -n "$(ns natv)" addr add 10.2.0.1/24 dev lan0
+    timeout 10 ip -n "$(ns natv)" addr add 100.64.0.2/24 dev wan0
+    for n in natr natv inet; do
+        sink_route "$n"
+    done
+    in_ns natr sysctl -qw net.ipv4.ip_forward=1
+    in_ns natv sysctl -qw net.ipv4.ip_forward=1
+    nat_rules natr 1 "$mode" "$loss"
+    nat_rules natv 0 "$mode" "$loss"
+}
+
+# wait_listening NS PROTO(u|t) ADDR:PORT PID SECONDS: until a socket listens there.
+wait_listening() {
+    local name=$1 proto=$2 addr=$3 pid=$4 limit=$5 i
+    for ((i = 0; i < limit * 10; i++)); do
+        if in_ns "$name" ss -ln"$proto" 2>/dev/null | grep -qF " $addr "; then
+            return 0
+        fi
+        kill -0 "$pid" 2>/dev/null || return 1
+        sleep 0.1
+    done
+    return 1
+}
+
+# --- coturn ---
+
+# start_turn static|secret [SECRET]
+start_turn() {
+    local kind=$1 secret=${2:-} dir="$WORK/$CASE_ID" pid
+    {
+        echo "listening-ip=100.64.0.254"
+        echo "relay-ip=100.64.0.254"
+        echo "listening-port=3478"
+        echo "min-port=49152"
+        echo "max-port=49999"
+        echo "realm=nat.test"
+        echo "fingerprint"
+        echo "lt-cred-mech"
+        if [ "$kind" = secret ]; then
+            echo "use-auth-secret"
+            echo "static-auth-secret=$secret"
+        else
+            echo "user=robot:robotpass"
+            echo "user=viewer:viewerpass"
+        fi
+        echo "no-tls"
+        echo "no-dtls"
+        echo "no-cli"
+        echo "userdb=$dir/turndb"             # fresh: a reused one refuses secrets
+        echo "pidfile=$dir/turnserver.pid"
+        echo "log-file=stdout"
+        echo "simple-log"
+        [ "${RW_NETNS_TURN_VERBOSE:-0}" = 1 ] && echo "verbose"
+    } >"$dir/turnserver.conf"
+    ip netns exec "$(ns inet)" timeout -k 5 600 turnserver -c "$dir/turnserver.conf" \
+        >"$dir/turnserver.log" 2>&1 &
+    pid=$!
+    PIDS+=("$pid")
+    if ! wait_listening inet u 100.64.0.254:3478 "$pid" 10 ||
+       ! wait_listening inet t 100.64.0.254:3478 "$pid" 10; then
+        log "coturn did not listen on 100.64.0.254:3478 within 10 s:"
+        tail -20 "$dir/turnserver.log" >&2 || true
+        return 1
+    fi
+}
+
+# Viewer credentials from coturn's secret (TURN REST: user EXPIRY:NAME, password
+# base64(HMAC-SHA1(secret, user))), percent-escaped into a URI.
+mint_turn_uri() {
+    local secret=$1 name=$2 lifetime=$3 extra=${4:-} user pass
+    user="$(($(date +%s) + lifetime)):$name"
+    pass=$(printf %s "$user" | openssl dgst -sha1 -hmac "$secret" -binary | base64)
+    python3 -c 'import sys, urllib.parse as u
+print("turn://%s:%s@100.64.0.254:3478%s" % (u.quote(sys.argv[1], safe=""),
+      u.quote(sys.argv[2], safe=""), sys.argv[3]))' "$user" "$pass" "$extra"
+}
+
+# --- the daemon and the viewer ---
+
+DAEMON_LOG=""
+start_daemon() {
+    local pid
+    DAEMON_LOG="$WORK/$CASE_ID/daemon.log"
+    # --camera 99: no such camera, so the test pattern (and a warning), whatever the machine
+    ip netns exec "$(ns robot)" timeout -k 5 600 "$SERVER" --bind 10.1.0.2 --port 8080 \
+        --camera 99 --width 640 --height 480 --framerate 30 --bitrate 1000000 \
+        --ice-address 10.1.0.2 "$@" >"$DAEMON_LOG" 2>&1 &
+    pid=$!
+    PIDS+=("$pid")
+    if ! wait_listening robot t 10.1.0.2:8080 "$pid" 15; then
+        log "the daemon did not listen on 10.1.0.2:8080 within 15 s:"
+        cat "$DAEMON_LOG" >&2 || true
+        return 1
+    fi
+}
+
+# run_viewer NAME SECONDS [VIEWER OPTION]...: one viewer in the viewer namespace; its
+# JSON line goes to $WORK/CASE/NAME.json, stderr to NAME.err. Never fails (the case
+# judges the line).
+run_viewer() {
+    local name=$1 secs=$2 rc=0
+    shift 2
+    timeout -k 5 $((secs + 30)) ip netns exec "$(ns viewer)" "$VIEWER" \
+        --url http://100.64.0.1:8080 --duration "$secs" --ice-address 10.2.0.2 \
+        ${RW_NETNS_VIEWER_ARGS:-} "$@" \
+        >"$WORK/$CASE_ID/$name.json" 2>"$WORK/$CASE_ID/$name.err" || rc=$?
+    echo "$rc" >"$WORK/$CASE_ID/$name.rc"
+}
+
+# Reads a viewer's JSON line into V_* variables (empty when missing).
+read_viewer() {
+    local file="$WORK/$CASE_ID/$1.json"
+    eval "$(python3 - "$file" <<'EOF'
+import json, shlex, sys
+try:
+    with open(sys.argv[1]) as f:
+        v = json.loads(f.readline())
+except Exception:
+    v = {}
+pair = v.get("pair") or {}
+def num(x):
+    return "" if x is None else str(x)
+out = {
+    "V_FRAMES": num(v.get("frames")),
+    "V_FPS": num(v.get("fps")),
+    "V_TTFF": num(v.get("ttff_ms")),
+    "V_GAP": num(v.get("max_gap_ms")),
+    "V_ANSWER": num(v.get("answer_ms")),
+    "V_FREEZES": num(v.get("freezes")),
+    "V_FROZEN": num(v.get("frozen_ms")),
+    "V_LOCAL": pair.get("local") or "",
+    "V_REMOTE": pair.get("remote") or "",
+    "V_LOCAL_ADDR": pair.get("local_address") or "",
+    "V_REMOTE_ADDR": pair.get("remote_address") or "",
+    "V_ERROR": v.get("error") or "",
+}
+for k, x in out.items():
+    print("%s=%s" % (k, shlex.quote(x)))
+EOF
+)"
+}
+
+# ge A B: A >= B for decimals (A empty: false).
+ge() { [ -n "$1" ] && awk -v a="$1" -v b="$2" 'BEGIN { exit !(a >= b) }'; }
+
+# --- results ---
+
+CASE_FAILS=()
+expect() {       # expect CONDITION-DESCRIPTION COMMAND...
+    local what=$1
+    shift
+    if ! "$@"; then
+        CASE_FAILS+=("$what")
+    fi
+}
+
+report() {       # report TITLE (after read_viewer)
+    local title=$1 verdict=PASS line
+    [ ${#CASE_FAILS[@]} -eq 0 ] || verdict=FAIL
+    line=$(printf 'case %s %s: ttff_ms=%s answer_ms=%s fps=%s max_gap_ms=%s freezes=%s frozen_ms=%s pair=%s<->%s %s' \
+        "$CASE_ID" "$title" "${V_TTFF:-none}" "${V_ANSWER:-none}" "${V_FPS:-none}" "${V_GAP:-none}" \
+        "${V_FREEZES:-none}" "${V_FROZEN:-none}" "${V_LOCAL:-none}" "${V_REMOTE:-none}" "$verdict")
+    if [ $verdict = FAIL ]; then
+        FAILED=$((FAILED + 1))
+        local IFS=';'
+        line="$line (${CASE_FAILS[*]})"
+        show_logs
+    else
+        PASSED=$((PASSED + 1))
+        [ "${RW_NETNS_VERBOSE:-0}" = 1 ] && show_logs
+    fi
+    SUMMARY+=("$line")
+    echo "$line"
+}
+
+skip_case() {
+    local line="case $1 $2: SKIP ($3)"
+    SKIPPED=$((SKIPPED + 1))
+    SUMMARY+=("$line")
+    echo "$line"
+}
+
+show_logs() {
+    local f
+    for f in "$WORK/$CASE_ID"/*.json "$WORK/$CASE_ID"/*.err "$WORK/$CASE_ID"/daemon.log \
+             "$WORK/$CASE_ID"/turnserver.log; do
+        [ -f "$f" ] || continue
+        echo "--- $(basename "$f")"
+        tail -40 "$f"
+    done
+}
+
+# begin_case ID: a fresh directory and topology for it.
+begin_case() {
+    CASE_ID=$1
+    CASE_N=$((CASE_N + 1))
+    CASE_FAILS=()
+    V_FRAMES="" V_FPS="" V_TTFF="" V_ANSWER="" V_GAP="" V_FREEZES="" V_FROZEN="" V_LOCAL="" V_REMOTE=""
+    mkdir -p "$WORK/$CASE_ID"
+    echo "== case $CASE_ID: $2"
+}
+
+is_relay() { [[ "$1" == relay/* ]]; }
+is_not_host() { [ -n "$1" ] && [[ "$1" != host/* ]]; }
+is_direct() { [ -n "$1" ] && [[ "$1" != relay/* ]]; }
+viewer_ok() { [ "$(cat "$WORK/$CASE_ID/$1.rc")" = 0 ]; }
+has_frames() { [ -n "$V_FRAMES" ] && [ "$V_FRAMES" -gt 0 ]; }
+no_frames() { [ "${V_FRAMES:-0}" -eq 0 ]; }
+
+# setup_case MODE LOSS TURN(static|secret|none) [SECRET]: topology and coturn; on failure
+# the case is reported failed and 1 returned.
+setup_case() {
+    local mode=$1 loss=$2 turn=$3 secret=${4:-}
+    if ! build_topology "$mode" "$loss"; then
+        CASE_FAILS+=("the topology could not be built")
+        return 1
+    fi
+    if [ "$turn" != none ] && ! start_turn "$turn" "$secret"; then
+        CASE_FAILS+=("coturn did not start")
+        return 1
+    fi
+}
+
+# --- the cases ---
+
+case_1() {
+    begin_case 1 "symmetric NAT both sides, static TURN users on both"
+    if setup_case symmetric 0 static &&
+       start_daemon --turn-server turn://robot:robotpass@100.64.0.254:3478; then
+        run_viewer v "$SECONDS_WATCH" --turn-server turn://viewer:viewerpass@100.64.0.254:3478
+        read_viewer v
+        expect "viewer exit status $(cat "$WORK/$CASE_ID/v.rc")" viewer_ok v
+        expect "fps ${V_FPS:-none} < 28" ge "$V_FPS" 28
+        # The robot's relay carries the media. The viewer's side of the pair is its own
+        # relay or, as here with libnice, its NAT mapping (prflx): coturn's permission for
+        # the viewer's srflx address (from its Allocate's XOR-MAPPED-ADDRESS) is per IP, so
+        # any new port natv picks gets through to the robot's relay. Both are valid ICE.
+        expect "the robot's candidate '$V_REMOTE' is not its relay" is_relay "$V_REMOTE"
+        expect "the viewer's candidate '$V_LOCAL' is host (no NAT crossed?)" is_not_host "$V_LOCAL"
+    else
+        CASE_FAILS+=("setup failed")
+    fi
+    report static-turn
+    teardown_case
+}
+
+case_1_secret() {
+    local secret secret_file lifetime=30
+    if ! has_option turn-secret-file; then
+        skip_case 1-secret turn-rest "robot-webrtc-server --help lists no --turn-secret-file"
+        return 0
+    fi
+    begin_case 1-secret "symmetric NAT both sides, TURN REST credentials (30 s), renewed"
+    secret=$(openssl rand -hex 24)
+    secret_file="$WORK/$CASE_ID/turn-secret"
+    (umask 077 && printf '%s\n' "$secret" >"$secret_file")
+    if setup_case symmetric 0 secret "$secret" &&
+       start_daemon --turn-server turn:100.64.0.254:3478 --turn-secret-file "$secret_file" \
+           --turn-credential-lifetime "$lifetime"; then
+        # A viewer past the robot's credential lifetime, and one that joins after it.
+        local late_pid
+        (sleep 35 && run_viewer late 5 --turn-server "$(mint_turn_uri "$secret" late 3600)") &
+        late_pid=$!
+        run_viewer v 40 --turn-server "$(mint_turn_uri "$secret" viewer 3600)"
+        wait "$late_pid" || true
+        read_viewer late
+        local late_frames=$V_FRAMES late_local=$V_LOCAL late_remote=$V_REMOTE
+        read_viewer v
+        expect "viewer exit status $(cat "$WORK/$CASE_ID/v.rc")" viewer_ok v
+        expect "fps ${V_FPS:-none} < 28 over 40 s" ge "$V_FPS" 28
+        expect "a freeze of ${V_GAP:-none} ms (≥ 1 s) across the renewal" \
+            awk -v g="${V_GAP:-99999}" 'BEGIN { exit !(g < 1000) }'
+        expect "the robot's candidate '$V_REMOTE' is not its relay" is_relay "$V_REMOTE"
+        expect "the viewer joining at 35 s got no frames (pair $late_local<->$late_remote)" \
+            [ "${late_frames:-0}" -gt 0 ]
+    else
+        CASE_FAILS+=("setup failed")
+    fi
+    report turn-rest
+    teardown_case
+}
+
+case_2() {
+    if ! has_option public-address || ! has_option port-range; then
+        skip_case 2 port-forwarded "robot-webrtc-server --help lists no --public-address/--port-range"
+        return 0
+    fi
+    begin_case 2 "robot behind a port-forwarding router, --public-address, no TURN"
+    if setup_case forward 0 none &&
+       start_daemon --public-address 100.64.0.1 --port-range 40000-40099; then
+        run_viewer v "$SECONDS_WATCH"
+        read_viewer v
+        expect "viewer exit status $(cat "$WORK/$CASE_ID/v.rc")" viewer_ok v
+        expect "fps ${V_FPS:-none} < 28" ge "$V_FPS" 28
+        expect "local candidate '$V_LOCAL' not direct" is_direct "$V_LOCAL"
+        expect "remote candidate '$V_REMOTE' not direct" is_direct "$V_REMOTE"
+        expect "remote address '$V_REMOTE_ADDR' is not the router's forwarded port" \
+            eval '[[ "$V_REMOTE_ADDR" == 100.64.0.1:400[0-9][0-9] ]]'
+    else
+        CASE_FAILS+=("setup failed")
+    fi
+    report port-forwarded
+    teardown_case
+}
+
+case_3() {
+    begin_case 3 "UDP blocked between the NATs, TURN over TCP on both sides"
+    # The viewer gives up on an unanswered check after 100 + 200 + 400 ms (libnice: 200 ms
+    # and 7 retransmissions): its regular nomination waits for every better pair to fail,
+    # 2.2 s here with the defaults, which is the viewer's time, not the robot's.
+    if setup_case udp-blocked 0 static &&
+       start_daemon --turn-server 'turn://robot:robotpass@100.64.0.254:3478?transport=tcp'; then
+        run_viewer v "$SECONDS_WATCH" --check-timeout 100 --check-retransmissions 2 \
+            --turn-server 'turn://viewer:viewerpass@100.64.0.254:3478?transport=tcp'
+        read_viewer v
+        expect "viewer exit status $(cat "$WORK/$CASE_ID/v.rc")" viewer_ok v
+        # Target 1 s (issue 12), printed; the bound asserted leaves room for a loaded machine.
+        expect "TTFF ${V_TTFF:-none} ms > 1500 ms" awk -v t="${V_TTFF:-99999}" 'BEGIN { exit !(t <= 1500) }'
+        if awk -v t="${V_TTFF:-99999}" 'BEGIN { exit !(t <= 1000) }'; then
+            echo "case 3: TTFF ${V_TTFF} ms: target (<= 1000 ms) met"
+        else
+            echo "case 3: TTFF ${V_TTFF:-none} ms: target (<= 1000 ms) not met"
+        fi
+        expect "the viewer's candidate '$V_LOCAL' is not its relay" is_relay "$V_LOCAL"
+        expect "the robot's candidate '$V_REMOTE' is not its relay" is_relay "$V_REMOTE"
+    else
+        CASE_FAILS+=("setup failed")
+    fi
+    report turn-tcp
+    teardown_case
+}
+
+case_4() {
+    begin_case 4 "case 1 with 2 % loss each way (a measurement: passes if video flows)"
+    if setup_case symmetric 2 static &&
+       start_daemon --turn-server turn://robot:robotpass@100.64.0.254:3478; then
+        run_viewer v "$LOSS_SECONDS" --turn-server turn://viewer:viewerpass@100.64.0.254:3478
+        read_viewer v
+        expect "no frames (viewer exit status $(cat "$WORK/$CASE_ID/v.rc"))" has_frames
+        # The target (issue 12: ≥ 28 fps, no freeze over 300 ms) is not asserted yet: the
+        # daemon has no loss resilience. The numbers are in the line below.
+        local target="target met"
+        if ! ge "$V_FPS" 28 || [ "${V_FREEZES:-1}" -gt 0 ]; then
+            target="target (>= 28 fps, no freeze >= 300 ms) not met"
+        fi
+        echo "case 4 measurement over ${LOSS_SECONDS} s: fps=${V_FPS:-none}" \
+            "freezes=${V_FREEZES:-none} frozen_ms=${V_FROZEN:-none} max_gap_ms=${V_GAP:-none}: $target"
+    else
+        CASE_FAILS+=("setup failed")
+    fi
+    report loss-2pct
+    teardown_case
+}
+
+# The hook for case 5: once the daemon says clearly that its TURN server cannot be used,
+# assert that line here, e.g. grep -qi 'TURN server .* unreachable' "$DAEMON_LOG" (and the
+# /status reason). Set RW_NETNS_TURN_FAILURE_PATTERN to an extended regexp to assert it now.
+assert_turn_failure_logged() {
+    local pattern=${RW_NETNS_TURN_FAILURE_PATTERN:-}
+    if [ -z "$pattern" ]; then
+        echo "case 5: no log line asserted yet (the daemon has none to give): the daemon's log follows"
+        sed 's/^/  daemon: /' "$DAEMON_LOG" | tail -40
+        return 0
+    fi
+    grep -Eq -- "$pattern" "$DAEMON_LOG"
+}
+
+case_5() {
+    begin_case 5 "the robot's TURN server unreachable (wrong port)"
+    if setup_case symmetric 0 static &&
+       start_daemon --turn-server turn://robot:robotpass@100.64.0.254:3479; then
+        run_viewer v 8 --turn-server turn://viewer:viewerpass@100.64.0.254:3478
+        read_viewer v
+        expect "the viewer got ${V_FRAMES:-?} frames through an unreachable TURN server" no_frames
+        expect "the daemon's log does not say its TURN server is unusable" assert_turn_failure_logged
+    else
+        CASE_FAILS+=("setup failed")
+    fi
+    report turn-unreachable
+    teardown_case
+}
+
+# --- main ---
+
+cases=("$@")
+[ ${#cases[@]} -gt 0 ] || cases=(1 1-secret 2 3 4 5)
+for c in "${cases[@]}"; do
+    case "$c" in
+        1) case_1 ;;
+        1-secret) case_1_secret ;;
+        2) case_2 ;;
+        3) case_3 ;;
+        4) case_4 ;;
+        5) case_5 ;;
+        *) log "unknown case '$c' (1 1-secret 2 3 4 5)"; exit 2 ;;
+    esac
+done
+
+echo "== summary"
+printf '%s\n' "${SUMMARY[@]}"
+echo "$PASSED passed, $FAILED failed, $SKIPPED skipped"
+if [ "$FAILED" -gt 0 ]; then
+    exit 1
+fi
+if [ "$PASSED" -eq 0 ]; then
+    exit 77
+fi
+exit 0

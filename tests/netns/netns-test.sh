@@ -19,29 +19,35 @@
 # VP8, 1 Mbit/s), the C test viewer (RW_VIEWER) in viewer, offering to
 # http://100.64.0.1:8080. Cases:
 #
-#   1          both behind symmetric NAT, static TURN users on both sides
-#              → relay ↔ relay, ≥ 28 fps over RW_NETNS_SECONDS (10)
+#   1          both behind symmetric NAT, static TURN users on both sides → ≥ 28 fps over
+#              RW_NETNS_SECONDS (10), the robot's relay in the selected pair (the viewer's
+#              side is its relay or its NAT mapping, prflx: coturn's permissions are per IP)
 #   1-secret   the same with coturn's use-auth-secret: the robot mints its credentials
 #              (--turn-secret-file, 30 s lifetime), the viewer's are minted here with
 #              openssl; a viewer watches 40 s (past the lifetime), a second one joins at
 #              35 s. Skipped until the daemon has --turn-secret-file.
 #   2          robot behind a router forwarding udp 40000-40099, --public-address, no
-#              TURN → a direct pair. Skipped until the daemon has --public-address and
-#              --port-range.
-#   3          UDP dropped between the NATs → TURN over TCP on both sides, TTFF ≤ 1 s
+#              TURN → a direct pair on the router's forwarded port. Skipped until the
+#              daemon has --public-address and --port-range.
+#   3          UDP dropped between the NATs → TURN over TCP on both sides, relay ↔ relay;
+#              TTFF printed against the 1 s target, ≤ 1.5 s asserted
 #   4          case 1 with 2 % loss each way (natr drops 2 % of what the robot sends,
-#              natv 2 % of what the viewer sends; no delay: this kernel has no netem) →
-#              a measurement: prints fps, freezes and TTFF, passes if video flows
+#              natv 2 % of what the viewer sends; no delay: this kernel has no netem) over
+#              RW_NETNS_LOSS_SECONDS (30, issue 12's watch): a measurement, prints fps, freezes (≥ 300 ms)
+#              and TTFF against issue 12's target, passes if video flows
 #   5          the robot's TURN server unreachable (wrong port) → no video; prints the
 #              daemon's log (assert_turn_failure_logged is the hook for the clear log
 #              line the daemon is to get)
 #
 # Each case prints one line:
-#   case 1 static-turn: ttff_ms=341.9 fps=30.0 max_gap_ms=72.1 freezes=0 pair=relay/udp<->relay/udp PASS
+#   case 3 turn-tcp: ttff_ms=951.4 answer_ms=47.1 fps=29.9 max_gap_ms=240.6 freezes=0 frozen_ms=0.0 pair=relay/udp<->relay/udp PASS
+# (pair: the viewer's candidate <-> the robot's, type/protocol)
 # and the run ends with "N passed, N failed, N skipped". Exit 0, 1 if a case failed, 77
 # (skip) if it cannot run here: not root, a tool missing, or no case could run.
 #
-# RW_NETNS_KEEP_LOGS=1 keeps the logs directory; RW_NETNS_VERBOSE=1 prints every log;
+# A case's daemon settings are its start_daemon arguments. RW_NETNS_VIEWER_ARGS adds
+# options to every viewer; RW_NETNS_KEEP_LOGS=1 keeps the logs directory;
+# RW_NETNS_VERBOSE=1 prints every case's logs (a failed case's are always printed);
 # RW_NETNS_TURN_VERBOSE=1 makes coturn log every allocation and permission.
 set -euo pipefail
 
@@ -50,7 +56,7 @@ src_dir=$(cd "$(dirname "$0")/../.." && pwd)
 SERVER=${RW_SERVER:-$src_dir/build/src/robot-webrtc-server}
 VIEWER=${RW_VIEWER:-$src_dir/build/tests/client/rw-test-viewer}
 SECONDS_WATCH=${RW_NETNS_SECONDS:-10}
-LOSS_SECONDS=${RW_NETNS_LOSS_SECONDS:-20}
+LOSS_SECONDS=${RW_NETNS_LOSS_SECONDS:-30}
 
 skip() {
     echo "$me: SKIP: $*"

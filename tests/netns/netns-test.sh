@@ -83,6 +83,17 @@ if ! timeout 10 ip -n "$probe" link add p0 type veth peer name p1 2>/dev/null ||
 fi
 timeout 10 ip netns del "$probe"
 
+# Namespaces of an earlier run that was killed before its teardown (rwnt<PID>c…, that PID
+# gone); their processes, if any are left, end with their `timeout`.
+for stale in $(timeout 10 ip netns list | awk '{ print $1 }' | grep -E '^rwnt[0-9]+c' || true); do
+    stale_pid=${stale#rwnt}
+    stale_pid=${stale_pid%%c*}
+    if ! kill -0 "$stale_pid" 2>/dev/null; then
+        echo "$me: deleting namespace $stale, left by an earlier run" >&2
+        timeout 10 ip netns del "$stale" || true
+    fi
+done
+
 server_help=$(timeout 20 "$SERVER" --help 2>&1 || true)
 has_option() { grep -q -- "--$1[= ]" <<<"$server_help"; }
 
@@ -119,9 +130,19 @@ teardown_case() {
     done
     PIDS=()
     for ns in "${NAMESPACES[@]+"${NAMESPACES[@]}"}"; do
-        timeout 10 ip netns del "$ns" 2>/dev/null || log "could not delete namespace $ns"
+        [ -e "/run/netns/$ns" ] || continue
+        timeout 10 ip netns del "$ns" || log "could not delete namespace $ns"
     done
     NAMESPACES=()
+}
+
+# A PID that was waited for: never signal it again (it may be reused).
+forget_pid() {
+    local pid kept=()
+    for pid in "${PIDS[@]+"${PIDS[@]}"}"; do
+        [ "$pid" = "$1" ] || kept+=("$pid")
+    done
+    PIDS=("${kept[@]+"${kept[@]}"}")
 }
 
 on_exit() {
@@ -148,33 +169,46 @@ in_ns() {
 
 # --- the topology ---
 
+# Bash ignores `set -e` inside a function called from a condition (the cases' `if`), so
+# the setup checks each step itself: `step CMD…` runs CMD unless a step failed already
+# and records a failure.
+SETUP_OK=1
+step() {
+    [ "$SETUP_OK" = 1 ] || return 0
+    if ! "$@"; then
+        log "setup step failed: $*"
+        SETUP_OK=0
+    fi
+    return 0
+}
+
 make_ns() {
     local name
     name=$(ns "$1")
-    timeout 10 ip netns add "$name"
-    NAMESPACES+=("$name")
-    # before any link exists: no IPv6 link-local addresses at all
-    in_ns "$1" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 \
-        net.ipv6.conf.default.disable_ipv6=1
-    timeout 10 ip -n "$name" link set lo up
+    timeout 10 ip netns add "$name" &&
+        # before any link exists: no IPv6 link-local addresses at all
+        in_ns "$1" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 \
+            net.ipv6.conf.default.disable_ipv6=1 &&
+        timeout 10 ip -n "$name" link set lo up
 }
 
 # veth NS1 IF1 NS2 IF2: a cable, made inside NS1, its other end moved into NS2.
 veth() {
-    timeout 10 ip -n "$(ns "$1")" link add "$2" type veth peer name "$4" netns "$(ns "$3")"
-    timeout 10 ip -n "$(ns "$1")" link set "$2" up
-    timeout 10 ip -n "$(ns "$3")" link set "$4" up
+    timeout 10 ip -n "$(ns "$1")" link add "$2" type veth peer name "$4" netns "$(ns "$3")" &&
+        timeout 10 ip -n "$(ns "$1")" link set "$2" up &&
+        timeout 10 ip -n "$(ns "$3")" link set "$4" up
 }
 
 # A default route into a veth whose other end drops everything (TESTBEDS §1).
 sink_route() {
     local n
     n=$(ns "$1")
-    timeout 10 ip -n "$n" link add sink0 type veth peer name sink1
-    timeout 10 ip -n "$n" link set sink0 up
-    timeout 10 ip -n "$n" link set sink1 up
-    timeout 10 ip -n "$n" neigh add 192.0.0.1 lladdr 02:00:00:00:de:ad dev sink0 nud permanent
-    timeout 10 ip -n "$n" route add default via 192.0.0.1 dev sink0 onlink
+    timeout 10 ip -n "$n" link add sink0 type veth peer name sink1 &&
+        timeout 10 ip -n "$n" link set sink0 up &&
+        timeout 10 ip -n "$n" link set sink1 up &&
+        timeout 10 ip -n "$n" neigh add 192.0.0.1 lladdr 02:00:00:00:de:ad dev sink0 \
+            nud permanent &&
+        timeout 10 ip -n "$n" route add default via 192.0.0.1 dev sink0 onlink
 }
 
 # nat_rules NS ROBOT(0|1) MODE LOSS: MODE is symmetric, forward (natr forwards udp
@@ -189,9 +223,11 @@ nat_rules() {
     if [ "$mode" = forward ] && [ "$robot" = 1 ]; then
         pf='
   chain pf_pre { type nat hook prerouting priority dstnat - 1; policy accept;
-    iifname "wan0" udp dport 40000-40099 dnat to 10.1.0.2 }
+    iifname "wan0" udp dport 40000-40099 dnat to 10.1.0.2
+  }
   chain pf_post { type nat hook postrouting priority srcnat - 1; policy accept;
-    ip saddr 10.1.0.2 udp sport 40000-40099 snat to 100.64.0.1 }'
+    ip saddr 10.1.0.2 udp sport 40000-40099 snat to 100.64.0.1
+  }'
     fi
     if [ "$mode" = udp-blocked ]; then
         udp='meta l4proto udp drop'
@@ -222,37 +258,38 @@ table ip fw_t {
 EOF
 }
 
-# build_topology MODE LOSS
+# build_topology MODE LOSS; SETUP_OK says whether it worked.
 build_topology() {
-    local mode=$1 loss=$2 n
+    local mode=$1 loss=$2 n r=(timeout 10 ip -n)
+    SETUP_OK=1
     for n in robot natr inet natv viewer; do
-        make_ns "$n"
+        step make_ns "$n"
     done
-    veth robot eth0 natr lan0
-    veth viewer eth0 natv lan0
-    veth natr wan0 inet r0
-    veth natv wan0 inet v0
-    timeout 10 ip -n "$(ns inet)" link add br0 type bridge
-    timeout 10 ip -n "$(ns inet)" link set r0 master br0
-    timeout 10 ip -n "$(ns inet)" link set v0 master br0
-    timeout 10 ip -n "$(ns inet)" link set br0 up
-    timeout 10 ip -n "$(ns inet)" addr add 100.64.0.254/24 dev br0
+    step veth robot eth0 natr lan0
+    step veth viewer eth0 natv lan0
+    step veth natr wan0 inet r0
+    step veth natv wan0 inet v0
+    step "${r[@]}" "$(ns inet)" link add br0 type bridge
+    step "${r[@]}" "$(ns inet)" link set r0 master br0
+    step "${r[@]}" "$(ns inet)" link set v0 master br0
+    step "${r[@]}" "$(ns inet)" link set br0 up
+    step "${r[@]}" "$(ns inet)" addr add 100.64.0.254/24 dev br0
 
-    timeout 10 ip -n "$(ns robot)" addr add 10.1.0.2/24 dev eth0
-    timeout 10 ip -n "$(ns robot)" route add default via 10.1.0.1
-    timeout 10 ip -n "$(ns natr)" addr add 10.1.0.1/24 dev lan0
-    timeout 10 ip -n "$(ns natr)" addr add 100.64.0.1/24 dev wan0
-    timeout 10 ip -n "$(ns viewer)" addr add 10.2.0.2/24 dev eth0
-    timeout 10 ip -n "$(ns viewer)" route add default via 10.2.0.1
-    timeout 10 ip -n "$(ns natv)" addr add 10.2.0.1/24 dev lan0
-    timeout 10 ip -n "$(ns natv)" addr add 100.64.0.2/24 dev wan0
+    step "${r[@]}" "$(ns robot)" addr add 10.1.0.2/24 dev eth0
+    step "${r[@]}" "$(ns robot)" route add default via 10.1.0.1
+    step "${r[@]}" "$(ns natr)" addr add 10.1.0.1/24 dev lan0
+    step "${r[@]}" "$(ns natr)" addr add 100.64.0.1/24 dev wan0
+    step "${r[@]}" "$(ns viewer)" addr add 10.2.0.2/24 dev eth0
+    step "${r[@]}" "$(ns viewer)" route add default via 10.2.0.1
+    step "${r[@]}" "$(ns natv)" addr add 10.2.0.1/24 dev lan0
+    step "${r[@]}" "$(ns natv)" addr add 100.64.0.2/24 dev wan0
     for n in natr natv inet; do
-        sink_route "$n"
+        step sink_route "$n"
     done
-    in_ns natr sysctl -qw net.ipv4.ip_forward=1
-    in_ns natv sysctl -qw net.ipv4.ip_forward=1
-    nat_rules natr 1 "$mode" "$loss"
-    nat_rules natv 0 "$mode" "$loss"
+    step in_ns natr sysctl -qw net.ipv4.ip_forward=1
+    step in_ns natv sysctl -qw net.ipv4.ip_forward=1
+    step nat_rules natr 1 "$mode" "$loss"
+    step nat_rules natv 0 "$mode" "$loss"
 }
 
 # wait_listening NS PROTO(u|t) ADDR:PORT PID SECONDS: until a socket listens there.
@@ -443,6 +480,8 @@ begin_case() {
     CASE_FAILS=()
     V_FRAMES="" V_FPS="" V_TTFF="" V_ANSWER="" V_GAP="" V_FREEZES="" V_FROZEN="" V_LOCAL="" V_REMOTE=""
     mkdir -p "$WORK/$CASE_ID"
+    # all of them, before any exists: teardown_case deletes those that were made
+    NAMESPACES=("$(ns robot)" "$(ns natr)" "$(ns inet)" "$(ns natv)" "$(ns viewer)")
     echo "== case $CASE_ID: $2"
 }
 
@@ -457,7 +496,8 @@ no_frames() { [ "${V_FRAMES:-0}" -eq 0 ]; }
 # the case is reported failed and 1 returned.
 setup_case() {
     local mode=$1 loss=$2 turn=$3 secret=${4:-}
-    if ! build_topology "$mode" "$loss"; then
+    build_topology "$mode" "$loss"
+    if [ "$SETUP_OK" != 1 ]; then
         CASE_FAILS+=("the topology could not be built")
         return 1
     fi
@@ -507,8 +547,10 @@ case_1_secret() {
         local late_pid
         (sleep 35 && run_viewer late 5 --turn-server "$(mint_turn_uri "$secret" late 3600)") &
         late_pid=$!
+        PIDS+=("$late_pid")
         run_viewer v 40 --turn-server "$(mint_turn_uri "$secret" viewer 3600)"
         wait "$late_pid" || true
+        forget_pid "$late_pid"
         read_viewer late
         local late_frames=$V_FRAMES late_local=$V_LOCAL late_remote=$V_REMOTE
         read_viewer v

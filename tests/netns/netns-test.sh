@@ -66,9 +66,9 @@ skip() {
 # --- can it run here? ---
 
 [ "$(id -u)" -eq 0 ] || skip "needs root to make network namespaces (uid $(id -u))"
-for tool in ip nft turnserver openssl timeout ss python3 base64; do
+for tool in ip nft turnserver openssl timeout ss pgrep python3 base64; do
     command -v "$tool" >/dev/null 2>&1 ||
-        skip "'$tool' not found (apt-get install iproute2 nftables coturn openssl coreutils python3)"
+        skip "'$tool' not found (apt-get install iproute2 nftables coturn openssl coreutils procps python3)"
 done
 [ -x "$SERVER" ] || skip "no daemon at $SERVER (set RW_SERVER)"
 [ -x "$VIEWER" ] || skip "no test viewer at $VIEWER (set RW_VIEWER)"
@@ -83,11 +83,10 @@ if ! timeout 10 ip -n "$probe" link add p0 type veth peer name p1 2>/dev/null ||
 fi
 timeout 10 ip netns del "$probe"
 
-# Namespaces of an earlier run that was killed before its teardown (rwnt<PID>c…, that PID
+# Namespaces of an earlier run that was killed before its teardown (rwnt<PID>…, that PID
 # gone); their processes, if any are left, end with their `timeout`.
-for stale in $(timeout 10 ip netns list | awk '{ print $1 }' | grep -E '^rwnt[0-9]+c' || true); do
-    stale_pid=${stale#rwnt}
-    stale_pid=${stale_pid%%c*}
+for stale in $(timeout 10 ip netns list | awk '{ print $1 }' | grep -E '^rwnt[0-9]+(c|probe)' || true); do
+    stale_pid=$(sed -E 's/^rwnt([0-9]+).*/\1/' <<<"$stale")
     if ! kill -0 "$stale_pid" 2>/dev/null; then
         echo "$me: deleting namespace $stale, left by an earlier run" >&2
         timeout 10 ip netns del "$stale" || true
@@ -113,7 +112,7 @@ log() { printf '%s: %s\n' "$me" "$*" >&2; }
 # Stops what the current case started (by PID: TERM, 5 s, KILL) and deletes its
 # namespaces.
 teardown_case() {
-    local pid i ns
+    local pid i ns child
     for pid in "${PIDS[@]+"${PIDS[@]}"}"; do
         kill -TERM "$pid" 2>/dev/null || true
     done
@@ -123,7 +122,11 @@ teardown_case() {
             sleep 0.1
         done
         if kill -0 "$pid" 2>/dev/null; then
-            log "PID $pid still running 5 s after SIGTERM: SIGKILL"
+            # the server itself is the child of that `timeout`: KILL it first, by its PID
+            log "PID $pid still running 5 s after SIGTERM: SIGKILL (and its children)"
+            for child in $(pgrep -P "$pid" || true); do
+                kill -KILL "$child" 2>/dev/null || true
+            done
             kill -KILL "$pid" 2>/dev/null || true
         fi
         wait "$pid" 2>/dev/null || true

@@ -11,16 +11,19 @@
  *
  * libsoup 3.2 puts no bound on a server connection: one that sends
  * nothing, or a byte now and then, holds its fd for ever, and nothing
- * limits how many there are. #RwHttpLimits watches a #SoupServer's
- * connections through its signals and bounds each of them:
+ * limits how many there are. #RwHttpLimits is given each connection as it
+ * is accepted (rw_http_limits_add_connection(), by #RwHttpListener),
+ * watches its request through the #SoupServer's signals once libsoup
+ * reads it, and bounds each of them:
  *
  * - the socket times out after `idle-timeout` seconds without I/O
  *   (g_socket_set_timeout(): libsoup's next read or write then fails with
  *   %G_IO_ERROR_TIMED_OUT and it closes the connection);
  * - a request must be read whole, headers and body, within
- *   `request-timeout` seconds of its start, or the socket is shut down,
- *   which makes libsoup read EOF and close it: this cuts a client that
- *   sends a byte every few seconds;
+ *   `request-timeout` seconds of its connection's accept (the TLS
+ *   handshake and the method check included), or the socket is shut down,
+ *   which makes libsoup (or the listener) read EOF and close it: this cuts
+ *   a client that sends a byte every few seconds;
  * - at most `max-connections` are open: a new one beyond that shuts down
  *   the oldest connection still sending its request, or is shut down
  *   itself when every open one is being served;
@@ -36,10 +39,9 @@
  */
 
 #include "rw-http-limits.h"
+#include "rw-http-listener.h"
 
-#include <errno.h>
 #include <gst/gst.h>
-#include <sys/socket.h>
 
 GST_DEBUG_CATEGORY_STATIC (rw_http_limits_debug);
 #define GST_CAT_DEFAULT rw_http_limits_debug
@@ -73,9 +75,8 @@ struct _RwHttpLimits
 
 G_DEFINE_FINAL_TYPE (RwHttpLimits, rw_http_limits, G_TYPE_OBJECT);
 
-/* Each accepted socket gets a record, from its first "request-started"
- * (emitted on accept, before anything is read) until the connection is
- * closed ("disconnected") or its GSocket is freed. */
+/* Each accepted socket gets a record, from its accept until the
+ * connection is closed ("disconnected") or its GSocket is freed. */
 typedef struct
 {
   RwHttpLimits *self;
@@ -149,19 +150,6 @@ on_disconnected (SoupServerMessage * msg, gpointer user_data)
   connection_forget (conn);
 }
 
-/* libsoup 3.2's listener keeps a reference to each socket it accepts, so
- * no GSocket is ever freed (a few hundred bytes a connection; the fd is
- * closed). Fixed in 3.4 by "soup-listener: Plug a leak" (b545d5f0): there,
- * the connection holds the only reference when "request-started" is first
- * emitted. Give the leaked one back, only when it is there. */
-static void
-plug_listener_leak (GSocket * socket)
-{
-  if (soup_get_major_version () == 3 && soup_get_minor_version () < 4 &&
-      g_atomic_int_get (&G_OBJECT (socket)->ref_count) == 2)
-    g_object_unref (socket);
-}
-
 static Connection *
 connection_for_message (RwHttpLimits * self, SoupServerMessage * msg)
 {
@@ -226,6 +214,15 @@ find_eviction_victim (RwHttpLimits * self)
   return oldest;
 }
 
+static void
+start_deadline (RwHttpLimits * self, Connection * conn)
+{
+  conn->deadline = g_timeout_source_new (self->request_timeout * 1000);
+  g_source_set_callback (conn->deadline, on_request_deadline, conn, NULL);
+  g_source_set_static_name (conn->deadline, "rw-http-request-deadline");
+  g_source_attach (conn->deadline, self->context);
+}
+
 static Connection *
 connection_new (RwHttpLimits * self, GSocket * socket)
 {
@@ -249,6 +246,7 @@ connection_new (RwHttpLimits * self, GSocket * socket)
   g_hash_table_insert (self->connections, socket, conn);
   GST_LOG ("new connection on fd %d, %u open", g_socket_get_fd (socket),
       self->n_open);
+  start_deadline (self, conn);
 
   if (self->n_open > self->max_connections)
     connection_close (conn, "too many connections, all of them served");
@@ -323,14 +321,14 @@ on_got_body (SoupServerMessage * msg, gpointer user_data)
   }
 }
 
-/* Emitted for each request, the first one as soon as its connection is
- * accepted, before anything is read. */
+/* Emitted for each request, the first one as soon as libsoup has its
+ * connection, before it reads anything. */
 static void
 on_request_started (SoupServer * server, SoupServerMessage * msg,
     gpointer user_data)
 {
   RwHttpLimits *self = user_data;
-  GSocket *socket = soup_server_message_get_socket (msg);
+  GSocket *socket = rw_http_listener_get_message_socket (msg);
   Connection *conn;
 
   close_after_response (msg);
@@ -338,10 +336,8 @@ on_request_started (SoupServer * server, SoupServerMessage * msg,
   if (socket == NULL)
     return;
   conn = g_hash_table_lookup (self->connections, socket);
-  if (conn == NULL) {
-    plug_listener_leak (socket);
+  if (conn == NULL)
     conn = connection_new (self, socket);
-  }
   /* libsoup forgets the socket before it says "disconnected" */
   g_object_set_data (G_OBJECT (msg), SOCKET_KEY, socket);
   g_signal_connect_object (msg, "disconnected", G_CALLBACK (on_disconnected),
@@ -350,12 +346,8 @@ on_request_started (SoupServer * server, SoupServerMessage * msg,
     return;
 
   conn->discarded = 0;
-  if (conn->deadline == NULL) {
-    conn->deadline = g_timeout_source_new (self->request_timeout * 1000);
-    g_source_set_callback (conn->deadline, on_request_deadline, conn, NULL);
-    g_source_set_static_name (conn->deadline, "rw-http-request-deadline");
-    g_source_attach (conn->deadline, self->context);
-  }
+  if (conn->deadline == NULL)
+    start_deadline (self, conn);
   g_signal_connect_object (msg, "got-headers", G_CALLBACK (on_got_headers),
       self, 0);
   g_signal_connect_object (msg, "got-chunk", G_CALLBACK (on_got_chunk),
@@ -429,8 +421,8 @@ rw_http_limits_init (RwHttpLimits * self)
  * @max_connections: the most connections open at once
  *
  * Bounds @server's connections from its next one on, until the returned
- * object is disposed. Call rw_http_limits_apply_backlog() once @server
- * listens.
+ * object is disposed: each connection from its accept, given with
+ * rw_http_limits_add_connection(), or else from its first request.
  *
  * Returns: (transfer full): the limits, watching @server.
  */
@@ -463,48 +455,36 @@ rw_http_limits_new (SoupServer * server, GMainContext * context,
  *
  * Takes new values (on a reload): the timeouts apply to connections opened
  * from now on, the request timeout also to the next request of an open
- * one, and the cap to the next connection and to the listen backlog.
+ * one, and the cap to the next connection. (The listen backlog is the
+ * listener's.)
  */
 void
 rw_http_limits_update (RwHttpLimits * self, guint request_timeout,
     guint idle_timeout, guint max_connections)
 {
-  gboolean backlog;
-
   g_return_if_fail (RW_IS_HTTP_LIMITS (self));
 
-  backlog = max_connections != self->max_connections;
   self->request_timeout = request_timeout;
   self->idle_timeout = idle_timeout;
   self->max_connections = max_connections;
-  if (backlog)
-    rw_http_limits_apply_backlog (self);
 }
 
 /**
- * rw_http_limits_apply_backlog:
+ * rw_http_limits_add_connection:
  * @self: the limits
+ * @socket: a connection just accepted
  *
- * Sets the listen backlog of each socket the server listens on to
- * `max-connections`. Does nothing before the server listens.
+ * Bounds @socket from now on: its idle timeout, its request's deadline
+ * and `max-connections` (which may shut it down at once, or an older
+ * one). Once libsoup serves it, its request is watched as well, provided
+ * rw_http_listener_get_message_socket() finds @socket.
  */
 void
-rw_http_limits_apply_backlog (RwHttpLimits * self)
+rw_http_limits_add_connection (RwHttpLimits * self, GSocket * socket)
 {
-  GSList *listeners;
-
   g_return_if_fail (RW_IS_HTTP_LIMITS (self));
+  g_return_if_fail (G_IS_SOCKET (socket));
 
-  if (self->server == NULL)
-    return;
-  /* libsoup listens with GSocket's default backlog of 10: the connections
-   * of a burst beyond that wait for SYN retransmits (1 s, 3 s, …), those
-   * of viewers too. GSocket cannot change the backlog of a listening
-   * socket; a second listen(2) does. */
-  listeners = soup_server_get_listeners (self->server);
-  for (GSList * l = listeners; l; l = l->next) {
-    if (listen (g_socket_get_fd (l->data), self->max_connections) != 0)
-      GST_WARNING ("cannot raise the listen backlog: %s", g_strerror (errno));
-  }
-  g_slist_free (listeners);
+  if (g_hash_table_lookup (self->connections, socket) == NULL)
+    connection_new (self, socket);
 }

@@ -15,6 +15,6 @@ RwHttpLimits *rw_http_limits_new (SoupServer * server, GMainContext * context,
     guint request_timeout, guint idle_timeout, guint max_connections);
 void rw_http_limits_update (RwHttpLimits * self, guint request_timeout,
     guint idle_timeout, guint max_connections);
-void rw_http_limits_apply_backlog (RwHttpLimits * self);
+void rw_http_limits_add_connection (RwHttpLimits * self, GSocket * socket);
 
 G_END_DECLS

@@ -40,6 +40,11 @@
  * `max-connections` are open: beyond that, the oldest one still sending
  * its request is closed.
  *
+ * The server listens through an #RwHttpListener, which lets only the
+ * methods of the routes (and HEAD, OPTIONS and PUT, whose answers are
+ * 200, 204 and 405) reach libsoup: another method gets 501 before libsoup
+ * reads it, since libsoup 3.2 keeps every method it parses for good.
+ *
  * With tokens, a session ends with its booking: at its token's
  * `session_exp` (or `exp`) plus `[auth] session-grace`, a timer closes it.
  * The backend's `POST /revoke` (a token with the `robot-admin` scope)
@@ -52,6 +57,7 @@
 #include "rw-auth.h"
 #include "rw-error.h"
 #include "rw-http-limits.h"
+#include "rw-http-listener.h"
 #include "rw-http-private.h"
 #include "rw-http-sessions.h"
 #include "rw-private.h"
@@ -97,6 +103,7 @@ struct _RwHttpServer
   RwAuthRevocations *revocations;       /* POST /revoke's, kept on reload */
 
   RwHttpLimits *limits;         /* connections, in number and time */
+  RwHttpListener *listener;     /* the port */
 };
 
 G_DEFINE_FINAL_TYPE (RwHttpServer, rw_http_server, G_TYPE_OBJECT);
@@ -153,6 +160,14 @@ static const Route routes[] = {
       RW_WHEP_SDP_FRAGMENT},
   {"/whep/*/*", FALSE, "DELETE", rw_whep_handle_delete, AUTH_OWNER},
   {"/revoke", FALSE, "POST", handle_revoke, AUTH_ADMIN},
+};
+
+/* The methods that reach libsoup (RwHttpListener): the routes' own, HEAD
+ * (GET's), OPTIONS (CORS preflights) and PUT, which some clients try and
+ * which gets 405 with Allow like any other of these on the wrong path.
+ * Any other method is answered 501 before libsoup parses it. */
+static const gchar *const served_methods[] = {
+  "GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", NULL
 };
 
 /* --- replies --- */
@@ -247,15 +262,18 @@ status_object (const gchar * status, const gchar * key, const gchar * value)
 
 /* The viewer page served here calls the API from the server's own origin. */
 static gboolean
-is_same_origin (SoupServerMessage * msg, const gchar * origin)
+is_same_origin (RwHttpServer * self, SoupServerMessage * msg,
+    const gchar * origin)
 {
   const gchar *host =
       soup_message_headers_get_one (soup_server_message_get_request_headers
       (msg), "Host");
-  const gchar *scheme = g_uri_get_scheme (soup_server_message_get_uri (msg));
+  /* not the request URI's: libsoup sees no GTlsConnection in what
+   * RwHttpListener hands it, so its URIs say http even over TLS */
+  const gchar *scheme = soup_server_is_https (self->server) ? "https" : "http";
   g_autofree gchar *own = NULL;
 
-  if (host == NULL || scheme == NULL)
+  if (host == NULL)
     return FALSE;
   own = g_strdup_printf ("%s://%s", scheme, host);
   return g_ascii_strcasecmp (own, origin) == 0;
@@ -269,7 +287,7 @@ origin_allowed (RwHttpServer * self, SoupServerMessage * msg)
       (msg), "Origin");
 
   return origin == NULL || rw_config_origin_allowed (self->config, origin) ||
-      is_same_origin (msg, origin);
+      is_same_origin (self, msg, origin);
 }
 
 static void
@@ -917,6 +935,7 @@ rw_http_server_dispose (GObject * object)
   RwHttpServer *self = RW_HTTP_SERVER (object);
 
   rw_http_server_stop (self);
+  g_clear_object (&self->listener);
   g_clear_object (&self->limits);
   g_clear_object (&self->server);
   rw_http_sessions_clear (self->sessions);
@@ -985,6 +1004,8 @@ rw_http_server_new (const RwConfig * config)
       PACKAGE_NAME "/" PACKAGE_VERSION " ", NULL);
   self->limits = rw_http_limits_new (self->server, NULL,
       config->request_timeout, config->idle_timeout, config->max_connections);
+  self->listener = rw_http_listener_new (self->server, self->limits,
+      served_methods);
   soup_server_add_early_handler (self->server, NULL, check_request, self, NULL);
   soup_server_add_handler (self->server, NULL, handle_request, self, NULL);
   return self;
@@ -1139,6 +1160,7 @@ rw_http_server_reload (RwHttpServer * self, const RwConfig * config,
       RW_RATE_LIMIT_MAX_CLIENTS);
   rw_http_limits_update (self->limits, config->request_timeout,
       config->idle_timeout, config->max_connections);
+  rw_http_listener_set_backlog (self->listener, config->max_connections);
   return TRUE;
 }
 
@@ -1188,7 +1210,9 @@ load_auth (RwHttpServer * self, const RwConfig * config, GError ** error)
  * @remote: (nullable): the client's address
  * @error: why it cannot be served
  *
- * Serves HTTP on @stream, as on a connection to the server's port.
+ * Serves HTTP on @stream, as on a connection to the server's port, but
+ * without the method check of the port (#RwHttpListener): @stream goes to
+ * libsoup as it is.
  *
  * Returns: %TRUE if served.
  */
@@ -1214,29 +1238,15 @@ rw_http_server_accept_iostream (RwHttpServer * self, GIOStream * stream,
 gboolean
 rw_http_server_listen (RwHttpServer * self, GError ** error)
 {
-  g_autoptr (GSocketAddress) address = NULL;
-  SoupServerListenOptions options = 0;
-  gboolean ok;
-
   if (!rw_http_server_load_credentials (self, error))
     return FALSE;
-  if (soup_server_get_tls_certificate (self->server))
-    options |= SOUP_SERVER_LISTEN_HTTPS;
 
-  if (self->config->bind_address == NULL) {
-    ok = soup_server_listen_all (self->server, self->config->port, options,
-        error);
-  } else {
-    address = g_inet_socket_address_new_from_string
-        (self->config->bind_address, self->config->port);
-    ok = soup_server_listen (self->server, address, options, error);
-  }
-  if (!ok) {
+  if (!rw_http_listener_listen (self->listener, self->config->bind_address,
+          self->config->port, soup_server_get_tls_certificate (self->server),
+          self->config->max_connections, error)) {
     g_prefix_error (error, "cannot listen on port %u: ", self->config->port);
     return FALSE;
   }
-
-  rw_http_limits_apply_backlog (self->limits);
   return TRUE;
 }
 
@@ -1249,7 +1259,7 @@ rw_http_server_listen (RwHttpServer * self, GError ** error)
 GSList *
 rw_http_server_get_uris (RwHttpServer * self)
 {
-  return soup_server_get_uris (self->server);
+  return rw_http_listener_get_uris (self->listener);
 }
 
 /**
@@ -1262,6 +1272,8 @@ void
 rw_http_server_stop (RwHttpServer * self)
 {
   rw_http_sessions_cancel (self->sessions);
+  if (self->listener)
+    rw_http_listener_stop (self->listener);
   if (self->server)
     soup_server_disconnect (self->server);
 }

@@ -1271,8 +1271,9 @@ test_https (void)
   soup_session_set_tls_database (session, ca);
 
   server = rw_test_daemon_start ("--tls-certificate", cert, "--tls-key", key,
-      "--auth-secret-file", secret, "--robot-id", TEST_ROBOT, "--width",
-      "320", "--height", "240", NULL);
+      "--auth-secret-file", secret, "--robot-id", TEST_ROBOT,
+      "--allow-origin", "https://lab.example", "--width", "320", "--height",
+      "240", NULL);
   rw_test_check (g_str_has_prefix (rw_test_server_get_url (server), "https://"),
       "the server prints %s", rw_test_server_get_url (server));
   rw_test_daemon_wait_streaming (session, server, 5000);
@@ -1303,6 +1304,40 @@ test_https (void)
         5000, &http_error);
     rw_test_check (response == NULL || response->status != 200,
         "plain HTTP on the HTTPS port: HTTP %u", response->status);
+    g_clear_pointer (&response, rw_test_response_free);
+  }
+
+  /* a method the server does not implement: 501 over TLS too */
+  {
+    g_autofree gchar *url = rw_test_url (rw_test_server_get_url (server),
+        "/status");
+
+    response = rw_test_http_request (session, "BREW", url, NULL, NULL, NULL,
+        5000, &error);
+    g_assert_no_error (error);
+    rw_test_check (response->status == 501 && response->json &&
+        rw_test_json_get_string (response->json, "error"), "BREW over TLS: "
+        "HTTP %u", response->status);
+    g_clear_pointer (&response, rw_test_response_free);
+  }
+
+  /* the page's own origin is https: it may post (the token is checked
+   * next: 401), the same host over http may not (403) */
+  for (guint i = 0; i < 2; i++) {
+    g_autofree gchar *url = rw_test_url (rw_test_server_get_url (server),
+        "/offer");
+    g_autofree gchar *origin = i == 0 ?
+        g_strdup (rw_test_server_get_url (server)) :
+        g_strconcat ("http://", rw_test_server_get_url (server) +
+        strlen ("https://"), NULL);
+    const gchar *headers[] = { "Origin", origin, NULL };
+    g_autoptr (GBytes) body = g_bytes_new_static ("{}", 2);
+
+    response = rw_test_http_request (session, "POST", url, headers,
+        "application/json", body, 5000, &error);
+    g_assert_no_error (error);
+    rw_test_check (response->status == (i == 0 ? 401u : 403u), "POST /offer "
+        "from %s: HTTP %u", origin, response->status);
     g_clear_pointer (&response, rw_test_response_free);
   }
 

@@ -13,6 +13,7 @@
 #include <gst/gst.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
@@ -878,6 +879,165 @@ test_garbage (void)
   rw_test_daemon_stop (server, 5000);
 }
 
+/* --- /http-abuse/unknown-methods --- */
+
+#define N_METHODS 500
+#define LONG_METHOD_LEN 30000
+#define N_METHODS_WARMUP 20
+
+/* A request whose method is @len random letters. */
+static gchar *
+random_method_request (GRand * rand, guint len)
+{
+  GString *s = g_string_sized_new (len + 64);
+
+  for (guint i = 0; i < len; i++)
+    g_string_append_c (s, (gchar) g_rand_int_range (rand, 'A', 'Z' + 1));
+  g_string_append (s, " /status HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
+  return g_string_free (s, FALSE);
+}
+
+/* Sends @request on a new connection and waits until the daemon closed it;
+ * the reply's first bytes are in @conn. */
+static void
+send_and_wait (RawConn * conn, guint16 port, const gchar * request)
+{
+  raw_conn_open (conn, port);
+  raw_conn_send (conn, request, strlen (request));
+  wait_all_closed (conn, 1, ANSWER_BOUND_MS, NULL);
+}
+
+/* A complete 501 with a JSON error that names no method of the request. */
+static gboolean
+is_json_501 (const gchar * reply)
+{
+  const gchar *body = strstr (reply, "\r\n\r\n");
+
+  return g_str_has_prefix (reply, "HTTP/1.1 501 ") && body &&
+      strstr (reply, "\r\nContent-Type: application/json\r\n") &&
+      strstr (reply, "\r\nConnection: close\r\n") &&
+      g_str_has_prefix (body + 4, "{\"error\":") &&
+      g_str_has_suffix (body, "}");
+}
+
+/* libsoup 3.2 interns the method of every request it parses, for good: a
+ * method the daemon does not serve must be refused before libsoup reads
+ * it, or random methods grow the daemon without bound. */
+static void
+test_unknown_methods (void)
+{
+  g_autoptr (RwTestServer) server = start_server ("--request-timeout",
+      REQUEST_TIMEOUT_S, "--idle-timeout", SLOW_IDLE_TIMEOUT_S, NULL);
+  guint16 port = server_port (server);
+  g_autoptr (GRand) rand = g_rand_new_with_seed (g_test_rand_int ());
+  guint64 rss_before, rss_after;
+  guint n_501 = 0;
+  gchar *first_other = NULL;
+  gint64 start;
+  RawConn conn;
+
+  rw_test_daemon_wait_streaming (NULL, server, 10000);
+  for (guint i = 0; i < N_METHODS_WARMUP; i++) {
+    g_autofree gchar *request = random_method_request (rand, LONG_METHOD_LEN);
+
+    send_and_wait (&conn, port, request);
+    raw_conn_clear (&conn);
+  }
+  rw_test_pump_for (200);
+  rss_before = read_rss_kb (server);
+
+  start = g_get_monotonic_time ();
+  for (guint i = 0; i < N_METHODS; i++) {
+    g_autofree gchar *request = random_method_request (rand, LONG_METHOD_LEN);
+
+    send_and_wait (&conn, port, request);
+    if (is_json_501 (conn.reply->str))
+      n_501++;
+    else if (first_other == NULL)
+      first_other = g_strndup (conn.reply->str, 300);
+    raw_conn_clear (&conn);
+  }
+  rw_test_pump_for (200);
+  rss_after = read_rss_kb (server);
+  g_test_message ("%u requests with a %u-letter random method in %"
+      G_GINT64_FORMAT " ms: %u answered 501; daemon RSS %" G_GUINT64_FORMAT
+      " kB before, %" G_GUINT64_FORMAT " kB after (+%" G_GINT64_FORMAT " kB)",
+      N_METHODS, LONG_METHOD_LEN, (g_get_monotonic_time () - start) / 1000,
+      n_501, rss_before, rss_after, (gint64) rss_after - (gint64) rss_before);
+  rw_test_check (rss_after < rss_before + RSS_BOUND_KB, "the daemon's RSS "
+      "grew from %" G_GUINT64_FORMAT " to %" G_GUINT64_FORMAT " kB (bound +%u "
+      "kB)", rss_before, rss_after, RSS_BOUND_KB);
+  rw_test_check (n_501 == N_METHODS, "%u of %u random methods were not "
+      "answered 501 with a JSON error, e.g.: %s", N_METHODS - n_501,
+      N_METHODS, first_other);
+  g_free (first_other);
+
+  /* a short one too */
+  send_and_wait (&conn, port, "FOO / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
+  g_test_message ("FOO: %s", conn.reply->str);
+  rw_test_check (is_json_501 (conn.reply->str), "FOO / was answered: %s",
+      conn.reply->str);
+  rw_test_check (strstr (conn.reply->str, "FOO") == NULL, "the answer "
+      "echoes the method: %s", conn.reply->str);
+  raw_conn_clear (&conn);
+
+  check_status_answers (server);
+  rw_test_daemon_stop (server, 5000);
+}
+
+/* --- /http-abuse/split-method --- */
+
+/* The method comes a byte at a time, and a request that stops in its
+ * method or sends nothing is cut as any other slow one. */
+static void
+test_split_method (void)
+{
+  g_autoptr (RwTestServer) server = start_server ("--request-timeout",
+      REQUEST_TIMEOUT_S, "--idle-timeout", SLOW_IDLE_TIMEOUT_S, NULL);
+  guint16 port = server_port (server);
+  const gchar request[] = "GET /status HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
+  const gchar *const partial[] = { "", "GE", "GET" };
+  RawConn conn, slow[G_N_ELEMENTS (partial)];
+  gint64 longest, shortest;
+  gint one = 1;
+
+  rw_test_daemon_wait_streaming (NULL, server, 10000);
+
+  raw_conn_open (&conn, port);
+  setsockopt (conn.fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  for (gsize i = 0; i < strlen (request); i++) {
+    rw_test_check (raw_conn_send (&conn, request + i, 1), "the daemon "
+        "closed after %" G_GSIZE_FORMAT " bytes: %s", i, conn.reply->str);
+    rw_test_pump_for (i < 8 ? 100 : 10);
+  }
+  wait_all_closed (&conn, 1, ANSWER_BOUND_MS, NULL);
+  g_test_message ("GET /status a byte at a time: %.*s",
+      (gint) strcspn (conn.reply->str, "\r\n"), conn.reply->str);
+  rw_test_check (g_str_has_prefix (conn.reply->str, "HTTP/1.1 200 ") &&
+      strstr (conn.reply->str, "\"status\":\"ok\""), "GET /status a byte at "
+      "a time was answered: %s", conn.reply->str);
+  raw_conn_clear (&conn);
+
+  for (guint i = 0; i < G_N_ELEMENTS (partial); i++) {
+    raw_conn_open (&slow[i], port);
+    raw_conn_send (&slow[i], partial[i], strlen (partial[i]));
+  }
+  longest = wait_all_closed (slow, G_N_ELEMENTS (partial),
+      REQUEST_TIMEOUT_MS + TIMEOUT_SLACK_MS, &shortest);
+  g_test_message ("silent, 'GE' and 'GET' closed after %" G_GINT64_FORMAT
+      "-%" G_GINT64_FORMAT " ms", shortest, longest);
+  rw_test_check (shortest >= REQUEST_TIMEOUT_MS - 1000, "a slow request was "
+      "cut after %" G_GINT64_FORMAT " ms, before its deadline", shortest);
+  for (guint i = 0; i < G_N_ELEMENTS (partial); i++) {
+    rw_test_check (slow[i].reply->len == 0, "'%s' was answered: %s",
+        partial[i], slow[i].reply->str);
+    raw_conn_clear (&slow[i]);
+  }
+
+  check_status_answers (server);
+  rw_test_daemon_stop (server, 5000);
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -898,5 +1058,7 @@ main (int argc, char *argv[])
   g_test_add_func ("/http-abuse/slow-requests", test_slow_requests);
   g_test_add_func ("/http-abuse/huge-requests", test_huge_requests);
   g_test_add_func ("/http-abuse/garbage", test_garbage);
+  g_test_add_func ("/http-abuse/unknown-methods", test_unknown_methods);
+  g_test_add_func ("/http-abuse/split-method", test_split_method);
   return g_test_run ();
 }

@@ -45,6 +45,11 @@ GST_DEBUG_CATEGORY_STATIC (rw_viewer_debug);
 /* A leaky queue never lets a slow viewer hold up the tee. */
 #define QUEUE_MAX_TIME (500 * GST_MSECOND)
 #define RTP_MTU 1200
+/* /status's view of the connection (`ice`): webrtcbin's stats are asked
+ * for this often while connected, at most one request at a time; one
+ * unanswered for STATS_TIMEOUT_US is given up. */
+#define STATS_INTERVAL_MS 2000
+#define STATS_TIMEOUT_US (10 * G_USEC_PER_SEC)
 
 typedef enum
 {
@@ -62,6 +67,25 @@ enum
 };
 
 static const gchar *branch_names[N_BRANCHES] = { "video", "audio" };
+
+/* One end of the selected candidate pair, as webrtcbin's stats say. */
+typedef struct
+{
+  gchar *type;                  /* host, srflx, prflx, relay */
+  gchar *protocol;              /* udp, tcp */
+  gchar *relay_protocol;        /* relay only, when known: udp, tcp, tls */
+  gchar *address;
+  guint port;
+} IceCandidate;
+
+/* The latest snapshot of the viewer's connection. */
+typedef struct
+{
+  IceCandidate local;
+  IceCandidate remote;
+  gdouble rtt_ms;               /* < 0: no receiver report with one yet */
+  gint64 updated;               /* monotonic */
+} IceSnapshot;
 
 struct _RwViewer
 {
@@ -92,6 +116,9 @@ struct _RwViewer
   RwTurn *turn;                 /* NULL: no TURN server */
   gboolean gathered;            /* ICE gathering completed */
   gchar *public_address;        /* announced beside host candidates */
+  GSource *stats_timer;         /* while connected */
+  gint64 stats_requested;       /* monotonic; 0: no get-stats in flight */
+  IceSnapshot *ice;             /* NULL until the first selected pair */
 
   gint relay_candidates;        /* atomic: local relay candidates so far */
 
@@ -113,6 +140,9 @@ static guint signals[N_SIGNALS];
 G_DEFINE_FINAL_TYPE (RwViewer, rw_viewer, G_TYPE_OBJECT);
 
 static void interrupt_promise (RwViewer * self);
+static void start_stats (RwViewer * self);
+static void stop_stats (RwViewer * self);
+static void ice_snapshot_free (IceSnapshot * snapshot);
 
 static void
 rw_viewer_dispose (GObject * object)
@@ -121,6 +151,7 @@ rw_viewer_dispose (GObject * object)
 
   g_warn_if_fail (self->negotiation == NULL);
   interrupt_promise (self);
+  stop_stats (self);
   for (guint i = 0; i < N_BRANCHES; i++) {
     gst_clear_object (&self->tee_pads[i]);
     gst_clear_object (&self->tees[i]);
@@ -148,6 +179,7 @@ rw_viewer_finalize (GObject * object)
   g_free (self->id);
   g_clear_object (&self->turn);
   g_free (self->public_address);
+  g_clear_pointer (&self->ice, ice_snapshot_free);
   g_main_context_unref (self->context);
   g_mutex_clear (&self->lock);
 
@@ -269,6 +301,7 @@ connection_state_changed (gpointer user_data)
       self->last_rtcp = g_get_monotonic_time ();
       g_mutex_unlock (&self->lock);
       set_state (self, RW_VIEWER_CONNECTED);
+      start_stats (self);
       g_signal_emit (self, signals[SIGNAL_CONNECTED], 0);
       break;
     case GST_WEBRTC_PEER_CONNECTION_STATE_FAILED:
@@ -1347,14 +1380,309 @@ add_rtp_clock (RwViewer * self, JsonBuilder * builder)
   json_builder_end_object (builder);
 }
 
+/* --- the selected candidate pair and RTT (`ice` of /status) ---
+ *
+ * webrtcbin answers get-stats on its own thread, and /status is built
+ * synchronously: a timer on the viewer's context asks every
+ * STATS_INTERVAL_MS while it is connected, the reply hops back to the
+ * context, and /status shows the latest snapshot. webrtcbin 1.22 fills no
+ * round-trip time in its candidate-pair stats; the RTT is the one of the
+ * RTCP receiver reports (remote-inbound-rtp `round-trip-time`). */
+
+static void
+ice_candidate_clear (IceCandidate * candidate)
+{
+  g_free (candidate->type);
+  g_free (candidate->protocol);
+  g_free (candidate->relay_protocol);
+  g_free (candidate->address);
+}
+
+static void
+ice_snapshot_free (IceSnapshot * snapshot)
+{
+  ice_candidate_clear (&snapshot->local);
+  ice_candidate_clear (&snapshot->remote);
+  g_free (snapshot);
+}
+
+static const GstStructure *
+stats_by_id (const GstStructure * stats, const gchar * id)
+{
+  const GValue *value;
+
+  if (id == NULL)
+    return NULL;
+  value = gst_structure_get_value (stats, id);
+  if (value == NULL || !GST_VALUE_HOLDS_STRUCTURE (value))
+    return NULL;
+  return gst_value_get_structure (value);
+}
+
+/* Our candidate stats' own "type" is the wrong way round in webrtcbin
+ * 1.22 (local says remote-candidate): which end is which follows from the
+ * candidate pair's ids. */
+static void
+read_candidate (const GstStructure * s, gboolean local, IceCandidate * out)
+{
+  const gchar *relay = gst_structure_get_string (s, "relay-protocol");
+
+  out->type = g_strdup (gst_structure_get_string (s, "candidate-type"));
+  out->protocol = g_strdup (gst_structure_get_string (s, "protocol"));
+  out->address = g_strdup (gst_structure_get_string (s, "address"));
+  gst_structure_get_uint (s, "port", &out->port);
+  /* how we reach the TURN server; 1.22 says "none" when it cannot tell */
+  if (local && g_strcmp0 (out->type, "relay") == 0 && relay &&
+      g_strcmp0 (relay, "none") != 0)
+    out->relay_protocol = g_strdup (relay);
+}
+
+typedef struct
+{
+  const GstStructure *stats;
+  IceSnapshot *snapshot;
+  gboolean video_rtt;           /* rtt_ms is the video stream's */
+} StatsParse;
+
+static gboolean
+parse_stats_field (GQuark field, const GValue * value, gpointer user_data)
+{
+  StatsParse *parse = user_data;
+  IceSnapshot *snapshot = parse->snapshot;
+  const GstStructure *s, *local, *remote, *source;
+  GstWebRTCStatsType type;
+  gdouble rtt;
+  guint lsr = 0;
+  gboolean video;
+
+  if (!GST_VALUE_HOLDS_STRUCTURE (value))
+    return TRUE;
+  s = gst_value_get_structure (value);
+  if (!gst_structure_get (s, "type", GST_TYPE_WEBRTC_STATS_TYPE, &type, NULL))
+    return TRUE;
+
+  switch (type) {
+    case GST_WEBRTC_STATS_CANDIDATE_PAIR:
+      /* only the selected pair is reported, one per transport (bundled) */
+      local = stats_by_id (parse->stats,
+          gst_structure_get_string (s, "local-candidate-id"));
+      remote = stats_by_id (parse->stats,
+          gst_structure_get_string (s, "remote-candidate-id"));
+      if (local == NULL || remote == NULL || snapshot->local.type != NULL)
+        break;
+      read_candidate (local, TRUE, &snapshot->local);
+      read_candidate (remote, FALSE, &snapshot->remote);
+      break;
+    case GST_WEBRTC_STATS_REMOTE_INBOUND_RTP:
+      if (!gst_structure_get_double (s, "round-trip-time", &rtt))
+        break;
+      /* 0 until the viewer's report echoes one of our sender reports */
+      source = stats_by_id (s, "gst-rtpsource-stats");
+      if (source == NULL || !gst_structure_get_uint (source, "rb-lsr", &lsr)
+          || lsr == 0)
+        break;
+      video = g_strcmp0 (gst_structure_get_string (s, "kind"), "video") == 0;
+      if (snapshot->rtt_ms < 0 || (video && !parse->video_rtt)) {
+        snapshot->rtt_ms = rtt * 1000.0;
+        parse->video_rtt = video;
+      }
+      break;
+    default:
+      break;
+  }
+  return TRUE;
+}
+
+typedef struct
+{
+  RwViewer *viewer;
+  GstPromise *promise;
+} StatsReply;
+
+static void
+stats_reply_free (gpointer data)
+{
+  StatsReply *reply = data;
+
+  g_object_unref (reply->viewer);
+  gst_promise_unref (reply->promise);
+  g_free (reply);
+}
+
+static gboolean
+stats_replied (gpointer user_data)
+{
+  StatsReply *reply = user_data;
+  RwViewer *self = reply->viewer;
+  const GstStructure *stats;
+  IceSnapshot *snapshot;
+  StatsParse parse = { NULL, };
+
+  self->stats_requested = 0;
+  if (gst_promise_wait (reply->promise) != GST_PROMISE_RESULT_REPLIED)
+    return G_SOURCE_REMOVE;
+  stats = gst_promise_get_reply (reply->promise);
+  if (stats == NULL || gst_structure_has_field (stats, "error")) {
+    GST_DEBUG ("viewer %s: no stats", self->id);
+    return G_SOURCE_REMOVE;
+  }
+
+  snapshot = g_new0 (IceSnapshot, 1);
+  snapshot->rtt_ms = -1;
+  parse.stats = stats;
+  parse.snapshot = snapshot;
+  gst_structure_foreach (stats, parse_stats_field, &parse);
+  if (snapshot->local.type == NULL) {
+    GST_DEBUG ("viewer %s: no selected candidate pair yet", self->id);
+    ice_snapshot_free (snapshot);
+    return G_SOURCE_REMOVE;
+  }
+  snapshot->updated = g_get_monotonic_time ();
+  GST_LOG ("viewer %s: pair %s/%s %s:%u <-> %s/%s %s:%u, rtt %.2f ms",
+      self->id, snapshot->local.type, snapshot->local.protocol,
+      snapshot->local.address, snapshot->local.port, snapshot->remote.type,
+      snapshot->remote.protocol, snapshot->remote.address,
+      snapshot->remote.port, snapshot->rtt_ms);
+  g_clear_pointer (&self->ice, ice_snapshot_free);
+  self->ice = snapshot;
+  return G_SOURCE_REMOVE;
+}
+
+/* webrtcbin's thread (or the caller's, when webrtcbin is closed): only
+ * hops, and holds the viewer weakly so that webrtcbin never drops its last
+ * reference. */
+static void
+on_stats (GstPromise * promise, gpointer user_data)
+{
+  RwViewer *viewer = g_weak_ref_get (user_data);
+  StatsReply *reply;
+
+  if (viewer == NULL)
+    return;
+  reply = g_new0 (StatsReply, 1);
+  reply->viewer = viewer;
+  reply->promise = gst_promise_ref (promise);
+  rw_invoke_later (viewer->context, stats_replied, reply, stats_reply_free);
+}
+
+static void
+weak_ref_free (gpointer data)
+{
+  g_weak_ref_clear (data);
+  g_free (data);
+}
+
+static void
+request_stats (RwViewer * self)
+{
+  gint64 now = g_get_monotonic_time ();
+  GWeakRef *ref;
+  GstPromise *promise;
+
+  if (self->webrtcbin == NULL || (self->stats_requested &&
+          now - self->stats_requested < STATS_TIMEOUT_US))
+    return;
+  ref = g_new0 (GWeakRef, 1);
+  g_weak_ref_init (ref, self);
+  promise = gst_promise_new_with_change_func (on_stats, ref, weak_ref_free);
+  self->stats_requested = now;
+  g_signal_emit_by_name (self->webrtcbin, "get-stats", NULL, promise);
+  gst_promise_unref (promise);
+}
+
+static gboolean
+stats_tick (gpointer user_data)
+{
+  RwViewer *self = user_data;
+
+  if (self->state != RW_VIEWER_CONNECTED) {
+    g_clear_pointer (&self->stats_timer, g_source_unref);
+    return G_SOURCE_REMOVE;
+  }
+  request_stats (self);
+  return G_SOURCE_CONTINUE;
+}
+
+/* On the viewer's context, once connected. */
+static void
+start_stats (RwViewer * self)
+{
+  if (self->stats_timer)
+    return;
+  request_stats (self);
+  self->stats_timer = g_timeout_source_new (STATS_INTERVAL_MS);
+  g_source_set_callback (self->stats_timer, stats_tick, self, NULL);
+  g_source_set_static_name (self->stats_timer, "rw-viewer-stats");
+  g_source_attach (self->stats_timer, self->context);
+}
+
+static void
+stop_stats (RwViewer * self)
+{
+  if (self->stats_timer == NULL)
+    return;
+  g_source_destroy (self->stats_timer);
+  g_clear_pointer (&self->stats_timer, g_source_unref);
+}
+
+static void
+add_ice_candidate (JsonBuilder * builder, const gchar * name,
+    const IceCandidate * candidate)
+{
+  json_builder_set_member_name (builder, name);
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "type");
+  json_builder_add_string_value (builder, candidate->type);
+  json_builder_set_member_name (builder, "protocol");
+  json_builder_add_string_value (builder, candidate->protocol);
+  if (candidate->relay_protocol) {
+    json_builder_set_member_name (builder, "relay_protocol");
+    json_builder_add_string_value (builder, candidate->relay_protocol);
+  }
+  json_builder_set_member_name (builder, "address");
+  json_builder_add_string_value (builder, candidate->address);
+  json_builder_set_member_name (builder, "port");
+  json_builder_add_int_value (builder, candidate->port);
+  json_builder_end_object (builder);
+}
+
+/* `ice`: the latest snapshot, null before the first one. */
+static void
+add_ice (RwViewer * self, JsonBuilder * builder)
+{
+  IceSnapshot *ice = self->ice;
+
+  json_builder_set_member_name (builder, "ice");
+  if (ice == NULL) {
+    json_builder_add_null_value (builder);
+    return;
+  }
+  json_builder_begin_object (builder);
+  add_ice_candidate (builder, "local", &ice->local);
+  add_ice_candidate (builder, "remote", &ice->remote);
+  json_builder_set_member_name (builder, "rtt_ms");
+  if (ice->rtt_ms >= 0)
+    /* 16.16 fixed-point seconds underneath: 0.01 ms is plenty */
+    json_builder_add_double_value (builder,
+        (gint64) (ice->rtt_ms * 100 + 0.5) / 100.0);
+  else
+    json_builder_add_null_value (builder);
+  json_builder_set_member_name (builder, "age_ms");
+  json_builder_add_int_value (builder,
+      (g_get_monotonic_time () - ice->updated) / 1000);
+  json_builder_end_object (builder);
+}
+
 /**
  * rw_viewer_add_status:
  * @self: a viewer in a pipeline
  * @builder: a builder inside an array
  *
  * Adds the viewer's object of `GET /status`: its id, state, what it is
- * sent, since when it is connected, the bytes sent, and how its video RTP
- * timestamps map to capture times (`rtp`).
+ * sent, since when it is connected, the bytes sent, the selected ICE
+ * candidate pair and round-trip time (`ice`, refreshed every
+ * STATS_INTERVAL_MS while connected), and how its video RTP timestamps map
+ * to capture times (`rtp`).
  */
 void
 rw_viewer_add_status (RwViewer * self, JsonBuilder * builder)
@@ -1386,6 +1714,7 @@ rw_viewer_add_status (RwViewer * self, JsonBuilder * builder)
     json_builder_add_string_value (builder, !self->gathered ? "gathering" :
         g_atomic_int_get (&self->relay_candidates) > 0 ? "relay" : "no-relay");
   }
+  add_ice (self, builder);
   add_rtp_clock (self, builder);
   json_builder_end_object (builder);
 }

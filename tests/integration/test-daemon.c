@@ -204,6 +204,103 @@ peer_listed (JsonNode * status, const gchar * peer_id)
   return FALSE;
 }
 
+/* A peer's object in /status, or NULL. */
+static JsonNode *
+find_peer (JsonNode * status, const gchar * peer_id)
+{
+  JsonNode *peers = json_object_get_member (json_node_get_object (status),
+      "peers");
+  JsonArray *array;
+
+  if (peers == NULL || !JSON_NODE_HOLDS_ARRAY (peers))
+    return NULL;
+  array = json_node_get_array (peers);
+  for (guint i = 0; i < json_array_get_length (array); i++) {
+    JsonNode *peer = json_array_get_element (array, i);
+
+    if (g_strcmp0 (rw_test_json_get_string (peer, "peer_id"), peer_id) == 0)
+      return peer;
+  }
+  return NULL;
+}
+
+static gboolean
+viewer_pair_answered (gpointer data)
+{
+  return !rw_test_viewer_is_pair_pending (data);
+}
+
+/* The daemon's `ice` of a viewer on loopback, once it has an RTT: both ends
+ * host/udp on 127.0.0.1, the same pair as the viewer's own, seen from the
+ * other side. */
+static void
+check_ice_status (SoupSession * session, RwTestServer * server,
+    RwTestViewer * viewer, guint timeout_ms)
+{
+  const gchar *name = rw_test_viewer_get_name (viewer);
+  const gchar *v_local = NULL, *v_remote = NULL;
+  gint64 start = g_get_monotonic_time ();
+  g_autoptr (JsonNode) status = NULL;
+  g_autofree gchar *local = NULL;
+  g_autofree gchar *remote = NULL;
+  JsonObject *ice = NULL;
+  gdouble rtt = -1;
+
+  for (;;) {
+    JsonNode *peer, *node;
+
+    g_clear_pointer (&status, json_node_unref);
+    status = get_status (session, server);
+    peer = find_peer (status, rw_test_viewer_get_peer_id (viewer));
+    rw_test_check (peer != NULL, "%s not in /status", name);
+    node = json_object_get_member (json_node_get_object (peer), "ice");
+    rw_test_check (node != NULL, "%s: /status has no ice", name);
+    ice = JSON_NODE_HOLDS_OBJECT (node) ? json_node_get_object (node) : NULL;
+    if (ice && !json_object_get_null_member (ice, "rtt_ms")) {
+      rtt = json_object_get_double_member (ice, "rtt_ms");
+      break;
+    }
+    rw_test_check ((g_get_monotonic_time () - start) / 1000 < timeout_ms,
+        "%s: /status ice %s after %u ms", name, ice ? "has no rtt_ms" :
+        "is null", timeout_ms);
+    rw_test_pump_for (200);
+  }
+  g_test_message ("%s: /status ice with rtt_ms %.2f after %" G_GINT64_FORMAT
+      " ms", name, rtt, (g_get_monotonic_time () - start) / 1000);
+  g_assert_cmpfloat (rtt, >=, 0);
+  g_assert_cmpfloat (rtt, <, 1000);
+  g_assert_cmpint (json_object_get_int_member (ice, "age_ms"), >=, 0);
+
+  for (guint i = 0; i < 2; i++) {
+    JsonObject *end = json_object_get_object_member (ice,
+        i == 0 ? "local" : "remote");
+    gchar *text;
+
+    g_assert_nonnull (end);
+    g_assert_cmpstr (json_object_get_string_member (end, "type"), ==, "host");
+    g_assert_cmpstr (json_object_get_string_member (end, "protocol"), ==,
+        "udp");
+    g_assert_cmpstr (json_object_get_string_member (end, "address"), ==,
+        "127.0.0.1");
+    text = g_strdup_printf ("127.0.0.1:%" G_GINT64_FORMAT,
+        json_object_get_int_member (end, "port"));
+    if (i == 0)
+      local = text;
+    else
+      remote = text;
+  }
+
+  rw_test_viewer_query_selected_pair (viewer);
+  rw_test_check (rw_test_pump_until (viewer_pair_answered, viewer, 3000),
+      "%s: get-stats unanswered", name);
+  rw_test_check (rw_test_viewer_get_selected_pair (viewer, NULL, NULL,
+          &v_local, &v_remote), "%s: no selected pair of its own", name);
+  g_test_message ("%s: daemon %s <-> %s, viewer %s <-> %s", name, local,
+      remote, v_local, v_remote);
+  g_assert_cmpstr (local, ==, v_remote);
+  g_assert_cmpstr (remote, ==, v_local);
+}
+
 static gboolean
 viewer_hangup_done (gpointer data)
 {
@@ -342,6 +439,7 @@ test_h264 (void)
   status = get_status (session, server);
   g_assert_cmpstr (rw_test_json_get_string (status, "codec"), ==, "H264");
   g_assert_cmpint (rw_test_json_get_int (status, "viewers", -1), ==, 1);
+  check_ice_status (session, server, viewer, 6000);
 
   hangup_and_wait (viewer);
   wait_for_status (session, server, "viewers", 0, 3000);

@@ -314,8 +314,9 @@ export class NetworkCamera {
 // ---- the browser (DESIGN.md §5) ----
 
 // Headless Chromium (playwright-core). `trust`: a test certificate ({ spki }) Chromium accepts,
-// through its key alone.
-async function launchChromium(chromium, executablePath, { trust = null } = {}) {
+// through its key alone. `resolverExclude`: more hosts (beside 127.0.0.1) kept out of the rule
+// that makes every name lookup fail (the netns viewer's 100.64.0.x).
+async function launchChromium(chromium, executablePath, { trust = null, resolverExclude = [] } = {}) {
   const profileDir = tempDir('rw-chromium-');
   const browser = await chromium.launch({
     executablePath,
@@ -327,7 +328,7 @@ async function launchChromium(chromium, executablePath, { trust = null } = {}) {
       '--disable-background-networking', '--disable-component-update', '--disable-sync',
       '--remote-debugging-pipe', `--user-data-dir=${profileDir}`,
       '--disable-features=WebRtcHideLocalIpsWithMdns',
-      '--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1',
+      `--host-resolver-rules=MAP * ~NOTFOUND , ${['127.0.0.1', ...resolverExclude].map((h) => `EXCLUDE ${h}`).join(' , ')}`,
       '--autoplay-policy=no-user-gesture-required',
       '--mute-audio', '--disable-dev-shm-usage',
       ...(trust ? [`--ignore-certificate-errors-spki-list=${trust.spki}`] : []),
@@ -459,11 +460,11 @@ class PuppeteerPage {
 }
 
 // The browser of prerequisites() or browserPrerequisites(): { name, browserExe, driver }.
-export async function launchBrowser({ name, browserExe, driver }, { trust = null } = {}) {
+export async function launchBrowser({ name, browserExe, driver }, { trust = null, resolverExclude = [] } = {}) {
   try {
     const browser = name === 'firefox'
       ? await launchFirefox(driver.default, browserExe, { trust })
-      : await launchChromium(driver.chromium, browserExe, { trust });
+      : await launchChromium(driver.chromium, browserExe, { trust, resolverExclude });
     log(`${browser.version} launched`);
     return browser;
   } catch (e) {

@@ -22,7 +22,9 @@
 // warm-up (--warmup s after the first) to the end, fps_decoded the same for getStats'
 // framesDecoded; max_gap_ms, freezes and frozen_ms are the gaps between painted frames (a
 // freeze: 300 ms or more), after the first; ttff_ms runs from the POST /offer to the first
-// painted frame; pair is getStats' selected candidate pair (type/protocol[/relay protocol]).
+// painted frame; pair is getStats' selected candidate pair (type/protocol[/relay protocol]);
+// keyframes_decoded, pli_sent and packets_lost are inbound-rtp's keyFramesDecoded, pliCount
+// and packetsLost.
 // Exit 0 when frames were painted. Needs tests/browser/node_modules (playwright-core) and
 // /usr/bin/chromium (RW_CHROMIUM).
 
@@ -125,7 +127,7 @@ window.rw = (() => {
   }
 
   async function stats() {
-    const out = { decoded: 0, dropped: 0, width: 0, height: 0, pair: null };
+    const out = { decoded: 0, dropped: 0, width: 0, height: 0, keyframes: 0, pli: 0, lost: 0, pair: null };
     if (!pc) return out;
     const report = await pc.getStats();
     let pairId = null;
@@ -135,6 +137,9 @@ window.rw = (() => {
         out.dropped = s.framesDropped || 0;
         out.width = s.frameWidth || 0;
         out.height = s.frameHeight || 0;
+        out.keyframes = s.keyFramesDecoded || 0;
+        out.pli = s.pliCount || 0;
+        out.lost = s.packetsLost || 0;
       } else if (s.type === 'transport' && s.selectedCandidatePairId) {
         pairId = s.selectedCandidatePairId;
       }
@@ -224,6 +229,7 @@ try {
     viewer: 'chromium', peer_id: r.st.peerId, state: r.state,
     frames: frames.length, fps: round1(fps), fps_decoded: round1(fpsDecoded),
     frames_decoded: r.stats.decoded, frames_dropped: r.stats.dropped, presented_frames: r.st.presented,
+    keyframes_decoded: r.stats.keyframes, pli_sent: r.stats.pli, packets_lost: r.stats.lost,
     width: r.stats.width, height: r.stats.height,
     ttff_ms: frames.length ? round1(frames[0] - r.st.post) : null,
     answer_ms: r.st.answer ? round1(r.st.answer - r.st.post) : null,

@@ -1603,7 +1603,9 @@ stats_tick (gpointer user_data)
   return G_SOURCE_CONTINUE;
 }
 
-/* On the viewer's context, once connected. */
+/* On the viewer's context, once connected; stopped there too, by
+ * rw_viewer_close() (the timer holds no reference, and a viewer may be
+ * disposed on the task pool's thread). */
 static void
 start_stats (RwViewer * self)
 {
@@ -1784,6 +1786,8 @@ rw_viewer_close (RwViewer * self)
   g_return_if_fail (RW_IS_VIEWER (self));
 
   set_state (self, RW_VIEWER_CLOSING);
+  /* here, on the context: the last reference may go on another thread */
+  stop_stats (self);
   negotiation_return (self, NULL, g_error_new (RW_ERROR, RW_ERROR_FAILED,
           "viewer %s closed during negotiation", self->id));
 }

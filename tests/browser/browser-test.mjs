@@ -275,12 +275,19 @@ async function viewerPage(query, reconnect = false) {
       extra.push(`reconnected ${((Date.now() - tCut) / 1000).toFixed(1)} s after a server-side hang-up`);
       if (process.env.RW_DEBUG) for (const l of opened.consoleLines) log(`    ${l}`);
     }
-    // Disconnect button: closes the connection and hangs up.
+    // Disconnect button: closes the connection and hangs up; the daemon forgets the session
+    // before the page goes (a hang-up still in flight when the tab closes may be lost).
+    const last = await page.evaluate(() => window.rwViewer.peerId);
+    const t = Date.now();
     await page.click('#toggle', { timeout: 2000 });
     await page.waitForFunction(() => window.rwViewer.state === 'idle' && window.rwViewer.peerId === null,
                                null, { timeout: 2000 });
+    const listed = (st) => (st.body.peers || []).some((x) => x.peer_id === last);
+    await poll(async () => !listed(await getStatus()), { boundMs: CLOSE_MS, everyMs: 20, what: 'hung up' })
+      .catch(() => { throw new Error(`Disconnect: ${last} still in /status ${CLOSE_MS} ms after the click`); });
     record(name, true, `title "${title}", offer->first frame ${ui.ttff} (page), shows ${ui.res} at ${ui.fps} fps, ${codec}; ` +
-                       `${rise.fps.toFixed(1)} fps decoded; Disconnect -> idle${extra.length ? '; ' + extra.join(', ') : ''}`);
+                       `${rise.fps.toFixed(1)} fps decoded; Disconnect -> idle, gone from /status in ${Date.now() - t} ms` +
+                       `${extra.length ? '; ' + extra.join(', ') : ''}`);
   } catch (e) {
     record(name, false, e.message);
     printConsole(opened);

@@ -27,9 +27,10 @@ typedef struct
   gint port, camera, width, height, framerate, bitrate, keyframe_interval;
   gint max_viewers, max_body, rate_limit, rate_burst, handshake_timeout;
   gint request_timeout, idle_timeout, max_connections;
-  gint turn_credential_lifetime;
+  gint turn_credential_lifetime, fec_percentage;
   gchar *bind, *codec, *stun, *turn, *turn_user, *turn_password;
   gchar *turn_secret_file, *public_address, *port_range;
+  gchar *retransmissions;
   gchar *tls_certificate, *tls_key, *secret_file, *robot_id;
   gchar **ice_addresses, **origins;
   gboolean verbose, version;
@@ -217,6 +218,12 @@ apply_options (RwConfig * config, const Options * o, GError ** error)
   set_path (&config->turn_secret_file, o->turn_secret_file);
   set_uint (&config->turn_credential_lifetime, o->turn_credential_lifetime);
   set_string (&config->public_address, o->public_address);
+  if (o->retransmissions && !rw_config_parse_boolean (o->retransmissions,
+          &config->retransmissions, error)) {
+    g_prefix_error (error, "--retransmissions: ");
+    return FALSE;
+  }
+  set_uint (&config->fec_percentage, o->fec_percentage);
   if (o->port_range && !rw_config_set_port_range (config, o->port_range, error)) {
     g_prefix_error (error, "--port-range: ");
     return FALSE;
@@ -233,7 +240,7 @@ int
 main (int argc, char *argv[])
 {
   Options o = { NULL, UNSET, UNSET, UNSET, UNSET, UNSET, UNSET, UNSET, UNSET,
-    UNSET, UNSET, UNSET, UNSET, UNSET, UNSET, UNSET, UNSET
+    UNSET, UNSET, UNSET, UNSET, UNSET, UNSET, UNSET, UNSET, UNSET
   };
   g_autoptr (RwConfig) config = rw_config_new ();
   g_autoptr (GOptionContext) ctx = NULL;
@@ -282,6 +289,13 @@ main (int argc, char *argv[])
           "forwards the port range to this robot)", "ADDRESS"},
     {"port-range", 0, 0, G_OPTION_ARG_STRING, &o.port_range,
         "UDP ports for media, e.g. 50000-50100 (default: any)", "MIN-MAX"},
+    {"retransmissions", 0, 0, G_OPTION_ARG_STRING, &o.retransmissions,
+          "Resend lost video packets when a viewer asks (NACK + RTX): true "
+          "or false (default " G_STRINGIFY (RW_CONFIG_DEFAULT_RETRANSMISSIONS)
+        ")", "BOOL"},
+    {"fec-percentage", 0, 0, G_OPTION_ARG_INT, &o.fec_percentage,
+        "Video forward error correction (ULPFEC in RED): FEC packets per "
+          "100 media packets, 0-100 (default 0: off)", "N"},
     {"ice-address", 0, 0, G_OPTION_ARG_STRING_ARRAY, &o.ice_addresses,
           "Offer ICE candidates on this local address only (repeatable)",
         "ADDRESS"},

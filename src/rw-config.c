@@ -64,6 +64,8 @@ rw_config_new (void)
   config->max_connections = RW_CONFIG_DEFAULT_MAX_CONNECTIONS;
   config->auth_clock_skew = RW_CONFIG_DEFAULT_CLOCK_SKEW;
   config->turn_credential_lifetime = RW_TURN_DEFAULT_LIFETIME;
+  config->retransmissions = RW_CONFIG_DEFAULT_RETRANSMISSIONS;
+  config->fec_percentage = RW_CONFIG_DEFAULT_FEC_PERCENTAGE;
   config->streams =
       g_ptr_array_new_with_free_func ((GDestroyNotify) rw_stream_config_free);
 
@@ -303,7 +305,8 @@ validate_settings (const RwConfig * config, GError ** error)
           error) ||
       !check_range ("clock-skew", config->auth_clock_skew, 0, 600, error) ||
       !check_range ("session-grace", config->auth_session_grace, 0, 86400,
-          error))
+          error) ||
+      !check_range ("fec-percentage", config->fec_percentage, 0, 100, error))
     return FALSE;
 
   if (config->tls_key != NULL && config->tls_certificate == NULL) {
@@ -418,6 +421,7 @@ typedef enum
 {
   KEY_UINT,
   KEY_INT,
+  KEY_BOOLEAN,
   KEY_STRING,
   KEY_PATH,
   KEY_LIST,
@@ -471,6 +475,8 @@ static const KeySpec keys[] = {
   {"webrtc", "public-address", KEY_STRING, FIELD (public_address)},
   {"webrtc", "ice-addresses", KEY_LIST, FIELD (ice_addresses)},
   {"webrtc", "port-range", KEY_PORT_RANGE, FIELD (min_rtp_port)},
+  {"webrtc", "retransmissions", KEY_BOOLEAN, FIELD (retransmissions)},
+  {"webrtc", "fec-percentage", KEY_UINT, FIELD (fec_percentage), 0, 100},
   /* a stream's keys: [stream NAME] groups, and [media] but max-viewers
    * (into RwConfig.media) */
   {"stream", "camera", KEY_INT, STREAM_FIELD (camera), 0, 255},
@@ -563,6 +569,35 @@ rw_config_set_port_range (RwConfig * config, const gchar * text,
   return TRUE;
 }
 
+/**
+ * rw_config_parse_boolean:
+ * @text: true, false, yes, no, on, off, 1 or 0 (any case)
+ * @value: (out): the value
+ * @error: why @text is none of those
+ *
+ * Returns: %TRUE if @text is a boolean.
+ */
+gboolean
+rw_config_parse_boolean (const gchar * text, gboolean * value, GError ** error)
+{
+  static const gchar *yes[] = { "true", "yes", "on", "1" };
+  static const gchar *no[] = { "false", "no", "off", "0" };
+
+  for (guint i = 0; i < G_N_ELEMENTS (yes); i++) {
+    if (g_ascii_strcasecmp (text, yes[i]) == 0) {
+      *value = TRUE;
+      return TRUE;
+    }
+    if (g_ascii_strcasecmp (text, no[i]) == 0) {
+      *value = FALSE;
+      return TRUE;
+    }
+  }
+  g_set_error (error, RW_ERROR, RW_ERROR_INVALID_ARGUMENT,
+      "expected true or false, got '%s'", text);
+  return FALSE;
+}
+
 static gboolean
 parse_audio (const gchar * text, RwAudioSource * audio, GError ** error)
 {
@@ -631,6 +666,8 @@ load_key (gpointer base, GKeyFile * file, const gchar * group,
         return FALSE;
       *(gint *) field = number;
       return TRUE;
+    case KEY_BOOLEAN:
+      return rw_config_parse_boolean (text, (gboolean *) field, error);
     case KEY_STRING:
       g_free (*(gchar **) field);
       *(gchar **) field = text[0] ? g_steal_pointer (&text) : NULL;

@@ -94,6 +94,9 @@ typedef struct
 #define RW_CONFIG_DEFAULT_REQUEST_TIMEOUT 10
 #define RW_CONFIG_DEFAULT_IDLE_TIMEOUT 10
 #define RW_CONFIG_DEFAULT_MAX_CONNECTIONS 256
+/* Video loss repair (docs/networking.md, "Lossy links"). */
+#define RW_CONFIG_DEFAULT_RETRANSMISSIONS FALSE
+#define RW_CONFIG_DEFAULT_FEC_PERCENTAGE 0
 
 /**
  * RwConfig:
@@ -135,6 +138,8 @@ typedef struct
   gchar **ice_addresses;        /* NULL: every interface */
   guint min_rtp_port;           /* 0: any */
   guint max_rtp_port;
+  gboolean retransmissions;     /* NACK + RTX for video */
+  guint fec_percentage;         /* ULPFEC in RED for video; 0: off */
 
   /* [media]: the one stream's settings without [stream NAME] groups, and
    * the defaults of every [stream NAME] group (its name is not used) */
@@ -154,6 +159,8 @@ gboolean rw_config_load_file (RwConfig * config, const gchar * path,
     GError ** error);
 
 gboolean rw_config_set_port_range (RwConfig * config, const gchar * text,
+    GError ** error);
+gboolean rw_config_parse_boolean (const gchar * text, gboolean * value,
     GError ** error);
 
 gboolean rw_config_listen_equal (const RwConfig * a, const RwConfig * b);

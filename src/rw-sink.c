@@ -151,6 +151,8 @@ enum
   PROP_TURN_SECRET_FILE,
   PROP_TURN_CREDENTIAL_LIFETIME,
   PROP_PUBLIC_ADDRESS,
+  PROP_RETRANSMISSIONS,
+  PROP_FEC_PERCENTAGE,
   PROP_VIEWERS,
   N_PROPS
 };
@@ -1453,6 +1455,12 @@ set_config_value (RwSink * self, guint prop_id, const GValue * value)
       g_free (config->public_address);
       config->public_address = g_value_dup_string (value);
       break;
+    case PROP_RETRANSMISSIONS:
+      config->retransmissions = g_value_get_boolean (value);
+      break;
+    case PROP_FEC_PERCENTAGE:
+      config->fec_percentage = g_value_get_uint (value);
+      break;
     default:
       g_assert_not_reached ();
       break;
@@ -1528,6 +1536,12 @@ rw_sink_get_property (GObject * object, guint prop_id, GValue * value,
       break;
     case PROP_PUBLIC_ADDRESS:
       g_value_set_string (value, config->public_address);
+      break;
+    case PROP_RETRANSMISSIONS:
+      g_value_set_boolean (value, config->retransmissions);
+      break;
+    case PROP_FEC_PERCENTAGE:
+      g_value_set_uint (value, config->fec_percentage);
       break;
     case PROP_VIEWERS:
       /* the table belongs to the context; its size is a plain read */
@@ -1622,6 +1636,13 @@ rw_sink_class_init (RwSinkClass * klass)
       "Public address", "Address a router forwards the media ports from: "
       "each host candidate is also announced on it (NULL: none)", NULL,
       per_viewer);
+  properties[PROP_RETRANSMISSIONS] = g_param_spec_boolean ("retransmissions",
+      "Retransmissions", "Resend lost video packets a viewer asks for "
+      "(generic NACK, RTX)", RW_CONFIG_DEFAULT_RETRANSMISSIONS, per_viewer);
+  properties[PROP_FEC_PERCENTAGE] = g_param_spec_uint ("fec-percentage",
+      "FEC percentage", "Video forward error correction (ULPFEC in RED): "
+      "FEC packets per 100 media packets (0: off)", 0, 100,
+      RW_CONFIG_DEFAULT_FEC_PERCENTAGE, per_viewer);
   properties[PROP_ICE_ADDRESSES] = g_param_spec_string ("ice-addresses",
       "ICE addresses", "Comma-separated local addresses ICE may use "
       "(NULL: every interface)", NULL, per_viewer);

@@ -125,7 +125,9 @@ configure_sink (RwStream * self)
       "stun-server", config->stun_server, "public-address",
       config->public_address, "ice-addresses", ice, "allowed-origins", origins,
       "handshake-timeout", config->handshake_timeout, "min-rtp-port",
-      config->min_rtp_port, "max-rtp-port", config->max_rtp_port, NULL);
+      config->min_rtp_port, "max-rtp-port", config->max_rtp_port,
+      "retransmissions", config->retransmissions, "fec-percentage",
+      config->fec_percentage, NULL);
 }
 
 static void restart_pipeline (RwStream * self, const gchar * reason);

@@ -877,11 +877,28 @@ make_webrtcbin (RwViewer * self, const RwConfig * config, RwTurn * turn,
   return TRUE;
 }
 
+/* Loss repair for the video (docs/networking.md, "Lossy links"). With
+ * do-nack webrtcbin answers the offer's generic NACK and its rtx payload
+ * type for ours (apt=), with an RTX SSRC (a=ssrc-group:FID), and its
+ * rtprtxsend resends what a viewer's NACK names. With a FEC type it answers
+ * the offer's red and ulpfec payload types and sends every packet in RED,
+ * with ULPFEC packets made by rtpulpfecenc (fec-percentage of the media
+ * packets). */
+static void
+configure_repair (GstWebRTCRTPTransceiver * transceiver,
+    const RwConfig * config)
+{
+  g_object_set (transceiver, "do-nack", config->retransmissions, NULL);
+  if (config->fec_percentage > 0)
+    g_object_set (transceiver, "fec-type", GST_WEBRTC_FEC_TYPE_ULP_RED,
+        "fec-percentage", config->fec_percentage, NULL);
+}
+
 /* queue ! payloader ! webrtcbin, behind the bin's ghost pad named after
  * the branch. */
 static gboolean
-add_branch (RwViewer * self, guint branch, RwCodec codec,
-    const RwCodecMatch * match, GError ** error)
+add_branch (RwViewer * self, const RwConfig * config, guint branch,
+    RwCodec codec, const RwCodecMatch * match, GError ** error)
 {
   GstElement *queue, *pay;
   g_autoptr (GstPad) queue_sink = NULL;
@@ -930,6 +947,8 @@ add_branch (RwViewer * self, guint branch, RwCodec codec,
   g_object_set (transceiver, "direction",
       GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_SENDONLY, "codec-preferences",
       prefs, NULL);
+  if (branch == BRANCH_VIDEO)
+    configure_repair (transceiver, config);
 
   pay_src = gst_element_get_static_pad (pay, "src");
   if (!gst_element_link (queue, pay) ||
@@ -977,10 +996,10 @@ rw_viewer_new (const gchar * id, const RwConfig * config, RwTurn * turn,
   self->public_address = g_strdup (config->public_address);
   if (!make_webrtcbin (self, config, turn, error))
     return NULL;
-  if (match->has_video && !add_branch (self, BRANCH_VIDEO, codec,
+  if (match->has_video && !add_branch (self, config, BRANCH_VIDEO, codec,
           &match->video, error))
     return NULL;
-  if (match->has_audio && !add_branch (self, BRANCH_AUDIO, codec,
+  if (match->has_audio && !add_branch (self, config, BRANCH_AUDIO, codec,
           &match->audio, error))
     return NULL;
 

@@ -401,6 +401,10 @@ test_file_bad (void)
           "2592000, got '5'"},
     {"[webrtc]\npublic-address=router.example\n", "public-address must be "
           "an IPv4 or IPv6 address, got 'router.example'"},
+    {"[webrtc]\nretransmissions=maybe\n", "[webrtc] retransmissions: "
+          "expected true or false, got 'maybe'"},
+    {"[webrtc]\nfec-percentage=101\n", "[webrtc] fec-percentage: expected "
+          "a whole number from 0 to 100, got '101'"},
     {"[media]\npipeline=videotestsrc ! ! vp8enc\n", "[media] pipeline: the "
           "pipeline does not parse: syntax error"},
     {"[media]\npipeline=videotestsrc ! nosuchenc\n", "[media] pipeline: "
@@ -477,6 +481,29 @@ test_file_turn (void)
 
   g_assert_cmpuint (defaults->turn_credential_lifetime, ==, 86400);
   g_assert_null (defaults->public_address);
+}
+
+static void
+test_file_repair (void)
+{
+  g_autoptr (RwConfig) on = load_config ("[webrtc]\nretransmissions=true\n"
+      "fec-percentage=25\n");
+  g_autoptr (RwConfig) off = load_config ("[webrtc]\nretransmissions=off\n");
+  g_autoptr (RwConfig) defaults = rw_config_new ();
+  gboolean value = FALSE;
+
+  g_assert_true (on->retransmissions);
+  g_assert_cmpuint (on->fec_percentage, ==, 25);
+  g_assert_false (off->retransmissions);
+  g_assert_cmpint (defaults->retransmissions, ==,
+      RW_CONFIG_DEFAULT_RETRANSMISSIONS);
+  g_assert_cmpuint (defaults->fec_percentage, ==, 0);
+
+  g_assert_true (rw_config_parse_boolean ("YES", &value, NULL));
+  g_assert_true (value);
+  g_assert_true (rw_config_parse_boolean ("0", &value, NULL));
+  g_assert_false (value);
+  g_assert_false (rw_config_parse_boolean ("", &value, NULL));
 }
 
 static RwConfig *
@@ -973,6 +1000,7 @@ main (int argc, char *argv[])
   g_test_add_func ("/config/file/security", test_file_security);
   g_test_add_func ("/config/file/bad", test_file_bad);
   g_test_add_func ("/config/file/turn", test_file_turn);
+  g_test_add_func ("/config/file/repair", test_file_repair);
 
   g_test_add_func ("/config/streams/good", test_streams_good);
   g_test_add_func ("/config/streams/pipeline", test_streams_pipeline);

@@ -119,6 +119,7 @@ struct _RwViewer
   GSource *stats_timer;         /* while connected */
   gint64 stats_requested;       /* monotonic; 0: no get-stats in flight */
   IceSnapshot *ice;             /* NULL until the first selected pair */
+  gboolean retransmissions;     /* NACK + RTX negotiable */
 
   gint relay_candidates;        /* atomic: local relay candidates so far */
 
@@ -994,6 +995,7 @@ rw_viewer_new (const gchar * id, const RwConfig * config, RwTurn * turn,
   self->id = g_strdup (id);
   self->bin = gst_object_ref_sink (gst_bin_new (name));
   self->public_address = g_strdup (config->public_address);
+  self->retransmissions = config->retransmissions;
   if (!make_webrtcbin (self, config, turn, error))
     return NULL;
   if (match->has_video && !add_branch (self, config, BRANCH_VIDEO, codec,
@@ -1691,6 +1693,39 @@ add_ice (RwViewer * self, JsonBuilder * builder)
   json_builder_set_member_name (builder, "age_ms");
   json_builder_add_int_value (builder,
       (g_get_monotonic_time () - ice->updated) / 1000);
+static gint
+is_rtx_sender (gconstpointer element, gconstpointer unused)
+{
+  GstElementFactory *factory = gst_element_get_factory ((GstElement *)
+      g_value_get_object (element));
+
+  return factory && g_str_equal (GST_OBJECT_NAME (factory), "rtprtxsend") ?
+      0 : 1;
+}
+
+/* What webrtcbin's rtprtxsend did for this viewer: retransmissions asked
+ * for (packets named in its NACKs) and resent. webrtcbin 1.22's stats have
+ * no retransmittedPacketsSent. */
+static void
+add_retransmissions (RwViewer * self, JsonBuilder * builder)
+{
+  g_autoptr (GstIterator) it = NULL;
+  g_auto (GValue) found = G_VALUE_INIT;
+  guint requests = 0, packets = 0;
+
+  if (self->webrtcbin == NULL || !self->retransmissions)
+    return;
+  it = gst_bin_iterate_recurse (GST_BIN (self->webrtcbin));
+  if (!gst_iterator_find_custom (it, is_rtx_sender, &found, NULL))
+    return;
+  g_object_get (g_value_get_object (&found), "num-rtx-requests", &requests,
+      "num-rtx-packets", &packets, NULL);
+  json_builder_set_member_name (builder, "retransmissions");
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "requested");
+  json_builder_add_int_value (builder, requests);
+  json_builder_set_member_name (builder, "sent");
+  json_builder_add_int_value (builder, packets);
   json_builder_end_object (builder);
 }
 
@@ -1702,8 +1737,9 @@ add_ice (RwViewer * self, JsonBuilder * builder)
  * Adds the viewer's object of `GET /status`: its id, state, what it is
  * sent, since when it is connected, the bytes sent, the selected ICE
  * candidate pair and round-trip time (`ice`, refreshed every
- * STATS_INTERVAL_MS while connected), and how its video RTP timestamps map
- * to capture times (`rtp`).
+ * STATS_INTERVAL_MS while connected), the retransmissions it asked for and
+ * got (`retransmissions`, when they are on), and how its video RTP
+ * timestamps map to capture times (`rtp`).
  */
 void
 rw_viewer_add_status (RwViewer * self, JsonBuilder * builder)
@@ -1736,6 +1772,7 @@ rw_viewer_add_status (RwViewer * self, JsonBuilder * builder)
         g_atomic_int_get (&self->relay_candidates) > 0 ? "relay" : "no-relay");
   }
   add_ice (self, builder);
+  add_retransmissions (self, builder);
   add_rtp_clock (self, builder);
   json_builder_end_object (builder);
 }

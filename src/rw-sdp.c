@@ -221,8 +221,12 @@ opus_score (const GstStructure * s, RwCodec unused)
   return channels == NULL || g_str_equal (channels, "2") ? 1 : -1;
 }
 
-/* Video feedback we act on: PLI and FIR become keyframe requests. Generic
- * NACK (retransmission) and congestion-control feedback are not answered. */
+/* The video feedback kept in the transceiver's codec preferences: PLI and
+ * FIR become keyframe requests. The answer is webrtcbin's intersection of
+ * the offer with these preferences, so a field dropped here still comes
+ * from the offer: generic NACK is answered when retransmissions are on
+ * (webrtcbin removes it when the transceiver's do-nack is off), with the
+ * offer's rtx payload type for ours (rw-viewer.c, configure_repair()). */
 static gboolean
 keep_video_field (GQuark field, GValue * value, gpointer user_data)
 {

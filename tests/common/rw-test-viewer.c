@@ -981,6 +981,50 @@ answer_sends_audio (const GstSDPMessage * answer)
   return FALSE;
 }
 
+/* Whether the answer's video takes generic NACK (`a=rtcp-fb:PT nack`,
+ * not `nack pli`): the server resends what we report lost. */
+static gboolean
+answer_takes_nack (const GstSDPMessage * answer)
+{
+  for (guint i = 0; i < gst_sdp_message_medias_len (answer); i++) {
+    const GstSDPMedia *media = gst_sdp_message_get_media (answer, i);
+
+    if (g_strcmp0 (gst_sdp_media_get_media (media), "video") != 0)
+      continue;
+    for (guint j = 0;; j++) {
+      const gchar *fb = gst_sdp_media_get_attribute_val_n (media, "rtcp-fb",
+          j);
+      const gchar *type;
+
+      if (fb == NULL)
+        break;
+      type = strchr (fb, ' ');
+      if (type && g_str_equal (type + 1, "nack"))
+        return TRUE;
+    }
+    return FALSE;
+  }
+  return FALSE;
+}
+
+/* The video is offered with NACK and RTX, as browsers offer it; its
+ * jitter buffer asks for lost packets (and waits for them) only when the
+ * answer takes NACK. */
+static void
+set_nack_from_answer (RwTestViewer * self, const GstSDPMessage * answer)
+{
+  g_autoptr (GstWebRTCRTPTransceiver) video = NULL;
+  gboolean nack = answer_takes_nack (answer);
+
+  if (!self->offer_video)
+    return;
+  g_signal_emit_by_name (self->webrtc, "get-transceiver", 0, &video);
+  if (video)
+    g_object_set (video, "do-nack", nack, NULL);
+  GST_INFO ("viewer %s: the answer %s NACK", self->name, nack ? "takes" :
+      "does not take");
+}
+
 static void set_answer (RwTestViewer * self, const gchar * what,
     const gchar * text);
 
@@ -1063,6 +1107,7 @@ set_answer (RwTestViewer * self, const gchar * what, const gchar * text)
     return;
   }
   self->answer_has_audio = answer_sends_audio (sdp);
+  set_nack_from_answer (self, sdp);
   if (self->offer_audio)
     GST_INFO ("viewer %s: the answer %s audio", self->name,
         self->answer_has_audio ? "sends" : "declines");
@@ -2094,6 +2139,8 @@ rw_test_viewer_start (RwTestViewer * self, GError ** error)
           "webrtcbin refused the recvonly video transceiver");
       goto failed;
     }
+    /* an rtx payload type in the offer, as browsers offer it */
+    g_object_set (transceiver, "do-nack", TRUE, NULL);
   }
   if (self->offer_audio) {
     g_autoptr (GstCaps) audio_caps = gst_caps_from_string (OPUS_CAPS);

@@ -290,9 +290,8 @@ main (int argc, char *argv[])
     {"port-range", 0, 0, G_OPTION_ARG_STRING, &o.port_range,
         "UDP ports for media, e.g. 50000-50100 (default: any)", "MIN-MAX"},
     {"retransmissions", 0, 0, G_OPTION_ARG_STRING, &o.retransmissions,
-          "Resend lost video packets when a viewer asks (NACK + RTX): true "
-          "or false (default " G_STRINGIFY (RW_CONFIG_DEFAULT_RETRANSMISSIONS)
-        ")", "BOOL"},
+        "Resend lost video packets when a viewer asks (NACK + RTX): true "
+          "or false (default true)", "BOOL"},
     {"fec-percentage", 0, 0, G_OPTION_ARG_INT, &o.fec_percentage,
         "Video forward error correction (ULPFEC in RED): FEC packets per "
           "100 media packets, 0-100 (default 0: off)", "N"},

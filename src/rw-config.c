@@ -37,7 +37,8 @@ static void stream_config_clear (RwStreamConfig * stream);
  * to 64 KiB, 20 requests/s per client (40 at once), 15 s to connect,
  * 10 s to send a request, 10 s of silence and 256 connections at most,
  * camera 0, VP8 1280x720@30 at 2 Mbit/s, a keyframe every 2 s, no STUN or
- * TURN server, and no streams yet (see rw_config_ensure_streams()).
+ * TURN server, video retransmissions on and no FEC, and no streams yet (see
+ * rw_config_ensure_streams()).
  */
 RwConfig *
 rw_config_new (void)

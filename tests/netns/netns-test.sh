@@ -33,8 +33,9 @@
 #              TTFF printed against the 1 s target, ≤ 1.5 s asserted
 #   4          case 1 with 2 % loss each way (natr drops 2 % of what the robot sends,
 #              natv 2 % of what the viewer sends; no delay: this kernel has no netem) over
-#              RW_NETNS_LOSS_SECONDS (30, issue 12's watch): a measurement, prints fps, freezes (≥ 300 ms)
-#              and TTFF against issue 12's target, passes if video flows
+#              RW_NETNS_LOSS_SECONDS (30, issue 12's watch), the daemon resending lost video
+#              packets (NACK + RTX): ≥ 28 fps asserted (unless RW_NETNS_SERVER_ARGS changes the
+#              daemon), freezes (≥ 300 ms) and TTFF printed against issue 12's target
 #   5          the robot's TURN server unreachable (wrong port) → no video, and the
 #              daemon's log says so (assert_turn_failure_logged: asserted once the daemon
 #              has the new TURN settings, printed before); /status shows no pair
@@ -57,8 +58,9 @@
 # and the run ends with "N passed, N failed, N skipped". Exit 0, 1 if a case failed, 77
 # (skip) if it cannot run here: not root, a tool missing, or no case could run.
 #
-# A case's daemon settings are its start_daemon arguments. RW_NETNS_VIEWER_ARGS adds
-# options to every viewer; RW_NETNS_KEEP_LOGS=1 keeps the logs directory;
+# A case's daemon settings are its start_daemon arguments. RW_NETNS_SERVER_ARGS adds
+# options to every daemon (e.g. "--retransmissions false"), RW_NETNS_VIEWER_ARGS to every
+# viewer; RW_NETNS_KEEP_LOGS=1 keeps the logs directory;
 # RW_NETNS_VERBOSE=1 prints every case's logs (a failed case's are always printed);
 # RW_NETNS_TURN_VERBOSE=1 makes coturn log every allocation and permission.
 set -euo pipefail
@@ -384,7 +386,7 @@ start_daemon() {
     # --camera 99: no such camera, so the test pattern (and a warning), whatever the machine
     ip netns exec "$(ns robot)" timeout -k 5 600 "$SERVER" --bind 10.1.0.2 --port 8080 \
         --camera 99 --width 640 --height 480 --framerate 30 --bitrate 1000000 \
-        --ice-address 10.1.0.2 "$@" >"$DAEMON_LOG" 2>&1 &
+        --ice-address 10.1.0.2 "$@" ${RW_NETNS_SERVER_ARGS:-} >"$DAEMON_LOG" 2>&1 &
     pid=$!
     PIDS+=("$pid")
     if ! wait_listening robot t 10.1.0.2:8080 "$pid" 15; then
@@ -722,15 +724,20 @@ case_3() {
 }
 
 case_4() {
-    begin_case 4 "case 1 with 2 % loss each way (a measurement: passes if video flows)"
+    begin_case 4 "case 1 with 2 % loss each way (>= 28 fps asserted, freezes printed)"
     if setup_case symmetric 2 static &&
        start_daemon --turn-server turn://robot:robotpass@100.64.0.254:3478; then
         run_viewer v "$LOSS_SECONDS" --turn-server turn://viewer:viewerpass@100.64.0.254:3478
         read_viewer v
         daemon_view
         expect "no frames (viewer exit status $(cat "$WORK/$CASE_ID/v.rc"))" has_frames
-        # The target (issue 12: ≥ 28 fps, no freeze over 300 ms) is not asserted yet: the
-        # daemon has no loss resilience. The numbers are in the line below.
+        # The daemon resends lost video packets (retransmissions, on by default) and the
+        # viewer asks for them (NACK). Its fps is asserted (28.6-29.7 in 5 runs); the other
+        # half of issue 12's target, no freeze of 300 ms or more, is printed: 2 of those 5
+        # runs had one of 308-342 ms (docs/networking.md, "Lossy links").
+        if [ -z "${RW_NETNS_SERVER_ARGS:-}" ]; then
+            expect "fps ${V_FPS:-none} < 28 with retransmissions" ge "$V_FPS" 28
+        fi
         local target="target met"
         if ! ge "$V_FPS" 28 || [ "${V_FREEZES:-1}" -gt 0 ]; then
             target="target (>= 28 fps, no freeze >= 300 ms) not met"

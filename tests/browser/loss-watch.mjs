@@ -8,7 +8,7 @@
 //   sudo RW_BROWSER=firefox RW_SERVER_ARGS="--retransmissions false" RW_SERVER=… tests/browser/run-in-netns.sh node tests/browser/loss-watch.mjs
 //
 // Env: RW_SERVER (daemon executable, required), RW_BROWSER (chromium, the default, or firefox),
-//      RW_LOSS_PERCENT (packets dropped each way, default 2), RW_WATCH_S (seconds watched once
+//      RW_CODEC (vp8, the default, or h264), RW_LOSS_PERCENT (packets dropped each way, default 2), RW_WATCH_S (seconds watched once
 //      the video plays, default 30), RW_SERVER_ARGS (more daemon arguments, space-separated, e.g.
 //      "--retransmissions false" or "--fec-percentage 20"), RW_LOSS_ASSERT=1 (issue 12's target,
 //      at least 28 fps and no freeze of 300 ms or more, is a FAIL when missed; otherwise it is
@@ -35,9 +35,11 @@ const PLAY_MS = 15_000;
 const PORTS = '20000-20099';
 const TARGET_FPS = 28, FREEZE_MS = 300;
 const EXTRA = (process.env.RW_SERVER_ARGS || '').split(/\s+/).filter(Boolean);
+const CODEC = (process.env.RW_CODEC || 'vp8').toLowerCase();
 
-startRun({ title: `loss watch (${BROWSER_TITLE}, ${LOSS} % each way${EXTRA.length ? ', ' + EXTRA.join(' ') : ''})`,
+startRun({ title: `loss watch (${BROWSER_TITLE}, ${CODEC.toUpperCase()}, ${LOSS} % each way${EXTRA.length ? ', ' + EXTRA.join(' ') : ''})`,
            totalMs: (WATCH_S + 60) * 1000 });
+if (!['vp8', 'h264'].includes(CODEC)) fatal(`RW_CODEC=${CODEC}: not vp8 or h264`);
 if (!(LOSS >= 0 && LOSS < 100)) fatal(`RW_LOSS_PERCENT=${process.env.RW_LOSS_PERCENT}: not 0 to 99`);
 const deps = await prerequisites();
 
@@ -74,7 +76,7 @@ const counters = () => {
 const server = await startServer(deps.serverExe, [
   '--port', '0', '--bind', '127.0.0.1', ...iceAddresses().flatMap((a) => ['--ice-address', a]),
   '--port-range', PORTS, '--width', '640', '--height', '480', '--framerate', '30', '--bitrate', '1000000',
-  '--codec', 'vp8', ...EXTRA,
+  '--codec', CODEC, ...EXTRA,
 ]);
 const browser = await launchBrowser(deps);
 const opened = await openPage(browser, `${server.url}/`);
@@ -165,7 +167,7 @@ record('bitrate', true,
        `daemon sent ${kbps(cb.out.bytes - ca.out.bytes)} kbit/s (${cb.out.packets - ca.out.packets} UDP packets, ` +
        `${cb.droppedOut - ca.droppedOut} dropped), received ${kbps(cb.in.bytes - ca.in.bytes)} kbit/s ` +
        `(${cb.droppedIn - ca.droppedIn} dropped); the browser received ${kbps(d('bytesReceived'))} kbit/s of RTP payload`);
-console.log(`RESULT browser=${BROWSER} args="${EXTRA.join(' ')}" loss=${LOSS} fps=${fps.toFixed(1)} ` +
+console.log(`RESULT browser=${BROWSER} codec=${CODEC} args="${EXTRA.join(' ')}" loss=${LOSS} fps=${fps.toFixed(1)} ` +
             `max_gap_ms=${Math.round(maxGap)} freezes=${freezes.length} painted=${times.length} decoded=${decoded} ` +
             `tvf=${d('totalVideoFrames')} nack=${d('nackCount')} pli=${d('pliCount')} lost=${d('packetsLost')} ` +
             `rtx=${d('retransmittedPacketsReceived')} rtx_requested=${rd('requested')} rtx_sent=${rd('sent')} fec=${d('fecPacketsReceived')} ` +

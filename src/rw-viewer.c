@@ -50,6 +50,10 @@ GST_DEBUG_CATEGORY_STATIC (rw_viewer_debug);
  * unanswered for STATS_TIMEOUT_US is given up. */
 #define STATS_INTERVAL_MS 2000
 #define STATS_TIMEOUT_US (10 * G_USEC_PER_SEC)
+/* How far back a viewer may ask for a packet again: a resent packet older
+ * than that comes too late for a browser's jitter buffer, and webrtcbin's
+ * own bound (500 packets, 2-5 s of video) costs every viewer memory. */
+#define RTX_HISTORY_MS 1000
 
 typedef enum
 {
@@ -895,6 +899,21 @@ configure_repair (GstWebRTCRTPTransceiver * transceiver,
         "fec-percentage", config->fec_percentage, NULL);
 }
 
+/* Any thread: webrtcbin made its rtprtxsend (when the first packet goes
+ * out); keep a shorter history than webrtcbin's 500 packets. */
+static void
+on_deep_element_added (GstBin * bin, GstBin * sub_bin, GstElement * element,
+    gpointer user_data)
+{
+  GstElementFactory *factory = gst_element_get_factory (element);
+
+  if (factory && g_str_equal (GST_OBJECT_NAME (factory), "rtprtxsend")) {
+    GST_DEBUG_OBJECT (element, "keeping %d ms for retransmissions",
+        RTX_HISTORY_MS);
+    g_object_set (element, "max-size-time", RTX_HISTORY_MS, NULL);
+  }
+}
+
 /* queue ! payloader ! webrtcbin, behind the bin's ghost pad named after
  * the branch. */
 static gboolean
@@ -996,6 +1015,9 @@ rw_viewer_new (const gchar * id, const RwConfig * config, RwTurn * turn,
   self->bin = gst_object_ref_sink (gst_bin_new (name));
   self->public_address = g_strdup (config->public_address);
   self->retransmissions = config->retransmissions;
+  if (self->retransmissions)
+    g_signal_connect (self->bin, "deep-element-added",
+        G_CALLBACK (on_deep_element_added), NULL);
   if (!make_webrtcbin (self, config, turn, error))
     return NULL;
   if (match->has_video && !add_branch (self, config, BRANCH_VIDEO, codec,

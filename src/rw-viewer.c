@@ -1715,6 +1715,9 @@ add_ice (RwViewer * self, JsonBuilder * builder)
   json_builder_set_member_name (builder, "age_ms");
   json_builder_add_int_value (builder,
       (g_get_monotonic_time () - ice->updated) / 1000);
+  json_builder_end_object (builder);
+}
+
 static gint
 is_rtx_sender (gconstpointer element, gconstpointer unused)
 {

@@ -36,6 +36,8 @@
  * (type/protocol, and /relay-protocol for a relayed candidate when
  * webrtcbin knows it; null if no pair was selected).
  *
+ * --nack offers the video with NACK and RTX, as browsers do (the jitter
+ * buffer then asks for lost packets when the answer takes NACK).
  * --check-timeout MS and --check-retransmissions N shorten libnice's ICE
  * check timeouts: with its regular nomination the viewer nominates a working
  * pair only once the better ones failed, which on a network that drops
@@ -388,6 +390,7 @@ main (int argc, char *argv[])
   g_autofree gchar *stun_server = NULL;
   g_auto (GStrv) turn_servers = NULL;
   gint check_timeout = 0, check_retransmissions = -1;
+  gboolean nack = FALSE;
   g_autoptr (GTlsDatabase) ca = NULL;
   gint viewers = 1, leavers = -1, stagger_ms = 0;
   gdouble duration = 10.0, hangup_after = -1.0, vanish_after = -1.0;
@@ -442,6 +445,9 @@ main (int argc, char *argv[])
           "TURN server for ICE, turn(s)://user:pass@host:port[?transport=tcp] "
           "(user and password percent-escaped; repeatable; default: none)",
         "URI"},
+    {"nack", 0, 0, G_OPTION_ARG_NONE, &nack,
+        "Offer the video with NACK and RTX, as browsers do, and ask for "
+          "lost packets when the answer takes NACK", NULL},
     {"check-timeout", 0, 0, G_OPTION_ARG_INT, &check_timeout,
         "First retransmission timeout of ICE checks in ms (default: "
           "libnice's, 200)", "MS"},
@@ -514,6 +520,7 @@ main (int argc, char *argv[])
     rw_test_viewer_set_trickle (run->viewer, trickle);
     rw_test_viewer_set_stream (run->viewer, stream);
     rw_test_viewer_set_media (run->viewer, cli.video, cli.audio);
+    rw_test_viewer_set_nack (run->viewer, nack);
     if (ice_address)
       rw_test_viewer_set_ice_address (run->viewer, ice_address);
     rw_test_viewer_set_ice_servers (run->viewer, stun_server,

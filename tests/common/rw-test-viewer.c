@@ -74,6 +74,7 @@ struct _RwTestViewer
   gchar *stream;                /* the "stream" of the offer, or NULL */
   gboolean offer_video;
   gboolean offer_audio;
+  gboolean nack;                /* rw_test_viewer_set_nack () */
   gboolean whep;
   gchar *stun_server;           /* or NULL */
   guint check_timeout_ms;       /* libnice's stun-initial-timeout, 0: its own */
@@ -1016,7 +1017,7 @@ set_nack_from_answer (RwTestViewer * self, const GstSDPMessage * answer)
   g_autoptr (GstWebRTCRTPTransceiver) video = NULL;
   gboolean nack = answer_takes_nack (answer);
 
-  if (!self->offer_video)
+  if (!self->offer_video || !self->nack)
     return;
   g_signal_emit_by_name (self->webrtc, "get-transceiver", 0, &video);
   if (video)
@@ -1690,6 +1691,25 @@ rw_test_viewer_set_whep (RwTestViewer * self, gboolean whep)
 }
 
 /**
+ * rw_test_viewer_set_nack:
+ * @self: a viewer that was not started
+ * @nack: %TRUE to offer the video with NACK and RTX, as browsers do, and
+ *   have the jitter buffer ask for lost packets when the answer takes NACK
+ *
+ * Off by default: across the daemon's switch from a lost camera to its
+ * slate, webrtcbin's receiving jitter buffer in this mode stalls for
+ * seconds where browsers do not (the faults tests' viewer).
+ */
+void
+rw_test_viewer_set_nack (RwTestViewer * self, gboolean nack)
+{
+  g_return_if_fail (RW_IS_TEST_VIEWER (self));
+  g_return_if_fail (self->state == RW_TEST_VIEWER_NEW);
+
+  self->nack = nack;
+}
+
+/**
  * rw_test_viewer_get_location:
  * @self: a WHEP viewer
  *
@@ -2140,7 +2160,8 @@ rw_test_viewer_start (RwTestViewer * self, GError ** error)
       goto failed;
     }
     /* an rtx payload type in the offer, as browsers offer it */
-    g_object_set (transceiver, "do-nack", TRUE, NULL);
+    if (self->nack)
+      g_object_set (transceiver, "do-nack", TRUE, NULL);
   }
   if (self->offer_audio) {
     g_autoptr (GstCaps) audio_caps = gst_caps_from_string (OPUS_CAPS);

@@ -727,7 +727,7 @@ case_4() {
     begin_case 4 "case 1 with 2 % loss each way (>= 28 fps asserted, freezes printed)"
     if setup_case symmetric 2 static &&
        start_daemon --turn-server turn://robot:robotpass@100.64.0.254:3478; then
-        run_viewer v "$LOSS_SECONDS" --turn-server turn://viewer:viewerpass@100.64.0.254:3478
+        run_viewer v "$LOSS_SECONDS" --nack --turn-server turn://viewer:viewerpass@100.64.0.254:3478
         read_viewer v
         daemon_view
         expect "no frames (viewer exit status $(cat "$WORK/$CASE_ID/v.rc"))" has_frames

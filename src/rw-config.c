@@ -20,9 +20,9 @@
  */
 
 #include "rw-config.h"
+#include "rw-auth.h"
 #include "rw-error.h"
 #include "rw-pipeline.h"
-#include "rw-turn.h"
 
 #include <gio/gio.h>
 #include <string.h>
@@ -368,7 +368,9 @@ validate_settings (const RwConfig * config, GError ** error)
   }
 
   return check_ice_server ("stun-server", config->stun_server, "stun://",
-      error) && rw_turn_check_config (config, error);
+      error) && rw_turn_check_settings (config->turn_server,
+      config->turn_user, config->turn_password, config->turn_secret_file,
+      config->turn_credential_lifetime, error);
 }
 
 static gboolean
@@ -1190,4 +1192,52 @@ rw_audio_source_to_string (RwAudioSource audio)
       return "pipeline";
   }
   g_return_val_if_reached (NULL);
+}
+
+/**
+ * rw_config_new_turn:
+ * @config: checked settings (rw_config_validate())
+ * @turn: (out) (transfer full) (nullable): the TURN server, or %NULL when
+ *   none is configured
+ * @error: why the secret file cannot be used
+ *
+ * Reads turn-secret-file (with the checks rw_auth_read_secret_file()
+ * makes) when one is configured. Minted user names end in the robot's id,
+ * or "robot-webrtc" without one.
+ *
+ * Returns: %FALSE with @error set if a TURN server is configured and
+ * unusable.
+ */
+gboolean
+rw_config_new_turn (const RwConfig * config, RwTurn ** turn, GError ** error)
+{
+  g_return_val_if_fail (config != NULL, FALSE);
+  g_return_val_if_fail (turn != NULL && *turn == NULL, FALSE);
+
+  if (config->turn_server == NULL)
+    return TRUE;
+  if (!rw_turn_check_settings (config->turn_server, config->turn_user,
+          config->turn_password, config->turn_secret_file,
+          config->turn_credential_lifetime, error))
+    return FALSE;
+
+  if (config->turn_secret_file) {
+    gsize length;
+    guint8 *secret = rw_auth_read_secret_file (config->turn_secret_file,
+        &length, error);
+
+    if (secret == NULL) {
+      g_prefix_error (error, "turn-secret-file: ");
+      return FALSE;
+    }
+    *turn = rw_turn_new_with_secret (config->turn_server, secret, length,
+        config->auth_audience ? config->auth_audience : RW_TURN_DEFAULT_NAME,
+        config->turn_credential_lifetime, error);
+    memset (secret, 0, length);
+    g_free (secret);
+  } else {
+    *turn = rw_turn_new (config->turn_server, config->turn_user,
+        config->turn_password, error);
+  }
+  return *turn != NULL;
 }

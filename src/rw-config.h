@@ -6,6 +6,8 @@
 
 #include <glib.h>
 
+#include "rw-turn.h"
+
 G_BEGIN_DECLS
 
 /**
@@ -155,6 +157,8 @@ typedef struct
 RwConfig *rw_config_new (void);
 void rw_config_free (RwConfig * config);
 gboolean rw_config_validate (const RwConfig * config, GError ** error);
+gboolean rw_config_new_turn (const RwConfig * config, RwTurn ** turn,
+    GError ** error);
 gboolean rw_config_load_data (RwConfig * config, const gchar * data,
     gsize length, const gchar * path, const gchar * base_dir, GError ** error);
 gboolean rw_config_load_file (RwConfig * config, const gchar * path,

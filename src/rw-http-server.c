@@ -1169,7 +1169,7 @@ rw_http_server_reload (RwHttpServer * self, const RwConfig * config,
 static gboolean
 load_turn (const RwConfig * config, RwTurn ** turn, GError ** error)
 {
-  if (!rw_turn_new_from_config (config, turn, error))
+  if (!rw_config_new_turn (config, turn, error))
     return FALSE;
   if (*turn)
     g_message ("TURN server %s, %s", rw_turn_get_server (*turn),

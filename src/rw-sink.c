@@ -1305,7 +1305,7 @@ load_turn (RwSink * self, GError ** error)
   GST_OBJECT_UNLOCK (self);
   if (given)
     return TRUE;
-  if (!rw_turn_new_from_config (self->config, &turn, error))
+  if (!rw_config_new_turn (self->config, &turn, error))
     return FALSE;
 
   GST_OBJECT_LOCK (self);

@@ -33,7 +33,6 @@
  */
 
 #include "rw-turn.h"
-#include "rw-auth.h"
 #include "rw-error.h"
 
 #include <string.h>
@@ -237,12 +236,15 @@ check_credential (const gchar * key, const gchar * value, GError ** error)
 }
 
 /**
- * rw_turn_check_config:
- * @config: the settings
+ * rw_turn_check_settings:
+ * @server: (nullable): turn-server
+ * @user: (nullable): turn-user
+ * @password: (nullable): turn-password
+ * @secret_file: (nullable): turn-secret-file
+ * @lifetime: turn-credential-lifetime
  * @error: where to say which TURN setting is wrong, naming its key
  *
- * Checks turn-server, turn-user, turn-password, turn-secret-file and
- * turn-credential-lifetime together, without reading the secret file: the
+ * Checks the TURN settings together, without reading the secret file: the
  * URI's scheme, host, port and parameter; a user name with a password;
  * credentials given once (in the URI, as turn-user and turn-password, or
  * as a secret file); nothing of TURN without turn-server.
@@ -250,62 +252,60 @@ check_credential (const gchar * key, const gchar * value, GError ** error)
  * Returns: %TRUE if they are usable.
  */
 gboolean
-rw_turn_check_config (const RwConfig * config, GError ** error)
+rw_turn_check_settings (const gchar * server, const gchar * user,
+    const gchar * password, const gchar * secret_file, guint lifetime,
+    GError ** error)
 {
   g_auto (ServerUri) uri = { 0 };
-  gboolean statics = config->turn_user || config->turn_password;
+  gboolean statics = user || password;
 
-  g_return_val_if_fail (config != NULL, FALSE);
-
-  if (config->turn_credential_lifetime < RW_TURN_MIN_LIFETIME ||
-      config->turn_credential_lifetime > RW_TURN_MAX_LIFETIME) {
+  if (lifetime < RW_TURN_MIN_LIFETIME || lifetime > RW_TURN_MAX_LIFETIME) {
     g_set_error (error, RW_ERROR, RW_ERROR_INVALID_ARGUMENT,
         "turn-credential-lifetime must be between %d and %d seconds, got %u",
-        RW_TURN_MIN_LIFETIME, RW_TURN_MAX_LIFETIME,
-        config->turn_credential_lifetime);
+        RW_TURN_MIN_LIFETIME, RW_TURN_MAX_LIFETIME, lifetime);
     return FALSE;
   }
-  if (config->turn_server == NULL) {
-    if (statics || config->turn_secret_file) {
+  if (server == NULL) {
+    if (statics || secret_file) {
       g_set_error_literal (error, RW_ERROR, RW_ERROR_INVALID_ARGUMENT,
-          config->turn_secret_file ? "turn-secret-file needs turn-server" :
-          config->turn_user ? "turn-user needs turn-server" :
+          secret_file ? "turn-secret-file needs turn-server" :
+          user ? "turn-user needs turn-server" :
           "turn-password needs turn-server");
       return FALSE;
     }
     return TRUE;
   }
 
-  if (!parse_server (config->turn_server, &uri, error) ||
-      !check_credential ("turn-user", config->turn_user, error) ||
-      !check_credential ("turn-password", config->turn_password, error))
+  if (!parse_server (server, &uri, error) ||
+      !check_credential ("turn-user", user, error) ||
+      !check_credential ("turn-password", password, error))
     return FALSE;
 
-  if (config->turn_user && config->turn_password == NULL) {
+  if (user && password == NULL) {
     g_set_error_literal (error, RW_ERROR, RW_ERROR_INVALID_ARGUMENT,
         "turn-user needs turn-password");
     return FALSE;
   }
-  if (config->turn_password && config->turn_user == NULL) {
+  if (password && user == NULL) {
     g_set_error_literal (error, RW_ERROR, RW_ERROR_INVALID_ARGUMENT,
         "turn-password needs turn-user");
     return FALSE;
   }
-  if (statics && config->turn_secret_file) {
+  if (statics && secret_file) {
     g_set_error_literal (error, RW_ERROR, RW_ERROR_INVALID_ARGUMENT,
         "turn-secret-file and turn-user/turn-password exclude each other: "
         "the robot either mints its credentials from the secret or uses "
         "the static ones");
     return FALSE;
   }
-  if (uri.user && (statics || config->turn_secret_file)) {
+  if (uri.user && (statics || secret_file)) {
     g_set_error (error, RW_ERROR, RW_ERROR_INVALID_ARGUMENT,
         "turn-server has credentials in it and %s gives them again: give "
         "them only once (better as turn-user and turn-password)",
         statics ? "turn-user/turn-password" : "turn-secret-file");
     return FALSE;
   }
-  if (uri.user == NULL && !statics && config->turn_secret_file == NULL) {
+  if (uri.user == NULL && !statics && secret_file == NULL) {
     g_set_error_literal (error, RW_ERROR, RW_ERROR_INVALID_ARGUMENT,
         "turn-server needs credentials: turn-user and turn-password, or "
         "turn-secret-file (coturn's static-auth-secret)");
@@ -410,53 +410,6 @@ rw_turn_new_with_secret (const gchar * uri, const guint8 * secret,
   self->name = g_strdup (name);
   self->lifetime = lifetime;
   return self;
-}
-
-/**
- * rw_turn_new_from_config:
- * @config: checked settings (rw_config_validate())
- * @turn: (out) (transfer full) (nullable): the TURN server, or %NULL when
- *   none is configured
- * @error: why the secret file cannot be used
- *
- * Reads turn-secret-file (with the checks rw_auth_read_secret_file()
- * makes) when one is configured. Minted user names end in the robot's id,
- * or "robot-webrtc" without one.
- *
- * Returns: %FALSE with @error set if a TURN server is configured and
- * unusable.
- */
-gboolean
-rw_turn_new_from_config (const RwConfig * config, RwTurn ** turn,
-    GError ** error)
-{
-  g_return_val_if_fail (config != NULL, FALSE);
-  g_return_val_if_fail (turn != NULL && *turn == NULL, FALSE);
-
-  if (config->turn_server == NULL)
-    return TRUE;
-  if (!rw_turn_check_config (config, error))
-    return FALSE;
-
-  if (config->turn_secret_file) {
-    gsize length;
-    guint8 *secret = rw_auth_read_secret_file (config->turn_secret_file,
-        &length, error);
-
-    if (secret == NULL) {
-      g_prefix_error (error, "turn-secret-file: ");
-      return FALSE;
-    }
-    *turn = rw_turn_new_with_secret (config->turn_server, secret, length,
-        config->auth_audience ? config->auth_audience : RW_TURN_DEFAULT_NAME,
-        config->turn_credential_lifetime, error);
-    memset (secret, 0, length);
-    g_free (secret);
-  } else {
-    *turn = rw_turn_new (config->turn_server, config->turn_user,
-        config->turn_password, error);
-  }
-  return *turn != NULL;
 }
 
 /**

@@ -7,7 +7,6 @@
 #include <glib-object.h>
 #include <json-glib/json-glib.h>
 
-#include "rw-config.h"
 
 G_BEGIN_DECLS
 
@@ -27,8 +26,8 @@ G_BEGIN_DECLS
 #define RW_TYPE_TURN (rw_turn_get_type ())
 G_DECLARE_FINAL_TYPE (RwTurn, rw_turn, RW, TURN, GObject);
 
-gboolean rw_turn_check_config (const RwConfig * config, GError ** error);
-gboolean rw_turn_new_from_config (const RwConfig * config, RwTurn ** turn,
+gboolean rw_turn_check_settings (const gchar * server, const gchar * user,
+    const gchar * password, const gchar * secret_file, guint lifetime,
     GError ** error);
 RwTurn *rw_turn_new (const gchar * uri, const gchar * user,
     const gchar * password, GError ** error);

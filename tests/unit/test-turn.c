@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "rw-error.h"
+#include "rw-config.h"
 #include "rw-turn.h"
 
 #define SECRET "0123456789abcdef0123456789abcdef"
@@ -214,13 +215,13 @@ test_secret_file (void)
   g_autofree gchar *password = NULL;
 
   /* no TURN server: none, and no error */
-  g_assert_true (rw_turn_new_from_config (config, &turn, &error));
+  g_assert_true (rw_config_new_turn (config, &turn, &error));
   g_assert_null (turn);
 
   config->turn_server = g_strdup ("turn:127.0.0.1:3478");
   config->turn_secret_file = g_strdup (good);
   config->turn_credential_lifetime = 30;
-  g_assert_true (rw_turn_new_from_config (config, &turn, &error));
+  g_assert_true (rw_config_new_turn (config, &turn, &error));
   g_assert_no_error (error);
   rw_turn_get_credentials (turn, 1700000000, &user, &password);
   g_assert_cmpstr (user, ==, "1700000025:robot-webrtc");
@@ -229,7 +230,7 @@ test_secret_file (void)
 
   g_free (config->turn_secret_file);
   config->turn_secret_file = g_strdup (open_file);
-  g_assert_false (rw_turn_new_from_config (config, &turn, &error));
+  g_assert_false (rw_config_new_turn (config, &turn, &error));
   g_assert_error (error, RW_ERROR, RW_ERROR_INVALID_ARGUMENT);
   g_assert_nonnull (strstr (error->message, "turn-secret-file"));
   g_assert_nonnull (strstr (error->message, "chmod 600"));
@@ -238,14 +239,14 @@ test_secret_file (void)
 
   g_free (config->turn_secret_file);
   config->turn_secret_file = g_strdup (short_secret);
-  g_assert_false (rw_turn_new_from_config (config, &turn, &error));
+  g_assert_false (rw_config_new_turn (config, &turn, &error));
   g_assert_error (error, RW_ERROR, RW_ERROR_INVALID_ARGUMENT);
   g_assert_nonnull (strstr (error->message, "the secret has 1 bytes"));
   g_clear_error (&error);
 
   g_free (config->turn_secret_file);
   config->turn_secret_file = g_strdup ("/nonexistent/turn.secret");
-  g_assert_false (rw_turn_new_from_config (config, &turn, &error));
+  g_assert_false (rw_config_new_turn (config, &turn, &error));
   g_assert_error (error, RW_ERROR, RW_ERROR_INVALID_ARGUMENT);
 
   g_unlink (good);

@@ -39,7 +39,6 @@
  */
 
 #include "rw-http-limits.h"
-#include "rw-http-listener.h"
 
 #include <gst/gst.h>
 
@@ -47,6 +46,8 @@ GST_DEBUG_CATEGORY_STATIC (rw_http_limits_debug);
 #define GST_CAT_DEFAULT rw_http_limits_debug
 
 #define SOCKET_KEY "rw-socket"
+/* the socket of a connection we accepted, on its client address */
+#define REMOTE_SOCKET_KEY "rw-remote-socket"
 
 /* The body of a refused request is read and dropped up to this size; a
  * larger one closes the connection. */
@@ -328,7 +329,7 @@ on_request_started (SoupServer * server, SoupServerMessage * msg,
     gpointer user_data)
 {
   RwHttpLimits *self = user_data;
-  GSocket *socket = rw_http_listener_get_message_socket (msg);
+  GSocket *socket = rw_http_limits_get_message_socket (msg);
   Connection *conn;
 
   close_after_response (msg);
@@ -473,18 +474,48 @@ rw_http_limits_update (RwHttpLimits * self, guint request_timeout,
  * rw_http_limits_add_connection:
  * @self: the limits
  * @socket: a connection just accepted
+ * @remote: the client's address, the object given to
+ *   soup_server_accept_iostream() with the connection
  *
  * Bounds @socket from now on: its idle timeout, its request's deadline
  * and `max-connections` (which may shut it down at once, or an older
- * one). Once libsoup serves it, its request is watched as well, provided
- * rw_http_listener_get_message_socket() finds @socket.
+ * one). libsoup knows no #GSocket for a connection it did not accept, so
+ * @socket rides on @remote, which soup_server_message_get_remote_address()
+ * returns: once libsoup serves the connection, its request is watched as
+ * well (rw_http_limits_get_message_socket()).
  */
 void
-rw_http_limits_add_connection (RwHttpLimits * self, GSocket * socket)
+rw_http_limits_add_connection (RwHttpLimits * self, GSocket * socket,
+    GSocketAddress * remote)
 {
   g_return_if_fail (RW_IS_HTTP_LIMITS (self));
   g_return_if_fail (G_IS_SOCKET (socket));
+  g_return_if_fail (G_IS_SOCKET_ADDRESS (remote));
 
+  g_object_set_data_full (G_OBJECT (remote), REMOTE_SOCKET_KEY,
+      g_object_ref (socket), g_object_unref);
   if (g_hash_table_lookup (self->connections, socket) == NULL)
     connection_new (self, socket);
+}
+
+/**
+ * rw_http_limits_get_message_socket:
+ * @msg: a request
+ *
+ * Returns: (transfer none) (nullable): the socket of @msg's connection,
+ * whether libsoup accepted it or it was given to
+ * rw_http_limits_add_connection(); %NULL for another connection given with
+ * soup_server_accept_iostream().
+ */
+GSocket *
+rw_http_limits_get_message_socket (SoupServerMessage * msg)
+{
+  GSocket *socket = soup_server_message_get_socket (msg);
+  GSocketAddress *remote;
+
+  if (socket)
+    return socket;
+  remote = soup_server_message_get_remote_address (msg);
+  return remote ? g_object_get_data (G_OBJECT (remote), REMOTE_SOCKET_KEY) :
+      NULL;
 }

@@ -15,6 +15,8 @@ RwHttpLimits *rw_http_limits_new (SoupServer * server, GMainContext * context,
     guint request_timeout, guint idle_timeout, guint max_connections);
 void rw_http_limits_update (RwHttpLimits * self, guint request_timeout,
     guint idle_timeout, guint max_connections);
-void rw_http_limits_add_connection (RwHttpLimits * self, GSocket * socket);
+void rw_http_limits_add_connection (RwHttpLimits * self, GSocket * socket,
+    GSocketAddress * remote);
+GSocket *rw_http_limits_get_message_socket (SoupServerMessage * msg);
 
 G_END_DECLS

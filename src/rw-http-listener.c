@@ -30,7 +30,7 @@
  * did not accept (soup_server_message_get_socket() returns %NULL): the
  * socket rides on the client's address instead, which is the object
  * soup_server_message_get_remote_address() returns
- * (rw_http_listener_get_message_socket()).
+ * (rw_http_limits_get_message_socket()).
  *
  * Every connection carries one request (`Connection: close`, see
  * #RwHttpLimits), so only its first request line is read here.
@@ -53,8 +53,6 @@
 
 GST_DEBUG_CATEGORY_STATIC (rw_http_listener_debug);
 #define GST_CAT_DEFAULT rw_http_listener_debug
-
-#define SOCKET_KEY "rw-http-listener-socket"
 
 /* Empty lines before the request line are skipped (RFC 9112 §2.2), a few
  * of them. */
@@ -547,12 +545,9 @@ accept_connection (RwHttpListener * self, GSocket * socket)
     connection_close (conn);
     return;
   }
-  /* for rw_http_listener_get_message_socket() */
-  g_object_set_data_full (G_OBJECT (conn->remote), SOCKET_KEY,
-      g_object_ref (socket), g_object_unref);
   g_socket_set_option (socket, IPPROTO_TCP, TCP_NODELAY, TRUE, NULL);
   self->connections = g_list_prepend (self->connections, conn);
-  rw_http_limits_add_connection (self->limits, socket);
+  rw_http_limits_add_connection (self->limits, socket, conn->remote);
 
   if (self->certificate == NULL) {
     read_head (conn);
@@ -763,24 +758,4 @@ rw_http_listener_stop (RwHttpListener * self)
     g_cancellable_cancel (conn->cancellable);
     g_socket_shutdown (conn->socket, TRUE, TRUE, NULL);
   }
-}
-
-/**
- * rw_http_listener_get_message_socket:
- * @msg: a request
- *
- * Returns: (transfer none) (nullable): the socket of @msg's connection,
- * whether libsoup or an #RwHttpListener accepted it; %NULL for a
- * connection given with soup_server_accept_iostream() otherwise.
- */
-GSocket *
-rw_http_listener_get_message_socket (SoupServerMessage * msg)
-{
-  GSocket *socket = soup_server_message_get_socket (msg);
-  GSocketAddress *remote;
-
-  if (socket)
-    return socket;
-  remote = soup_server_message_get_remote_address (msg);
-  return remote ? g_object_get_data (G_OBJECT (remote), SOCKET_KEY) : NULL;
 }

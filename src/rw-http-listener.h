@@ -23,6 +23,5 @@ void rw_http_listener_set_backlog (RwHttpListener * self, guint backlog);
 GSList *rw_http_listener_get_uris (RwHttpListener * self);
 void rw_http_listener_stop (RwHttpListener * self);
 
-GSocket *rw_http_listener_get_message_socket (SoupServerMessage * msg);
 
 G_END_DECLS

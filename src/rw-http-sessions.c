@@ -29,7 +29,7 @@
 
 #include "rw-http-sessions.h"
 #include "rw-error.h"
-#include "rw-http-listener.h"
+#include "rw-http-limits.h"
 
 #include <gst/gst.h>
 
@@ -521,9 +521,9 @@ rw_http_sessions_open (RwHttpSessions * self, SoupServerMessage * msg,
   pending->opened = opened;
   self->pending = g_list_prepend (self->pending, pending);
   g_signal_connect (msg, "disconnected", G_CALLBACK (on_client_gone), pending);
-  if (rw_http_listener_get_message_socket (msg)) {
+  if (rw_http_limits_get_message_socket (msg)) {
     pending->watch =
-        g_socket_create_source (rw_http_listener_get_message_socket (msg),
+        g_socket_create_source (rw_http_limits_get_message_socket (msg),
         G_IO_IN | G_IO_HUP | G_IO_ERR, NULL);
     g_source_set_callback (pending->watch, G_SOURCE_FUNC (on_client_readable),
         pending, NULL);

@@ -866,6 +866,61 @@ rw_sdp_add_public_candidates (GstSDPMessage * sdp, const gchar * public_address)
   return added;
 }
 
+/* RFC 3611 §5.1: rcvr-rtt=<mode>[:<max-size>] among the offer's XR
+ * formats; "all" lets a viewer that only receives send reference times. */
+static gboolean
+offers_receiver_rtt (const GstSDPMedia * media)
+{
+  const gchar *value;
+
+  for (guint i = 0; (value = gst_sdp_media_get_attribute_val_n (media,
+              "rtcp-xr", i)) != NULL; i++) {
+    g_auto (GStrv) formats = g_strsplit_set (value, " ", -1);
+
+    for (guint f = 0; formats[f]; f++) {
+      if (g_str_equal (formats[f], "rcvr-rtt=all") ||
+          g_str_has_prefix (formats[f], "rcvr-rtt=all:"))
+        return TRUE;
+    }
+  }
+  return FALSE;
+}
+
+/**
+ * rw_sdp_answer_receiver_rtt:
+ * @answer: our answer, before it goes out
+ * @offer: the viewer's offer that @answer answers
+ *
+ * Adds `a=rtcp-xr:rcvr-rtt=all` to each m-line of @answer whose m-line in
+ * @offer offers it (Chromium does): the viewer then sends RTCP XR
+ * reference times, which rw-receiver-rtt answers, and learns the RTT.
+ *
+ * Returns: the number of m-lines that got the attribute
+ */
+guint
+rw_sdp_answer_receiver_rtt (GstSDPMessage * answer, const GstSDPMessage * offer)
+{
+  guint added = 0;
+
+  g_return_val_if_fail (answer != NULL, 0);
+  g_return_val_if_fail (offer != NULL, 0);
+
+  for (guint m = 0; m < gst_sdp_message_medias_len (answer) &&
+      m < gst_sdp_message_medias_len (offer); m++) {
+    GstSDPMedia *media = (GstSDPMedia *) gst_sdp_message_get_media (answer, m);
+
+    if (gst_sdp_media_get_port (media) == 0 &&
+        gst_sdp_media_get_attribute_val (media, "bundle-only") == NULL)
+      continue;
+    if (gst_sdp_media_get_attribute_val (media, "rtcp-xr") != NULL ||
+        !offers_receiver_rtt (gst_sdp_message_get_media (offer, m)))
+      continue;
+    gst_sdp_media_add_attribute (media, "rtcp-xr", "rcvr-rtt=all");
+    added++;
+  }
+  return added;
+}
+
 /**
  * rw_sdp_get_ice_credentials:
  * @offer: a checked offer

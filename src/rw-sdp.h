@@ -65,6 +65,8 @@ guint rw_sdp_add_public_candidates (GstSDPMessage * sdp,
     const gchar * public_address);
 guint rw_sdp_filter_candidates (GstSDPMessage * offer,
     const gchar * const *ice_addresses);
+guint rw_sdp_answer_receiver_rtt (GstSDPMessage * answer,
+    const GstSDPMessage * offer);
 gboolean rw_sdp_get_ice_credentials (const GstSDPMessage * offer,
     guint mline, const gchar ** ufrag, const gchar ** pwd);
 

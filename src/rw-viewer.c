@@ -30,6 +30,7 @@
 #include "rw-viewer.h"
 #include "rw-error.h"
 #include "rw-private.h"
+#include "rw-receiver-rtt.h"
 #include "rw-turn.h"
 
 #include <gst/webrtc/webrtc.h>
@@ -392,7 +393,7 @@ inactive_branch (RwViewer * self, const GstSDPMessage * answer)
 static void
 finish_answer (RwViewer * self)
 {
-  GstWebRTCSessionDescription *desc = NULL;
+  GstWebRTCSessionDescription *desc = NULL, *offer = NULL;
   gchar *text;
   gint inactive;
 
@@ -412,6 +413,13 @@ finish_answer (RwViewer * self)
     return;
   }
 
+  g_object_get (self->webrtcbin, "remote-description", &offer, NULL);
+  if (offer) {
+    guint added = rw_sdp_answer_receiver_rtt (desc->sdp, offer->sdp);
+
+    GST_DEBUG ("viewer %s: receiver RTT on %u m-lines", self->id, added);
+    gst_webrtc_session_description_free (offer);
+  }
   if (self->public_address) {
     guint added = rw_sdp_add_public_candidates (desc->sdp,
         self->public_address);
@@ -899,15 +907,25 @@ configure_repair (GstWebRTCRTPTransceiver * transceiver,
         "fec-percentage", config->fec_percentage, NULL);
 }
 
-/* Any thread: webrtcbin made its rtprtxsend (when the first packet goes
- * out); keep a shorter history than webrtcbin's 500 packets. */
+/* Any thread: webrtcbin made its rtpbin's session (when it links the
+ * transport) or its rtprtxsend (when the first packet goes out). The
+ * session answers the viewer's RTCP XR reference times, so that a browser
+ * knows how long to wait for a retransmission; the rtprtxsend keeps a
+ * shorter history than webrtcbin's 500 packets. */
 static void
 on_deep_element_added (GstBin * bin, GstBin * sub_bin, GstElement * element,
     gpointer user_data)
 {
   GstElementFactory *factory = gst_element_get_factory (element);
+  const gchar *name = factory ? GST_OBJECT_NAME (factory) : "";
 
-  if (factory && g_str_equal (GST_OBJECT_NAME (factory), "rtprtxsend")) {
+  if (g_str_equal (name, "rtpsession")) {
+    g_autoptr (GObject) session = NULL;
+
+    g_object_get (element, "internal-session", &session, NULL);
+    if (session)
+      rw_receiver_rtt_attach (session);
+  } else if (g_str_equal (name, "rtprtxsend")) {
     GST_DEBUG_OBJECT (element, "keeping %d ms for retransmissions",
         RTX_HISTORY_MS);
     g_object_set (element, "max-size-time", RTX_HISTORY_MS, NULL);
@@ -1015,9 +1033,8 @@ rw_viewer_new (const gchar * id, const RwConfig * config, RwTurn * turn,
   self->bin = gst_object_ref_sink (gst_bin_new (name));
   self->public_address = g_strdup (config->public_address);
   self->retransmissions = config->retransmissions;
-  if (self->retransmissions)
-    g_signal_connect (self->bin, "deep-element-added",
-        G_CALLBACK (on_deep_element_added), NULL);
+  g_signal_connect (self->bin, "deep-element-added",
+      G_CALLBACK (on_deep_element_added), NULL);
   if (!make_webrtcbin (self, config, turn, error))
     return NULL;
   if (match->has_video && !add_branch (self, config, BRANCH_VIDEO, codec,

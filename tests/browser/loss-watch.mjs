@@ -100,11 +100,13 @@ await page.evaluate(() => {
 const snapshot = () => page.evaluate(async () => {
   const all = await window.rwViewer.stats();
   const v = all.find((r) => r.type === 'inbound-rtp' && r.kind === 'video') || {};
+  const ro = all.find((r) => r.type === 'remote-outbound-rtp' && r.kind === 'video') || {};
   const q = window.rwViewer.video.getVideoPlaybackQuality();
   const pick = (...names) => Object.fromEntries(names.map((n) => [n, v[n] ?? null]));
   return {
     painted: window.rwLoss.times.length, now: performance.now(), totalVideoFrames: q.totalVideoFrames,
     droppedVideoFrames: q.droppedVideoFrames, state: window.rwViewer.state, peerId: window.rwViewer.peerId,
+    rttMs: ro.roundTripTime == null ? null : ro.roundTripTime * 1000, rttMeasurements: ro.roundTripTimeMeasurements ?? null,
     ...pick('framesDecoded', 'framesReceived', 'framesDropped', 'keyFramesDecoded', 'nackCount', 'pliCount', 'firCount',
             'packetsLost', 'packetsReceived', 'retransmittedPacketsReceived', 'fecPacketsReceived',
             'fecPacketsDiscarded', 'bytesReceived', 'freezeCount', 'totalFreezesDuration'),
@@ -163,6 +165,13 @@ record('repair', true,
        `${d('packetsReceived')}, retransmitted received ${d('retransmittedPacketsReceived')}, FEC received ` +
        `${d('fecPacketsReceived')} (discarded ${d('fecPacketsDiscarded')}), frames dropped ${d('framesDropped')}, ` +
        `keyframes ${d('keyFramesDecoded')}, browser freezeCount ${d('freezeCount')}`);
+// A browser that offers a=rtcp-xr:rcvr-rtt=all (Chromium) learns the RTT from the daemon's DLRR
+// blocks (remote-outbound-rtp roundTripTime), and so how long to wait before it asks again for a
+// lost retransmission; the others keep their 100 ms default.
+const rttKnown = b.rttMeasurements > 0;
+record('rtt', rttKnown || BROWSER !== 'chromium',
+       `the browser's RTT ${b.rttMs == null ? 'unknown' : b.rttMs.toFixed(1) + ' ms'} (${b.rttMeasurements ?? 0} measurements ` +
+       `from the daemon's RTCP XR DLRR${BROWSER === 'chromium' ? '' : '; asserted in Chromium only, which offers rcvr-rtt'})`);
 record('bitrate', true,
        `daemon sent ${kbps(cb.out.bytes - ca.out.bytes)} kbit/s (${cb.out.packets - ca.out.packets} UDP packets, ` +
        `${cb.droppedOut - ca.droppedOut} dropped), received ${kbps(cb.in.bytes - ca.in.bytes)} kbit/s ` +
@@ -172,7 +181,7 @@ console.log(`RESULT browser=${BROWSER} codec=${CODEC} args="${EXTRA.join(' ')}" 
             `tvf=${d('totalVideoFrames')} nack=${d('nackCount')} pli=${d('pliCount')} lost=${d('packetsLost')} ` +
             `rtx=${d('retransmittedPacketsReceived')} rtx_requested=${rd('requested')} rtx_sent=${rd('sent')} fec=${d('fecPacketsReceived')} ` +
             `daemon_kbps=${kbps(cb.out.bytes - ca.out.bytes)} dropped_out=${cb.droppedOut - ca.droppedOut} ` +
-            `dropped_in=${cb.droppedIn - ca.droppedIn} keyframes=${d('keyFramesDecoded')} ` +
+            `dropped_in=${cb.droppedIn - ca.droppedIn} keyframes=${d('keyFramesDecoded')} rtt_ms=${b.rttMs?.toFixed(1) ?? null} ` +
             `reconnected=${a.peerId !== b.peerId}`);
 
 if (a.peerId !== b.peerId) printConsole(opened);

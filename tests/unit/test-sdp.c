@@ -729,6 +729,60 @@ test_unify_bundle_credentials (void)
   gst_sdp_message_free (offer);
 }
 
+/* Chromium offers a=rtcp-xr:rcvr-rtt=all on each m-line: the answer says it
+ * back there, once; Firefox offers none, and its answer gets none. */
+static void
+test_receiver_rtt (void)
+{
+  static const struct
+  {
+    const gchar *file;
+    guint expected;
+  } cases[] = {
+    {"chromium-156-recvonly-complete.sdp", 1},
+    {"chromium-156-audio-video.sdp", 2},
+    {"firefox-esr-153-recvonly-complete.sdp", 0},
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++) {
+    g_autofree gchar *text = load_fixture (cases[i].file);
+    g_autoptr (GError) error = NULL;
+    GstSDPMessage *offer = rw_sdp_parse_offer (text, &error);
+    GstSDPMessage *answer = NULL;
+
+    g_test_message ("%s", cases[i].file);
+    g_assert_no_error (error);
+    /* an answer with the offer's m-lines, as webrtcbin makes it (no XR) */
+    gst_sdp_message_copy (offer, &answer);
+    for (guint m = 0; m < gst_sdp_message_medias_len (answer); m++) {
+      GstSDPMedia *media = (GstSDPMedia *) gst_sdp_message_get_media (answer,
+          m);
+
+      for (gint a = gst_sdp_media_attributes_len (media) - 1; a >= 0; a--) {
+        if (g_str_equal (gst_sdp_media_get_attribute (media, a)->key,
+                "rtcp-xr"))
+          gst_sdp_media_remove_attribute (media, a);
+      }
+    }
+    g_assert_cmpuint (rw_sdp_answer_receiver_rtt (answer, offer), ==,
+        cases[i].expected);
+    for (guint m = 0; m < gst_sdp_message_medias_len (answer); m++) {
+      const GstSDPMedia *media = gst_sdp_message_get_media (answer, m);
+      const gchar *xr = gst_sdp_media_get_attribute_val (media, "rtcp-xr");
+
+      if (cases[i].expected > 0)
+        g_assert_cmpstr (xr, ==, "rcvr-rtt=all");
+      else
+        g_assert_null (xr);
+      g_assert_null (gst_sdp_media_get_attribute_val_n (media, "rtcp-xr", 1));
+    }
+    /* said once, however often it runs */
+    g_assert_cmpuint (rw_sdp_answer_receiver_rtt (answer, offer), ==, 0);
+    gst_sdp_message_free (answer);
+    gst_sdp_message_free (offer);
+  }
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -764,6 +818,7 @@ main (int argc, char *argv[])
   g_test_add_func ("/sdp/candidates", test_candidates);
   g_test_add_func ("/sdp/filter-candidates", test_filter_candidates);
   g_test_add_func ("/sdp/public-candidates", test_public_candidates);
+  g_test_add_func ("/sdp/receiver-rtt", test_receiver_rtt);
 
   return g_test_run ();
 }

@@ -126,7 +126,9 @@ rw_receiver_rtt_note_rtcp (RwReceiverRtt * self, GstBuffer * rtcp,
   g_return_val_if_fail (self != NULL, 0);
   g_return_val_if_fail (GST_IS_BUFFER (rtcp), 0);
 
-  if (!gst_rtcp_buffer_map (rtcp, GST_MAP_READ, &buf))
+  /* too short for a packet header (and an empty buffer does not map) */
+  if (gst_buffer_get_size (rtcp) < 4 ||
+      !gst_rtcp_buffer_map (rtcp, GST_MAP_READ, &buf))
     return 0;
   for (more = gst_rtcp_buffer_get_first_packet (&buf, &packet); more;
       more = gst_rtcp_packet_move_to_next (&packet)) {
@@ -230,7 +232,8 @@ rw_receiver_rtt_add_dlrr (RwReceiverRtt * self, GstBuffer * rtcp, gint64 now_us)
     times[n++] = *t;
   }
   g_mutex_unlock (&self->lock);
-  if (n == 0 || !gst_buffer_is_writable (rtcp))
+  if (n == 0 || gst_buffer_get_size (rtcp) < 4 ||
+      !gst_buffer_is_writable (rtcp))
     return 0;
 
   if (!gst_rtcp_buffer_map (rtcp, GST_MAP_READWRITE, &buf))

@@ -31,6 +31,7 @@ typedef struct
   gchar *bind, *codec, *stun, *turn, *turn_user, *turn_password;
   gchar *turn_secret_file, *public_address, *port_range;
   gchar *retransmissions;
+  gchar *ice_tcp;
   gchar *tls_certificate, *tls_key, *secret_file, *robot_id;
   gchar **ice_addresses, **origins;
   gboolean verbose, version;
@@ -224,6 +225,11 @@ apply_options (RwConfig * config, const Options * o, GError ** error)
     return FALSE;
   }
   set_uint (&config->fec_percentage, o->fec_percentage);
+  if (o->ice_tcp && !rw_config_parse_boolean (o->ice_tcp, &config->ice_tcp,
+          error)) {
+    g_prefix_error (error, "--ice-tcp: ");
+    return FALSE;
+  }
   if (o->port_range && !rw_config_set_port_range (config, o->port_range, error)) {
     g_prefix_error (error, "--port-range: ");
     return FALSE;
@@ -295,6 +301,9 @@ main (int argc, char *argv[])
     {"fec-percentage", 0, 0, G_OPTION_ARG_INT, &o.fec_percentage,
         "Video forward error correction (ULPFEC in RED): FEC packets per "
           "100 media packets, 0-100 (default 0: off)", "N"},
+    {"ice-tcp", 0, 0, G_OPTION_ARG_STRING, &o.ice_tcp,
+        "Also offer passive TCP candidates (ICE-TCP, for viewers whose "
+          "UDP is blocked): true or false (default false)", "BOOL"},
     {"ice-address", 0, 0, G_OPTION_ARG_STRING_ARRAY, &o.ice_addresses,
           "Offer ICE candidates on this local address only (repeatable)",
         "ADDRESS"},

@@ -67,6 +67,7 @@ rw_config_new (void)
   config->turn_credential_lifetime = RW_TURN_DEFAULT_LIFETIME;
   config->retransmissions = RW_CONFIG_DEFAULT_RETRANSMISSIONS;
   config->fec_percentage = RW_CONFIG_DEFAULT_FEC_PERCENTAGE;
+  config->ice_tcp = RW_CONFIG_DEFAULT_ICE_TCP;
   config->streams =
       g_ptr_array_new_with_free_func ((GDestroyNotify) rw_stream_config_free);
 
@@ -480,6 +481,7 @@ static const KeySpec keys[] = {
   {"webrtc", "port-range", KEY_PORT_RANGE, FIELD (min_rtp_port)},
   {"webrtc", "retransmissions", KEY_BOOLEAN, FIELD (retransmissions)},
   {"webrtc", "fec-percentage", KEY_UINT, FIELD (fec_percentage), 0, 100},
+  {"webrtc", "ice-tcp", KEY_BOOLEAN, FIELD (ice_tcp)},
   /* a stream's keys: [stream NAME] groups, and [media] but max-viewers
    * (into RwConfig.media) */
   {"stream", "camera", KEY_INT, STREAM_FIELD (camera), 0, 255},

@@ -101,6 +101,8 @@ typedef struct
  * off, it repaired too little for what it costs. */
 #define RW_CONFIG_DEFAULT_RETRANSMISSIONS TRUE
 #define RW_CONFIG_DEFAULT_FEC_PERCENTAGE 0
+/* ICE-TCP (docs/networking.md, "UDP blocked"): off, see there */
+#define RW_CONFIG_DEFAULT_ICE_TCP FALSE
 
 /**
  * RwConfig:
@@ -144,6 +146,7 @@ typedef struct
   guint max_rtp_port;
   gboolean retransmissions;     /* NACK + RTX for video */
   guint fec_percentage;         /* ULPFEC in RED for video; 0: off */
+  gboolean ice_tcp;             /* passive TCP candidates too (ICE-TCP) */
 
   /* [media]: the one stream's settings without [stream NAME] groups, and
    * the defaults of every [stream NAME] group (its name is not used) */

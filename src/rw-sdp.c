@@ -645,19 +645,21 @@ all_loopback (const gchar * const *addresses)
  * rw_sdp_candidate_acceptable:
  * @candidate: an ICE candidate line, "candidate:…" or "a=candidate:…"
  * @ice_addresses: (nullable): the addresses ICE is restricted to
+ * @ice_tcp: whether we offer TCP candidates (ICE-TCP)
  * @reason: (out) (transfer none): why the candidate is skipped, or %NULL
  *   when it should be used
  * @error: where to say why the line is not a candidate
  *
  * Checks one of a viewer's candidates. mDNS names (webrtcbin 1.22 leaks per
- * resolved name), host names, TCP (ICE-TCP is off) and, when ICE is
+ * resolved name), host names, TCP unless @ice_tcp and, when ICE is
  * restricted to loopback, other addresses are skipped.
  *
  * Returns: %FALSE if @candidate does not parse.
  */
 gboolean
 rw_sdp_candidate_acceptable (const gchar * candidate,
-    const gchar * const *ice_addresses, const gchar ** reason, GError ** error)
+    const gchar * const *ice_addresses, gboolean ice_tcp,
+    const gchar ** reason, GError ** error)
 {
   g_auto (GStrv) tokens = NULL;
   g_autoptr (GInetAddress) addr = NULL;
@@ -683,8 +685,10 @@ rw_sdp_candidate_acceptable (const gchar * candidate,
   if (g_ascii_strcasecmp (tokens[2], "udp") != 0) {
     if (g_ascii_strcasecmp (tokens[2], "tcp") != 0)
       goto invalid;
-    *reason = "TCP candidate (ICE-TCP is off)";
-    return TRUE;
+    if (!ice_tcp) {
+      *reason = "TCP candidate (ICE-TCP is off)";
+      return TRUE;
+    }
   }
 
   if (g_str_has_suffix (tokens[4], ".local")) {
@@ -713,6 +717,7 @@ invalid:
  * rw_sdp_filter_candidates:
  * @offer: an offer
  * @ice_addresses: (nullable): the addresses ICE is restricted to
+ * @ice_tcp: whether we offer TCP candidates (ICE-TCP)
  *
  * Removes the candidates rw_sdp_candidate_acceptable() would skip or
  * reject from a complete offer.
@@ -721,7 +726,7 @@ invalid:
  */
 guint
 rw_sdp_filter_candidates (GstSDPMessage * offer,
-    const gchar * const *ice_addresses)
+    const gchar * const *ice_addresses, gboolean ice_tcp)
 {
   guint removed = 0;
 
@@ -736,8 +741,8 @@ rw_sdp_filter_candidates (GstSDPMessage * offer,
 
       if (g_strcmp0 (attr->key, "candidate") == 0) {
         line = g_strconcat ("candidate:", attr->value ? attr->value : "", NULL);
-        if (!rw_sdp_candidate_acceptable (line, ice_addresses, &reason, NULL)
-            || reason != NULL) {
+        if (!rw_sdp_candidate_acceptable (line, ice_addresses, ice_tcp,
+                &reason, NULL) || reason != NULL) {
           gst_sdp_media_remove_attribute (media, i);
           removed++;
           continue;
@@ -1017,7 +1022,7 @@ parse_fragment_attribute (RwIceFragment * section, gboolean session_level,
   if (g_str_equal (key, "candidate")) {
     const gchar *reason;
 
-    if (!rw_sdp_candidate_acceptable (attribute, NULL, &reason, error)) {
+    if (!rw_sdp_candidate_acceptable (attribute, NULL, TRUE, &reason, error)) {
       g_prefix_error (error, "invalid SDP fragment: line %u: ", number);
       return FALSE;
     }

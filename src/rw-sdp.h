@@ -57,14 +57,14 @@ gboolean rw_sdp_match_offer (const GstSDPMessage * offer, RwCodec video_codec,
     gboolean serve_audio, RwOfferMatch * match, GError ** error);
 guint rw_sdp_unify_bundle_credentials (GstSDPMessage * offer);
 gboolean rw_sdp_candidate_acceptable (const gchar * candidate,
-    const gchar * const *ice_addresses, const gchar ** reason,
-    GError ** error);
+    const gchar * const *ice_addresses, gboolean ice_tcp,
+    const gchar ** reason, GError ** error);
 gchar *rw_sdp_public_candidate (const gchar * candidate,
     const gchar * public_address);
 guint rw_sdp_add_public_candidates (GstSDPMessage * sdp,
     const gchar * public_address);
 guint rw_sdp_filter_candidates (GstSDPMessage * offer,
-    const gchar * const *ice_addresses);
+    const gchar * const *ice_addresses, gboolean ice_tcp);
 guint rw_sdp_answer_receiver_rtt (GstSDPMessage * answer,
     const GstSDPMessage * offer);
 gboolean rw_sdp_get_ice_credentials (const GstSDPMessage * offer,

@@ -153,6 +153,7 @@ enum
   PROP_PUBLIC_ADDRESS,
   PROP_RETRANSMISSIONS,
   PROP_FEC_PERCENTAGE,
+  PROP_ICE_TCP,
   PROP_VIEWERS,
   N_PROPS
 };
@@ -630,7 +631,8 @@ add_viewer (RwSink * self, const gchar * id, GstSDPMessage * offer,
   }
 
   dropped = rw_sdp_filter_candidates (offer,
-      (const gchar * const *) self->config->ice_addresses);
+      (const gchar * const *) self->config->ice_addresses,
+      self->config->ice_tcp);
   if (dropped)
     GST_DEBUG_OBJECT (self, "ignored %u of the offer's candidates", dropped);
   if (rw_sdp_unify_bundle_credentials (offer))
@@ -812,7 +814,8 @@ rw_sink_add_candidate (RwSessionHost * host, const gchar * id, guint mline,
   }
 
   if (!rw_sdp_candidate_acceptable (candidate,
-          (const gchar * const *) self->config->ice_addresses, &reason, error))
+          (const gchar * const *) self->config->ice_addresses,
+          self->config->ice_tcp, &reason, error))
     return FALSE;
   if (reason) {
     GST_DEBUG_OBJECT (self, "viewer %s: ignoring candidate: %s", id, reason);
@@ -1461,6 +1464,9 @@ set_config_value (RwSink * self, guint prop_id, const GValue * value)
     case PROP_FEC_PERCENTAGE:
       config->fec_percentage = g_value_get_uint (value);
       break;
+    case PROP_ICE_TCP:
+      config->ice_tcp = g_value_get_boolean (value);
+      break;
     default:
       g_assert_not_reached ();
       break;
@@ -1542,6 +1548,9 @@ rw_sink_get_property (GObject * object, guint prop_id, GValue * value,
       break;
     case PROP_FEC_PERCENTAGE:
       g_value_set_uint (value, config->fec_percentage);
+      break;
+    case PROP_ICE_TCP:
+      g_value_set_boolean (value, config->ice_tcp);
       break;
     case PROP_VIEWERS:
       /* the table belongs to the context; its size is a plain read */
@@ -1643,6 +1652,10 @@ rw_sink_class_init (RwSinkClass * klass)
       "FEC percentage", "Video forward error correction (ULPFEC in RED): "
       "FEC packets per 100 media packets (0: off)", 0, 100,
       RW_CONFIG_DEFAULT_FEC_PERCENTAGE, per_viewer);
+  properties[PROP_ICE_TCP] = g_param_spec_boolean ("ice-tcp", "ICE-TCP",
+      "Also offer passive TCP candidates, for viewers whose UDP is blocked "
+      "(on min-rtp-port..max-rtp-port when set)", RW_CONFIG_DEFAULT_ICE_TCP,
+      per_viewer);
   properties[PROP_ICE_ADDRESSES] = g_param_spec_string ("ice-addresses",
       "ICE addresses", "Comma-separated local addresses ICE may use "
       "(NULL: every interface)", NULL, per_viewer);

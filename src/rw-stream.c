@@ -127,7 +127,7 @@ configure_sink (RwStream * self)
       "handshake-timeout", config->handshake_timeout, "min-rtp-port",
       config->min_rtp_port, "max-rtp-port", config->max_rtp_port,
       "retransmissions", config->retransmissions, "fec-percentage",
-      config->fec_percentage, NULL);
+      config->fec_percentage, "ice-tcp", config->ice_tcp, NULL);
 }
 
 static void restart_pipeline (RwStream * self, const gchar * reason);

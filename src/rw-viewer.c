@@ -770,7 +770,7 @@ configure_ice (RwViewer * self, const RwConfig * config, GError ** error)
     return FALSE;
   }
 
-  g_object_set (ice, "ice-tcp", FALSE, NULL);
+  g_object_set (ice, "ice-tcp", config->ice_tcp, NULL);
   if (config->min_rtp_port)
     g_object_set (ice, "min-rtp-port", config->min_rtp_port, "max-rtp-port",
         config->max_rtp_port, NULL);

@@ -38,6 +38,7 @@
  *
  * --nack offers the video with NACK and RTX, as browsers do (the jitter
  * buffer then asks for lost packets when the answer takes NACK).
+ * --ice-tcp gathers TCP candidates too (ICE-TCP), as browsers do.
  * --check-timeout MS and --check-retransmissions N shorten libnice's ICE
  * check timeouts: with its regular nomination the viewer nominates a working
  * pair only once the better ones failed, which on a network that drops
@@ -390,7 +391,7 @@ main (int argc, char *argv[])
   g_autofree gchar *stun_server = NULL;
   g_auto (GStrv) turn_servers = NULL;
   gint check_timeout = 0, check_retransmissions = -1;
-  gboolean nack = FALSE;
+  gboolean nack = FALSE, ice_tcp = FALSE;
   g_autoptr (GTlsDatabase) ca = NULL;
   gint viewers = 1, leavers = -1, stagger_ms = 0;
   gdouble duration = 10.0, hangup_after = -1.0, vanish_after = -1.0;
@@ -448,6 +449,8 @@ main (int argc, char *argv[])
     {"nack", 0, 0, G_OPTION_ARG_NONE, &nack,
         "Offer the video with NACK and RTX, as browsers do, and ask for "
           "lost packets when the answer takes NACK", NULL},
+    {"ice-tcp", 0, 0, G_OPTION_ARG_NONE, &ice_tcp,
+        "Gather TCP candidates too (ICE-TCP), as browsers do", NULL},
     {"check-timeout", 0, 0, G_OPTION_ARG_INT, &check_timeout,
         "First retransmission timeout of ICE checks in ms (default: "
           "libnice's, 200)", "MS"},
@@ -521,6 +524,7 @@ main (int argc, char *argv[])
     rw_test_viewer_set_stream (run->viewer, stream);
     rw_test_viewer_set_media (run->viewer, cli.video, cli.audio);
     rw_test_viewer_set_nack (run->viewer, nack);
+    rw_test_viewer_set_ice_tcp (run->viewer, ice_tcp);
     if (ice_address)
       rw_test_viewer_set_ice_address (run->viewer, ice_address);
     rw_test_viewer_set_ice_servers (run->viewer, stun_server,

@@ -75,6 +75,7 @@ struct _RwTestViewer
   gboolean offer_video;
   gboolean offer_audio;
   gboolean nack;                /* rw_test_viewer_set_nack () */
+  gboolean ice_tcp;             /* rw_test_viewer_set_ice_tcp () */
   gboolean whep;
   gchar *stun_server;           /* or NULL */
   guint check_timeout_ms;       /* libnice's stun-initial-timeout, 0: its own */
@@ -1710,6 +1711,22 @@ rw_test_viewer_set_nack (RwTestViewer * self, gboolean nack)
 }
 
 /**
+ * rw_test_viewer_set_ice_tcp:
+ * @self: a viewer that was not started
+ * @ice_tcp: %TRUE to gather TCP candidates too (ICE-TCP), as browsers do
+ *
+ * Off by default: a robot without ICE-TCP ignores them.
+ */
+void
+rw_test_viewer_set_ice_tcp (RwTestViewer * self, gboolean ice_tcp)
+{
+  g_return_if_fail (RW_IS_TEST_VIEWER (self));
+  g_return_if_fail (self->state == RW_TEST_VIEWER_NEW);
+
+  self->ice_tcp = ice_tcp;
+}
+
+/**
  * rw_test_viewer_get_location:
  * @self: a WHEP viewer
  *
@@ -2044,7 +2061,12 @@ restrict_ice (RwTestViewer * self, GError ** error)
     return FALSE;
   }
   if (g_object_class_find_property (G_OBJECT_GET_CLASS (ice), "ice-tcp"))
-    g_object_set (ice, "ice-tcp", FALSE, NULL);
+    g_object_set (ice, "ice-tcp", self->ice_tcp, NULL);
+  else if (self->ice_tcp) {
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED,
+        "this webrtcbin's ICE agent has no ice-tcp property");
+    return FALSE;
+  }
 
   if (g_object_class_find_property (G_OBJECT_GET_CLASS (ice), "agent"))
     g_object_get (ice, "agent", &agent, NULL);
@@ -2055,8 +2077,13 @@ restrict_ice (RwTestViewer * self, GError ** error)
     return FALSE;
   }
   g_object_set (agent, "upnp", FALSE, NULL);
+  /* over TCP a check is sent once and waited for (stun-reliable-timeout,
+   * libnice's 7.9 s); the same shortening, as the unanswered UDP check is
+   * given its initial timeout and retransmissions */
   if (self->check_timeout_ms > 0)
-    g_object_set (agent, "stun-initial-timeout", self->check_timeout_ms, NULL);
+    g_object_set (agent, "stun-initial-timeout", self->check_timeout_ms,
+        "stun-reliable-timeout", self->check_timeout_ms *
+        (1u << (MAX (self->check_retransmissions, 0) + 1)), NULL);
   if (self->check_retransmissions >= 0)
     g_object_set (agent, "stun-max-retransmissions",
         (guint) self->check_retransmissions, NULL);

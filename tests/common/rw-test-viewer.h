@@ -67,6 +67,7 @@ void rw_test_viewer_set_media (RwTestViewer * self, gboolean video,
     gboolean audio);
 void rw_test_viewer_set_whep (RwTestViewer * self, gboolean whep);
 void rw_test_viewer_set_nack (RwTestViewer * self, gboolean nack);
+void rw_test_viewer_set_ice_tcp (RwTestViewer * self, gboolean ice_tcp);
 void rw_test_viewer_set_ice_servers (RwTestViewer * self,
     const gchar * stun_server, const gchar * const *turn_servers);
 void rw_test_viewer_set_check_timeouts (RwTestViewer * self,

@@ -16,7 +16,7 @@ LLVMFuzzerTestOneInput (const guint8 * data, gsize size)
   g_autofree gchar *line = g_strndup ((const gchar *) data, size);
   const gchar *reason = NULL;
 
-  rw_sdp_candidate_acceptable (line, NULL, &reason, NULL);
-  rw_sdp_candidate_acceptable (line, loopback, &reason, NULL);
+  rw_sdp_candidate_acceptable (line, NULL, FALSE, &reason, NULL);
+  rw_sdp_candidate_acceptable (line, loopback, TRUE, &reason, NULL);
   return 0;
 }

@@ -79,8 +79,8 @@ LLVMFuzzerTestOneInput (const guint8 * data, gsize size)
     }
   }
   match_offer (offer);
-  rw_sdp_filter_candidates (offer, loopback);
-  rw_sdp_filter_candidates (offer, NULL);
+  rw_sdp_filter_candidates (offer, loopback, TRUE);
+  rw_sdp_filter_candidates (offer, NULL, FALSE);
 
   /* as the sink does: candidates filtered, credentials unified, matched */
   rw_sdp_unify_bundle_credentials (offer);

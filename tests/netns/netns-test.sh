@@ -31,6 +31,9 @@
 #              daemon has --public-address and --port-range.
 #   3          UDP dropped between the NATs → TURN over TCP on both sides, relay ↔ relay;
 #              TTFF printed against the 1 s target, ≤ 1.5 s asserted
+#   3-icetcp   UDP dropped between the NATs, no TURN, natr forwarding tcp 40000-40099 to the
+#              robot (--ice-tcp true --public-address --port-range) → the viewer's TCP
+#              candidate to the robot's passive TCP one on the router's port; TTFF as case 3
 #   4          case 1 with 2 % loss each way (natr drops 2 % of what the robot sends,
 #              natv 2 % of what the viewer sends; no delay: this kernel has no netem) over
 #              RW_NETNS_LOSS_SECONDS (30, issue 12's watch), the daemon resending lost video
@@ -39,11 +42,12 @@
 #   5          the robot's TURN server unreachable (wrong port) → no video, and the
 #              daemon's log says so (assert_turn_failure_logged: asserted once the daemon
 #              has the new TURN settings, printed before); /status shows no pair
-#   1-chromium, 3-chromium, 4-chromium
-#              cases 1, 3 and 4 with headless Chromium as the viewer (chromium-viewer.mjs:
+#   1-chromium, 2-chromium, 3-chromium, 3-icetcp-chromium, 4-chromium
+#              cases 1, 2, 3, 3-icetcp and 4 with headless Chromium as the viewer (chromium-viewer.mjs:
 #              Debian's chromium driven by tests/browser/node_modules' playwright-core, its
 #              page served on the viewer namespace's loopback, TURN user viewer): 1 asserts
-#              ≥ 28 decoded and ≥ 25 painted fps and the pair, 3 the pair and TTFF as case 3,
+#              ≥ 28 decoded and ≥ 25 painted fps and the pair, 2 ≥ 28 decoded fps and the
+#              pair, 3 the pair and TTFF as case 3, 3-icetcp as case 3-icetcp,
 #              4 (RW_NETNS_CHROMIUM_LOSS_SECONDS, default RW_NETNS_LOSS_SECONDS) is a
 #              measurement. Skipped, saying why, without node, chromium or node_modules.
 #
@@ -231,8 +235,9 @@ sink_route() {
 }
 
 # nat_rules NS ROBOT(0|1) MODE LOSS: MODE is symmetric, forward (natr forwards udp
-# 40000-40099 to the robot, same port out) or udp-blocked; LOSS drops that percentage of
-# what the NAT's host sends out (0: none).
+# 40000-40099 to the robot, same port out), udp-blocked, or tcp-forward (udp-blocked, and
+# natr forwards tcp 40000-40099 to the robot); LOSS drops that percentage of what the NAT's
+# host sends out (0: none).
 nat_rules() {
     local name=$1 robot=$2 mode=$3 loss=$4
     local dnat="" pf="" lossrule="" out='iifname "lan0" oifname "wan0" accept' udp=""
@@ -248,10 +253,20 @@ nat_rules() {
     ip saddr 10.1.0.2 udp sport 40000-40099 snat to 100.64.0.1
   }'
     fi
-    if [ "$mode" = udp-blocked ]; then
+    if [ "$mode" = tcp-forward ] && [ "$robot" = 1 ]; then
+        pf='
+  chain pf_pre { type nat hook prerouting priority dstnat - 1; policy accept;
+    iifname "wan0" tcp dport 40000-40099 dnat to 10.1.0.2
+  }'
+    fi
+    if [ "$mode" = udp-blocked ] || [ "$mode" = tcp-forward ]; then
         udp='meta l4proto udp drop'
         out='iifname "lan0" oifname "wan0" ip daddr 100.64.0.254 tcp dport 3478 accept
     iifname "lan0" oifname "wan0" tcp dport 8080 accept'
+    fi
+    if [ "$mode" = tcp-forward ] && [ "$robot" = 0 ]; then
+        out="$out
+    iifname \"lan0\" oifname \"wan0\" ip daddr 100.64.0.1 tcp dport 40000-40099 accept"
     fi
     if [ "$loss" -gt 0 ]; then
         lossrule="iifname \"lan0\" oifname \"wan0\" numgen random mod 100 < $loss drop"
@@ -723,6 +738,44 @@ case_3() {
     teardown_case
 }
 
+# ICE-TCP: no TURN, UDP blocked, the robot's router forwarding tcp 40000-40099; the viewer
+# connects to the robot's passive TCP candidate on the router's address.
+icetcp_expect() {
+    expect "/status shows no pair" daemon_sees_pair
+    expect "fps ${V_FPS:-none} < ${1}" ge "$V_FPS" "$1"
+    expect "the robot's candidate '$V_REMOTE' is not TCP" eval '[[ "$V_REMOTE" == */tcp ]]'
+    expect "the viewer's candidate '$V_LOCAL' is not TCP" eval '[[ "$V_LOCAL" == */tcp ]]'
+    expect "remote address '$V_REMOTE_ADDR' is not the router's forwarded port" \
+        eval '[[ "$V_REMOTE_ADDR" == 100.64.0.1:400[0-9][0-9] ]]'
+    expect "TTFF ${V_TTFF:-none} ms > 1500 ms" awk -v t="${V_TTFF:-99999}" 'BEGIN { exit !(t <= 1500) }'
+    if awk -v t="${V_TTFF:-99999}" 'BEGIN { exit !(t <= 1000) }'; then
+        echo "case $CASE_ID: TTFF ${V_TTFF} ms: target (<= 1000 ms) met"
+    else
+        echo "case $CASE_ID: TTFF ${V_TTFF:-none} ms: target (<= 1000 ms) not met"
+    fi
+}
+
+case_3_icetcp() {
+    if ! has_option ice-tcp; then
+        skip_case 3-icetcp ice-tcp "robot-webrtc-server --help lists no --ice-tcp"
+        return 0
+    fi
+    begin_case 3-icetcp "UDP blocked, robot's router forwarding tcp 40000-40099, --ice-tcp, no TURN"
+    # the viewer's unanswered UDP checks fail sooner, as in case 3
+    if setup_case tcp-forward 0 none &&
+       start_daemon --ice-tcp true --public-address 100.64.0.1 --port-range 40000-40099; then
+        run_viewer v "$SECONDS_WATCH" --ice-tcp --check-timeout 100 --check-retransmissions 1
+        read_viewer v
+        daemon_view
+        expect "viewer exit status $(cat "$WORK/$CASE_ID/v.rc")" viewer_ok v
+        icetcp_expect 28
+    else
+        CASE_FAILS+=("setup failed")
+    fi
+    report ice-tcp
+    teardown_case
+}
+
 case_4() {
     begin_case 4 "case 1 with 2 % loss each way (>= 28 fps asserted, freezes printed)"
     if setup_case symmetric 2 static &&
@@ -829,6 +882,33 @@ case_1_chromium() {
     teardown_case
 }
 
+case_2_chromium() {
+    local why
+    why=$(chromium_missing)
+    if [ -n "$why" ]; then
+        skip_case 2-chromium port-forwarded-chromium "$why"
+        return 0
+    fi
+    begin_case 2-chromium "case 2 (port-forwarded robot, no TURN) with headless Chromium as the viewer"
+    if setup_case forward 0 none &&
+       start_daemon --public-address 100.64.0.1 --port-range 40000-40099; then
+        run_chromium v "$SECONDS_WATCH"
+        read_viewer v
+        daemon_view
+        expect "chromium-viewer exit status $(cat "$WORK/$CASE_ID/v.rc") (${V_ERROR:-})" viewer_ok v
+        expect "/status shows no pair" daemon_sees_pair
+        expect "decoded fps ${V_FPS_DECODED:-none} < 28" ge "$V_FPS_DECODED" 28
+        expect "local candidate '$V_LOCAL' not direct" is_direct "$V_LOCAL"
+        expect "remote candidate '$V_REMOTE' not direct" is_direct "$V_REMOTE"
+        expect "remote address '$V_REMOTE_ADDR' is not the router's forwarded port" \
+            eval '[[ "$V_REMOTE_ADDR" == 100.64.0.1:400[0-9][0-9] ]]'
+    else
+        CASE_FAILS+=("setup failed")
+    fi
+    report port-forwarded-chromium
+    teardown_case
+}
+
 case_3_chromium() {
     local why
     why=$(chromium_missing)
@@ -857,6 +937,32 @@ case_3_chromium() {
         CASE_FAILS+=("setup failed")
     fi
     report turn-tcp-chromium
+    teardown_case
+}
+
+case_3_icetcp_chromium() {
+    local why
+    why=$(chromium_missing)
+    if ! has_option ice-tcp; then
+        why="robot-webrtc-server --help lists no --ice-tcp"
+    fi
+    if [ -n "$why" ]; then
+        skip_case 3-icetcp-chromium ice-tcp-chromium "$why"
+        return 0
+    fi
+    begin_case 3-icetcp-chromium "case 3-icetcp (UDP blocked, ICE-TCP) with headless Chromium as the viewer"
+    if setup_case tcp-forward 0 none &&
+       start_daemon --ice-tcp true --public-address 100.64.0.1 --port-range 40000-40099; then
+        run_chromium v "$SECONDS_WATCH"
+        read_viewer v
+        daemon_view
+        expect "chromium-viewer exit status $(cat "$WORK/$CASE_ID/v.rc") (${V_ERROR:-})" viewer_ok v
+        expect "decoded fps ${V_FPS_DECODED:-none} < 28" ge "$V_FPS_DECODED" 28
+        icetcp_expect 25
+    else
+        CASE_FAILS+=("setup failed")
+    fi
+    report ice-tcp-chromium
     teardown_case
 }
 
@@ -892,19 +998,22 @@ case_4_chromium() {
 # --- main ---
 
 cases=("$@")
-[ ${#cases[@]} -gt 0 ] || cases=(1 1-secret 2 3 4 5 1-chromium 3-chromium 4-chromium)
+[ ${#cases[@]} -gt 0 ] || cases=(1 1-secret 2 3 3-icetcp 4 5 1-chromium 2-chromium 3-chromium 3-icetcp-chromium 4-chromium)
 for c in "${cases[@]}"; do
     case "$c" in
         1) case_1 ;;
         1-secret) case_1_secret ;;
         2) case_2 ;;
         3) case_3 ;;
+        3-icetcp) case_3_icetcp ;;
         4) case_4 ;;
         5) case_5 ;;
         1-chromium) case_1_chromium ;;
+        2-chromium) case_2_chromium ;;
         3-chromium) case_3_chromium ;;
+        3-icetcp-chromium) case_3_icetcp_chromium ;;
         4-chromium) case_4_chromium ;;
-        *) log "unknown case '$c' (1 1-secret 2 3 4 5 1-chromium 3-chromium 4-chromium)"; exit 2 ;;
+        *) log "unknown case '$c' (1 1-secret 2 3 3-icetcp 4 5 1-chromium 2-chromium 3-chromium 3-icetcp-chromium 4-chromium)"; exit 2 ;;
     esac
 done
 

@@ -403,6 +403,8 @@ test_file_bad (void)
           "an IPv4 or IPv6 address, got 'router.example'"},
     {"[webrtc]\nretransmissions=maybe\n", "[webrtc] retransmissions: "
           "expected true or false, got 'maybe'"},
+    {"[webrtc]\nice-tcp=passive\n", "[webrtc] ice-tcp: expected true or "
+          "false, got 'passive'"},
     {"[webrtc]\nfec-percentage=101\n", "[webrtc] fec-percentage: expected "
           "a whole number from 0 to 100, got '101'"},
     {"[media]\npipeline=videotestsrc ! ! vp8enc\n", "[media] pipeline: the "
@@ -498,6 +500,12 @@ test_file_repair (void)
   g_assert_cmpint (defaults->retransmissions, ==,
       RW_CONFIG_DEFAULT_RETRANSMISSIONS);
   g_assert_cmpuint (defaults->fec_percentage, ==, 0);
+  g_assert_false (defaults->ice_tcp);
+  {
+    g_autoptr (RwConfig) tcp = load_config ("[webrtc]\nice-tcp=yes\n");
+
+    g_assert_true (tcp->ice_tcp);
+  }
 
   g_assert_true (rw_config_parse_boolean ("YES", &value, NULL));
   g_assert_true (value);

@@ -463,7 +463,7 @@ test_candidates (void)
     g_autoptr (GError) error = NULL;
     const gchar *reason = NULL;
     gboolean valid = rw_sdp_candidate_acceptable (cases[i].line,
-        cases[i].addresses, &reason, &error);
+        cases[i].addresses, FALSE, &reason, &error);
 
     g_test_message ("%s", cases[i].line);
     g_assert_cmpint (valid, ==, cases[i].valid);
@@ -472,6 +472,24 @@ test_candidates (void)
       continue;
     }
     g_assert_cmpint (reason == NULL, ==, cases[i].used);
+  }
+
+  /* with ICE-TCP, TCP candidates are used, checked like UDP ones */
+  {
+    const gchar *reason = NULL;
+
+    g_assert_true (rw_sdp_candidate_acceptable ("candidate:1 1 tcp "
+            "2122260223 10.0.0.5 9 typ host tcptype active", NULL, TRUE,
+            &reason, NULL));
+    g_assert_null (reason);
+    g_assert_true (rw_sdp_candidate_acceptable ("candidate:1 1 TCP "
+            "2122260223 10.0.0.5 9 typ host tcptype active", loopback, TRUE,
+            &reason, NULL));
+    g_assert_nonnull (reason);
+    g_assert_true (rw_sdp_candidate_acceptable ("candidate:1 1 tcp "
+            "2122260223 4f2b1c9e-aaaa.local 9 typ host tcptype active", NULL,
+            TRUE, &reason, NULL));
+    g_assert_nonnull (reason);
   }
 }
 
@@ -500,17 +518,18 @@ test_filter_candidates (void)
       load_fixture ("chromium-156-recvonly-complete.sdp");
   GstSDPMessage *offer;
 
-  /* Firefox offers UDP and TCP; TCP goes. */
+  /* Firefox offers UDP and TCP; TCP goes, unless we do ICE-TCP. */
   offer = rw_sdp_parse_offer (firefox, NULL);
   g_assert_cmpuint (count_candidates (offer), ==, 4);
-  g_assert_cmpuint (rw_sdp_filter_candidates (offer, NULL), ==, 2);
+  g_assert_cmpuint (rw_sdp_filter_candidates (offer, NULL, TRUE), ==, 0);
+  g_assert_cmpuint (rw_sdp_filter_candidates (offer, NULL, FALSE), ==, 2);
   g_assert_cmpuint (count_candidates (offer), ==, 2);
   gst_sdp_message_free (offer);
 
   /* Restricted to loopback, Chromium's 10.213.0.1 goes too. */
   offer = rw_sdp_parse_offer (chromium, NULL);
-  g_assert_cmpuint (rw_sdp_filter_candidates (offer, NULL), ==, 0);
-  g_assert_cmpuint (rw_sdp_filter_candidates (offer, loopback), ==, 1);
+  g_assert_cmpuint (rw_sdp_filter_candidates (offer, NULL, FALSE), ==, 0);
+  g_assert_cmpuint (rw_sdp_filter_candidates (offer, loopback, FALSE), ==, 1);
   g_assert_cmpuint (count_candidates (offer), ==, 0);
   gst_sdp_message_free (offer);
 }

@@ -48,8 +48,8 @@
 #              page served on the viewer namespace's loopback, TURN user viewer): 1 asserts
 #              ≥ 28 decoded and ≥ 25 painted fps and the pair, 2 ≥ 28 decoded fps and the
 #              pair, 3 the pair and TTFF as case 3, 3-icetcp as case 3-icetcp,
-#              4 (RW_NETNS_CHROMIUM_LOSS_SECONDS, default RW_NETNS_LOSS_SECONDS) is a
-#              measurement. Skipped, saying why, without node, chromium or node_modules.
+#              4 (RW_NETNS_CHROMIUM_LOSS_SECONDS, default RW_NETNS_LOSS_SECONDS) ≥ 28 fps
+#              decoded, the target (painted fps, freezes) printed. Skipped, saying why, without node, chromium or node_modules.
 #
 # Each case prints one line:
 #   case 3 turn-tcp: ttff_ms=951.4 answer_ms=47.1 fps=29.9 max_gap_ms=240.6 freezes=0 frozen_ms=0.0 pair=relay/udp<->relay/udp daemon_pair=relay/udp/tcp<->relay/udp rtt_ms=5.9 PASS
@@ -973,7 +973,7 @@ case_4_chromium() {
         skip_case 4-chromium loss-2pct-chromium "$why"
         return 0
     fi
-    begin_case 4-chromium "case 4 (2 % loss each way) with headless Chromium (a measurement: passes if video flows)"
+    begin_case 4-chromium "case 4 (2 % loss each way) with headless Chromium (>= 28 fps decoded asserted, the target printed)"
     if setup_case symmetric 2 static &&
        start_daemon --turn-server turn://robot:robotpass@100.64.0.254:3478; then
         run_chromium v "$CHROMIUM_LOSS_SECONDS" --turn turn:100.64.0.254:3478 \
@@ -981,6 +981,14 @@ case_4_chromium() {
         read_viewer v
         daemon_view
         expect "no frames (chromium-viewer exit status $(cat "$WORK/$CASE_ID/v.rc"), ${V_ERROR:-})" has_frames
+        # With the daemon's defaults lost packets are resent (NACK + RTX) and Chromium knows
+        # the RTT (RTCP XR DLRR), so it asks again at once for a lost retransmission: every
+        # frame decoded is asserted. Issue 12's target is on painted frames, which a busy
+        # machine's compositor paints late (a 283 ms gap with 30 fps decoded was seen), so
+        # it is printed, not asserted (docs/networking.md has the runs).
+        if [ -z "${RW_NETNS_SERVER_ARGS:-}" ]; then
+            expect "decoded fps ${V_FPS_DECODED:-none} < 28" ge "$V_FPS_DECODED" 28
+        fi
         local target="target met"
         if ! ge "$V_FPS" 28 || [ "${V_FREEZES:-1}" -gt 0 ]; then
             target="target (>= 28 fps, no freeze >= 300 ms) not met"

@@ -31,6 +31,8 @@
 #              daemon has --public-address and --port-range.
 #   3          UDP dropped between the NATs → TURN over TCP on both sides, relay ↔ relay;
 #              TTFF printed against the 1 s target, ≤ 1.5 s asserted
+#   3-tls      case 3 with the robot's TURN server reached over TLS (turns:, coturn's
+#              certificate made by openssl) → the robot's relay, over tls in /status
 #   3-icetcp   UDP dropped between the NATs, no TURN, natr forwarding tcp 40000-40099 to the
 #              robot (--ice-tcp true --public-address --port-range) → the viewer's TCP
 #              candidate to the robot's passive TCP one on the router's port; TTFF as case 3
@@ -261,7 +263,7 @@ nat_rules() {
     fi
     if [ "$mode" = udp-blocked ] || [ "$mode" = tcp-forward ]; then
         udp='meta l4proto udp drop'
-        out='iifname "lan0" oifname "wan0" ip daddr 100.64.0.254 tcp dport 3478 accept
+        out='iifname "lan0" oifname "wan0" ip daddr 100.64.0.254 tcp dport { 3478, 5349 } accept
     iifname "lan0" oifname "wan0" tcp dport 8080 accept'
     fi
     if [ "$mode" = tcp-forward ] && [ "$robot" = 0 ]; then
@@ -341,9 +343,17 @@ wait_listening() {
 
 # --- coturn ---
 
-# start_turn static|secret [SECRET]
+# start_turn static|secret [SECRET]; with TURN_TLS=1 coturn also takes TLS on 5349, with a
+# certificate made here by openssl (self-signed: libnice does not check a TURN server's).
+TURN_TLS=0
 start_turn() {
     local kind=$1 secret=${2:-} dir="$WORK/$CASE_ID" pid
+    if [ "$TURN_TLS" = 1 ] &&
+       ! openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=turn.nat.test \
+           -keyout "$dir/turn.key" -out "$dir/turn.crt" >/dev/null 2>&1; then
+        log "openssl could not make coturn's certificate"
+        return 1
+    fi
     {
         echo "listening-ip=100.64.0.254"
         echo "relay-ip=100.64.0.254"
@@ -360,7 +370,13 @@ start_turn() {
             echo "user=robot:robotpass"
             echo "user=viewer:viewerpass"
         fi
-        echo "no-tls"
+        if [ "$TURN_TLS" = 1 ]; then
+            echo "tls-listening-port=5349"
+            echo "cert=$dir/turn.crt"
+            echo "pkey=$dir/turn.key"
+        else
+            echo "no-tls"
+        fi
         echo "no-dtls"
         echo "no-cli"
         echo "userdb=$dir/turndb"             # fresh: a reused one refuses secrets
@@ -374,7 +390,8 @@ start_turn() {
     pid=$!
     PIDS+=("$pid")
     if ! wait_listening inet u 100.64.0.254:3478 "$pid" 10 ||
-       ! wait_listening inet t 100.64.0.254:3478 "$pid" 10; then
+       ! wait_listening inet t 100.64.0.254:3478 "$pid" 10 ||
+       { [ "$TURN_TLS" = 1 ] && ! wait_listening inet t 100.64.0.254:5349 "$pid" 10; }; then
         log "coturn did not listen on 100.64.0.254:3478 within 10 s:"
         tail -20 "$dir/turnserver.log" >&2 || true
         return 1
@@ -755,6 +772,30 @@ icetcp_expect() {
     fi
 }
 
+case_3_tls() {
+    begin_case 3-tls "UDP blocked between the NATs, the robot's TURN over TLS (turns:), the viewer's over TCP"
+    TURN_TLS=1
+    if setup_case udp-blocked 0 static &&
+       start_daemon --turn-server 'turns:100.64.0.254:5349' --turn-user robot \
+           --turn-password robotpass; then
+        run_viewer v "$SECONDS_WATCH" --check-timeout 100 --check-retransmissions 1 \
+            --turn-server 'turn://viewer:viewerpass@100.64.0.254:3478?transport=tcp'
+        read_viewer v
+        daemon_view
+        expect "viewer exit status $(cat "$WORK/$CASE_ID/v.rc")" viewer_ok v
+        expect "fps ${V_FPS:-none} < 28" ge "$V_FPS" 28
+        expect "/status shows no pair or another robot end ('$D_LOCAL $D_LOCAL_ADDR')" daemon_sees_pair
+        expect "the robot's candidate '$V_REMOTE' is not its relay" is_relay "$V_REMOTE"
+        expect "the robot does not reach its TURN server over TLS ('$D_LOCAL')" \
+            eval '[[ "$D_LOCAL" == relay/*/tls ]]'
+    else
+        CASE_FAILS+=("setup failed")
+    fi
+    TURN_TLS=0
+    report turn-tls
+    teardown_case
+}
+
 case_3_icetcp() {
     if ! has_option ice-tcp; then
         skip_case 3-icetcp ice-tcp "robot-webrtc-server --help lists no --ice-tcp"
@@ -1006,13 +1047,14 @@ case_4_chromium() {
 # --- main ---
 
 cases=("$@")
-[ ${#cases[@]} -gt 0 ] || cases=(1 1-secret 2 3 3-icetcp 4 5 1-chromium 2-chromium 3-chromium 3-icetcp-chromium 4-chromium)
+[ ${#cases[@]} -gt 0 ] || cases=(1 1-secret 2 3 3-tls 3-icetcp 4 5 1-chromium 2-chromium 3-chromium 3-icetcp-chromium 4-chromium)
 for c in "${cases[@]}"; do
     case "$c" in
         1) case_1 ;;
         1-secret) case_1_secret ;;
         2) case_2 ;;
         3) case_3 ;;
+        3-tls) case_3_tls ;;
         3-icetcp) case_3_icetcp ;;
         4) case_4 ;;
         5) case_5 ;;
@@ -1021,7 +1063,7 @@ for c in "${cases[@]}"; do
         3-chromium) case_3_chromium ;;
         3-icetcp-chromium) case_3_icetcp_chromium ;;
         4-chromium) case_4_chromium ;;
-        *) log "unknown case '$c' (1 1-secret 2 3 3-icetcp 4 5 1-chromium 2-chromium 3-chromium 3-icetcp-chromium 4-chromium)"; exit 2 ;;
+        *) log "unknown case '$c' (1 1-secret 2 3 3-tls 3-icetcp 4 5 1-chromium 2-chromium 3-chromium 3-icetcp-chromium 4-chromium)"; exit 2 ;;
     esac
 done
 

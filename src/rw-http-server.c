@@ -1123,6 +1123,24 @@ rw_http_server_get_turn (RwHttpServer * self)
 }
 
 /**
+ * rw_http_server_set_turn:
+ * @self: a server
+ * @turn: (transfer none) (nullable): the TURN server viewers are told of
+ *   from now on, or %NULL for none
+ *
+ * For a server whose TURN settings change after it loaded them (the
+ * element's properties, changed while it plays): its WHEP `Link` headers
+ * name @turn.
+ */
+void
+rw_http_server_set_turn (RwHttpServer * self, RwTurn * turn)
+{
+  g_return_if_fail (RW_IS_HTTP_SERVER (self));
+
+  g_set_object (&self->turn, turn);
+}
+
+/**
  * rw_http_server_reload:
  * @self: a server with its credentials loaded
  * @config: the new settings, before they replace the running ones

@@ -22,6 +22,7 @@ void rw_http_server_remove_host (RwHttpServer * self, const gchar * name);
 gboolean rw_http_server_load_credentials (RwHttpServer * self,
     GError ** error);
 RwTurn *rw_http_server_get_turn (RwHttpServer * self);
+void rw_http_server_set_turn (RwHttpServer * self, RwTurn * turn);
 gboolean rw_http_server_reload (RwHttpServer * self, const RwConfig * config,
     GError ** error);
 gboolean rw_http_server_listen (RwHttpServer * self, GError ** error);

@@ -96,6 +96,23 @@ rw_signaling_thread_start (const RwConfig * config, GMainContext * context,
   return self;
 }
 
+/**
+ * rw_signaling_thread_set_turn:
+ * @self: a running thread
+ * @turn: (transfer none) (nullable): the TURN server its WHEP `Link`
+ *   headers name from now on
+ *
+ * Called on the thread (its context), as the server's settings are.
+ */
+void
+rw_signaling_thread_set_turn (RwSignalingThread * self, RwTurn * turn)
+{
+  g_return_if_fail (self != NULL);
+  g_return_if_fail (g_main_context_is_owner (self->context));
+
+  rw_http_server_set_turn (self->http, turn);
+}
+
 /* The thread, after everything queued before it. */
 static gboolean
 quit (gpointer user_data)

@@ -8,6 +8,7 @@
 
 #include "rw-config.h"
 #include "rw-session-host.h"
+#include "rw-turn.h"
 
 G_BEGIN_DECLS
 
@@ -16,6 +17,7 @@ typedef struct _RwSignalingThread RwSignalingThread;
 RwSignalingThread *rw_signaling_thread_start (const RwConfig * config,
     GMainContext * context, const gchar * name, RwSessionHost * host,
     GError ** error);
+void rw_signaling_thread_set_turn (RwSignalingThread * self, RwTurn * turn);
 void rw_signaling_thread_stop (RwSignalingThread * self,
     GSourceFunc last_words, gpointer user_data);
 

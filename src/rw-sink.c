@@ -1326,12 +1326,24 @@ static gboolean
 apply_change (gpointer data)
 {
   Change *change = data;
+  RwSink *self = change->self;
   g_autoptr (GError) error = NULL;
+  g_autoptr (RwTurn) turn = NULL;
 
-  set_config_value (change->self, change->prop_id, &change->value);
-  if (is_turn_property (change->prop_id) && !load_turn (change->self, &error))
+  set_config_value (self, change->prop_id, &change->value);
+  if (!is_turn_property (change->prop_id))
+    return G_SOURCE_REMOVE;
+  if (!load_turn (self, &error)) {
     g_warning ("robotwebrtcsink: the TURN settings stay as they were: %s",
         error->message);
+    return G_SOURCE_REMOVE;
+  }
+  /* the WHEP Link headers of its own server name the same one */
+  GST_OBJECT_LOCK (self);
+  turn = self->turn ? g_object_ref (self->turn) : NULL;
+  GST_OBJECT_UNLOCK (self);
+  if (self->signaling)
+    rw_signaling_thread_set_turn (self->signaling, turn);
   return G_SOURCE_REMOVE;
 }
 

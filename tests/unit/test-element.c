@@ -297,6 +297,27 @@ GST_START_TEST (test_audio_and_video)
 
 GST_END_TEST;
 
+/* Until the element's /status names @server as its TURN server, at most
+ * @timeout_ms. */
+static gboolean
+wait_for_turn_server (SoupSession * session, const gchar * status_url,
+    const gchar * server, guint timeout_ms)
+{
+  gint64 deadline =
+      g_get_monotonic_time () + timeout_ms * G_TIME_SPAN_MILLISECOND;
+
+  do {
+    g_autoptr (RwTestResponse) response = rw_test_http_request (session,
+        "GET", status_url, NULL, NULL, NULL, RW_TEST_HTTP_TIMEOUT_MS, NULL);
+
+    if (response && response->json && g_strcmp0 (rw_test_json_get_string
+            (response->json, "turn.server"), server) == 0)
+      return TRUE;
+    g_usleep (50 * 1000);
+  } while (g_get_monotonic_time () < deadline);
+  return FALSE;
+}
+
 /* A TURN server that refuses the connection: the viewer still plays (it
  * reaches the element directly), /status says there was no relay
  * candidate, and neither /status nor anything else shows the
@@ -358,6 +379,41 @@ GST_START_TEST (test_turn_no_relay)
   rw_test_pump_until ((RwTestCondFunc) rw_test_viewer_is_hangup_done, viewer,
       5000);
   rw_test_viewer_free (viewer);
+
+  /* another TURN server while playing: a WHEP viewer's Link header names
+   * it, with its credentials */
+  {
+    guint other_port = rw_test_free_port ();
+    g_autofree gchar *other = g_strdup_printf ("turn:127.0.0.1:%u",
+        other_port);
+    g_autofree gchar *expected = g_strdup_printf ("<turn:127.0.0.1:%u>; "
+        "rel=\"ice-server\"; username=\"viewer2\"; credential=\"secret2\"",
+        other_port);
+    g_autofree gchar *whep_url = g_strdup_printf ("%s/whep", url);
+    g_autofree gchar *path = g_build_filename (g_getenv ("RW_FIXTURES"),
+        "offers", "chromium-156-recvonly-complete.sdp", NULL);
+    g_autofree gchar *offer = NULL;
+    g_autoptr (RwTestResponse) whep = NULL;
+    const gchar *link;
+    gsize size = 0;
+
+    g_object_set (sink, "turn-server", other, "turn-user", "viewer2",
+        "turn-password", "secret2", NULL);
+    /* the change is applied on the signaling thread, between requests */
+    fail_unless (wait_for_turn_server (session, status_url, other, 5000),
+        "the element's TURN server did not change to %s", other);
+    fail_unless (g_file_get_contents (path, &offer, &size, &error), "%s",
+        error ? error->message : "");
+    whep = rw_test_http_request (session, "POST", whep_url, NULL,
+        "application/sdp", g_bytes_new_take (g_steal_pointer (&offer), size),
+        10000, &error);
+    fail_unless (whep != NULL, "%s", error ? error->message : "");
+    fail_unless_equals_int (whep->status, 201);
+    link = soup_message_headers_get_list (whep->headers, "Link");
+    fail_unless (link != NULL && strstr (link, expected) != NULL,
+        "Link: %s, expected %s", link, expected);
+  }
+
   gst_element_set_state (pipeline, GST_STATE_NULL);
   gst_object_unref (sink);
   gst_object_unref (pipeline);

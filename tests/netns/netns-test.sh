@@ -41,6 +41,11 @@
 #              RW_NETNS_LOSS_SECONDS (30, issue 12's watch), the daemon resending lost video
 #              packets (NACK + RTX): ≥ 28 fps asserted (unless RW_NETNS_SERVER_ARGS changes the
 #              daemon), freezes (≥ 300 ms) and TTFF printed against issue 12's target
+#   4-delay-chromium
+#              case 4 with headless Chromium and 20 ms more each way between the robot's
+#              router and the internet (rw-cable: two TAP devices and a process that passes
+#              each frame 20 ms later, as this kernel has no netem): the daemon's RTT ≥ 40 ms
+#              and ≥ 28 fps decoded asserted, the target printed
 #   5          the robot's TURN server unreachable (wrong port) → no video, and the
 #              daemon's log says so (assert_turn_failure_logged: asserted once the daemon
 #              has the new TURN settings, printed before); /status shows no pair
@@ -79,6 +84,7 @@ SECONDS_WATCH=${RW_NETNS_SECONDS:-10}
 LOSS_SECONDS=${RW_NETNS_LOSS_SECONDS:-30}
 CHROMIUM_LOSS_SECONDS=${RW_NETNS_CHROMIUM_LOSS_SECONDS:-$LOSS_SECONDS}
 CHROMIUM_VIEWER="$src_dir/tests/netns/chromium-viewer.mjs"
+CABLE=${RW_CABLE:-$src_dir/build/tests/netns/rw-cable}
 
 skip() {
     echo "$me: SKIP: $*"
@@ -294,16 +300,42 @@ table ip fw_t {
 EOF
 }
 
-# build_topology MODE LOSS; SETUP_OK says whether it worked.
+# cable NS1 IF1 NS2 IF2 DELAY_MS: the robot's router to the internet through rw-cable, which
+# passes each frame DELAY_MS later (this kernel has no netem); it ends with the case.
+cable() {
+    local pid i out="$WORK/$CASE_ID/cable.out"
+    timeout -k 5 600 "$CABLE" "$(ns "$1")" "$2" "$(ns "$3")" "$4" "$5" \
+        >"$out" 2>"$WORK/$CASE_ID/cable.err" &
+    pid=$!
+    PIDS+=("$pid")
+    for ((i = 0; i < 50; i++)); do
+        if grep -q '^ready' "$out" 2>/dev/null; then
+            timeout 10 ip -n "$(ns "$1")" link set "$2" up &&
+                timeout 10 ip -n "$(ns "$3")" link set "$4" up
+            return
+        fi
+        kill -0 "$pid" 2>/dev/null || break
+        sleep 0.1
+    done
+    log "rw-cable did not start: $(cat "$WORK/$CASE_ID/cable.err" 2>/dev/null)"
+    return 1
+}
+
+# build_topology MODE LOSS [DELAY_MS]; SETUP_OK says whether it worked. With DELAY_MS the
+# robot's router reaches the internet through rw-cable, DELAY_MS each way.
 build_topology() {
-    local mode=$1 loss=$2 n r=(timeout 10 ip -n)
+    local mode=$1 loss=$2 delay=${3:-0} n r=(timeout 10 ip -n)
     SETUP_OK=1
     for n in robot natr inet natv viewer; do
         step make_ns "$n"
     done
     step veth robot eth0 natr lan0
     step veth viewer eth0 natv lan0
-    step veth natr wan0 inet r0
+    if [ "$delay" -gt 0 ]; then
+        step cable natr wan0 inet r0 "$delay"
+    else
+        step veth natr wan0 inet r0
+    fi
     step veth natv wan0 inet v0
     step "${r[@]}" "$(ns inet)" link add br0 type bridge
     step "${r[@]}" "$(ns inet)" link set r0 master br0
@@ -620,11 +652,13 @@ viewer_ok() { [ "$(cat "$WORK/$CASE_ID/$1.rc")" = 0 ]; }
 has_frames() { [ -n "$V_FRAMES" ] && [ "$V_FRAMES" -gt 0 ]; }
 no_frames() { [ "${V_FRAMES:-0}" -eq 0 ]; }
 
-# setup_case MODE LOSS TURN(static|secret|none) [SECRET]: topology and coturn; on failure
-# the case is reported failed and 1 returned.
+# setup_case MODE LOSS TURN(static|secret|none) [SECRET]: topology (with CASE_DELAY_MS on
+# the robot's uplink, when set) and coturn; on failure the case is reported failed and 1
+# returned.
+CASE_DELAY_MS=0
 setup_case() {
     local mode=$1 loss=$2 turn=$3 secret=${4:-}
-    build_topology "$mode" "$loss"
+    build_topology "$mode" "$loss" "$CASE_DELAY_MS"
     if [ "$SETUP_OK" != 1 ]; then
         CASE_FAILS+=("the topology could not be built")
         return 1
@@ -1029,10 +1063,39 @@ case_4_chromium() {
     teardown_case
 }
 
+case_4_delay_chromium() {
+    chromium_skip 4-delay-chromium loss-delay-chromium && return 0
+    if [ ! -x "$CABLE" ]; then
+        skip_case 4-delay-chromium loss-delay-chromium "no rw-cable at $CABLE (set RW_CABLE)"
+        return 0
+    fi
+    begin_case 4-delay-chromium "case 4-chromium with 20 ms more each way between the robot's router and the internet"
+    CASE_DELAY_MS=20
+    if setup_case symmetric 2 static &&
+       start_daemon --turn-server turn://robot:robotpass@100.64.0.254:3478; then
+        run_chromium v "$CHROMIUM_LOSS_SECONDS" --turn turn:100.64.0.254:3478 \
+            --turn-user viewer --turn-password viewerpass
+        read_viewer v
+        daemon_view
+        expect "no frames (chromium-viewer exit status $(cat "$WORK/$CASE_ID/v.rc"), ${V_ERROR:-})" has_frames
+        # the cable's delay is on the path: the daemon's RTT to the viewer is about 40 ms
+        expect "the daemon's RTT ${D_RTT:-none} ms is well under the cable's 40 ms" ge "$D_RTT" 35
+        if [ -z "${RW_NETNS_SERVER_ARGS:-}" ]; then
+            expect "decoded fps ${V_FPS_DECODED:-none} < 28" ge "$V_FPS_DECODED" 28
+        fi
+        print_loss_target "$CHROMIUM_LOSS_SECONDS"
+    else
+        CASE_FAILS+=("setup failed")
+    fi
+    CASE_DELAY_MS=0
+    report loss-delay-chromium
+    teardown_case
+}
+
 # --- main ---
 
 cases=("$@")
-[ ${#cases[@]} -gt 0 ] || cases=(1 1-secret 2 3 3-tls 3-icetcp 4 5 1-chromium 2-chromium 3-chromium 3-icetcp-chromium 4-chromium)
+[ ${#cases[@]} -gt 0 ] || cases=(1 1-secret 2 3 3-tls 3-icetcp 4 5 1-chromium 2-chromium 3-chromium 3-icetcp-chromium 4-chromium 4-delay-chromium)
 for c in "${cases[@]}"; do
     case "$c" in
         1) case_1 ;;
@@ -1048,7 +1111,8 @@ for c in "${cases[@]}"; do
         3-chromium) case_3_chromium ;;
         3-icetcp-chromium) case_3_icetcp_chromium ;;
         4-chromium) case_4_chromium ;;
-        *) log "unknown case '$c' (1 1-secret 2 3 3-tls 3-icetcp 4 5 1-chromium 2-chromium 3-chromium 3-icetcp-chromium 4-chromium)"; exit 2 ;;
+        4-delay-chromium) case_4_delay_chromium ;;
+        *) log "unknown case '$c' (1 1-secret 2 3 3-tls 3-icetcp 4 5 1-chromium 2-chromium 3-chromium 3-icetcp-chromium 4-chromium 4-delay-chromium)"; exit 2 ;;
     esac
 done
 

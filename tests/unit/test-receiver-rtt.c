@@ -32,7 +32,9 @@ buffer_from (const guint8 * bytes, gsize len, gsize maxsize)
 static GstBuffer *
 viewer_rtcp (guint32 ssrc, guint64 ntp)
 {
-  guint8 b[8 + 20];
+  /* 32-bit aligned, as GST_WRITE_* store whole words (UBSan checks) */
+  guint32 words[7];
+  guint8 *b = (guint8 *) words;
 
   b[0] = 0x80;
   b[1] = GST_RTCP_TYPE_RR;
@@ -45,8 +47,9 @@ viewer_rtcp (guint32 ssrc, guint64 ntp)
   b[16] = GST_RTCP_XR_TYPE_RRT;
   b[17] = 0;
   GST_WRITE_UINT16_BE (b + 18, 2);
-  GST_WRITE_UINT64_BE (b + 20, ntp);
-  return buffer_from (b, sizeof b, sizeof b);
+  GST_WRITE_UINT32_BE (b + 20, ntp >> 32);
+  GST_WRITE_UINT32_BE (b + 24, ntp & 0xffffffff);
+  return buffer_from (b, sizeof words, sizeof words);
 }
 
 /* Our report as rtpsession makes it: an SR of OUR_SSRC in a buffer with

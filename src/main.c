@@ -33,7 +33,7 @@ typedef struct
   gchar *retransmissions;
   gchar *ice_tcp;
   gchar *tls_certificate, *tls_key, *secret_file, *robot_id;
-  gchar **ice_addresses, **origins;
+  gchar **ice_addresses, **origins, **metrics_allow;
   gboolean verbose, version;
 } Options;
 
@@ -236,6 +236,7 @@ apply_options (RwConfig * config, const Options * o, GError ** error)
   }
   set_strv (&config->ice_addresses, o->ice_addresses);
   set_strv (&config->allowed_origins, o->origins);
+  set_strv (&config->metrics_allow, o->metrics_allow);
   if (o->codec && !rw_codec_from_string (o->codec, &config->media.codec, error))
     return FALSE;
   rw_config_ensure_streams (config);
@@ -312,6 +313,9 @@ main (int argc, char *argv[])
     {"allow-origin", 0, 0, G_OPTION_ARG_STRING_ARRAY, &o.origins,
           "Origin allowed to use the API, or * (repeatable; default *)",
         "ORIGIN"},
+    {"metrics-allow", 0, 0, G_OPTION_ARG_STRING_ARRAY, &o.metrics_allow,
+        "Address or network that may read GET /metrics besides loopback "
+          "(repeatable), e.g. 10.0.0.0/8", "NETWORK"},
     {"tls-certificate", 0, 0, G_OPTION_ARG_FILENAME, &o.tls_certificate,
         "Serve HTTPS with this PEM certificate (chain)", "FILE"},
     {"tls-key", 0, 0, G_OPTION_ARG_FILENAME, &o.tls_key,

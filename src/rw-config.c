@@ -82,6 +82,7 @@ rw_config_free (RwConfig * config)
 
   g_free (config->bind_address);
   g_strfreev (config->allowed_origins);
+  g_strfreev (config->metrics_allow);
   g_free (config->tls_certificate);
   g_free (config->tls_key);
   g_free (config->auth_secret_file);
@@ -352,6 +353,18 @@ validate_settings (const RwConfig * config, GError ** error)
     }
   }
 
+  for (guint i = 0; config->metrics_allow && config->metrics_allow[i]; i++) {
+    g_autoptr (GInetAddressMask) mask =
+        g_inet_address_mask_new_from_string (config->metrics_allow[i], NULL);
+
+    if (mask == NULL) {
+      g_set_error (error, RW_ERROR, RW_ERROR_INVALID_ARGUMENT,
+          "metrics-allow must be IP addresses or networks like 10.0.0.0/8, "
+          "got '%s'", config->metrics_allow[i]);
+      return FALSE;
+    }
+  }
+
   if (config->min_rtp_port > config->max_rtp_port ||
       (config->min_rtp_port == 0) != (config->max_rtp_port == 0)) {
     g_set_error (error, RW_ERROR, RW_ERROR_INVALID_ARGUMENT,
@@ -464,6 +477,7 @@ static const KeySpec keys[] = {
   {"server", "request-timeout", KEY_UINT, FIELD (request_timeout), 1, 300},
   {"server", "idle-timeout", KEY_UINT, FIELD (idle_timeout), 1, 3600},
   {"server", "max-connections", KEY_UINT, FIELD (max_connections), 8, 65535},
+  {"server", "metrics-allow", KEY_LIST, FIELD (metrics_allow)},
   {"auth", "secret-file", KEY_PATH, FIELD (auth_secret_file)},
   {"auth", "audience", KEY_STRING, FIELD (auth_audience)},
   {"auth", "clock-skew", KEY_UINT, FIELD (auth_clock_skew), 0, 600},

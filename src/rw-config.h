@@ -116,6 +116,7 @@ typedef struct
   guint port;
   gchar *bind_address;          /* NULL: all addresses */
   gchar **allowed_origins;      /* "*" or exact origins */
+  gchar **metrics_allow;        /* GET /metrics besides loopback */
   guint max_viewers;
   gchar *tls_certificate;       /* PEM; NULL: plain HTTP */
   gchar *tls_key;               /* PEM; NULL: in tls_certificate's file */

@@ -60,6 +60,7 @@
 #include "rw-http-listener.h"
 #include "rw-http-private.h"
 #include "rw-http-sessions.h"
+#include "rw-metrics.h"
 #include "rw-private.h"
 #include "rw-rate-limit.h"
 #include "rw-signaling.h"
@@ -104,6 +105,8 @@ struct _RwHttpServer
 
   RwHttpLimits *limits;         /* connections, in number and time */
   RwHttpListener *listener;     /* the port */
+  RwMetrics *metrics;           /* requests answered, for GET /metrics */
+  GPtrArray *metrics_allow;     /* GInetAddressMask: besides loopback */
 };
 
 G_DEFINE_FINAL_TYPE (RwHttpServer, rw_http_server, G_TYPE_OBJECT);
@@ -136,6 +139,9 @@ static void handle_status (RwHttpServer * self, SoupServerMessage * msg,
     const gchar * path);
 static void handle_streams (RwHttpServer * self, SoupServerMessage * msg,
     const gchar * path);
+static void handle_metrics (RwHttpServer * self, SoupServerMessage * msg,
+    const gchar * path);
+static const Route *find_route (const gchar * path, const gchar * method);
 static void handle_offer (RwHttpServer * self, SoupServerMessage * msg,
     const gchar * path);
 static void handle_candidate (RwHttpServer * self, SoupServerMessage * msg,
@@ -150,6 +156,8 @@ static const Route routes[] = {
   {"/index.html", FALSE, "GET", handle_page, AUTH_NONE},
   {"/status", FALSE, "GET", handle_status, AUTH_NONE},
   {"/streams", FALSE, "GET", handle_streams, AUTH_NONE},
+  /* loopback and metrics-allow only, checked by the route */
+  {"/metrics", FALSE, "GET", handle_metrics, AUTH_NONE},
   {"/offer", FALSE, "POST", handle_offer, AUTH_TOKEN},
   {"/ice-candidate", FALSE, "POST", handle_candidate, AUTH_OWNER},
   {"/peers/", TRUE, "DELETE", handle_hangup, AUTH_OWNER},
@@ -374,11 +382,10 @@ add_stream (JsonBuilder * builder, Mount * mount, RwStatusDetail detail)
 
 /* The robot, then the first stream's members at the top level (as the
  * single-stream robot had them), then every stream. */
-static void
-handle_status (RwHttpServer * self, SoupServerMessage * msg, const gchar * path)
+static JsonNode *
+build_status (RwHttpServer * self)
 {
   g_autoptr (JsonBuilder) builder = json_builder_new_immutable ();
-  g_autoptr (JsonNode) root = NULL;
   gboolean ok = self->mounts->len > 0;
 
   json_builder_begin_object (builder);
@@ -419,9 +426,52 @@ handle_status (RwHttpServer * self, SoupServerMessage * msg, const gchar * path)
   json_builder_set_member_name (builder, "status");
   json_builder_add_string_value (builder, ok ? "ok" : "error");
   json_builder_end_object (builder);
+  return json_builder_get_root (builder);
+}
 
-  root = json_builder_get_root (builder);
+static void
+handle_status (RwHttpServer * self, SoupServerMessage * msg, const gchar * path)
+{
+  g_autoptr (JsonNode) root = build_status (self);
+
   reply_json (msg, SOUP_STATUS_OK, json_to_string (root, FALSE));
+}
+
+/* The same, as Prometheus metrics, for loopback and metrics-allow. */
+static void
+handle_metrics (RwHttpServer * self, SoupServerMessage * msg,
+    const gchar * path)
+{
+  GSocketAddress *remote = soup_server_message_get_remote_address (msg);
+  g_autoptr (JsonNode) root = NULL;
+  gchar *text;
+
+  if (!G_IS_INET_SOCKET_ADDRESS (remote) ||
+      !rw_metrics_client_allowed (self->metrics_allow,
+          g_inet_socket_address_get_address (G_INET_SOCKET_ADDRESS (remote)))) {
+    reply_error (msg, SOUP_STATUS_FORBIDDEN, "/metrics is for loopback and "
+        "the networks of metrics-allow only");
+    return;
+  }
+  root = build_status (self);
+  text = rw_metrics_render (self->metrics, root);
+  soup_server_message_set_status (msg, SOUP_STATUS_OK, NULL);
+  soup_server_message_set_response (msg, "text/plain; version=0.0.4; "
+      "charset=utf-8", SOUP_MEMORY_TAKE, text, strlen (text));
+}
+
+/* Any request answered: counted by its route (a bounded set of labels). */
+static void
+on_request_finished (SoupServer * server, SoupServerMessage * msg,
+    gpointer user_data)
+{
+  RwHttpServer *self = user_data;
+  const gchar *path = g_uri_get_path (soup_server_message_get_uri (msg));
+  const gchar *method = soup_server_message_get_method (msg);
+  const Route *route = find_route (path, method);
+
+  rw_metrics_count_request (self->metrics, route ? route->path : "other",
+      method, soup_server_message_get_status (msg));
 }
 
 static void
@@ -950,6 +1000,8 @@ rw_http_server_finalize (GObject * object)
   RwHttpServer *self = RW_HTTP_SERVER (object);
 
   g_clear_pointer (&self->limiter, rw_rate_limiter_free);
+  g_clear_pointer (&self->metrics, rw_metrics_free);
+  g_clear_pointer (&self->metrics_allow, g_ptr_array_unref);
   g_clear_pointer (&self->auth, rw_auth_free);
   g_clear_object (&self->turn);
   rw_http_sessions_free (self->sessions);
@@ -1007,6 +1059,12 @@ rw_http_server_new (const RwConfig * config)
   self->listener = rw_http_listener_new (self->server, self->limits,
       served_methods);
   soup_server_add_early_handler (self->server, NULL, check_request, self, NULL);
+  self->metrics = rw_metrics_new ();
+  if (!rw_metrics_parse_allow ((const gchar * const *) config->metrics_allow,
+          &self->metrics_allow, NULL))
+    self->metrics_allow = g_ptr_array_new ();
+  g_signal_connect (self->server, "request-finished",
+      G_CALLBACK (on_request_finished), self);
   soup_server_add_handler (self->server, NULL, handle_request, self, NULL);
   return self;
 }
@@ -1147,10 +1205,10 @@ rw_http_server_set_turn (RwHttpServer * self, RwTurn * turn)
  * @error: why they cannot be used
  *
  * Takes the rate limits, the connection limits (request-timeout,
- * idle-timeout, max-connections: for the connections opened from now on)
- * and the token settings of @config (reading the secret file again: a
- * rotated secret applies to the next requests). The other settings the
- * server reads from its configuration at each request.
+ * idle-timeout, max-connections: for the connections opened from now on),
+ * metrics-allow and the token settings of @config (reading the secret file
+ * again: a rotated secret applies to the next requests). The other
+ * settings the server reads from its configuration at each request.
  *
  * Returns: %TRUE if applied; with %FALSE nothing changed.
  */
@@ -1160,6 +1218,7 @@ rw_http_server_reload (RwHttpServer * self, const RwConfig * config,
 {
   RwAuth *running = g_steal_pointer (&self->auth);
   RwTurn *turn = NULL;
+  GPtrArray *masks = NULL;
 
   if (!load_turn (config, &turn, error)) {
     self->auth = running;
@@ -1173,6 +1232,12 @@ rw_http_server_reload (RwHttpServer * self, const RwConfig * config,
   g_clear_pointer (&running, rw_auth_free);
   g_clear_object (&self->turn);
   self->turn = turn;
+  /* checked with the rest of the settings */
+  if (rw_metrics_parse_allow ((const gchar * const *) config->metrics_allow,
+          &masks, NULL)) {
+    g_ptr_array_unref (self->metrics_allow);
+    self->metrics_allow = masks;
+  }
   rw_rate_limiter_free (self->limiter);
   self->limiter = rw_rate_limiter_new (config->rate_limit, config->rate_burst,
       RW_RATE_LIMIT_MAX_CLIENTS);

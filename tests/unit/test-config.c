@@ -405,6 +405,8 @@ test_file_bad (void)
           "expected true or false, got 'maybe'"},
     {"[webrtc]\nice-tcp=passive\n", "[webrtc] ice-tcp: expected true or "
           "false, got 'passive'"},
+    {"[server]\nmetrics-allow=10.0.0.0/8;lab-net\n", "metrics-allow must be "
+          "IP addresses or networks like 10.0.0.0/8, got 'lab-net'"},
     {"[webrtc]\nfec-percentage=101\n", "[webrtc] fec-percentage: expected "
           "a whole number from 0 to 100, got '101'"},
     {"[media]\npipeline=videotestsrc ! ! vp8enc\n", "[media] pipeline: the "

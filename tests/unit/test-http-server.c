@@ -926,6 +926,87 @@ test_status (Fixture * f, gconstpointer data)
   }
 }
 
+/* GET /metrics until it has @line (the request counters move when a
+ * response is written, after the client may have read it), at most 2 s. */
+static gchar *
+metrics_with (Fixture * f, const gchar * line)
+{
+  g_autofree gchar *needle = g_strdup_printf ("\n%s\n", line);
+  gint64 deadline = g_get_monotonic_time () + 2 * G_TIME_SPAN_SECOND;
+
+  for (;;) {
+    g_autoptr (RwTestResponse) response = request (f, "GET", "/metrics",
+        NULL, NULL);
+    g_autofree gchar *text = rw_test_response_dup_text (response);
+
+    g_assert_cmpuint (response->status, ==, SOUP_STATUS_OK);
+    g_assert_cmpstr (rw_test_response_get_content_type (response), ==,
+        "text/plain");
+    if (strstr (text, needle))
+      return g_steal_pointer (&text);
+    if (g_get_monotonic_time () > deadline)
+      g_error ("no line '%s' in /metrics:\n%s", line, text);
+    g_usleep (20 * 1000);
+  }
+}
+
+/* promtool (Debian's prometheus package) checks the text when it is here;
+ * in CI (.ci/dev puts it on PATH) it must be. */
+static void
+check_with_promtool (const gchar * text)
+{
+  g_autofree gchar *promtool = g_find_program_in_path ("promtool");
+  g_autoptr (GSubprocess) process = NULL;
+  g_autoptr (GBytes) input = g_bytes_new (text, strlen (text));
+  g_autoptr (GBytes) out = NULL;
+  g_autoptr (GError) error = NULL;
+
+  if (promtool == NULL) {
+    if (g_strcmp0 (g_getenv ("CI"), "true") == 0)
+      g_error ("promtool not found in CI (.ci/dev installs it)");
+    g_test_message ("promtool not found: the text is not checked by it");
+    return;
+  }
+  process = g_subprocess_new (G_SUBPROCESS_FLAGS_STDIN_PIPE |
+      G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_MERGE, &error,
+      promtool, "check", "metrics", NULL);
+  g_assert_no_error (error);
+  g_assert_true (g_subprocess_communicate (process, input, NULL, &out, NULL,
+          &error));
+  g_assert_no_error (error);
+  g_test_message ("promtool check metrics: %.*s", (gint) g_bytes_get_size (out),
+      (const gchar *) g_bytes_get_data (out, NULL));
+  if (g_subprocess_get_exit_status (process) != 0)
+    g_error ("promtool check metrics failed: %.*s",
+        (gint) g_bytes_get_size (out), (const gchar *) g_bytes_get_data (out,
+            NULL));
+}
+
+static void
+test_metrics (Fixture * f, gconstpointer data)
+{
+  g_autofree gchar *front_id = open_session (f, f->front, NULL);
+  g_autoptr (RwTestResponse) status = request (f, "GET", "/status", NULL, NULL);
+  g_autoptr (RwTestResponse) missing = request (f, "GET", "/nope", NULL, NULL);
+  g_autofree gchar *text = NULL;
+
+  g_assert_cmpuint (missing->status, ==, SOUP_STATUS_NOT_FOUND);
+  text = metrics_with (f, "robot_webrtc_http_requests_total{route=\"other\","
+      "method=\"GET\",code=\"404\"} 1");
+  g_assert_nonnull (strstr (text, "\nrobot_webrtc_viewers{stream=\"front\"} "
+          "1\n"));
+  g_assert_nonnull (strstr (text, "\nrobot_webrtc_viewers{stream=\"wrist\"} "
+          "0\n"));
+  g_assert_nonnull (strstr (text, "\nrobot_webrtc_sessions 1\n"));
+  g_assert_nonnull (strstr (text, "\nrobot_webrtc_http_requests_total"
+          "{route=\"/status\",method=\"GET\",code=\"200\"} 1\n"));
+  g_assert_nonnull (strstr (text, "\nrobot_webrtc_http_requests_total"
+          "{route=\"/offer\",method=\"POST\",code=\"200\"} 1\n"));
+  /* no session id in it */
+  g_assert_null (strstr (text, front_id));
+  check_with_promtool (text);
+}
+
 static void
 test_preflight (Fixture * f, gconstpointer data)
 {
@@ -1567,6 +1648,7 @@ main (int argc, char **argv)
   ADD ("stop-cancels", NULL, test_stop_cancels);
   ADD ("streams", NULL, test_streams);
   ADD ("status", NULL, test_status);
+  ADD ("metrics", NULL, test_metrics);
   ADD ("preflight", NULL, test_preflight);
   ADD ("remove-host", NULL, test_remove_host);
   ADD ("remove-host/pending", NULL, test_remove_host_pending);

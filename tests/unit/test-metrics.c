@@ -1,0 +1,189 @@
+/* robot-webrtc
+ * Copyright (C) 2026 robot-webrtc contributors
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+/* GET /metrics' text from a /status as the daemon answers it, the request
+ * counters, the process's own metrics, and who may read them. */
+
+#include <gst/gst.h>
+#include <string.h>
+
+#include "rw-error.h"
+#include "rw-metrics.h"
+
+#include "config.h"
+
+/* Two streams as /status has them: front with audio, its microphone lost,
+ * and a TURN server; a stream name that needs escaping. */
+static const gchar *status_json = "{\"version\":\"0.1.0\",\"uptime\":5,"
+    "\"max_viewers\":32,\"sessions\":3,\"streams\":["
+    "{\"name\":\"front\",\"codec\":\"VP8\",\"framerate\":30,\"viewers\":2,"
+    "\"max_viewers\":16,\"peers\":[{\"peer_id\":\"a\"},{\"peer_id\":\"b\"}],"
+    "\"source\":{\"kind\":\"camera\",\"state\":\"ok\",\"losses\":1,"
+    "\"retries\":4,\"restarts\":2},\"bitrate\":2000000,"
+    "\"audio_source\":{\"state\":\"lost\",\"losses\":3,\"retries\":7,"
+    "\"restarts\":2},\"turn\":{\"server\":\"turn:t:3478\",\"state\":\"relay\","
+    "\"viewers_with_relay\":5,\"viewers_without_relay\":1}},"
+    "{\"name\":\"we\\\"ird\\\\\",\"framerate\":15,\"viewers\":1,\"max_viewers\":32,"
+    "\"source\":{\"state\":\"restarting\",\"losses\":0,\"retries\":0,"
+    "\"restarts\":0},\"bitrate\":null}],\"status\":\"ok\"}";
+
+static gchar *
+render (RwMetrics * metrics)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (JsonNode) status = json_from_string (status_json, &error);
+
+  g_assert_no_error (error);
+  return rw_metrics_render (metrics, status);
+}
+
+static void
+assert_line (const gchar * text, const gchar * line)
+{
+  g_autofree gchar *needle = g_strdup_printf ("\n%s\n", line);
+
+  if (strstr (text, needle) == NULL)
+    g_error ("no line '%s' in:\n%s", line, text);
+}
+
+static void
+test_status (void)
+{
+  g_autoptr (RwMetrics) metrics = rw_metrics_new ();
+  g_autofree gchar *text = render (metrics);
+  g_auto (GStrv) lines = g_strsplit (text, "\n", -1);
+  g_autoptr (GHashTable) types = g_hash_table_new_full (g_str_hash,
+      g_str_equal, g_free, NULL);
+
+  assert_line (text, "robot_webrtc_info{version=\"" PACKAGE_VERSION "\"} 1");
+  assert_line (text, "robot_webrtc_max_viewers 32");
+  assert_line (text, "robot_webrtc_sessions 3");
+  assert_line (text, "robot_webrtc_viewers{stream=\"front\"} 2");
+  assert_line (text, "robot_webrtc_viewers{stream=\"we\\\"ird\\\\\"} 1");
+  assert_line (text, "robot_webrtc_stream_max_viewers{stream=\"front\"} 16");
+  assert_line (text, "robot_webrtc_encoder_bitrate_bits_per_second"
+      "{stream=\"front\"} 2000000");
+  assert_line (text, "robot_webrtc_source_up{stream=\"front\",source=\"video\"}"
+      " 1");
+  assert_line (text, "robot_webrtc_source_up{stream=\"front\",source=\"audio\"}"
+      " 0");
+  assert_line (text, "robot_webrtc_source_up{stream=\"we\\\"ird\\\\\","
+      "source=\"video\"} 0");
+  assert_line (text, "robot_webrtc_source_losses_total{stream=\"front\","
+      "source=\"audio\"} 3");
+  assert_line (text, "robot_webrtc_source_retries_total{stream=\"front\","
+      "source=\"video\"} 4");
+  assert_line (text, "robot_webrtc_stream_restarts_total{stream=\"front\"} 2");
+  assert_line (text, "robot_webrtc_turn_viewers_without_relay_total"
+      "{stream=\"front\"} 1");
+  assert_line (text, "# TYPE robot_webrtc_source_losses_total counter");
+  assert_line (text, "# TYPE robot_webrtc_viewers gauge");
+  /* a null bitrate (a configured pipeline) is left out */
+  g_assert_null (strstr (text, "bits_per_second{stream=\"we"));
+  /* no per-viewer label */
+  g_assert_null (strstr (text, "peer"));
+
+  /* each family's TYPE once, before its samples, which stay together */
+  for (guint i = 0; lines[i]; i++) {
+    if (g_str_has_prefix (lines[i], "# TYPE ")) {
+      g_auto (GStrv) words = g_strsplit (lines[i], " ", 4);
+
+      g_assert_false (g_hash_table_contains (types, words[2]));
+      g_hash_table_add (types, g_strdup (words[2]));
+    }
+  }
+
+  /* the process's own */
+  assert_line (text, "# TYPE process_resident_memory_bytes gauge");
+  assert_line (text, "# TYPE process_open_fds gauge");
+  assert_line (text, "# TYPE process_cpu_seconds_total counter");
+  assert_line (text, "# TYPE process_start_time_seconds gauge");
+  g_assert_nonnull (strstr (text, "\nrobot_webrtc_process_threads "));
+}
+
+static void
+test_requests (void)
+{
+  g_autoptr (RwMetrics) metrics = rw_metrics_new ();
+  g_autofree gchar *text = NULL;
+
+  rw_metrics_count_request (metrics, "/status", "GET", 200);
+  rw_metrics_count_request (metrics, "/status", "GET", 200);
+  rw_metrics_count_request (metrics, "/offer", "POST", 503);
+  rw_metrics_count_request (metrics, "other", "GET", 404);
+  text = render (metrics);
+  assert_line (text, "robot_webrtc_http_requests_total{route=\"/status\","
+      "method=\"GET\",code=\"200\"} 2");
+  assert_line (text, "robot_webrtc_http_requests_total{route=\"/offer\","
+      "method=\"POST\",code=\"503\"} 1");
+  assert_line (text, "robot_webrtc_http_requests_total{route=\"other\","
+      "method=\"GET\",code=\"404\"} 1");
+}
+
+/* No /status at all (nothing mounted): still the robot's own. */
+static void
+test_no_status (void)
+{
+  g_autoptr (RwMetrics) metrics = rw_metrics_new ();
+  g_autofree gchar *text = rw_metrics_render (metrics, NULL);
+
+  g_assert_nonnull (strstr (text, "robot_webrtc_info{"));
+  g_assert_null (strstr (text, "robot_webrtc_viewers"));
+}
+
+static gboolean
+allowed (GPtrArray * masks, const gchar * address)
+{
+  g_autoptr (GInetAddress) client = g_inet_address_new_from_string (address);
+
+  g_assert_nonnull (client);
+  return rw_metrics_client_allowed (masks, client);
+}
+
+static void
+test_allow (void)
+{
+  static const gchar *lab[] = { "10.0.0.0/8", "2001:db8::/32", "192.0.2.7",
+    NULL
+  };
+  static const gchar *bad[] = { "10.0.0.0/8", "lab-network", NULL };
+  g_autoptr (GPtrArray) none = NULL;
+  g_autoptr (GPtrArray) masks = NULL;
+  g_autoptr (GPtrArray) refused = NULL;
+  g_autoptr (GError) error = NULL;
+
+  g_assert_true (rw_metrics_parse_allow (NULL, &none, NULL));
+  g_assert_true (allowed (none, "127.0.0.1"));
+  g_assert_true (allowed (none, "::1"));
+  g_assert_true (allowed (none, "::ffff:127.0.0.1"));
+  g_assert_false (allowed (none, "10.1.2.3"));
+  g_assert_false (rw_metrics_client_allowed (none, NULL));
+
+  g_assert_true (rw_metrics_parse_allow (lab, &masks, NULL));
+  g_assert_true (allowed (masks, "10.1.2.3"));
+  g_assert_true (allowed (masks, "::ffff:10.1.2.3"));
+  g_assert_true (allowed (masks, "2001:db8:1::5"));
+  g_assert_true (allowed (masks, "192.0.2.7"));
+  g_assert_false (allowed (masks, "192.0.2.8"));
+  g_assert_false (allowed (masks, "172.16.0.1"));
+
+  g_assert_false (rw_metrics_parse_allow (bad, &refused, &error));
+  g_assert_error (error, RW_ERROR, RW_ERROR_INVALID_ARGUMENT);
+  g_assert_nonnull (strstr (error->message, "'lab-network'"));
+}
+
+int
+main (int argc, char *argv[])
+{
+  gst_init (&argc, &argv);
+  g_test_init (&argc, &argv, NULL);
+
+  g_test_add_func ("/metrics/status", test_status);
+  g_test_add_func ("/metrics/requests", test_requests);
+  g_test_add_func ("/metrics/no-status", test_no_status);
+  g_test_add_func ("/metrics/allow", test_allow);
+
+  return g_test_run ();
+}

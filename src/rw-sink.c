@@ -133,6 +133,7 @@ enum
   PROP_PORT,
   PROP_BIND_ADDRESS,
   PROP_ALLOWED_ORIGINS,
+  PROP_METRICS_ALLOW,
   PROP_MAX_VIEWERS,
   PROP_STUN_SERVER,
   PROP_TURN_SERVER,
@@ -1408,6 +1409,10 @@ set_config_value (RwSink * self, guint prop_id, const GValue * value)
       g_strfreev (config->allowed_origins);
       config->allowed_origins = list_to_strv (g_value_get_string (value));
       break;
+    case PROP_METRICS_ALLOW:
+      g_strfreev (config->metrics_allow);
+      config->metrics_allow = list_to_strv (g_value_get_string (value));
+      break;
     case PROP_MAX_VIEWERS:
       config->max_viewers = g_value_get_uint (value);
       break;
@@ -1503,6 +1508,9 @@ rw_sink_get_property (GObject * object, guint prop_id, GValue * value,
       break;
     case PROP_ALLOWED_ORIGINS:
       g_value_take_string (value, strv_to_list (config->allowed_origins));
+      break;
+    case PROP_METRICS_ALLOW:
+      g_value_take_string (value, strv_to_list (config->metrics_allow));
       break;
     case PROP_MAX_VIEWERS:
       g_value_set_uint (value, config->max_viewers);
@@ -1629,6 +1637,10 @@ rw_sink_class_init (RwSinkClass * klass)
   properties[PROP_ALLOWED_ORIGINS] = g_param_spec_string ("allowed-origins",
       "Allowed origins", "Comma-separated origins allowed to use the "
       "signaling API, or * for any", "*", per_viewer);
+  properties[PROP_METRICS_ALLOW] = g_param_spec_string ("metrics-allow",
+      "Metrics allow", "Comma-separated addresses and networks (10.0.0.0/8) "
+      "that may read GET /metrics besides loopback (NULL: loopback only)",
+      NULL, rw);
   properties[PROP_MAX_VIEWERS] = g_param_spec_uint ("max-viewers",
       "Max viewers", "Most viewers at once; more get HTTP 503", 1, 1000, 32,
       per_viewer);

@@ -83,6 +83,17 @@ GST_START_TEST (test_properties)
   fail_unless_equals_string (ice, "127.0.0.1,::1");
   fail_unless_equals_int (interval, 250);
 
+  /* GET /metrics: loopback only by default, more networks by a list */
+  {
+    g_autofree gchar *allow = NULL;
+
+    g_object_get (sink, "metrics-allow", &allow, NULL);
+    fail_unless (allow == NULL, "metrics-allow is %s by default", allow);
+    g_object_set (sink, "metrics-allow", "10.0.0.0/8, 192.0.2.7", NULL);
+    g_object_get (sink, "metrics-allow", &allow, NULL);
+    fail_unless_equals_string (allow, "10.0.0.0/8,192.0.2.7");
+  }
+
   /* security and limits: open, plain HTTP and 20 requests/s by default */
   {
     g_autofree gchar *certificate = NULL, *key = NULL, *secret = NULL;

@@ -460,16 +460,22 @@ handle_metrics (RwHttpServer * self, SoupServerMessage * msg,
       "charset=utf-8", SOUP_MEMORY_TAKE, text, strlen (text));
 }
 
-/* Any request answered: counted by its route (a bounded set of labels). */
+/* Any request answered, by its route and method (bounded sets of labels).
+ * A request libsoup could not parse (400, 505) has no URI, and maybe no
+ * method. */
 static void
 on_request_finished (SoupServer * server, SoupServerMessage * msg,
     gpointer user_data)
 {
   RwHttpServer *self = user_data;
-  const gchar *path = g_uri_get_path (soup_server_message_get_uri (msg));
+  GUri *uri = soup_server_message_get_uri (msg);
   const gchar *method = soup_server_message_get_method (msg);
-  const Route *route = find_route (path, method);
+  const Route *route = NULL;
 
+  if (method == NULL || !g_strv_contains (served_methods, method))
+    method = "other";
+  else if (uri)
+    route = find_route (g_uri_get_path (uri), method);
   rw_metrics_count_request (self->metrics, route ? route->path : "other",
       method, soup_server_message_get_status (msg));
 }

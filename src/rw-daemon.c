@@ -10,11 +10,13 @@
  *
  * #RwDaemon ties the validated settings to the named streams and the HTTP
  * signaling server, mounts each stream there under its name, and starts,
- * reloads and stops them in order.
+ * reloads and stops them in order. Under systemd it says when it is ready,
+ * what it serves, and pings the watchdog while frames flow (#RwNotify).
  */
 
 #include "rw-daemon.h"
 #include "rw-http-server.h"
+#include "rw-notify.h"
 #include "rw-session-host.h"
 #include "rw-stream.h"
 #include "rw-viewer.h"
@@ -27,7 +29,12 @@ struct _RwDaemon
   GPtrArray *streams;           /* RwStream, in the order they came */
   RwHttpServer *http;
   GThread *prewarm;
+  RwNotify *notify;             /* NULL until started */
+  guint health_id;
 };
+
+/* How often the streams' frames are looked at for systemd. */
+#define HEALTH_INTERVAL_MS 250
 
 G_DEFINE_FINAL_TYPE (RwDaemon, rw_daemon, G_TYPE_OBJECT);
 
@@ -51,6 +58,7 @@ rw_daemon_finalize (GObject * object)
   RwDaemon *self = RW_DAEMON (object);
 
   rw_config_free (self->config);
+  rw_notify_free (self->notify);
 
   G_OBJECT_CLASS (rw_daemon_parent_class)->finalize (object);
 }
@@ -110,6 +118,53 @@ rw_daemon_new (RwConfig * config)
   return self;
 }
 
+/* "2 viewers; front: ok, 2 viewers; back: lost, 0 viewers" */
+static gchar *
+describe (RwDaemon * self)
+{
+  GString *line = g_string_new (NULL);
+  g_autofree gchar *streams = NULL;
+  guint viewers = 0;
+
+  for (guint i = 0; i < self->streams->len; i++) {
+    RwStream *stream = g_ptr_array_index (self->streams, i);
+    guint n = rw_sink_get_n_viewers (rw_stream_get_sink (stream));
+
+    viewers += n;
+    g_string_append_printf (line, "; %s: %s, %u %s", rw_stream_get_name
+        (stream), rw_stream_get_state (stream), n, n == 1 ? "viewer" :
+        "viewers");
+  }
+  streams = g_string_free (line, FALSE);
+  return g_strdup_printf ("%u %s%s", viewers, viewers == 1 ? "viewer" :
+      "viewers", streams);
+}
+
+/* Tells systemd how the started streams do (stopped ones, which could not
+ * start, wait for a reload that fixes them). */
+static gboolean
+check_health (gpointer user_data)
+{
+  RwDaemon *self = user_data;
+  g_autoptr (GPtrArray) names = g_ptr_array_new ();
+  g_autoptr (GArray) frames = g_array_new (FALSE, FALSE, sizeof (guint64));
+  g_autofree gchar *status = describe (self);
+
+  for (guint i = 0; i < self->streams->len; i++) {
+    RwStream *stream = g_ptr_array_index (self->streams, i);
+    guint64 n = rw_stream_get_frames (stream);
+
+    if (g_str_equal (rw_stream_get_state (stream), "stopped"))
+      continue;
+    g_ptr_array_add (names, (gpointer) rw_stream_get_name (stream));
+    g_array_append_val (frames, n);
+  }
+  g_ptr_array_add (names, NULL);
+  rw_notify_check (self->notify, g_get_monotonic_time (),
+      (const gchar * const *) names->pdata, (guint64 *) frames->data, status);
+  return G_SOURCE_CONTINUE;
+}
+
 static gpointer
 prewarm (gpointer user_data)
 {
@@ -153,7 +208,12 @@ rw_daemon_start (RwDaemon * self, GError ** error)
     if (!rw_stream_start (g_ptr_array_index (self->streams, i), error))
       return FALSE;
   }
-  return rw_http_server_listen (self->http, error);
+  if (!rw_http_server_listen (self->http, error))
+    return FALSE;
+  if (self->notify == NULL)
+    self->notify = rw_notify_new ();
+  self->health_id = g_timeout_add (HEALTH_INTERVAL_MS, check_health, self);
+  return TRUE;
 }
 
 /**
@@ -239,6 +299,8 @@ rw_daemon_reload (RwDaemon * self, RwConfig * config)
   g_autoptr (GError) error = NULL;
   RwConfig old;
 
+  if (self->notify)
+    rw_notify_reloading (self->notify);
   if (!rw_config_listen_equal (self->config, config)) {
     g_warning ("reload: the port, address and TLS files apply at the next "
         "start; still listening as before");
@@ -275,6 +337,9 @@ rw_daemon_reload (RwDaemon * self, RwConfig * config)
 void
 rw_daemon_stop (RwDaemon * self)
 {
+  if (self->notify && self->health_id)
+    rw_notify_stopping (self->notify);
+  g_clear_handle_id (&self->health_id, g_source_remove);
   if (self->http)
     rw_http_server_stop (self->http);
   for (guint i = 0; self->streams && i < self->streams->len; i++)

@@ -78,6 +78,7 @@ struct _RwFeed
   gint64 source_since;          /* monotonic, µs: the source was put in */
   gint64 moved_at;              /* monotonic, µs: buffers last came */
   gint last_frames;
+  guint64 frames_total;         /* out of every source since start */
   guint n_sources;              /* bins made, for unique names */
 
   /* atomic: written by the source's streaming thread */
@@ -346,6 +347,15 @@ get_sink_pad (RwFeed * self)
   return self->sink_pad;
 }
 
+/* Moves the buffers counted since the last look into the total. */
+static void
+account_frames (RwFeed * self, gint frames)
+{
+  if (frames > self->last_frames)
+    self->frames_total += frames - self->last_frames;
+  self->last_frames = frames;
+}
+
 /* Puts @bin (added, not linked) in front of the sink in place of the
  * current source, and starts it. */
 static gboolean
@@ -368,6 +378,7 @@ use_source (RwFeed * self, GstElement * bin, gboolean fallback, GError ** error)
     return FALSE;
   }
 
+  account_frames (self, g_atomic_int_get (&self->frames));
   self->source = bin;
   self->on_fallback = fallback;
   g_atomic_int_set (&self->frames, 0);
@@ -635,7 +646,7 @@ rw_feed_check (RwFeed * self, gint64 now)
     if (now - self->moved_at > 200 * G_TIME_SPAN_MILLISECOND)
       GST_DEBUG ("a buffer after %" G_GINT64_FORMAT " ms",
           (now - self->moved_at) / G_TIME_SPAN_MILLISECOND);
-    self->last_frames = frames;
+    account_frames (self, frames);
     self->moved_at = now;
   }
 
@@ -842,7 +853,8 @@ rw_feed_is_lost (RwFeed * self)
  * @builder: a builder inside the feed's status object
  *
  * Adds what plays (kind), the configured device or pipeline, the state
- * (`ok` or `lost`), since when, losses, retries and the warning.
+ * (`ok` or `lost`), since when, the frames sent, losses, retries and the
+ * warning.
  */
 void
 rw_feed_add_status (RwFeed * self, JsonBuilder * builder)
@@ -875,6 +887,8 @@ rw_feed_add_status (RwFeed * self, JsonBuilder * builder)
   } else {
     json_builder_add_null_value (builder);
   }
+  json_builder_set_member_name (builder, "frames");
+  json_builder_add_int_value (builder, self->frames_total);
   json_builder_set_member_name (builder, "losses");
   json_builder_add_int_value (builder, self->losses);
   json_builder_set_member_name (builder, "retries");
@@ -883,4 +897,18 @@ rw_feed_add_status (RwFeed * self, JsonBuilder * builder)
     json_builder_set_member_name (builder, "warning");
     json_builder_add_string_value (builder, self->warning);
   }
+}
+
+/**
+ * rw_feed_get_frames:
+ * @self: a feed
+ *
+ * Returns: the encoded frames (Opus packets for audio) its sources, the
+ * fallback's included, gave the sink since the stream was made, as of the
+ * last rw_feed_check(): the count stops when media stops flowing.
+ */
+guint64
+rw_feed_get_frames (RwFeed * self)
+{
+  return self->frames_total;
 }

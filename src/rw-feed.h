@@ -34,6 +34,7 @@ gboolean rw_feed_handle_error (RwFeed * self, GstObject * src,
     const gchar * message);
 void rw_feed_check (RwFeed * self, gint64 now);
 gboolean rw_feed_is_lost (RwFeed * self);
+guint64 rw_feed_get_frames (RwFeed * self);
 void rw_feed_add_status (RwFeed * self, JsonBuilder * builder);
 
 G_END_DECLS

@@ -269,6 +269,9 @@ render_status (GString * out, JsonNode * status)
   source_family (out, streams, PREFIX "source_up", "gauge",
       "1 while the source plays its own media, 0 while it is lost (the "
       "slate or silence is sent) or the stream restarts.", NULL);
+  source_family (out, streams, PREFIX "source_frames_total", "counter",
+      "Encoded video frames (Opus packets for audio) sent to the viewers' "
+      "branches, the slate's or silence's included.", "frames");
   source_family (out, streams, PREFIX "source_losses_total", "counter",
       "Times the source was lost.", "losses");
   source_family (out, streams, PREFIX "source_retries_total", "counter",

@@ -456,6 +456,37 @@ rw_stream_is_running (RwStream * self)
 }
 
 /**
+ * rw_stream_get_state:
+ * @self: a stream
+ *
+ * Returns: "ok" while its configured video source plays, "lost" while the
+ * slate stands in, "restarting" between pipeline restarts, "stopped"
+ * before it starts, after it stops, or when it could not start.
+ */
+const gchar *
+rw_stream_get_state (RwStream * self)
+{
+  if (!self->running)
+    return "stopped";
+  if (self->restart_id)
+    return "restarting";
+  return rw_feed_is_lost (self->video) ? "lost" : "ok";
+}
+
+/**
+ * rw_stream_get_frames:
+ * @self: a stream
+ *
+ * Returns: the encoded video frames its sources (and the slate) gave since
+ * it was made: the count stops when the video stops.
+ */
+guint64
+rw_stream_get_frames (RwStream * self)
+{
+  return rw_feed_get_frames (self->video);
+}
+
+/**
  * rw_stream_stop:
  * @self: a stream
  *

@@ -20,6 +20,8 @@ gboolean rw_stream_start (RwStream * self, GError ** error);
 void rw_stream_stop (RwStream * self);
 void rw_stream_reload (RwStream * self, const RwStreamConfig * stream);
 gboolean rw_stream_is_running (RwStream * self);
+const gchar *rw_stream_get_state (RwStream * self);
+guint64 rw_stream_get_frames (RwStream * self);
 const gchar *rw_stream_get_name (RwStream * self);
 RwSink *rw_stream_get_sink (RwStream * self);
 

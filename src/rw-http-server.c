@@ -150,6 +150,8 @@ static void handle_hangup (RwHttpServer * self, SoupServerMessage * msg,
     const gchar * path);
 static void handle_revoke (RwHttpServer * self, SoupServerMessage * msg,
     const gchar * path);
+static void handle_snapshot (RwHttpServer * self, SoupServerMessage * msg,
+    const gchar * path);
 
 static const Route routes[] = {
   {"/", FALSE, "GET", handle_page, AUTH_NONE},
@@ -159,6 +161,8 @@ static const Route routes[] = {
   /* loopback and metrics-allow only, checked by the route */
   {"/metrics", FALSE, "GET", handle_metrics, AUTH_NONE},
   {"/offer", FALSE, "POST", handle_offer, AUTH_TOKEN},
+  {"/snapshot.jpg", FALSE, "GET", handle_snapshot, AUTH_TOKEN},
+  {"/streams/*/snapshot.jpg", FALSE, "GET", handle_snapshot, AUTH_TOKEN},
   {"/ice-candidate", FALSE, "POST", handle_candidate, AUTH_OWNER},
   {"/peers/", TRUE, "DELETE", handle_hangup, AUTH_OWNER},
   /* WHEP (rw-whep.c); a '*' matches one path segment */
@@ -592,6 +596,102 @@ handle_offer (RwHttpServer * self, SoupServerMessage * msg, const gchar * path)
     reply_gerror (msg, error);
 }
 
+/* --- snapshots --- */
+
+typedef struct
+{
+  RwHttpServer *server;
+  SoupServerMessage *msg;
+  RwSessionHost *host;          /* the stream's, even if unmounted meanwhile */
+  gchar *stream;
+  gboolean gone;
+  gint64 started;
+} SnapshotRequest;
+
+static void
+on_snapshot_client_gone (SoupServerMessage * msg, gpointer user_data)
+{
+  ((SnapshotRequest *) user_data)->gone = TRUE;
+}
+
+static void
+on_snapshot (GObject * source, GAsyncResult * result, gpointer user_data)
+{
+  SnapshotRequest *req = user_data;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GBytes) jpeg = NULL;
+
+  jpeg = rw_session_host_snapshot_finish (req->host, result, &error);
+  g_signal_handlers_disconnect_by_data (req->msg, req);
+  if (!req->gone) {
+    if (jpeg) {
+      SoupMessageHeaders *headers =
+          soup_server_message_get_response_headers (req->msg);
+
+      GST_DEBUG ("snapshot of %s: %" G_GSIZE_FORMAT " bytes in %"
+          G_GINT64_FORMAT " ms", req->stream,
+          g_bytes_get_size (jpeg), (g_get_monotonic_time () - req->started) /
+          1000);
+      soup_message_headers_replace (headers, "Cache-Control", "no-store");
+      soup_server_message_set_status (req->msg, SOUP_STATUS_OK, NULL);
+      soup_server_message_set_response (req->msg, "image/jpeg",
+          SOUP_MEMORY_COPY, g_bytes_get_data (jpeg, NULL),
+          g_bytes_get_size (jpeg));
+    } else {
+      /* no frame yet: the stream starts, or a keyframe is awaited */
+      if (g_error_matches (error, RW_ERROR, RW_ERROR_UNAVAILABLE))
+        soup_message_headers_replace (soup_server_message_get_response_headers
+            (req->msg), "Retry-After", "1");
+      reply_gerror (req->msg, error);
+    }
+    soup_server_message_unpause (req->msg);
+  }
+  g_object_unref (req->msg);
+  g_object_unref (req->host);
+  g_object_unref (req->server);
+  g_free (req->stream);
+  g_free (req);
+}
+
+/* GET /snapshot.jpg (the first stream's) and /streams/NAME/snapshot.jpg:
+ * a JPEG of the newest frame, made on request, shared by the requests
+ * that come meanwhile (RwSnapshot). */
+static void
+handle_snapshot (RwHttpServer * self, SoupServerMessage * msg,
+    const gchar * path)
+{
+  g_autofree gchar *name = NULL;
+  SnapshotRequest *req;
+  Mount *mount;
+
+  if (g_str_has_prefix (path, "/streams/"))
+    name = g_strndup (path + strlen ("/streams/"), strcspn (path +
+            strlen ("/streams/"), "/"));
+  mount = find_mount (self, name);
+  if (mount == NULL) {
+    g_autofree gchar *names = stream_names (self);
+
+    if (name)
+      reply_error (msg, SOUP_STATUS_NOT_FOUND, "no stream '%s' (this robot "
+          "has: %s)", name, names);
+    else
+      reply_error (msg, SOUP_STATUS_SERVICE_UNAVAILABLE, "this robot "
+          "serves no stream now");
+    return;
+  }
+
+  req = g_new0 (SnapshotRequest, 1);
+  req->server = g_object_ref (self);
+  req->msg = g_object_ref (msg);
+  req->stream = g_strdup (mount->name);
+  req->started = g_get_monotonic_time ();
+  req->host = g_object_ref (mount->host);
+  g_signal_connect (msg, "disconnected", G_CALLBACK (on_snapshot_client_gone),
+      req);
+  soup_server_message_pause (msg);
+  rw_session_host_snapshot_async (req->host, NULL, on_snapshot, req);
+}
+
 /* The JSON API's reply to POST /offer. */
 static void
 reply_offer (RwHttpServer * self, SoupServerMessage * msg,
@@ -978,8 +1078,10 @@ check_request (SoupServer * server, SoupServerMessage * msg,
   if (!check_size (self, msg))
     return;
 
+  /* HEAD runs GET's handler: it needs GET's token */
   if (self->auth && route && route->auth != AUTH_NONE &&
-      g_str_equal (method, route->method))
+      (g_str_equal (method, route->method) || (g_str_equal (method, "HEAD")
+              && g_str_equal (route->method, "GET"))))
     check_token (self, msg, route);
 }
 

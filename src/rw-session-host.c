@@ -10,7 +10,8 @@
  *
  * A session host serves viewer sessions: it answers an offer (or says why
  * not, with an %RW_ERROR code the front door turns into a status), takes
- * trickled candidates, closes sessions and describes itself for `/status`.
+ * trickled candidates, closes sessions, describes itself for `/status`, and
+ * may give a JPEG of its video.
  * It owns each session's whole life, from the offer to its removal, and
  * tells the front door when one ended (#RwSessionHost::session-closed), for
  * whatever reason: a hang-up, a failure, silence, or the pipeline stopping.
@@ -23,6 +24,7 @@
  */
 
 #include "rw-session-host.h"
+#include "rw-error.h"
 
 G_DEFINE_INTERFACE (RwSessionHost, rw_session_host, G_TYPE_OBJECT);
 
@@ -159,6 +161,56 @@ rw_session_host_add_status (RwSessionHost * self, JsonBuilder * builder,
   g_return_val_if_fail (RW_IS_SESSION_HOST (self), FALSE);
 
   return RW_SESSION_HOST_GET_IFACE (self)->add_status (self, builder, detail);
+}
+
+/**
+ * rw_session_host_snapshot_async:
+ * @self: a host
+ * @cancellable: (nullable): cancels the wait
+ * @callback: called on the caller's context with the result
+ * @user_data: for @callback
+ *
+ * Asks for a JPEG of the host's newest video frame. A host without
+ * snapshots fails with %RW_ERROR_NOT_FOUND.
+ */
+void
+rw_session_host_snapshot_async (RwSessionHost * self,
+    GCancellable * cancellable, GAsyncReadyCallback callback,
+    gpointer user_data)
+{
+  RwSessionHostInterface *iface;
+
+  g_return_if_fail (RW_IS_SESSION_HOST (self));
+
+  iface = RW_SESSION_HOST_GET_IFACE (self);
+  if (iface->snapshot_async == NULL) {
+    g_task_report_new_error (self, callback, user_data,
+        rw_session_host_snapshot_async, RW_ERROR, RW_ERROR_NOT_FOUND,
+        "this stream gives no snapshots");
+    return;
+  }
+  iface->snapshot_async (self, cancellable, callback, user_data);
+}
+
+/**
+ * rw_session_host_snapshot_finish:
+ * @self: a host
+ * @result: the result given to the callback
+ * @error: why there is no JPEG: %RW_ERROR_UNAVAILABLE (no frame yet),
+ *   %RW_ERROR_NOT_FOUND (no snapshots here), %RW_ERROR_PIPELINE
+ *
+ * Returns: (transfer full) (nullable): the JPEG's bytes.
+ */
+GBytes *
+rw_session_host_snapshot_finish (RwSessionHost * self, GAsyncResult * result,
+    GError ** error)
+{
+  g_return_val_if_fail (RW_IS_SESSION_HOST (self), NULL);
+
+  if (g_async_result_is_tagged (result, rw_session_host_snapshot_async))
+    return g_task_propagate_pointer (G_TASK (result), error);
+  return RW_SESSION_HOST_GET_IFACE (self)->snapshot_finish (self, result,
+      error);
 }
 
 /**

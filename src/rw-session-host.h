@@ -31,6 +31,8 @@ typedef enum
  * @add_candidate: adds a viewer's trickled ICE candidate
  * @close: ends a session
  * @add_status: adds the host's members to a status object
+ * @snapshot_async: (nullable): a JPEG of the video's newest frame
+ * @snapshot_finish: its bytes, or why there are none
  *
  * The media side of a signaling protocol: whatever serves sessions (the
  * sink, a stream above it) implements it, and the HTTP front door calls it
@@ -54,6 +56,10 @@ struct _RwSessionHostInterface
       const gchar * reason);
   gboolean (*add_status) (RwSessionHost * self, JsonBuilder * builder,
       RwStatusDetail detail);
+  void (*snapshot_async) (RwSessionHost * self, GCancellable * cancellable,
+      GAsyncReadyCallback callback, gpointer user_data);
+  GBytes *(*snapshot_finish) (RwSessionHost * self, GAsyncResult * result,
+      GError ** error);
 };
 
 void rw_session_host_open_async (RwSessionHost * self,
@@ -69,6 +75,11 @@ gboolean rw_session_host_close (RwSessionHost * self,
     const gchar * session_id, const gchar * reason);
 gboolean rw_session_host_add_status (RwSessionHost * self,
     JsonBuilder * builder, RwStatusDetail detail);
+void rw_session_host_snapshot_async (RwSessionHost * self,
+    GCancellable * cancellable, GAsyncReadyCallback callback,
+    gpointer user_data);
+GBytes *rw_session_host_snapshot_finish (RwSessionHost * self,
+    GAsyncResult * result, GError ** error);
 void rw_session_host_session_closed (RwSessionHost * self,
     const gchar * session_id, const gchar * reason);
 

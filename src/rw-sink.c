@@ -59,6 +59,7 @@
 #include "rw-sdp.h"
 #include "rw-session-host.h"
 #include "rw-signaling-thread.h"
+#include "rw-snapshot.h"
 #include "rw-turn.h"
 #include "rw-viewer.h"
 
@@ -95,6 +96,7 @@ struct _RwSink
   GstBin parent;
 
   GstElement *tees[N_INPUTS];
+  RwSnapshot *snapshot;         /* JPEGs of the video, on request */
 
   /* Settings: properties, changed only in NULL and READY (or on the
    * context, see set_property). */
@@ -1027,8 +1029,25 @@ rw_sink_add_status (RwSessionHost * host, JsonBuilder * builder,
 }
 
 static void
+rw_sink_snapshot_async (RwSessionHost * host, GCancellable * cancellable,
+    GAsyncReadyCallback callback, gpointer user_data)
+{
+  rw_snapshot_get_async (RW_SINK (host)->snapshot, cancellable, callback,
+      user_data);
+}
+
+static GBytes *
+rw_sink_snapshot_finish (RwSessionHost * host, GAsyncResult * result,
+    GError ** error)
+{
+  return rw_snapshot_get_finish (RW_SINK (host)->snapshot, result, error);
+}
+
+static void
 rw_sink_session_host_init (RwSessionHostInterface * iface)
 {
+  iface->snapshot_async = rw_sink_snapshot_async;
+  iface->snapshot_finish = rw_sink_snapshot_finish;
   iface->open_async = rw_sink_open_async;
   iface->open_finish = rw_sink_open_finish;
   iface->add_candidate = rw_sink_add_candidate;
@@ -1589,6 +1608,7 @@ rw_sink_dispose (GObject * object)
   RwSink *self = RW_SINK (object);
 
   stop_serving (self);
+  g_clear_object (&self->snapshot);
 
   G_OBJECT_CLASS (rw_sink_parent_class)->dispose (object);
 }
@@ -1786,6 +1806,12 @@ rw_sink_init (RwSink * self)
 
   for (guint i = 0; i < N_INPUTS; i++)
     self->tees[i] = make_tee (self, i);
+  {
+    g_autoptr (GstPad) pad = gst_element_get_static_pad (self->tees
+        [INPUT_VIDEO], "sink");
+
+    self->snapshot = rw_snapshot_new (pad);
+  }
 
   GST_OBJECT_FLAG_SET (self, GST_ELEMENT_FLAG_SINK);
 }

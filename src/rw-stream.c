@@ -615,9 +615,28 @@ rw_stream_add_status (RwSessionHost * host, JsonBuilder * builder,
   return streaming && rw_stream_is_running (self);
 }
 
+/* The sink's: what it sends, the slate's frames included. */
+static void
+rw_stream_snapshot_async (RwSessionHost * host, GCancellable * cancellable,
+    GAsyncReadyCallback callback, gpointer user_data)
+{
+  rw_session_host_snapshot_async (RW_SESSION_HOST (RW_STREAM (host)->sink),
+      cancellable, callback, user_data);
+}
+
+static GBytes *
+rw_stream_snapshot_finish (RwSessionHost * host, GAsyncResult * result,
+    GError ** error)
+{
+  return rw_session_host_snapshot_finish (RW_SESSION_HOST (RW_STREAM
+          (host)->sink), result, error);
+}
+
 static void
 rw_stream_session_host_init (RwSessionHostInterface * iface)
 {
+  iface->snapshot_async = rw_stream_snapshot_async;
+  iface->snapshot_finish = rw_stream_snapshot_finish;
   iface->open_async = rw_stream_open_async;
   iface->open_finish = rw_stream_open_finish;
   iface->add_candidate = rw_stream_add_candidate;

@@ -67,6 +67,8 @@ WANTS=/etc/systemd/system/multi-user.target.wants/robot-webrtc-server.service
 INSTALLED_FILES=(/usr/bin/robot-webrtc-server /etc/robot-webrtc-server.conf "$UNIT" "$PLUGIN"
   /usr/share/robot-webrtc/pipelines/test-vp8.pipeline
   /usr/share/doc/robot-webrtc-server/README.md
+  /usr/share/man/man8/robot-webrtc-server.8.gz
+  /usr/share/man/man5/robot-webrtc-server.conf.5.gz
   /usr/share/doc/gstreamer1.0-robotwebrtc/copyright)
 
 work=$(mktemp -d /tmp/rw-package-test.XXXXXX)

@@ -903,3 +903,42 @@ rw_auth_parse_revocation (GBytes * body, GError ** error)
   }
   return g_strdup (json_node_get_string (node));
 }
+
+/**
+ * rw_auth_refusal_category:
+ * @error: why rw_auth_parse_bearer(), rw_auth_verify() or
+ *   rw_auth_revocations_check() refused a request
+ *
+ * Returns: a label from a bounded set, for counting refusals: `missing`,
+ * `malformed` (the Authorization header), `expired`, `booking_over`,
+ * `not_yet_valid`, `wrong_robot`, `bad_signature`, `revoked`, `invalid`
+ * (anything else wrong with the token).
+ */
+const gchar *
+rw_auth_refusal_category (const GError * error)
+{
+  static const struct
+  {
+    const gchar *prefix;
+    const gchar *category;
+  } prefixes[] = {
+    {"a viewer token is needed", "missing"},
+    {"the Authorization header", "malformed"},
+    {"the token has expired", "expired"},
+    {"the token is not valid yet", "not_yet_valid"},
+    {"the token was issued in the future", "not_yet_valid"},
+    {"the token is for another robot", "wrong_robot"},
+    {"the token has no 'aud'", "wrong_robot"},
+    {"the token's signature", "bad_signature"},
+    {RW_AUTH_REVOKED, "revoked"},
+  };
+  const gchar *message = error ? error->message : "";
+
+  if (strstr (message, RW_AUTH_BOOKING_OVER))
+    return "booking_over";
+  for (guint i = 0; i < G_N_ELEMENTS (prefixes); i++) {
+    if (g_str_has_prefix (message, prefixes[i].prefix))
+      return prefixes[i].category;
+  }
+  return "invalid";
+}

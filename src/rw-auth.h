@@ -110,4 +110,6 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (RwAuth, rw_auth_free);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (RwAuthClaims, rw_auth_claims_free);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (RwAuthRevocations, rw_auth_revocations_free);
 
+const gchar *rw_auth_refusal_category (const GError * error);
+
 G_END_DECLS

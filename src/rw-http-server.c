@@ -711,9 +711,14 @@ open_session (RwHttpServer * self, SoupServerMessage * msg, Mount * mount,
     const gchar * sdp, RwHttpOpenedFunc opened, gpointer data,
     GDestroyNotify free_data, GError ** error)
 {
-  return rw_http_sessions_open (self->sessions, msg,
-      self->auth ? get_claims (msg) : NULL, mount->host, mount->name, sdp,
-      opened, data, free_data, error);
+  if (rw_http_sessions_open (self->sessions, msg,
+          self->auth ? get_claims (msg) : NULL, mount->host, mount->name, sdp,
+          opened, data, free_data, error))
+    return TRUE;
+  /* the token's session time is over (booking over) */
+  if (error && g_error_matches (*error, RW_ERROR, RW_ERROR_UNAUTHORIZED))
+    rw_metrics_count_refusal (self->metrics, rw_auth_refusal_category (*error));
+  return FALSE;
 }
 
 /* The session a request names, if it may act on it: with tokens, only the
@@ -1006,11 +1011,13 @@ check_access (RwHttpServer * self, SoupServerMessage * msg,
   g_autoptr (GError) error = NULL;
 
   if (!rw_auth_revocations_check (self->revocations, claims, &error)) {
+    rw_metrics_count_refusal (self->metrics, rw_auth_refusal_category (error));
     reply_unauthorized (msg, error, TRUE);
     return FALSE;
   }
   if (route->auth == AUTH_ADMIN &&
       !rw_auth_claims_has_scope (claims, RW_AUTH_SCOPE_ADMIN)) {
+    rw_metrics_count_refusal (self->metrics, "scope");
     reply_error (msg, SOUP_STATUS_FORBIDDEN, "%s %s needs the backend's "
         "token, with \"scope\": \"" RW_AUTH_SCOPE_ADMIN "\"", route->method,
         route->path);
@@ -1031,6 +1038,7 @@ check_token (RwHttpServer * self, SoupServerMessage * msg, const Route * route)
 
   token = rw_auth_parse_bearer (authorization, &error);
   if (token == NULL) {
+    rw_metrics_count_refusal (self->metrics, rw_auth_refusal_category (error));
     reply_unauthorized (msg, error, FALSE);
     return FALSE;
   }
@@ -1038,6 +1046,7 @@ check_token (RwHttpServer * self, SoupServerMessage * msg, const Route * route)
       g_get_real_time () / G_USEC_PER_SEC, route->auth == AUTH_OWNER ?
       RW_AUTH_VERIFY_ALLOW_EXPIRED : RW_AUTH_VERIFY_DEFAULT, &error);
   if (claims == NULL) {
+    rw_metrics_count_refusal (self->metrics, rw_auth_refusal_category (error));
     reply_unauthorized (msg, error, TRUE);
     return FALSE;
   }

@@ -35,6 +35,7 @@
 struct _RwMetrics
 {
   GHashTable *requests;         /* "route\tmethod\tcode" -> guint64 * */
+  GHashTable *refusals;         /* reason -> guint64 * */
 };
 
 RwMetrics *
@@ -43,6 +44,8 @@ rw_metrics_new (void)
   RwMetrics *self = g_new0 (RwMetrics, 1);
 
   self->requests = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+      g_free);
+  self->refusals = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
       g_free);
   return self;
 }
@@ -53,6 +56,7 @@ rw_metrics_free (RwMetrics * self)
   if (self == NULL)
     return;
   g_hash_table_unref (self->requests);
+  g_hash_table_unref (self->refusals);
   g_free (self);
 }
 
@@ -83,6 +87,34 @@ rw_metrics_count_request (RwMetrics * self, const gchar * route,
     g_free (key);
   }
   (*count)++;
+}
+
+static void
+count (GHashTable * table, const gchar * key)
+{
+  guint64 *n = g_hash_table_lookup (table, key);
+
+  if (n == NULL) {
+    n = g_new0 (guint64, 1);
+    g_hash_table_insert (table, g_strdup (key), n);
+  }
+  (*n)++;
+}
+
+/**
+ * rw_metrics_count_refusal:
+ * @self: the counters
+ * @reason: why a token was refused, from a bounded set
+ *   (rw_auth_refusal_category(), or `scope`)
+ *
+ * Counts one refused request.
+ */
+void
+rw_metrics_count_refusal (RwMetrics * self, const gchar * reason)
+{
+  g_return_if_fail (self != NULL);
+
+  count (self->refusals, reason);
 }
 
 /* --- the text format --- */
@@ -172,11 +204,12 @@ get_object (JsonObject * object, const gchar * member)
   return JSON_NODE_HOLDS_OBJECT (node) ? json_node_get_object (node) : NULL;
 }
 
-/* One per-stream family: @member of each stream (or of its @sub object). */
+/* One per-stream family: @member of each stream (or of its @sub object),
+ * times @scale (to the base unit Prometheus names want). */
 static void
-stream_family (GString * out, JsonArray * streams, const gchar * name,
+stream_family_scaled (GString * out, JsonArray * streams, const gchar * name,
     const gchar * type, const gchar * help, const gchar * sub,
-    const gchar * member)
+    const gchar * member, gdouble scale)
 {
   gboolean any = FALSE;
 
@@ -191,8 +224,16 @@ stream_family (GString * out, JsonArray * streams, const gchar * name,
     if (!any)
       family (out, name, type, help);
     any = TRUE;
-    sample (out, name, value, "stream", stream_name, NULL);
+    sample (out, name, value * scale, "stream", stream_name, NULL);
   }
+}
+
+static void
+stream_family (GString * out, JsonArray * streams, const gchar * name,
+    const gchar * type, const gchar * help, const gchar * sub,
+    const gchar * member)
+{
+  stream_family_scaled (out, streams, name, type, help, sub, member, 1);
 }
 
 /* A family over each stream's sources: "source" (video), "audio_source". */
@@ -232,6 +273,82 @@ source_family (GString * out, JsonArray * streams, const gchar * name,
   }
 }
 
+/* {stream,reason} from each stream's totals.sessions_closed object. */
+static void
+closed_family (GString * out, JsonArray * streams)
+{
+  const gchar *name = PREFIX "sessions_closed_total";
+
+  family (out, name, "counter", "Sessions that ended, by reason (hangup, "
+      "booking_over, revoked, connection_failed, closed_by_viewer, "
+      "handshake_timeout, silent, stream_stopped, stream_removed, error, "
+      "other).");
+  for (guint i = 0; streams && i < json_array_get_length (streams); i++) {
+    JsonObject *stream = json_array_get_object_element (streams, i);
+    JsonObject *closed = get_object (get_object (stream, "totals"),
+        "sessions_closed");
+    g_autoptr (GList) reasons = closed ? json_object_get_members (closed) :
+        NULL;
+
+    for (GList * l = reasons; l; l = l->next) {
+      gdouble value;
+
+      if (get_number (closed, l->data, &value))
+        sample (out, name, value, "stream",
+            json_object_get_string_member_with_default (stream, "name", ""),
+            "reason", l->data, NULL);
+    }
+  }
+}
+
+/* A histogram per stream from totals.@member: {"le": [...], "counts":
+ * [cumulative, ..., total], "sum", "count"}. */
+static void
+histogram_family (GString * out, JsonArray * streams, const gchar * name,
+    const gchar * help, const gchar * member)
+{
+  g_autofree gchar *bucket = g_strconcat (name, "_bucket", NULL);
+  g_autofree gchar *sum = g_strconcat (name, "_sum", NULL);
+  g_autofree gchar *count = g_strconcat (name, "_count", NULL);
+  gboolean any = FALSE;
+
+  for (guint i = 0; streams && i < json_array_get_length (streams); i++) {
+    JsonObject *stream = json_array_get_object_element (streams, i);
+    const gchar *stream_name = json_object_get_string_member_with_default
+        (stream, "name", "");
+    JsonObject *h = get_object (get_object (stream, "totals"), member);
+    JsonNode *le = h ? json_object_get_member (h, "le") : NULL;
+    JsonNode *counts = h ? json_object_get_member (h, "counts") : NULL;
+    JsonArray *bounds, *cumulative;
+    gdouble value;
+
+    if (le == NULL || counts == NULL || !JSON_NODE_HOLDS_ARRAY (le) ||
+        !JSON_NODE_HOLDS_ARRAY (counts))
+      continue;
+    bounds = json_node_get_array (le);
+    cumulative = json_node_get_array (counts);
+    if (json_array_get_length (cumulative) != json_array_get_length (bounds) +
+        1)
+      continue;
+    if (!any)
+      family (out, name, "histogram", help);
+    any = TRUE;
+    for (guint b = 0; b < json_array_get_length (cumulative); b++) {
+      gchar bound[G_ASCII_DTOSTR_BUF_SIZE] = "+Inf";
+
+      if (b < json_array_get_length (bounds))
+        g_ascii_formatd (bound, sizeof bound, "%g",
+            json_array_get_double_element (bounds, b));
+      sample (out, bucket, json_array_get_int_element (cumulative, b),
+          "stream", stream_name, "le", bound, NULL);
+    }
+    if (get_number (h, "sum", &value))
+      sample (out, sum, value, "stream", stream_name, NULL);
+    if (get_number (h, "count", &value))
+      sample (out, count, value, "stream", stream_name, NULL);
+  }
+}
+
 static void
 render_status (GString * out, JsonNode * status)
 {
@@ -263,9 +380,10 @@ render_status (GString * out, JsonNode * status)
   stream_family (out, streams, PREFIX "stream_framerate", "gauge",
       "Frames per second the stream sends (0: not known yet).", NULL,
       "framerate");
-  stream_family (out, streams, PREFIX "encoder_bitrate_bits_per_second",
-      "gauge", "The video encoder's target bitrate (absent with a "
-      "configured pipeline).", NULL, "bitrate");
+  stream_family_scaled (out, streams, PREFIX
+      "encoder_target_bytes_per_second", "gauge", "The video encoder's "
+      "target rate (bitrate / 8; absent with a configured pipeline).", NULL,
+      "bitrate", 1 / 8.0);
   source_family (out, streams, PREFIX "source_up", "gauge",
       "1 while the source plays its own media, 0 while it is lost (the "
       "slate or silence is sent) or the stream restarts.", NULL);
@@ -279,6 +397,24 @@ render_status (GString * out, JsonNode * status)
   stream_family (out, streams, PREFIX "stream_restarts_total", "counter",
       "Times the stream's pipeline was restarted after an error.", "source",
       "restarts");
+  stream_family (out, streams, PREFIX "sessions_opened_total", "counter",
+      "Sessions answered.", "totals", "sessions_opened");
+  closed_family (out, streams);
+  stream_family (out, streams, PREFIX "sent_bytes_total", "counter",
+      "RTP bytes sent to viewers (before SRTP), audio included.", "totals",
+      "bytes_sent");
+  stream_family (out, streams, PREFIX "keyframe_requests_total", "counter",
+      "Keyframe requests from viewers (their PLI and FIR, and joins).",
+      "totals", "keyframe_requests");
+  stream_family (out, streams, PREFIX "keyframes_forced_total", "counter",
+      "Keyframes asked of the encoder, requests merged and rate-limited.",
+      "totals", "keyframes_forced");
+  histogram_family (out, streams, PREFIX "first_frame_seconds",
+      "From a viewer's offer to the first keyframe sent to it once "
+      "connected.", "first_frame_seconds");
+  histogram_family (out, streams, PREFIX "capture_to_send_seconds",
+      "From a frame's capture to its first packet out of a viewer's "
+      "payloader, per viewer and frame.", "capture_to_send_seconds");
   stream_family (out, streams, PREFIX "turn_viewers_with_relay_total",
       "counter", "Viewers for whom the TURN server gave a relay candidate.",
       "turn", "viewers_with_relay");
@@ -310,6 +446,24 @@ render_requests (RwMetrics * self, GString * out)
     sample (out, PREFIX "http_requests_total", (gdouble) * count, "route",
         parts[0], "method", parts[1], "code", parts[2], NULL);
   }
+}
+
+static void
+render_refusals (RwMetrics * self, GString * out)
+{
+  g_autofree gpointer *keys = NULL;
+  guint n;
+
+  family (out, PREFIX "tokens_refused_total", "counter",
+      "Requests refused for their token, by reason (missing, malformed, "
+      "expired, booking_over, not_yet_valid, wrong_robot, bad_signature, "
+      "revoked, invalid, scope).");
+  keys = g_hash_table_get_keys_as_array (self->refusals, &n);
+  qsort (keys, n, sizeof (gpointer), compare_keys);
+  for (guint i = 0; i < n; i++)
+    sample (out, PREFIX "tokens_refused_total", (gdouble) *
+        (guint64 *) g_hash_table_lookup (self->refusals, keys[i]), "reason",
+        keys[i], NULL);
 }
 
 /* The process's own, from /proc/self (Linux). */
@@ -390,6 +544,7 @@ rw_metrics_render (RwMetrics * self, JsonNode * status)
 
   render_status (out, status);
   render_requests (self, out);
+  render_refusals (self, out);
   render_process (out);
   return g_string_free (out, FALSE);
 }

@@ -18,6 +18,7 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (RwMetrics, rw_metrics_free);
 
 void rw_metrics_count_request (RwMetrics * self, const gchar * route,
     const gchar * method, guint status);
+void rw_metrics_count_refusal (RwMetrics * self, const gchar * reason);
 gchar *rw_metrics_render (RwMetrics * self, JsonNode * status);
 
 gboolean rw_metrics_parse_allow (const gchar * const *entries,

@@ -54,6 +54,7 @@
 
 #include "rw-sink.h"
 #include "rw-config.h"
+#include "rw-counters.h"
 #include "rw-error.h"
 #include "rw-private.h"
 #include "rw-sdp.h"
@@ -97,6 +98,7 @@ struct _RwSink
 
   GstElement *tees[N_INPUTS];
   RwSnapshot *snapshot;         /* JPEGs of the video, on request */
+  RwCounters *counters;         /* totals since the element was made */
 
   /* Settings: properties, changed only in NULL and READY (or on the
    * context, see set_property). */
@@ -230,6 +232,7 @@ limit_keyframe_requests (GstPad * pad, GstPadProbeInfo * info,
   if (!gst_video_event_is_force_key_unit (event))
     return GST_PAD_PROBE_OK;
 
+  rw_counters_add (self->counters, RW_COUNTER_KEYFRAME_REQUESTS, 1);
   now = g_get_monotonic_time ();
   g_mutex_lock (&self->keyframe_lock);
   wait = self->last_keyframe + self->keyframe_min_interval * 1000 - now;
@@ -237,6 +240,7 @@ limit_keyframe_requests (GstPad * pad, GstPadProbeInfo * info,
     self->last_keyframe = now;
     g_mutex_unlock (&self->keyframe_lock);
     GST_DEBUG_OBJECT (self, "keyframe requested");
+    rw_counters_add (self->counters, RW_COUNTER_KEYFRAMES_FORCED, 1);
     /* without all-headers: see rw_sink_request_keyframe () */
     gst_event_unref (event);
     GST_PAD_PROBE_INFO_DATA (info) = new_keyframe_request ();
@@ -503,6 +507,10 @@ remove_session (RwSink * self, const gchar * id, const gchar * reason,
 
   g_message ("viewer %s removed: %s (%u left)", session_id, reason,
       g_hash_table_size (self->sessions));
+  rw_counters_add (self->counters, RW_COUNTER_BYTES_LEFT,
+      rw_viewer_get_bytes_sent (viewer));
+  if (answered)
+    rw_counters_session_closed (self->counters, reason);
   g_signal_handlers_disconnect_by_data (viewer, self);
   if (now)
     rw_viewer_leave_now (viewer);
@@ -604,6 +612,7 @@ on_negotiated (GObject * source, GAsyncResult * result, gpointer user_data)
   }
 
   session->answered = TRUE;
+  rw_counters_add (self->counters, RW_COUNTER_SESSIONS_OPENED, 1);
   GST_INFO_OBJECT (self, "viewer %s answered in %" G_GINT64_FORMAT " ms",
       opening->id, (g_get_monotonic_time () - opening->started) / 1000);
   g_task_return_pointer (task, g_steal_pointer (&answer), g_free);
@@ -650,6 +659,7 @@ add_viewer (RwSink * self, const gchar * id, GstSDPMessage * offer,
   viewer = rw_viewer_new (id, self->config, turn, codec, &match, error);
   if (viewer == NULL)
     return NULL;
+  rw_viewer_set_counters (viewer, self->counters);
 
   session = g_new0 (Session, 1);
   session->viewer = viewer;
@@ -1001,6 +1011,7 @@ rw_sink_add_status (RwSessionHost * host, JsonBuilder * builder,
   RwSink *self = RW_SINK (host);
   GHashTableIter iter;
   Session *session;
+  guint64 bytes_now = 0;
   gboolean streaming;
 
   if (self->context)
@@ -1022,9 +1033,12 @@ rw_sink_add_status (RwSessionHost * host, JsonBuilder * builder,
   json_builder_set_member_name (builder, "peers");
   json_builder_begin_array (builder);
   g_hash_table_iter_init (&iter, self->sessions);
-  while (g_hash_table_iter_next (&iter, NULL, (gpointer *) & session))
+  while (g_hash_table_iter_next (&iter, NULL, (gpointer *) & session)) {
     rw_viewer_add_status (session->viewer, builder);
+    bytes_now += rw_viewer_get_bytes_sent (session->viewer);
+  }
   json_builder_end_array (builder);
+  rw_counters_add_status (self->counters, builder, bytes_now);
   return streaming;
 }
 
@@ -1622,6 +1636,7 @@ rw_sink_finalize (GObject * object)
   g_hash_table_unref (self->leaving);
   rw_config_free (self->config);
   g_clear_object (&self->turn);
+  rw_counters_unref (self->counters);
   g_mutex_clear (&self->keyframe_lock);
 
   G_OBJECT_CLASS (rw_sink_parent_class)->finalize (object);
@@ -1803,6 +1818,7 @@ rw_sink_init (RwSink * self)
   self->sessions = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
       (GDestroyNotify) session_free);
   self->leaving = g_hash_table_new_full (NULL, NULL, g_object_unref, NULL);
+  self->counters = rw_counters_new ();
 
   for (guint i = 0; i < N_INPUTS; i++)
     self->tees[i] = make_tee (self, i);

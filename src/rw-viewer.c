@@ -28,6 +28,7 @@
  */
 
 #include "rw-viewer.h"
+#include "rw-counters.h"
 #include "rw-error.h"
 #include "rw-private.h"
 #include "rw-receiver-rtt.h"
@@ -127,6 +128,11 @@ struct _RwViewer
   gboolean retransmissions;     /* NACK + RTX negotiable */
 
   gint relay_candidates;        /* atomic: local relay candidates so far */
+  RwCounters *counters;         /* the stream's; NULL: not counted */
+
+  /* the video payloader's streaming thread only */
+  GstClockTime last_pts;        /* of the last frame timed */
+  gint connected;               /* atomic: set once connected */
 
   GMutex lock;                  /* protects the two fields below */
   gint64 last_rtcp;             /* monotonic */
@@ -186,6 +192,7 @@ rw_viewer_finalize (GObject * object)
   g_clear_object (&self->turn);
   g_free (self->public_address);
   g_clear_pointer (&self->ice, ice_snapshot_free);
+  rw_counters_unref (self->counters);
   g_main_context_unref (self->context);
   g_mutex_clear (&self->lock);
 
@@ -240,6 +247,7 @@ rw_viewer_init (RwViewer * self)
   self->context = g_main_context_ref_thread_default ();
   self->state = RW_VIEWER_NEGOTIATING;
   self->created = g_get_monotonic_time ();
+  self->last_pts = GST_CLOCK_TIME_NONE;
 }
 
 /* --- callbacks from streaming and webrtcbin threads --- */
@@ -259,6 +267,59 @@ count_bytes (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
   g_mutex_lock (&self->lock);
   self->bytes_sent += size;
   g_mutex_unlock (&self->lock);
+  return GST_PAD_PROBE_OK;
+}
+
+/* The video branch's input, until the first keyframe that comes once
+ * connected (before, webrtcbin drops what comes): the frame the viewer
+ * decodes first, timed from the offer. */
+static GstPadProbeReturn
+watch_first_keyframe (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
+{
+  RwViewer *self = user_data;
+
+  if (self->counters == NULL)
+    return GST_PAD_PROBE_REMOVE;
+  if (!g_atomic_int_get (&self->connected) ||
+      GST_BUFFER_FLAG_IS_SET (GST_PAD_PROBE_INFO_BUFFER (info),
+          GST_BUFFER_FLAG_DELTA_UNIT))
+    return GST_PAD_PROBE_OK;
+  rw_counters_observe (self->counters, RW_TIMING_FIRST_FRAME,
+      (g_get_monotonic_time () - self->created) / (gdouble) G_USEC_PER_SEC);
+  return GST_PAD_PROBE_REMOVE;
+}
+
+/* The video payloader's output: its bytes, and for each frame's first
+ * packet the time since the frame's capture (its running time: live
+ * sources stamp their buffers so). */
+static GstPadProbeReturn
+count_video (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
+{
+  RwViewer *self = user_data;
+  GstBufferList *list = (info->type & GST_PAD_PROBE_TYPE_BUFFER_LIST) ?
+      GST_PAD_PROBE_INFO_BUFFER_LIST (info) : NULL;
+  GstBuffer *first = list == NULL ? GST_PAD_PROBE_INFO_BUFFER (info) :
+      gst_buffer_list_length (list) ? gst_buffer_list_get (list, 0) : NULL;
+  GstClockTime pts = first ? GST_BUFFER_PTS (first) : GST_CLOCK_TIME_NONE;
+  g_autoptr (GstEvent) event = NULL;
+  const GstSegment *segment;
+  GstClockTime now, captured;
+
+  count_bytes (pad, info, user_data);
+  if (self->counters == NULL || !GST_CLOCK_TIME_IS_VALID (pts) ||
+      pts == self->last_pts)
+    return GST_PAD_PROBE_OK;
+  self->last_pts = pts;
+  event = gst_pad_get_sticky_event (pad, GST_EVENT_SEGMENT, 0);
+  if (event == NULL)
+    return GST_PAD_PROBE_OK;
+  gst_event_parse_segment (event, &segment);
+  captured = gst_segment_to_running_time (segment, GST_FORMAT_TIME, pts);
+  now = gst_element_get_current_running_time (GST_PAD_PARENT (pad));
+  if (GST_CLOCK_TIME_IS_VALID (captured) && GST_CLOCK_TIME_IS_VALID (now) &&
+      now >= captured)
+    rw_counters_observe (self->counters, RW_TIMING_CAPTURE_TO_SEND,
+        (gdouble) (now - captured) / GST_SECOND);
   return GST_PAD_PROBE_OK;
 }
 
@@ -307,6 +368,7 @@ connection_state_changed (gpointer user_data)
       self->last_rtcp = g_get_monotonic_time ();
       g_mutex_unlock (&self->lock);
       set_state (self, RW_VIEWER_CONNECTED);
+      g_atomic_int_set (&self->connected, 1);
       start_stats (self);
       g_signal_emit (self, signals[SIGNAL_CONNECTED], 0);
       break;
@@ -996,9 +1058,13 @@ add_branch (RwViewer * self, const RwConfig * config, guint branch,
     return FALSE;
   }
   gst_pad_add_probe (pay_src, GST_PAD_PROBE_TYPE_BUFFER |
-      GST_PAD_PROBE_TYPE_BUFFER_LIST, count_bytes, self, NULL);
+      GST_PAD_PROBE_TYPE_BUFFER_LIST, branch == BRANCH_VIDEO ? count_video :
+      count_bytes, self, NULL);
 
   queue_sink = gst_element_get_static_pad (queue, "sink");
+  if (branch == BRANCH_VIDEO)
+    gst_pad_add_probe (queue_sink, GST_PAD_PROBE_TYPE_BUFFER,
+        watch_first_keyframe, self, NULL);
   gst_pad_add_probe (queue_sink, GST_PAD_PROBE_TYPE_QUERY_DOWNSTREAM,
       answer_serialized_query, NULL, NULL);
   gst_element_add_pad (self->bin, gst_ghost_pad_new (branch_names[branch],
@@ -1354,6 +1420,19 @@ gint64
 rw_viewer_get_connected_since (RwViewer * self)
 {
   return self->connected_since;
+}
+
+/**
+ * rw_viewer_set_counters:
+ * @self: a viewer, before it joins the tees
+ * @counters: the stream's totals, which it adds its timings to
+ */
+void
+rw_viewer_set_counters (RwViewer * self, RwCounters * counters)
+{
+  g_return_if_fail (self->counters == NULL);
+
+  self->counters = rw_counters_ref (counters);
 }
 
 /**

@@ -10,6 +10,7 @@
 #include <json-glib/json-glib.h>
 
 #include "rw-config.h"
+#include "rw-counters.h"
 #include "rw-sdp.h"
 #include "rw-turn.h"
 
@@ -39,6 +40,7 @@ G_DECLARE_FINAL_TYPE (RwViewer, rw_viewer, RW, VIEWER, GObject);
 RwViewer *rw_viewer_new (const gchar * id, const RwConfig * config,
     RwTurn * turn, RwCodec codec, const RwOfferMatch * match,
     GError ** error);
+void rw_viewer_set_counters (RwViewer * self, RwCounters * counters);
 
 gboolean rw_viewer_join (RwViewer * self, GstBin * bin, GstElement * video_tee,
     GstElement * audio_tee, GError ** error);

@@ -1328,3 +1328,39 @@ rw_test_daemon_stop (RwTestServer * server, guint timeout_ms)
   rw_test_check (strstr (err, "CRITICAL") == NULL,
       "the server logged a CRITICAL:\n%s", err);
 }
+
+/* promtool (Debian's prometheus package) checks the text when it is here;
+ * in CI (.ci/dev puts it on PATH) it must be. */
+/**
+ * rw_test_promtool_check_metrics:
+ * @text: a GET /metrics body
+ */
+void
+rw_test_promtool_check_metrics (const gchar * text)
+{
+  g_autofree gchar *promtool = g_find_program_in_path ("promtool");
+  g_autoptr (GSubprocess) process = NULL;
+  g_autoptr (GBytes) input = g_bytes_new (text, strlen (text));
+  g_autoptr (GBytes) out = NULL;
+  g_autoptr (GError) error = NULL;
+
+  if (promtool == NULL) {
+    if (g_strcmp0 (g_getenv ("CI"), "true") == 0)
+      g_error ("promtool not found in CI (.ci/dev installs it)");
+    g_test_message ("promtool not found: the text is not checked by it");
+    return;
+  }
+  process = g_subprocess_new (G_SUBPROCESS_FLAGS_STDIN_PIPE |
+      G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_MERGE, &error,
+      promtool, "check", "metrics", NULL);
+  g_assert_no_error (error);
+  g_assert_true (g_subprocess_communicate (process, input, NULL, &out, NULL,
+          &error));
+  g_assert_no_error (error);
+  g_test_message ("promtool check metrics: %.*s", (gint) g_bytes_get_size (out),
+      (const gchar *) g_bytes_get_data (out, NULL));
+  if (g_subprocess_get_exit_status (process) != 0)
+    g_error ("promtool check metrics failed: %.*s",
+        (gint) g_bytes_get_size (out), (const gchar *) g_bytes_get_data (out,
+            NULL));
+}

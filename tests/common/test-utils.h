@@ -137,4 +137,6 @@ typedef struct
 gboolean rw_test_proc_counts (const gchar * pid, RwTestProcCounts * out);
 void rw_test_quiet_gio_debug (void);
 
+void rw_test_promtool_check_metrics (const gchar * text);
+
 G_END_DECLS

@@ -333,6 +333,64 @@ hangup_and_wait (RwTestViewer * viewer)
 
 /* --- /daemon/three-viewers --- */
 
+static RwTestResponse *request (SoupSession * session, RwTestServer * server,
+    const gchar * method, const gchar * path, const gchar * const *headers,
+    const gchar * body);
+
+/* The value of the sample @line_start (name and labels), or -1. */
+static gdouble
+metric (const gchar * text, const gchar * line_start)
+{
+  g_autofree gchar *needle = g_strconcat ("\n", line_start, " ", NULL);
+  const gchar *at = strstr (text, needle);
+
+  return at ? g_ascii_strtod (at + strlen (needle), NULL) : -1;
+}
+
+/* After three viewers: two hung up, one vanished. GET /metrics counts
+ * them, the bytes and keyframes, and times their first frames and every
+ * frame's capture to send; promtool reads it. */
+static void
+check_totals (SoupSession * session, RwTestServer * server)
+{
+  g_autoptr (RwTestResponse) r = request (session, server, "GET", "/metrics",
+      NULL, NULL);
+  g_autofree gchar *text = rw_test_response_dup_text (r);
+  gdouble frames, sent;
+
+  g_assert_cmpuint (r->status, ==, 200);
+  rw_test_promtool_check_metrics (text);
+  g_assert_cmpfloat (metric (text, "robot_webrtc_sessions_opened_total"
+          "{stream=\"main\"}"), ==, 3);
+  g_assert_cmpfloat (metric (text, "robot_webrtc_sessions_closed_total"
+          "{stream=\"main\",reason=\"hangup\"}"), ==, 2);
+  g_assert_cmpfloat (metric (text, "robot_webrtc_sessions_closed_total"
+          "{stream=\"main\",reason=\"silent\"}"), ==, 1);
+  g_assert_cmpfloat (metric (text, "robot_webrtc_sent_bytes_total"
+          "{stream=\"main\"}"), >, 100000);
+  g_assert_cmpfloat (metric (text, "robot_webrtc_keyframes_forced_total"
+          "{stream=\"main\"}"), >=, 1);
+  g_assert_cmpfloat (metric (text, "robot_webrtc_keyframe_requests_total"
+          "{stream=\"main\"}"), >=, metric (text,
+          "robot_webrtc_keyframes_forced_total{stream=\"main\"}"));
+  g_assert_cmpfloat (metric (text, "robot_webrtc_first_frame_seconds_count"
+          "{stream=\"main\"}"), ==, 3);
+  g_assert_cmpfloat (metric (text, "robot_webrtc_first_frame_seconds_bucket"
+          "{stream=\"main\",le=\"+Inf\"}"), ==, 3);
+  frames = metric (text, "robot_webrtc_capture_to_send_seconds_count"
+      "{stream=\"main\"}");
+  sent = metric (text, "robot_webrtc_capture_to_send_seconds_sum"
+      "{stream=\"main\"}");
+  g_assert_cmpfloat (frames, >, 100);
+  g_test_message ("first frame %.0f ms on average; capture to send %.1f ms "
+      "on average over %.0f frames", 1000 * metric (text,
+          "robot_webrtc_first_frame_seconds_sum{stream=\"main\"}") / 3,
+      1000 * sent / frames, frames);
+  /* a live test pattern: a frame leaves well within 100 ms */
+  rw_test_check (sent / frames < 0.1, "capture to send %.0f ms on average",
+      1000 * sent / frames);
+}
+
 static void
 test_three_viewers (void)
 {
@@ -405,6 +463,7 @@ test_three_viewers (void)
   hangup_and_wait (viewers[2]);
   wait_for_status (session, server, "viewers", 0, 3000);
   wait_for_status (session, server, "branches", 0, 3000);
+  check_totals (session, server);
 
   for (guint i = 0; i < 3; i++)
     rw_test_viewer_free (viewers[i]);
@@ -1231,6 +1290,21 @@ test_auth (void)
       "the secret is in the server's log");
   rw_test_check (strstr (err, alice + strlen (alice) - 20) == NULL,
       "a token is in the server's log");
+
+  /* the refusals above, counted by reason */
+  response = request (session, server, "GET", "/metrics", NULL, NULL);
+  g_free (text);
+  text = rw_test_response_dup_text (response);
+  g_clear_pointer (&response, rw_test_response_free);
+  g_test_message ("%s", strstr (text, "# HELP robot_webrtc_tokens_refused"));
+  g_assert_cmpfloat (metric (text, "robot_webrtc_tokens_refused_total"
+          "{reason=\"missing\"}"), >=, 1);
+  g_assert_cmpfloat (metric (text, "robot_webrtc_tokens_refused_total"
+          "{reason=\"malformed\"}"), >=, 1);
+  g_assert_cmpfloat (metric (text, "robot_webrtc_tokens_refused_total"
+          "{reason=\"wrong_robot\"}"), >=, 1);
+  g_assert_cmpfloat (metric (text, "robot_webrtc_tokens_refused_total"
+          "{reason=\"bad_signature\"}"), >=, 1);
   rw_test_daemon_stop (server, 3000);
   g_unlink (secret);
   g_rmdir (dir);

@@ -622,6 +622,7 @@ test_revocations (void)
   g_assert_cmpstr (error->message, ==, RW_AUTH_REVOKED " (the backend "
       "revoked its 'sub' at 2026-01-01T00:00:00Z); a token issued after "
       "that is needed");
+  g_assert_cmpstr (rw_auth_refusal_category (error), ==, "revoked");
   g_clear_error (&error);
   g_assert_true (is_revoked (revocations, "alice@lab", NOW));
   g_assert_false (is_revoked (revocations, "alice@lab", NOW + 1));
@@ -782,12 +783,59 @@ test_secret_file (void)
   g_rmdir (dir);
 }
 
+/* The label each refusal is counted under (GET /metrics), from the
+ * refusals themselves. */
+static void
+expect_category (RwAuth * auth, const gchar * token, gint64 now,
+    const gchar * category)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (RwAuthClaims) claims = rw_auth_verify (auth, token, now, 0,
+      &error);
+
+  g_assert_null (claims);
+  g_test_message ("%s: %s", category, error->message);
+  g_assert_cmpstr (rw_auth_refusal_category (error), ==, category);
+}
+
+static void
+test_refusal_categories (void)
+{
+  g_autoptr (RwAuth) auth = make_auth (AUDIENCE);
+  const struct
+  {
+    const gchar *header;
+    const gchar *category;
+  } headers[] = {
+    {NULL, "missing"},
+    {"Basic YWxpY2U6cHc=", "malformed"},
+    {"Bearer", "malformed"},
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (headers); i++) {
+    g_autoptr (GError) error = NULL;
+    g_autofree gchar *token = rw_auth_parse_bearer (headers[i].header, &error);
+
+    g_assert_null (token);
+    g_assert_cmpstr (rw_auth_refusal_category (error), ==, headers[i].category);
+  }
+  expect_category (auth, TOKEN_EXPIRED_SESSION_ON, NOW, "expired");
+  expect_category (auth, TOKEN_EXPIRED, NOW, "booking_over");
+  expect_category (auth, TOKEN_NOT_YET, NOW, "not_yet_valid");
+  expect_category (auth, TOKEN_WRONG_AUD, NOW, "wrong_robot");
+  expect_category (auth, TOKEN_NO_AUD, NOW, "wrong_robot");
+  expect_category (auth, TOKEN_WRONG_KEY, NOW, "bad_signature");
+  expect_category (auth, TOKEN_ALG_NONE, NOW, "invalid");
+  expect_category (auth, "not.a-token", NOW, "invalid");
+}
+
 int
 main (int argc, char *argv[])
 {
   gst_init (&argc, &argv);
   g_test_init (&argc, &argv, NULL);
 
+  g_test_add_func ("/auth/refusal-categories", test_refusal_categories);
   g_test_add_func ("/auth/good", test_good);
   g_test_add_func ("/auth/rfc7515", test_rfc7515);
   g_test_add_func ("/auth/times", test_times);

@@ -9,6 +9,7 @@
 #include <gst/gst.h>
 #include <string.h>
 
+#include "rw-counters.h"
 #include "rw-error.h"
 #include "rw-metrics.h"
 
@@ -24,7 +25,13 @@ static const gchar *status_json = "{\"version\":\"0.1.0\",\"uptime\":5,"
     "\"retries\":4,\"restarts\":2},\"bitrate\":2000000,"
     "\"audio_source\":{\"state\":\"lost\",\"losses\":3,\"retries\":7,"
     "\"restarts\":2},\"turn\":{\"server\":\"turn:t:3478\",\"state\":\"relay\","
-    "\"viewers_with_relay\":5,\"viewers_without_relay\":1}},"
+    "\"viewers_with_relay\":5,\"viewers_without_relay\":1},"
+    "\"totals\":{\"sessions_opened\":9,\"sessions_closed\":{\"hangup\":5,"
+    "\"silent\":2},\"bytes_sent\":123456789,\"keyframe_requests\":40,"
+    "\"keyframes_forced\":12,\"first_frame_seconds\":{\"le\":[0.1,0.25],"
+    "\"counts\":[3,8,9],\"sum\":1.5,\"count\":9},"
+    "\"capture_to_send_seconds\":{\"le\":[0.01],\"counts\":[1,2,5],"
+    "\"sum\":0.1,\"count\":2}}},"
     "{\"name\":\"we\\\"ird\\\\\",\"framerate\":15,\"viewers\":1,\"max_viewers\":32,"
     "\"source\":{\"state\":\"restarting\",\"losses\":0,\"retries\":0,"
     "\"restarts\":0},\"bitrate\":null}],\"status\":\"ok\"}";
@@ -63,8 +70,8 @@ test_status (void)
   assert_line (text, "robot_webrtc_viewers{stream=\"front\"} 2");
   assert_line (text, "robot_webrtc_viewers{stream=\"we\\\"ird\\\\\"} 1");
   assert_line (text, "robot_webrtc_stream_max_viewers{stream=\"front\"} 16");
-  assert_line (text, "robot_webrtc_encoder_bitrate_bits_per_second"
-      "{stream=\"front\"} 2000000");
+  assert_line (text, "robot_webrtc_encoder_target_bytes_per_second"
+      "{stream=\"front\"} 250000");
   assert_line (text, "robot_webrtc_source_up{stream=\"front\",source=\"video\"}"
       " 1");
   assert_line (text, "robot_webrtc_source_up{stream=\"front\",source=\"audio\"}"
@@ -80,8 +87,32 @@ test_status (void)
       "{stream=\"front\"} 1");
   assert_line (text, "# TYPE robot_webrtc_source_losses_total counter");
   assert_line (text, "# TYPE robot_webrtc_viewers gauge");
+  assert_line (text, "robot_webrtc_sessions_opened_total{stream=\"front\"} 9");
+  assert_line (text, "robot_webrtc_sessions_closed_total{stream=\"front\","
+      "reason=\"hangup\"} 5");
+  assert_line (text, "robot_webrtc_sessions_closed_total{stream=\"front\","
+      "reason=\"silent\"} 2");
+  assert_line (text, "robot_webrtc_sent_bytes_total{stream=\"front\"} "
+      "123456789");
+  assert_line (text, "robot_webrtc_keyframe_requests_total{stream=\"front\"} "
+      "40");
+  assert_line (text, "robot_webrtc_keyframes_forced_total{stream=\"front\"} "
+      "12");
+  assert_line (text, "# TYPE robot_webrtc_first_frame_seconds histogram");
+  assert_line (text, "robot_webrtc_first_frame_seconds_bucket{stream=\"front\","
+      "le=\"0.1\"} 3");
+  assert_line (text, "robot_webrtc_first_frame_seconds_bucket{stream=\"front\","
+      "le=\"0.25\"} 8");
+  assert_line (text, "robot_webrtc_first_frame_seconds_bucket{stream=\"front\","
+      "le=\"+Inf\"} 9");
+  assert_line (text, "robot_webrtc_first_frame_seconds_sum{stream=\"front\"} "
+      "1.5");
+  assert_line (text, "robot_webrtc_first_frame_seconds_count{stream=\"front\"} "
+      "9");
+  /* counts one longer than le: the malformed one is left out */
+  g_assert_null (strstr (text, "capture_to_send_seconds_bucket"));
   /* a null bitrate (a configured pipeline) is left out */
-  g_assert_null (strstr (text, "bits_per_second{stream=\"we"));
+  g_assert_null (strstr (text, "bytes_per_second{stream=\"we"));
   /* no per-viewer label */
   g_assert_null (strstr (text, "peer"));
 
@@ -120,6 +151,80 @@ test_requests (void)
       "method=\"POST\",code=\"503\"} 1");
   assert_line (text, "robot_webrtc_http_requests_total{route=\"other\","
       "method=\"GET\",code=\"404\"} 1");
+}
+
+static void
+test_refusals (void)
+{
+  g_autoptr (RwMetrics) metrics = rw_metrics_new ();
+  g_autofree gchar *text = NULL;
+
+  rw_metrics_count_refusal (metrics, "expired");
+  rw_metrics_count_refusal (metrics, "missing");
+  rw_metrics_count_refusal (metrics, "expired");
+  text = render (metrics);
+  assert_line (text, "# TYPE robot_webrtc_tokens_refused_total counter");
+  assert_line (text, "robot_webrtc_tokens_refused_total{reason=\"expired\"} 2");
+  assert_line (text, "robot_webrtc_tokens_refused_total{reason=\"missing\"} 1");
+}
+
+/* The stream's totals as /status gives them: reasons the code gives sort
+ * into the bounded set, histograms cumulative with +Inf last. */
+static void
+test_counters (void)
+{
+  g_autoptr (RwCounters) counters = rw_counters_new ();
+  g_autoptr (JsonBuilder) builder = json_builder_new ();
+  g_autoptr (JsonNode) root = NULL;
+  g_autofree gchar *json = NULL;
+  const struct
+  {
+    const gchar *reason;
+    const gchar *category;
+  } reasons[] = {
+    {"hung up", "hangup"},
+    {"hung up (WHEP)", "hangup"},
+    {"the token expired (booking over)", "booking_over"},
+    {"the token was revoked", "revoked"},
+    {"the connection failed (ICE or DTLS)", "connection_failed"},
+    {"the connection closed", "closed_by_viewer"},
+    {"it did not connect within 15 s (handshake-timeout)",
+        "handshake_timeout"},
+    {"no RTCP from it for 8 s (tab closed or network gone)", "silent"},
+    {"the stream stopped", "stream_stopped"},
+    {"its stream was removed", "stream_removed"},
+    {"negotiation failed: no codec", "error"},
+    {"error: not-negotiated", "error"},
+    {"something new", "other"},
+    {NULL, "other"},
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (reasons); i++)
+    g_assert_cmpstr (rw_counters_close_category (reasons[i].reason), ==,
+        reasons[i].category);
+
+  rw_counters_add (counters, RW_COUNTER_SESSIONS_OPENED, 3);
+  rw_counters_add (counters, RW_COUNTER_BYTES_LEFT, 1000);
+  rw_counters_session_closed (counters, "hung up");
+  rw_counters_session_closed (counters, "hung up (WHEP)");
+  rw_counters_session_closed (counters, "error: x");
+  rw_counters_observe (counters, RW_TIMING_FIRST_FRAME, 0.12);
+  rw_counters_observe (counters, RW_TIMING_FIRST_FRAME, 0.01);
+  rw_counters_observe (counters, RW_TIMING_FIRST_FRAME, 60);
+  json_builder_begin_object (builder);
+  rw_counters_add_status (counters, builder, 234);
+  json_builder_end_object (builder);
+  root = json_builder_get_root (builder);
+  json = json_to_string (root, FALSE);
+  g_test_message ("%s", json);
+  g_assert_nonnull (strstr (json, "\"sessions_opened\":3"));
+  g_assert_nonnull (strstr (json,
+          "\"sessions_closed\":{\"hangup\":2,\"error\":1}"));
+  g_assert_nonnull (strstr (json, "\"bytes_sent\":1234"));
+  /* eight bounds, 50 ms to 5 s, then +Inf */
+  g_assert_nonnull (strstr (json, "\"first_frame_seconds\":{\"le\":[0.05"));
+  g_assert_nonnull (strstr (json, ",5.0],\"counts\":[1,1,2,2,2,2,2,2,3],"));
+  g_assert_nonnull (strstr (json, "\"count\":3"));
 }
 
 /* No /status at all (nothing mounted): still the robot's own. */
@@ -182,6 +287,8 @@ main (int argc, char *argv[])
 
   g_test_add_func ("/metrics/status", test_status);
   g_test_add_func ("/metrics/requests", test_requests);
+  g_test_add_func ("/metrics/refusals", test_refusals);
+  g_test_add_func ("/metrics/counters", test_counters);
   g_test_add_func ("/metrics/no-status", test_no_status);
   g_test_add_func ("/metrics/allow", test_allow);
 

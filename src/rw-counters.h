@@ -17,6 +17,7 @@ G_BEGIN_DECLS
  * @RW_COUNTER_KEYFRAMES_FORCED: keyframes asked of the encoder, once the
  *   requests are merged and rate-limited
  * @RW_COUNTER_BYTES_LEFT: RTP bytes sent to viewers that left
+ * @RW_COUNTER_FRAMES_SENT: video frames sent, counted once per viewer
  */
 typedef enum
 {
@@ -24,6 +25,7 @@ typedef enum
   RW_COUNTER_KEYFRAME_REQUESTS,
   RW_COUNTER_KEYFRAMES_FORCED,
   RW_COUNTER_BYTES_LEFT,
+  RW_COUNTER_FRAMES_SENT,
   RW_N_COUNTERS
 } RwCounter;
 

@@ -403,6 +403,9 @@ render_status (GString * out, JsonNode * status)
   stream_family (out, streams, PREFIX "sent_bytes_total", "counter",
       "RTP bytes sent to viewers (before SRTP), audio included.", "totals",
       "bytes_sent");
+  stream_family (out, streams, PREFIX "sent_frames_total", "counter",
+      "Video frames sent, counted once for each viewer they went to.",
+      "totals", "frames_sent");
   stream_family (out, streams, PREFIX "keyframe_requests_total", "counter",
       "Keyframe requests from viewers (their PLI and FIR, and joins).",
       "totals", "keyframe_requests");

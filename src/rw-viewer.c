@@ -310,6 +310,7 @@ count_video (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
       pts == self->last_pts)
     return GST_PAD_PROBE_OK;
   self->last_pts = pts;
+  rw_counters_add (self->counters, RW_COUNTER_FRAMES_SENT, 1);
   event = gst_pad_get_sticky_event (pad, GST_EVENT_SEGMENT, 0);
   if (event == NULL)
     return GST_PAD_PROBE_OK;

@@ -382,6 +382,9 @@ check_totals (SoupSession * session, RwTestServer * server)
   sent = metric (text, "robot_webrtc_capture_to_send_seconds_sum"
       "{stream=\"main\"}");
   g_assert_cmpfloat (frames, >, 100);
+  /* every frame timed is one sent */
+  g_assert_cmpfloat (metric (text, "robot_webrtc_sent_frames_total"
+          "{stream=\"main\"}"), ==, frames);
   g_test_message ("first frame %.0f ms on average; capture to send %.1f ms "
       "on average over %.0f frames", 1000 * metric (text,
           "robot_webrtc_first_frame_seconds_sum{stream=\"main\"}") / 3,

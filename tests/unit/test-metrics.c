@@ -27,7 +27,8 @@ static const gchar *status_json = "{\"version\":\"0.1.0\",\"uptime\":5,"
     "\"restarts\":2},\"turn\":{\"server\":\"turn:t:3478\",\"state\":\"relay\","
     "\"viewers_with_relay\":5,\"viewers_without_relay\":1},"
     "\"totals\":{\"sessions_opened\":9,\"sessions_closed\":{\"hangup\":5,"
-    "\"silent\":2},\"bytes_sent\":123456789,\"keyframe_requests\":40,"
+    "\"silent\":2},\"bytes_sent\":123456789,\"frames_sent\":5400,"
+    "\"keyframe_requests\":40,"
     "\"keyframes_forced\":12,\"first_frame_seconds\":{\"le\":[0.1,0.25],"
     "\"counts\":[3,8,9],\"sum\":1.5,\"count\":9},"
     "\"capture_to_send_seconds\":{\"le\":[0.01],\"counts\":[1,2,5],"
@@ -94,6 +95,7 @@ test_status (void)
       "reason=\"silent\"} 2");
   assert_line (text, "robot_webrtc_sent_bytes_total{stream=\"front\"} "
       "123456789");
+  assert_line (text, "robot_webrtc_sent_frames_total{stream=\"front\"} 5400");
   assert_line (text, "robot_webrtc_keyframe_requests_total{stream=\"front\"} "
       "40");
   assert_line (text, "robot_webrtc_keyframes_forced_total{stream=\"front\"} "

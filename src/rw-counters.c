@@ -10,7 +10,8 @@
  *
  * A stream's running totals, for `GET /status` (`totals`) and, from there,
  * `GET /metrics`: sessions opened, and closed by a bounded set of reasons;
- * RTP bytes and video frames sent; keyframe requests from viewers and keyframes asked of
+ * RTP bytes and video frames sent; the viewers' PLI, FIR and NACK; keyframe
+ * requests from viewers and keyframes asked of
  * the encoder; and two timings as histograms with fixed buckets (a
  * viewer's offer to the first keyframe sent to it once connected, a
  * frame's capture to its first packet sent). Safe from any thread: the streaming threads count,
@@ -248,7 +249,8 @@ add_histogram (RwCounters * self, JsonBuilder * builder, RwTiming timing)
  * @bytes_now: the RTP bytes sent to the viewers still there
  *
  * Adds `totals`: `sessions_opened`, `sessions_closed` (by reason),
- * `bytes_sent`, `frames_sent`, `keyframe_requests`, `keyframes_forced`, and the
+ * `bytes_sent`, `frames_sent`, `pli_received`, `fir_received`,
+ * `nack_received`, `keyframe_requests`, `keyframes_forced`, and the
  * `first_frame_seconds` and `capture_to_send_seconds` histograms.
  */
 void
@@ -275,6 +277,12 @@ rw_counters_add_status (RwCounters * self, JsonBuilder * builder,
       bytes_now);
   json_builder_set_member_name (builder, "frames_sent");
   json_builder_add_int_value (builder, self->counters[RW_COUNTER_FRAMES_SENT]);
+  json_builder_set_member_name (builder, "pli_received");
+  json_builder_add_int_value (builder, self->counters[RW_COUNTER_PLI]);
+  json_builder_set_member_name (builder, "fir_received");
+  json_builder_add_int_value (builder, self->counters[RW_COUNTER_FIR]);
+  json_builder_set_member_name (builder, "nack_received");
+  json_builder_add_int_value (builder, self->counters[RW_COUNTER_NACK]);
   json_builder_set_member_name (builder, "keyframe_requests");
   json_builder_add_int_value (builder,
       self->counters[RW_COUNTER_KEYFRAME_REQUESTS]);

@@ -18,6 +18,9 @@ G_BEGIN_DECLS
  *   requests are merged and rate-limited
  * @RW_COUNTER_BYTES_LEFT: RTP bytes sent to viewers that left
  * @RW_COUNTER_FRAMES_SENT: video frames sent, counted once per viewer
+ * @RW_COUNTER_PLI: RTCP picture loss indications from viewers
+ * @RW_COUNTER_FIR: RTCP full intra requests from viewers
+ * @RW_COUNTER_NACK: RTCP generic NACK packets from viewers
  */
 typedef enum
 {
@@ -26,6 +29,9 @@ typedef enum
   RW_COUNTER_KEYFRAMES_FORCED,
   RW_COUNTER_BYTES_LEFT,
   RW_COUNTER_FRAMES_SENT,
+  RW_COUNTER_PLI,
+  RW_COUNTER_FIR,
+  RW_COUNTER_NACK,
   RW_N_COUNTERS
 } RwCounter;
 

@@ -301,6 +301,32 @@ closed_family (GString * out, JsonArray * streams)
   }
 }
 
+/* {stream,type} from each stream's totals.{pli,fir,nack}_received. */
+static void
+feedback_family (GString * out, JsonArray * streams)
+{
+  static const gchar *const types[] = { "pli", "fir", "nack" };
+  const gchar *name = PREFIX "rtcp_feedback_received_total";
+
+  family (out, name, "counter", "RTCP feedback packets from viewers: "
+      "picture loss indications (pli), full intra requests (fir), generic "
+      "NACKs (nack).");
+  for (guint i = 0; streams && i < json_array_get_length (streams); i++) {
+    JsonObject *stream = json_array_get_object_element (streams, i);
+    JsonObject *totals = get_object (stream, "totals");
+
+    for (guint t = 0; t < G_N_ELEMENTS (types); t++) {
+      g_autofree gchar *member = g_strconcat (types[t], "_received", NULL);
+      gdouble value;
+
+      if (get_number (totals, member, &value))
+        sample (out, name, value, "stream",
+            json_object_get_string_member_with_default (stream, "name", ""),
+            "type", types[t], NULL);
+    }
+  }
+}
+
 /* A histogram per stream from totals.@member: {"le": [...], "counts":
  * [cumulative, ..., total], "sum", "count"}. */
 static void
@@ -406,6 +432,7 @@ render_status (GString * out, JsonNode * status)
   stream_family (out, streams, PREFIX "sent_frames_total", "counter",
       "Video frames sent, counted once for each viewer they went to.",
       "totals", "frames_sent");
+  feedback_family (out, streams);
   stream_family (out, streams, PREFIX "keyframe_requests_total", "counter",
       "Keyframe requests from viewers (their PLI and FIR, and joins).",
       "totals", "keyframe_requests");

@@ -34,6 +34,7 @@
 #include "rw-receiver-rtt.h"
 #include "rw-turn.h"
 
+#include <gst/rtp/gstrtcpbuffer.h>
 #include <gst/webrtc/webrtc.h>
 #include <string.h>
 
@@ -970,15 +971,38 @@ configure_repair (GstWebRTCRTPTransceiver * transceiver,
         "fec-percentage", config->fec_percentage, NULL);
 }
 
+/* The session's thread: a viewer's RTCP feedback, counted for the stream
+ * (RFC 4585: PSFB PLI 1, FIR 4 (RFC 5104); RTPFB generic NACK 1). */
+static void
+count_feedback (GObject * session, guint type, guint fbtype, guint sender,
+    guint media, GstBuffer * fci, gpointer user_data)
+{
+  RwCounters *counters = user_data;
+
+  if (type == GST_RTCP_TYPE_PSFB && fbtype == GST_RTCP_PSFB_TYPE_PLI)
+    rw_counters_add (counters, RW_COUNTER_PLI, 1);
+  else if (type == GST_RTCP_TYPE_PSFB && fbtype == GST_RTCP_PSFB_TYPE_FIR)
+    rw_counters_add (counters, RW_COUNTER_FIR, 1);
+  else if (type == GST_RTCP_TYPE_RTPFB && fbtype == GST_RTCP_RTPFB_TYPE_NACK)
+    rw_counters_add (counters, RW_COUNTER_NACK, 1);
+}
+
+static void
+release_counters (gpointer data, GClosure * closure)
+{
+  rw_counters_unref (data);
+}
+
 /* Any thread: webrtcbin made its rtpbin's session (when it links the
  * transport) or its rtprtxsend (when the first packet goes out). The
  * session answers the viewer's RTCP XR reference times, so that a browser
- * knows how long to wait for a retransmission; the rtprtxsend keeps a
- * shorter history than webrtcbin's 500 packets. */
+ * knows how long to wait for a retransmission, and counts its feedback;
+ * the rtprtxsend keeps a shorter history than webrtcbin's 500 packets. */
 static void
 on_deep_element_added (GstBin * bin, GstBin * sub_bin, GstElement * element,
     gpointer user_data)
 {
+  RwViewer *self = user_data;
   GstElementFactory *factory = gst_element_get_factory (element);
   const gchar *name = factory ? GST_OBJECT_NAME (factory) : "";
 
@@ -988,6 +1012,10 @@ on_deep_element_added (GstBin * bin, GstBin * sub_bin, GstElement * element,
     g_object_get (element, "internal-session", &session, NULL);
     if (session)
       rw_receiver_rtt_attach (session);
+    if (session && self->counters)
+      g_signal_connect_data (session, "on-feedback-rtcp",
+          G_CALLBACK (count_feedback), rw_counters_ref (self->counters),
+          release_counters, 0);
   } else if (g_str_equal (name, "rtprtxsend")) {
     GST_DEBUG_OBJECT (element, "keeping %d ms for retransmissions",
         RTX_HISTORY_MS);
@@ -1100,8 +1128,9 @@ rw_viewer_new (const gchar * id, const RwConfig * config, RwTurn * turn,
   self->bin = gst_object_ref_sink (gst_bin_new (name));
   self->public_address = g_strdup (config->public_address);
   self->retransmissions = config->retransmissions;
+  /* the bin goes before the viewer: no reference needed */
   g_signal_connect (self->bin, "deep-element-added",
-      G_CALLBACK (on_deep_element_added), NULL);
+      G_CALLBACK (on_deep_element_added), self);
   if (!make_webrtcbin (self, config, turn, error))
     return NULL;
   if (match->has_video && !add_branch (self, config, BRANCH_VIDEO, codec,

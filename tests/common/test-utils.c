@@ -25,6 +25,7 @@
 
 #include "test-utils.h"
 
+#include <glib/gstdio.h>
 #include <signal.h>
 #include <string.h>
 #ifdef __linux__
@@ -1363,4 +1364,58 @@ rw_test_promtool_check_metrics (const gchar * text)
     g_error ("promtool check metrics failed: %.*s",
         (gint) g_bytes_get_size (out), (const gchar *) g_bytes_get_data (out,
             NULL));
+}
+
+/**
+ * rw_test_notify_socket_new:
+ * @dir: a directory of the test's own: the socket is @dir/notify
+ * @watchdog_usec: the watchdog interval to announce, 0 for none
+ *
+ * A fake systemd: binds a datagram socket for sd_notify() and sets
+ * `NOTIFY_SOCKET` (and `WATCHDOG_USEC`) to it, for this process and the
+ * daemons it starts. Unset them with rw_test_notify_socket_done().
+ *
+ * Returns: (transfer full): the bound socket, blocking.
+ */
+GSocket *
+rw_test_notify_socket_new (const gchar * dir, guint64 watchdog_usec)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GSocketAddress) address = NULL;
+  g_autofree gchar *path = g_build_filename (dir, "notify", NULL);
+  g_autofree gchar *usec = g_strdup_printf ("%" G_GUINT64_FORMAT,
+      watchdog_usec);
+  GSocket *socket = g_socket_new (G_SOCKET_FAMILY_UNIX,
+      G_SOCKET_TYPE_DATAGRAM, G_SOCKET_PROTOCOL_DEFAULT, &error);
+
+  g_assert_no_error (error);
+  address = g_unix_socket_address_new (path);
+  g_socket_bind (socket, address, FALSE, &error);
+  g_assert_no_error (error);
+  g_setenv ("NOTIFY_SOCKET", path, TRUE);
+  if (watchdog_usec)
+    g_setenv ("WATCHDOG_USEC", usec, TRUE);
+  else
+    g_unsetenv ("WATCHDOG_USEC");
+  g_unsetenv ("WATCHDOG_PID");
+  return socket;
+}
+
+/**
+ * rw_test_notify_socket_done:
+ * @socket: (transfer full): from rw_test_notify_socket_new()
+ *
+ * Closes it, removes its file and unsets the variables.
+ */
+void
+rw_test_notify_socket_done (GSocket * socket)
+{
+  g_autoptr (GSocketAddress) address = g_socket_get_local_address (socket,
+      NULL);
+
+  g_unsetenv ("NOTIFY_SOCKET");
+  g_unsetenv ("WATCHDOG_USEC");
+  if (address)
+    g_unlink (g_unix_socket_address_get_path (G_UNIX_SOCKET_ADDRESS (address)));
+  g_object_unref (socket);
 }

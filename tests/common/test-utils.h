@@ -139,4 +139,8 @@ void rw_test_quiet_gio_debug (void);
 
 void rw_test_promtool_check_metrics (const gchar * text);
 
+GSocket *rw_test_notify_socket_new (const gchar * dir,
+    guint64 watchdog_usec);
+void rw_test_notify_socket_done (GSocket * socket);
+
 G_END_DECLS

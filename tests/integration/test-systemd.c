@@ -95,8 +95,6 @@ static void
 fixture_set_up (Fixture * f)
 {
   g_autoptr (GError) error = NULL;
-  g_autoptr (GSocketAddress) address = NULL;
-  g_autofree gchar *path = NULL;
 
   memset (f, 0, sizeof *f);
   f->fd = -1;
@@ -104,19 +102,10 @@ fixture_set_up (Fixture * f)
   f->messages = g_ptr_array_new_with_free_func (message_free);
   f->dir = g_dir_make_tmp ("rw-systemd-XXXXXX", &error);
   g_assert_no_error (error);
-  path = g_build_filename (f->dir, "notify", NULL);
-  f->socket = g_socket_new (G_SOCKET_FAMILY_UNIX, G_SOCKET_TYPE_DATAGRAM,
-      G_SOCKET_PROTOCOL_DEFAULT, &error);
-  g_assert_no_error (error);
-  address = g_unix_socket_address_new (path);
-  g_socket_bind (f->socket, address, FALSE, &error);
-  g_assert_no_error (error);
+  /* the daemon inherits NOTIFY_SOCKET and WATCHDOG_USEC */
+  f->socket = rw_test_notify_socket_new (f->dir, WATCHDOG_USEC);
   g_socket_set_timeout (f->socket, 1);
   f->listener = g_thread_new ("notify-listener", listen_thread, f);
-  /* the daemon inherits them */
-  g_setenv ("NOTIFY_SOCKET", path, TRUE);
-  g_setenv ("WATCHDOG_USEC", G_STRINGIFY (WATCHDOG_USEC), TRUE);
-  g_unsetenv ("WATCHDOG_PID");
   f->start = g_get_monotonic_time ();
 }
 
@@ -134,15 +123,10 @@ stop_writer (Fixture * f)
 static void
 fixture_tear_down (Fixture * f)
 {
-  g_autofree gchar *path = g_build_filename (f->dir, "notify", NULL);
-
   stop_writer (f);
   g_atomic_int_set (&f->stop, 1);
   g_thread_join (f->listener);
-  g_clear_object (&f->socket);
-  g_unsetenv ("NOTIFY_SOCKET");
-  g_unsetenv ("WATCHDOG_USEC");
-  g_unlink (path);
+  rw_test_notify_socket_done (g_steal_pointer (&f->socket));
   if (f->fifo)
     g_unlink (f->fifo);
   g_free (f->fifo);

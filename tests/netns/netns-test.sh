@@ -875,8 +875,17 @@ case_4() {
         # viewer asks for them (NACK). Its fps is asserted (28.6-30.0 in 6 runs); the other
         # half of issue 12's target, no freeze of 300 ms or more, is printed: 2 of those
         # runs had one of 308-342 ms (docs/networking.md, "Lossy links").
+        # the viewer's NACKs, as the daemon counted them (/status totals, /metrics)
+        local nacks
+        nacks=$(timeout 5 ip netns exec "$(ns viewer)" curl -s --max-time 3 \
+            http://100.64.0.1:8080/status | python3 -c \
+            'import json, sys; print(json.load(sys.stdin)["streams"][0]["totals"]["nack_received"])' \
+            2>/dev/null || true)
+        echo "case $CASE_ID: the daemon counted ${nacks:-no} NACK packets from the viewer"
         if [ -z "${RW_NETNS_SERVER_ARGS:-}" ]; then
             expect "fps ${V_FPS:-none} < 28 with retransmissions" ge "$V_FPS" 28
+            expect "no NACK counted by the daemon (totals.nack_received ${nacks:-none})" \
+                ge "${nacks:-}" 1
         fi
         print_loss_target "$LOSS_SECONDS"
     else

@@ -28,6 +28,7 @@ static const gchar *status_json = "{\"version\":\"0.1.0\",\"uptime\":5,"
     "\"viewers_with_relay\":5,\"viewers_without_relay\":1},"
     "\"totals\":{\"sessions_opened\":9,\"sessions_closed\":{\"hangup\":5,"
     "\"silent\":2},\"bytes_sent\":123456789,\"frames_sent\":5400,"
+    "\"pli_received\":7,\"fir_received\":0,\"nack_received\":31,"
     "\"keyframe_requests\":40,"
     "\"keyframes_forced\":12,\"first_frame_seconds\":{\"le\":[0.1,0.25],"
     "\"counts\":[3,8,9],\"sum\":1.5,\"count\":9},"
@@ -96,6 +97,12 @@ test_status (void)
   assert_line (text, "robot_webrtc_sent_bytes_total{stream=\"front\"} "
       "123456789");
   assert_line (text, "robot_webrtc_sent_frames_total{stream=\"front\"} 5400");
+  assert_line (text, "robot_webrtc_rtcp_feedback_received_total"
+      "{stream=\"front\",type=\"pli\"} 7");
+  assert_line (text, "robot_webrtc_rtcp_feedback_received_total"
+      "{stream=\"front\",type=\"fir\"} 0");
+  assert_line (text, "robot_webrtc_rtcp_feedback_received_total"
+      "{stream=\"front\",type=\"nack\"} 31");
   assert_line (text, "robot_webrtc_keyframe_requests_total{stream=\"front\"} "
       "40");
   assert_line (text, "robot_webrtc_keyframes_forced_total{stream=\"front\"} "

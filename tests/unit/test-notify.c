@@ -11,6 +11,7 @@
 #include <glib/gstdio.h>
 
 #include "rw-notify.h"
+#include "test-utils.h"
 
 #define SECOND G_USEC_PER_SEC
 
@@ -24,34 +25,18 @@ static void
 fixture_set_up (Fixture * f, gconstpointer data)
 {
   g_autoptr (GError) error = NULL;
-  g_autoptr (GSocketAddress) address = NULL;
-  g_autofree gchar *path = NULL;
 
   f->dir = g_dir_make_tmp ("rw-notify-XXXXXX", &error);
   g_assert_no_error (error);
-  path = g_build_filename (f->dir, "notify", NULL);
-  f->socket = g_socket_new (G_SOCKET_FAMILY_UNIX, G_SOCKET_TYPE_DATAGRAM,
-      G_SOCKET_PROTOCOL_DEFAULT, &error);
-  g_assert_no_error (error);
-  address = g_unix_socket_address_new (path);
-  g_socket_bind (f->socket, address, FALSE, &error);
-  g_assert_no_error (error);
-  g_socket_set_blocking (f->socket, FALSE);
-  g_setenv ("NOTIFY_SOCKET", path, TRUE);
   /* a 2 s watchdog: pings due every second */
-  g_setenv ("WATCHDOG_USEC", "2000000", TRUE);
-  g_unsetenv ("WATCHDOG_PID");
+  f->socket = rw_test_notify_socket_new (f->dir, 2 * SECOND);
+  g_socket_set_blocking (f->socket, FALSE);
 }
 
 static void
 fixture_tear_down (Fixture * f, gconstpointer data)
 {
-  g_autofree gchar *path = g_build_filename (f->dir, "notify", NULL);
-
-  g_unsetenv ("NOTIFY_SOCKET");
-  g_unsetenv ("WATCHDOG_USEC");
-  g_clear_object (&f->socket);
-  g_unlink (path);
+  rw_test_notify_socket_done (f->socket);
   g_rmdir (f->dir);
   g_free (f->dir);
 }

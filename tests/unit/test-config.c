@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "rw-config.h"
+#include "rw-publish-config.h"
 #include "rw-error.h"
 
 static void
@@ -328,7 +329,24 @@ test_file_bad (void)
           "from 0 to 65535, got '70000'"},
     {"[server]\nprot=80\n", "[server] prot: unknown key"},
     {"[sever]\nport=80\n", "unknown group [sever] (known: [server], "
-          "[auth], [webrtc], [media], [stream NAME])"},
+          "[auth], [webrtc], [media], [stream NAME], [publish NAME])"},
+    {"[publish sfu]\n", "[publish sfu] url is missing"},
+    {"[publish sfu]\nurl=ftp://sfu/whip\n", "[publish sfu] url must be an "
+          "http:// or https:// URL"},
+    {"[publish sfu]\nurl=https://u:hunter2@sfu/whip\n", "url must not carry "
+          "credentials"},
+    {"[publish sfu]\nurl=https://sfu/whip\ntoken=abc\n",
+        "[publish sfu] token: unknown key"},
+    {"[publish sfu]\nurl=https://sfu/whip\ntoken-file=/nonexistent/t\n",
+        "[publish sfu] token-file: Failed to open file"},
+    {"[publish SFU]\nurl=https://sfu/whip\n", "[publish SFU]: a publish "
+          "name is 1 to 32 of a-z, 0-9 and '-'"},
+    {"[publish sfu]\nurl=https://sfu/whip\n[publish sfu]\nurl=https://b/\n",
+        "[publish sfu]: a second [publish sfu] group"},
+    {"[publish sfu]\nurl=https://sfu/whip\nice-addresses=lan0\n",
+        "ice-addresses must be IP addresses, got 'lan0'"},
+    {"[publish sfu]\nurl=https://sfu/whip\nturn-server=turn:t\n"
+          "turn-password=hunter2\n", "turn-password"},
     {"[server]\nrate-limit=fast\n", "[server] rate-limit: expected a whole "
           "number from 0 to 100000, got 'fast'"},
     {"[server]\nmax-body=100\n", "[server] max-body: expected a whole "
@@ -450,6 +468,50 @@ test_file_bad (void)
 }
 
 static RwConfig *load_config (const gchar * text);
+
+static void
+test_file_publish (void)
+{
+  g_autofree gchar *token = write_config ("s3cret\n");
+  g_autofree gchar *text = g_strdup_printf ("[stream front]\n[stream wrist]\n"
+      "[publish lab-sfu]\nurl=https://sfu.lab.example/whip/robot-1?x=1\n"
+      "token-file=%s\nstream=wrist\naudio=false\nice-addresses=10.0.0.2\n"
+      "[publish backup]\nurl=http://10.0.0.9:7080/whip\n", token);
+  g_autoptr (RwConfig) config = load_config (text);
+  const RwPublishConfig *lab, *backup;
+  g_autoptr (GError) error = NULL;
+  g_autofree gchar *read = NULL;
+
+  g_assert_cmpuint (config->publishes->len, ==, 2);
+  lab = g_ptr_array_index (config->publishes, 0);
+  backup = g_ptr_array_index (config->publishes, 1);
+  g_assert_cmpstr (lab->name, ==, "lab-sfu");
+  g_assert_cmpstr (lab->stream, ==, "wrist");
+  g_assert_cmpstr (lab->token_file, ==, token);
+  g_assert_false (lab->audio);
+  g_assert_cmpstr (lab->ice_addresses[0], ==, "10.0.0.2");
+  g_assert_cmpstr (backup->name, ==, "backup");
+  g_assert_null (backup->stream);
+  g_assert_null (backup->token_file);
+  g_assert_true (backup->audio);
+  g_assert_true (rw_config_validate (config, &error));
+  g_assert_no_error (error);
+
+  read = rw_publish_config_read_token (lab, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (read, ==, "s3cret");
+  g_assert_true (rw_publish_config_equal (lab, lab));
+  g_assert_false (rw_publish_config_equal (lab, backup));
+
+  /* a stream that is not there */
+  g_free (((RwPublishConfig *) lab)->stream);
+  ((RwPublishConfig *) lab)->stream = g_strdup ("tail");
+  g_assert_false (rw_config_validate (config, &error));
+  g_assert_error (error, RW_ERROR, RW_ERROR_INVALID_ARGUMENT);
+  g_assert_cmpstr (error->message, ==,
+      "[publish lab-sfu] stream: there is no stream 'tail'");
+  g_unlink (token);
+}
 
 static void
 test_file_turn (void)
@@ -785,7 +847,7 @@ test_streams_bad (void)
     {"[stream front]\n  [stream front]  \n", "[stream front]: a second "
           "[stream front] group; stream names must be unique"},
     {"[Stream front]\n", "unknown group [Stream front] (known: [server], "
-          "[auth], [webrtc], [media], [stream NAME])"},
+          "[auth], [webrtc], [media], [stream NAME], " "[publish NAME])"},
     {"[stream front]\nwidht=640\n", "[stream front] widht: unknown key"},
     {"[stream front]\nport=80\n", "[stream front] port: unknown key"},
     {"[media]\nmax-viewers=2\n", "[media] max-viewers: unknown key"},
@@ -1028,6 +1090,7 @@ main (int argc, char *argv[])
 
   g_test_add_func ("/config/defaults", test_defaults);
   g_test_add_func ("/config/bad-values", test_bad_values);
+  g_test_add_func ("/config/file-publish", test_file_publish);
   g_test_add_func ("/config/codecs", test_codecs);
   g_test_add_func ("/config/origins", test_origins);
 

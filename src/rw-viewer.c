@@ -2122,7 +2122,10 @@ rw_viewer_check_liveness (RwViewer * self, gint64 now)
       last_rtcp = self->last_rtcp;
       g_mutex_unlock (&self->lock);
       if (now - last_rtcp > RW_VIEWER_RTCP_TIMEOUT_S * G_USEC_PER_SEC)
-        return "no RTCP from it for " G_STRINGIFY (RW_VIEWER_RTCP_TIMEOUT_S)
+        return self->offerer ? "no RTCP from it for "
+            G_STRINGIFY (RW_VIEWER_RTCP_TIMEOUT_S) " s (it stopped, or the "
+            "network went)" : "no RTCP from it for "
+            G_STRINGIFY (RW_VIEWER_RTCP_TIMEOUT_S)
             " s (tab closed or network gone)";
       return NULL;
     case RW_VIEWER_CLOSING:

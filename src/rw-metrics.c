@@ -273,6 +273,42 @@ source_family (GString * out, JsonArray * streams, const gchar * name,
   }
 }
 
+/* {stream,publish} from each stream's publish array: up (1 while live) or
+ * @member. */
+static void
+publish_family (GString * out, JsonArray * streams, const gchar * name,
+    const gchar * type, const gchar * help, const gchar * member)
+{
+  gboolean any = FALSE;
+
+  for (guint i = 0; streams && i < json_array_get_length (streams); i++) {
+    JsonObject *stream = json_array_get_object_element (streams, i);
+    JsonArray *publishes = json_object_has_member (stream, "publish") &&
+        JSON_NODE_HOLDS_ARRAY (json_object_get_member (stream, "publish")) ?
+        json_object_get_array_member (stream, "publish") : NULL;
+
+    for (guint p = 0; publishes && p < json_array_get_length (publishes); p++) {
+      JsonObject *publish = json_array_get_object_element (publishes, p);
+      gdouble value;
+
+      if (publish == NULL)
+        continue;
+      if (member == NULL)
+        value = g_strcmp0 (json_object_get_string_member_with_default
+            (publish, "state", ""), "live") == 0;
+      else if (!get_number (publish, member, &value))
+        continue;
+      if (!any)
+        family (out, name, type, help);
+      any = TRUE;
+      sample (out, name, value, "stream",
+          json_object_get_string_member_with_default (stream, "name", ""),
+          "publish", json_object_get_string_member_with_default (publish,
+              "name", ""), NULL);
+    }
+  }
+}
+
 /* {stream,reason} from each stream's totals.sessions_closed object. */
 static void
 closed_family (GString * out, JsonArray * streams)
@@ -445,6 +481,11 @@ render_status (GString * out, JsonNode * status)
   histogram_family (out, streams, PREFIX "capture_to_send_seconds",
       "From a frame's capture to its first packet out of a viewer's "
       "payloader, per viewer and frame.", "capture_to_send_seconds");
+  publish_family (out, streams, PREFIX "publish_up", "gauge",
+      "1 while the [publish NAME] upload to its WHIP endpoint is live.", NULL);
+  publish_family (out, streams, PREFIX "publish_failures_total", "counter",
+      "Failed attempts of the [publish NAME] upload (each is retried).",
+      "failures");
   stream_family (out, streams, PREFIX "turn_viewers_with_relay_total",
       "counter", "Viewers for whom the TURN server gave a relay candidate.",
       "turn", "viewers_with_relay");

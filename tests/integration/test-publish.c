@@ -333,6 +333,25 @@ test_refused (Fixture * f, gconstpointer data)
   g_assert_cmpint (rw_test_json_get_int (publish, "retry_in_ms", -1), >=, 0);
   g_assert_null (rw_test_json_get_string (publish, "live_since"));
   g_assert_nonnull (strstr (rw_test_json_get_string (publish, "url"), "/whip"));
+
+  /* GET /metrics: the publish is down, its failures counted */
+  {
+    g_autofree gchar *url = rw_test_url (rw_test_server_get_url (f->server),
+        "/metrics");
+    g_autoptr (GError) error = NULL;
+    g_autoptr (RwTestResponse) response = rw_test_http_request (f->session,
+        "GET", url, NULL, NULL, NULL, RW_TEST_HTTP_TIMEOUT_MS, &error);
+    g_autofree gchar *text = NULL;
+
+    g_assert_no_error (error);
+    g_assert_cmpuint (response->status, ==, 200);
+    text = rw_test_response_dup_text (response);
+    g_assert_nonnull (strstr (text,
+            "robot_webrtc_publish_up{stream=\"main\",publish=\"sfu\"} 0\n"));
+    g_assert_nonnull (strstr (text, "robot_webrtc_publish_failures_total{"
+            "stream=\"main\",publish=\"sfu\"} "));
+    rw_test_promtool_check_metrics (text);
+  }
 }
 
 static void

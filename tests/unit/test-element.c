@@ -11,6 +11,7 @@
 #include <gio/gio.h>
 #include <glib/gstdio.h>
 #include <gst/check/gstcheck.h>
+#include <gst/sdp/sdp.h>
 #include <json-glib/json-glib.h>
 #include <libsoup/soup.h>
 #include <string.h>
@@ -474,6 +475,179 @@ GST_START_TEST (test_port_taken)
 
 GST_END_TEST;
 
+/* A WHIP endpoint on its own thread: the element's publish-url POSTs to
+ * it from the element's signaling thread, and the DELETE that ends the
+ * session comes while the test's thread is in set_state (NULL). */
+typedef struct
+{
+  GMainContext *context;
+  GMainLoop *loop;
+  GThread *thread;
+  SoupServer *soup;
+  guint port;
+  gint posts;                   /* atomic */
+  gint deletes;                 /* atomic */
+  gint good_requests;           /* atomic: POSTs with the token, sendonly */
+  GMutex lock;
+  GCond ready;
+} Endpoint;
+
+/* webrtcbin takes it, and it never connects: the offer turned around. */
+static gchar *
+turn_around (const gchar * offer)
+{
+  GstSDPMessage *sdp = NULL;
+  gchar *text;
+
+  fail_unless (gst_sdp_message_new_from_text (offer, &sdp) == GST_SDP_OK);
+  for (guint i = 0; i < gst_sdp_message_medias_len (sdp); i++) {
+    GstSDPMedia *media = (GstSDPMedia *) gst_sdp_message_get_media (sdp, i);
+
+    for (guint a = gst_sdp_media_attributes_len (media); a > 0; a--) {
+      const gchar *key = gst_sdp_media_get_attribute (media, a - 1)->key;
+
+      if (g_str_equal (key, "sendonly") || g_str_equal (key, "candidate") ||
+          g_str_equal (key, "setup") || g_str_has_prefix (key, "ssrc"))
+        gst_sdp_media_remove_attribute (media, a - 1);
+    }
+    gst_sdp_media_add_attribute (media, "recvonly", "");
+    gst_sdp_media_add_attribute (media, "setup", "active");
+  }
+  text = gst_sdp_message_as_text (sdp);
+  gst_sdp_message_free (sdp);
+  return text;
+}
+
+static void
+endpoint_handle (SoupServer * soup, SoupServerMessage * msg, const char *path,
+    GHashTable * query, gpointer user_data)
+{
+  Endpoint *e = user_data;
+  SoupMessageHeaders *in = soup_server_message_get_request_headers (msg);
+  SoupMessageBody *body = soup_server_message_get_request_body (msg);
+  g_autofree gchar *offer = NULL;
+  g_autofree gchar *answer = NULL;
+
+  if (g_str_equal (soup_server_message_get_method (msg), "DELETE")) {
+    g_atomic_int_inc (&e->deletes);
+    soup_server_message_set_status (msg, 200, NULL);
+    return;
+  }
+  g_atomic_int_inc (&e->posts);
+  offer = g_strndup (body->data, body->length);
+  if (g_strcmp0 (soup_message_headers_get_one (in, "Authorization"),
+          "Bearer element-token") == 0 && strstr (offer, "a=sendonly"))
+    g_atomic_int_inc (&e->good_requests);
+  answer = turn_around (offer);
+  soup_message_headers_replace (soup_server_message_get_response_headers
+      (msg), "Location", "/session/1");
+  soup_server_message_set_response (msg, "application/sdp", SOUP_MEMORY_COPY,
+      answer, strlen (answer));
+  soup_server_message_set_status (msg, 201, NULL);
+}
+
+static gpointer
+endpoint_run (gpointer data)
+{
+  Endpoint *e = data;
+  GSList *uris;
+
+  g_main_context_push_thread_default (e->context);
+  e->soup = soup_server_new (NULL, NULL);
+  soup_server_add_handler (e->soup, NULL, endpoint_handle, e, NULL);
+  fail_unless (soup_server_listen_local (e->soup, 0,
+          SOUP_SERVER_LISTEN_IPV4_ONLY, NULL));
+  uris = soup_server_get_uris (e->soup);
+  g_mutex_lock (&e->lock);
+  e->port = g_uri_get_port (uris->data);
+  g_cond_signal (&e->ready);
+  g_mutex_unlock (&e->lock);
+  g_slist_free_full (uris, (GDestroyNotify) g_uri_unref);
+  g_main_loop_run (e->loop);
+  soup_server_disconnect (e->soup);
+  g_object_unref (e->soup);
+  g_main_context_pop_thread_default (e->context);
+  return NULL;
+}
+
+static gint
+wait_for_int (gint * value, gint at_least, guint timeout_ms)
+{
+  gint64 deadline = g_get_monotonic_time () + timeout_ms * 1000;
+
+  while (g_atomic_int_get (value) < at_least &&
+      g_get_monotonic_time () < deadline)
+    g_usleep (10000);
+  return g_atomic_int_get (value);
+}
+
+GST_START_TEST (test_publish)
+{
+  Endpoint e = { 0 };
+  g_autofree gchar *dir = g_dir_make_tmp ("rw-element-XXXXXX", NULL);
+  g_autofree gchar *token = g_build_filename (dir, "token", NULL);
+  g_autofree gchar *launch = NULL;
+  g_autofree gchar *url = NULL;
+  g_autofree gchar *publish_url = NULL;
+  g_autoptr (GError) error = NULL;
+  GstElement *pipeline, *sink;
+
+  g_mutex_init (&e.lock);
+  g_cond_init (&e.ready);
+  e.context = g_main_context_new ();
+  e.loop = g_main_loop_new (e.context, FALSE);
+  g_mutex_lock (&e.lock);
+  e.thread = g_thread_new ("whip-endpoint", endpoint_run, &e);
+  while (e.port == 0)
+    g_cond_wait (&e.ready, &e.lock);
+  g_mutex_unlock (&e.lock);
+  fail_unless (g_file_set_contents (token, "element-token\n", -1, NULL));
+
+  launch = g_strdup_printf ("videotestsrc is-live=true ! "
+      "video/x-raw,width=320,height=240 ! vp8enc deadline=1 ! "
+      "robotwebrtcsink name=sink port=0 ice-addresses=127.0.0.1 "
+      "publish-url=http://127.0.0.1:%u/whip/robot publish-token-file=%s",
+      e.port, token);
+  pipeline = gst_parse_launch (launch, &error);
+  fail_unless (pipeline != NULL, "%s", error ? error->message : "");
+  sink = gst_bin_get_by_name (GST_BIN (pipeline), "sink");
+  g_object_get (sink, "publish-url", &publish_url, NULL);
+  fail_unless (g_str_has_suffix (publish_url, "/whip/robot"));
+
+  /* port=0: this thread runs the element's context */
+  gst_element_set_state (pipeline, GST_STATE_PLAYING);
+  wait_for_caps (sink);
+  for (gint i = 0; i < 500 && g_atomic_int_get (&e.posts) == 0; i++) {
+    while (g_main_context_iteration (NULL, FALSE));
+    g_usleep (10000);
+  }
+  fail_unless_equals_int (g_atomic_int_get (&e.posts), 1);
+  fail_unless_equals_int (g_atomic_int_get (&e.good_requests), 1);
+  for (gint i = 0; i < 50; i++) {
+    while (g_main_context_iteration (NULL, FALSE));
+    g_usleep (10000);
+  }
+
+  /* NULL ends the session at the endpoint before it returns */
+  fail_unless_equals_int (g_atomic_int_get (&e.deletes), 0);
+  gst_element_set_state (pipeline, GST_STATE_NULL);
+  fail_unless_equals_int (wait_for_int (&e.deletes, 1, 0), 1);
+  fail_unless_equals_int (g_atomic_int_get (&e.posts), 1);
+
+  gst_object_unref (sink);
+  gst_object_unref (pipeline);
+  g_main_loop_quit (e.loop);
+  g_thread_join (e.thread);
+  g_main_loop_unref (e.loop);
+  g_main_context_unref (e.context);
+  g_mutex_clear (&e.lock);
+  g_cond_clear (&e.ready);
+  g_unlink (token);
+  g_rmdir (dir);
+}
+
+GST_END_TEST;
+
 static Suite *
 robotwebrtcsink_suite (void)
 {
@@ -490,6 +664,7 @@ robotwebrtcsink_suite (void)
   tcase_add_test (tc, test_port_taken);
   tcase_add_test (tc, test_turn_no_relay);
   tcase_add_test (tc, test_turn_bad_secret_file);
+  tcase_add_test (tc, test_publish);
   return s;
 }
 

@@ -971,6 +971,80 @@ rw_sdp_answer_receiver_rtt (GstSDPMessage * answer, const GstSDPMessage * offer)
   return added;
 }
 
+/* Whether @media has a=rtcp-fb:@pt @feedback. */
+static gboolean
+has_feedback (const GstSDPMedia * media, const gchar * pt,
+    const gchar * feedback)
+{
+  g_autofree gchar *wanted = g_strdup_printf ("%s %s", pt, feedback);
+  const gchar *value;
+
+  for (guint i = 0; (value = gst_sdp_media_get_attribute_val_n (media,
+              "rtcp-fb", i)) != NULL; i++) {
+    if (g_ascii_strcasecmp (value, wanted) == 0)
+      return TRUE;
+  }
+  return FALSE;
+}
+
+/**
+ * rw_sdp_answer_remb:
+ * @answer: our answer, before it goes out
+ * @offer: the viewer's offer that @answer answers
+ *
+ * Bandwidth estimates from the viewers: webrtcbin 1.22 never answers
+ * `goog-remb`, and answers `transport-cc` without the header extension it
+ * needs, so that a browser sends neither estimate. For each payload type
+ * of @answer's video whose m-line in @offer offers `goog-remb`, this adds
+ * `a=rtcp-fb:PT goog-remb`, and takes every `transport-cc` out of @answer
+ * when it has no transport-wide-cc header extension: the viewer then sends
+ * REMB (Chromium, Firefox), which rw_remb_parse() reads.
+ *
+ * Returns: the number of payload types that got `goog-remb`
+ */
+guint
+rw_sdp_answer_remb (GstSDPMessage * answer, const GstSDPMessage * offer)
+{
+  guint added = 0;
+
+  g_return_val_if_fail (answer != NULL, 0);
+  g_return_val_if_fail (offer != NULL, 0);
+
+  for (guint m = 0; m < gst_sdp_message_medias_len (answer) &&
+      m < gst_sdp_message_medias_len (offer); m++) {
+    GstSDPMedia *media = (GstSDPMedia *) gst_sdp_message_get_media (answer, m);
+    const GstSDPMedia *offered = gst_sdp_message_get_media (offer, m);
+    gboolean twcc = FALSE;
+    const gchar *value;
+
+    for (guint i = 0; (value = gst_sdp_media_get_attribute_val_n (media,
+                "extmap", i)) != NULL; i++)
+      twcc |= strstr (value, "transport-wide-cc") != NULL;
+    for (guint a = gst_sdp_media_attributes_len (media); a > 0 && !twcc; a--) {
+      const GstSDPAttribute *attr = gst_sdp_media_get_attribute (media, a - 1);
+
+      if (g_str_equal (attr->key, "rtcp-fb") && attr->value &&
+          g_str_has_suffix (attr->value, " transport-cc"))
+        gst_sdp_media_remove_attribute (media, a - 1);
+    }
+
+    if (g_strcmp0 (gst_sdp_media_get_media (media), "video") != 0)
+      continue;
+    for (guint f = 0; f < gst_sdp_media_formats_len (media); f++) {
+      const gchar *pt = gst_sdp_media_get_format (media, f);
+      g_autofree gchar *line = NULL;
+
+      if (!has_feedback (offered, pt, "goog-remb") ||
+          has_feedback (media, pt, "goog-remb"))
+        continue;
+      line = g_strdup_printf ("%s goog-remb", pt);
+      gst_sdp_media_add_attribute (media, "rtcp-fb", line);
+      added++;
+    }
+  }
+  return added;
+}
+
 /**
  * rw_sdp_get_ice_credentials:
  * @offer: a checked offer

@@ -67,6 +67,8 @@ guint rw_sdp_add_public_candidates (GstSDPMessage * sdp,
     const gchar * public_address);
 guint rw_sdp_filter_candidates (GstSDPMessage * offer,
     const gchar * const *ice_addresses, gboolean ice_tcp);
+guint rw_sdp_answer_remb (GstSDPMessage * answer,
+    const GstSDPMessage * offer);
 guint rw_sdp_answer_receiver_rtt (GstSDPMessage * answer,
     const GstSDPMessage * offer);
 gboolean rw_sdp_get_ice_credentials (const GstSDPMessage * offer,

@@ -32,6 +32,7 @@
 #include "rw-error.h"
 #include "rw-private.h"
 #include "rw-receiver-rtt.h"
+#include "rw-remb.h"
 #include "rw-turn.h"
 
 #include <gst/rtp/gstrtcpbuffer.h>
@@ -95,6 +96,7 @@ typedef struct
   IceCandidate local;
   IceCandidate remote;
   gdouble rtt_ms;               /* < 0: no receiver report with one yet */
+  gdouble fraction_lost;        /* of that report; < 0: none yet */
   gint64 updated;               /* monotonic */
 } IceSnapshot;
 
@@ -140,9 +142,11 @@ struct _RwViewer
   GstClockTime last_pts;        /* of the last frame timed */
   gint connected;               /* atomic: set once connected */
 
-  GMutex lock;                  /* protects the two fields below */
+  GMutex lock;                  /* protects the fields below */
   gint64 last_rtcp;             /* monotonic */
   guint64 bytes_sent;
+  guint64 remb;                 /* the viewer's last estimate, bits/s */
+  gint64 remb_at;               /* monotonic; 0: none yet */
 };
 
 enum
@@ -488,6 +492,8 @@ finish_answer (RwViewer * self)
     guint added = rw_sdp_answer_receiver_rtt (desc->sdp, offer->sdp);
 
     GST_DEBUG ("viewer %s: receiver RTT on %u m-lines", self->id, added);
+    added = rw_sdp_answer_remb (desc->sdp, offer->sdp);
+    GST_DEBUG ("viewer %s: REMB on %u payload types", self->id, added);
   }
   if (self->public_address) {
     guint added = rw_sdp_add_public_candidates (desc->sdp,
@@ -1108,6 +1114,28 @@ count_feedback (GObject * session, guint type, guint fbtype, guint sender,
     rw_counters_add (counters, RW_COUNTER_NACK, 1);
 }
 
+/* The session's thread: the viewer's REMB (PSFB FMT 15, "REMB"). */
+static void
+read_remb (GObject * session, guint type, guint fbtype, guint sender,
+    guint media, GstBuffer * fci, gpointer user_data)
+{
+  RwViewer *self = user_data;
+  GstMapInfo map;
+  guint64 bitrate;
+
+  if (type != GST_RTCP_TYPE_PSFB || fbtype != GST_RTCP_PSFB_TYPE_AFB ||
+      fci == NULL || !gst_buffer_map (fci, &map, GST_MAP_READ))
+    return;
+  if (rw_remb_parse (map.data, map.size, &bitrate, NULL)) {
+    g_mutex_lock (&self->lock);
+    self->remb = bitrate;
+    self->remb_at = g_get_monotonic_time ();
+    g_mutex_unlock (&self->lock);
+    GST_LOG ("viewer %s: REMB %" G_GUINT64_FORMAT " bit/s", self->id, bitrate);
+  }
+  gst_buffer_unmap (fci, &map);
+}
+
 static void
 release_counters (gpointer data, GClosure * closure)
 {
@@ -1137,6 +1165,10 @@ on_deep_element_added (GstBin * bin, GstBin * sub_bin, GstElement * element,
       g_signal_connect_data (session, "on-feedback-rtcp",
           G_CALLBACK (count_feedback), rw_counters_ref (self->counters),
           release_counters, 0);
+    /* the session lives in the viewer's bin, which the viewer outlives */
+    if (session)
+      g_signal_connect (session, "on-feedback-rtcp", G_CALLBACK (read_remb),
+          self);
   } else if (g_str_equal (name, "rtprtxsend")) {
     GST_DEBUG_OBJECT (element, "keeping %d ms for retransmissions",
         RTX_HISTORY_MS);
@@ -1803,7 +1835,11 @@ parse_stats_field (GQuark field, const GValue * value, gpointer user_data)
         break;
       video = g_strcmp0 (gst_structure_get_string (s, "kind"), "video") == 0;
       if (snapshot->rtt_ms < 0 || (video && !parse->video_rtt)) {
+        gdouble lost;
+
         snapshot->rtt_ms = rtt * 1000.0;
+        if (gst_structure_get_double (s, "fraction-lost", &lost))
+          snapshot->fraction_lost = lost;
         parse->video_rtt = video;
       }
       break;
@@ -1849,6 +1885,7 @@ stats_replied (gpointer user_data)
 
   snapshot = g_new0 (IceSnapshot, 1);
   snapshot->rtt_ms = -1;
+  snapshot->fraction_lost = -1;
   parse.stats = stats;
   parse.snapshot = snapshot;
   gst_structure_foreach (stats, parse_stats_field, &parse);
@@ -1989,9 +2026,39 @@ add_ice (RwViewer * self, JsonBuilder * builder)
         (gint64) (ice->rtt_ms * 100 + 0.5) / 100.0);
   else
     json_builder_add_null_value (builder);
+  json_builder_set_member_name (builder, "fraction_lost");
+  if (ice->fraction_lost >= 0)
+    json_builder_add_double_value (builder, ice->fraction_lost);
+  else
+    json_builder_add_null_value (builder);
   json_builder_set_member_name (builder, "age_ms");
   json_builder_add_int_value (builder,
       (g_get_monotonic_time () - ice->updated) / 1000);
+  json_builder_end_object (builder);
+}
+
+/* `remb`: the viewer's last bandwidth estimate, or null. */
+static void
+add_remb (RwViewer * self, JsonBuilder * builder)
+{
+  guint64 remb;
+  gint64 at;
+
+  g_mutex_lock (&self->lock);
+  remb = self->remb;
+  at = self->remb_at;
+  g_mutex_unlock (&self->lock);
+
+  json_builder_set_member_name (builder, "remb");
+  if (at == 0) {
+    json_builder_add_null_value (builder);
+    return;
+  }
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "bitrate");
+  json_builder_add_int_value (builder, MIN (remb, (guint64) G_MAXINT64));
+  json_builder_set_member_name (builder, "age_ms");
+  json_builder_add_int_value (builder, (g_get_monotonic_time () - at) / 1000);
   json_builder_end_object (builder);
 }
 
@@ -2074,6 +2141,7 @@ rw_viewer_add_status (RwViewer * self, JsonBuilder * builder)
         g_atomic_int_get (&self->relay_candidates) > 0 ? "relay" : "no-relay");
   }
   add_ice (self, builder);
+  add_remb (self, builder);
   add_retransmissions (self, builder);
   add_rtp_clock (self, builder);
   json_builder_end_object (builder);

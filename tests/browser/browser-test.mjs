@@ -254,6 +254,13 @@ async function viewerPage(query, reconnect = false) {
       fps: document.getElementById('fps').textContent, peer: window.rwViewer.peerId,
     }));
     if (!/^\d/.test(ui.fps) || ui.res !== WIDTH_TEXT) throw new Error(`page shows resolution "${ui.res}", fps "${ui.fps}"`);
+    // The browser's bandwidth estimate (REMB, offered in our answer) in /status within 5 s.
+    const peerOf = (st) => (st.body.peers || []).find((x) => x.peer_id === ui.peer);
+    let remb = null;
+    await poll(async () => (remb = peerOf(await getStatus())?.remb) != null, { boundMs: 5000, everyMs: 250, what: 'remb' })
+      .catch(() => {});
+    if (remb == null || !(remb.bitrate > 0)) throw new Error(`/status shows no REMB estimate for ${ui.peer} 5 s after it played: ${JSON.stringify(remb)}`);
+    extra.push(`REMB ${(remb.bitrate / 1e6).toFixed(2)} Mbit/s`);
     if (reconnect) {
       // The server hangs up on the page: it must notice and connect again by itself (backoff 1 s).
       // (with a token, only the session's owner may: the same sub, in a token of its own)

@@ -802,6 +802,69 @@ test_receiver_rtt (void)
   }
 }
 
+/* goog-remb where the viewer offered it, no transport-cc without its
+ * header extension (webrtcbin's answer has them the other way round). */
+static void
+test_answer_remb (void)
+{
+  g_autofree gchar *text = load_fixture ("chromium-156-audio-video.sdp");
+  g_autoptr (GError) error = NULL;
+  GstSDPMessage *offer = rw_sdp_parse_offer (text, &error);
+  GstSDPMessage *answer = NULL;
+  guint added, remb_lines = 0;
+
+  g_assert_no_error (error);
+  gst_sdp_message_copy (offer, &answer);
+  for (guint m = 0; m < gst_sdp_message_medias_len (answer); m++) {
+    GstSDPMedia *media = (GstSDPMedia *) gst_sdp_message_get_media (answer, m);
+
+    /* as webrtcbin answers: no goog-remb, transport-cc, no extmap */
+    for (gint a = gst_sdp_media_attributes_len (media) - 1; a >= 0; a--) {
+      const GstSDPAttribute *attr = gst_sdp_media_get_attribute (media, a);
+
+      if (g_str_equal (attr->key, "extmap") || (g_str_equal (attr->key,
+                  "rtcp-fb") && strstr (attr->value, "goog-remb")))
+        gst_sdp_media_remove_attribute (media, a);
+    }
+  }
+
+  added = rw_sdp_answer_remb (answer, offer);
+  g_assert_cmpuint (added, >, 0);
+  for (guint m = 0; m < gst_sdp_message_medias_len (answer); m++) {
+    const GstSDPMedia *media = gst_sdp_message_get_media (answer, m);
+    const gchar *value;
+
+    for (guint i = 0; (value = gst_sdp_media_get_attribute_val_n (media,
+                "rtcp-fb", i)) != NULL; i++) {
+      g_assert_null (strstr (value, "transport-cc"));
+      if (strstr (value, "goog-remb")) {
+        g_assert_cmpstr (gst_sdp_media_get_media (media), ==, "video");
+        remb_lines++;
+      }
+    }
+  }
+  g_assert_cmpuint (remb_lines, ==, added);
+  /* said once, however often it runs */
+  g_assert_cmpuint (rw_sdp_answer_remb (answer, offer), ==, 0);
+  gst_sdp_message_free (answer);
+
+  /* with the transport-wide-cc extension, transport-cc stays */
+  gst_sdp_message_copy (offer, &answer);
+  rw_sdp_answer_remb (answer, offer);
+  {
+    const GstSDPMedia *video = gst_sdp_message_get_media (answer, 0);
+    gboolean twcc = FALSE;
+    const gchar *value;
+
+    for (guint i = 0; (value = gst_sdp_media_get_attribute_val_n (video,
+                "rtcp-fb", i)) != NULL; i++)
+      twcc |= strstr (value, "transport-cc") != NULL;
+    g_assert_true (twcc);
+  }
+  gst_sdp_message_free (answer);
+  gst_sdp_message_free (offer);
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -838,6 +901,7 @@ main (int argc, char *argv[])
   g_test_add_func ("/sdp/filter-candidates", test_filter_candidates);
   g_test_add_func ("/sdp/public-candidates", test_public_candidates);
   g_test_add_func ("/sdp/receiver-rtt", test_receiver_rtt);
+  g_test_add_func ("/sdp/answer-remb", test_answer_remb);
 
   return g_test_run ();
 }

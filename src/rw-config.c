@@ -20,6 +20,7 @@
  */
 
 #include "rw-config.h"
+#include "rw-publish-config.h"
 #include "rw-auth.h"
 #include "rw-error.h"
 #include "rw-pipeline.h"
@@ -70,6 +71,8 @@ rw_config_new (void)
   config->ice_tcp = RW_CONFIG_DEFAULT_ICE_TCP;
   config->streams =
       g_ptr_array_new_with_free_func ((GDestroyNotify) rw_stream_config_free);
+  config->publishes =
+      g_ptr_array_new_with_free_func ((GDestroyNotify) rw_publish_config_free);
 
   return config;
 }
@@ -98,6 +101,7 @@ rw_config_free (RwConfig * config)
   g_strfreev (config->ice_addresses);
   stream_config_clear (&config->media);
   g_clear_pointer (&config->streams, g_ptr_array_unref);
+  g_clear_pointer (&config->publishes, g_ptr_array_unref);
   g_free (config);
 }
 
@@ -412,6 +416,24 @@ validate_streams (GPtrArray * streams, GError ** error)
   return TRUE;
 }
 
+/* Each [publish NAME] names a stream there is (the first by default). */
+static gboolean
+validate_publishes (const RwConfig * config, GError ** error)
+{
+  for (guint i = 0; config->publishes && i < config->publishes->len; i++) {
+    const RwPublishConfig *publish = g_ptr_array_index (config->publishes, i);
+
+    if (publish->stream && config->streams->len > 0 &&
+        rw_config_find_stream (config, publish->stream) == NULL) {
+      g_set_error (error, RW_ERROR, RW_ERROR_INVALID_ARGUMENT,
+          "[publish %s] stream: there is no stream '%s'", publish->name,
+          publish->stream);
+      return FALSE;
+    }
+  }
+  return TRUE;
+}
+
 /**
  * rw_config_validate:
  * @config: the settings
@@ -429,7 +451,8 @@ rw_config_validate (const RwConfig * config, GError ** error)
   g_return_val_if_fail (config != NULL, FALSE);
 
   return validate_settings (config, error) &&
-      validate_streams (config->streams, error);
+      validate_streams (config->streams, error) &&
+      validate_publishes (config, error);
 }
 
 /* --- the config file --- */
@@ -818,12 +841,12 @@ load_settings (RwConfig * config, GKeyFile * file,
   for (guint g = 0; file_groups[g]; g++) {
     const gchar *group = file_groups[g];
 
-    if (is_stream_group (group))
+    if (is_stream_group (group) || rw_publish_config_is_group (group))
       continue;
     if (!g_strv_contains (groups, group)) {
       g_set_error (error, RW_ERROR, RW_ERROR_INVALID_ARGUMENT,
           "%s: unknown group [%s] (known: [server], [auth], [webrtc], "
-          "[media], [stream NAME])", path, group);
+          "[media], [stream NAME], [publish NAME])", path, group);
       return FALSE;
     }
     if (!load_group (config, &config->media, file, group, path, base_dir,
@@ -860,7 +883,8 @@ find_duplicate_stream (const gchar * data, gsize length)
       continue;
     *end = '\0';
     group++;
-    if (is_stream_group (group) && !g_hash_table_add (seen, group))
+    if ((is_stream_group (group) || rw_publish_config_is_group (group)) &&
+        !g_hash_table_add (seen, group))
       return g_strdup (group);
   }
   return NULL;
@@ -978,6 +1002,8 @@ rw_config_load_data (RwConfig * config, const gchar * data, gsize length,
   g_autoptr (GKeyFile) file = g_key_file_new ();
   g_autoptr (GError) local_error = NULL;
   g_autoptr (GPtrArray) streams = NULL;
+  g_autoptr (GPtrArray) publishes = NULL;
+  g_autofree gchar *duplicate = NULL;
 
   if (length == G_MAXSIZE)      /* (gsize) -1: nul-terminated */
     length = strlen (data);
@@ -995,6 +1021,18 @@ rw_config_load_data (RwConfig * config, const gchar * data, gsize length,
       error);
   if (streams == NULL)
     return FALSE;
+  duplicate = find_duplicate_stream (data, length);
+  if (duplicate && rw_publish_config_is_group (duplicate)) {
+    g_set_error (error, RW_ERROR, RW_ERROR_INVALID_ARGUMENT,
+        "%s: [%s]: a second [%s] group; publish names must be unique", path,
+        duplicate, duplicate);
+    return FALSE;
+  }
+  publishes = rw_publish_config_load_all (file, path, base_dir, error);
+  if (publishes == NULL)
+    return FALSE;
+  g_ptr_array_unref (config->publishes);
+  config->publishes = g_steal_pointer (&publishes);
 
   g_ptr_array_unref (config->streams);
   config->streams = g_steal_pointer (&streams);

@@ -156,6 +156,9 @@ typedef struct
   /* [stream NAME] groups, in file order (RwStreamConfig); empty when the
    * file has none, until rw_config_ensure_streams() */
   GPtrArray *streams;
+
+  /* [publish NAME] groups, in file order (RwPublishConfig) */
+  GPtrArray *publishes;
 } RwConfig;
 
 RwConfig *rw_config_new (void);

@@ -18,6 +18,7 @@
 #include "rw-http-server.h"
 #include "rw-notify.h"
 #include "rw-session-host.h"
+#include "rw-publish-config.h"
 #include "rw-stream.h"
 #include "rw-viewer.h"
 
@@ -88,12 +89,35 @@ give_turn (RwDaemon * self, RwStream * stream)
       rw_http_server_get_turn (self->http));
 }
 
+/* The [publish NAME] groups that send @stream (those without a stream
+ * send the first). */
+static void
+give_publishes (RwDaemon * self, RwStream * stream)
+{
+  g_autoptr (GPtrArray) publishes = g_ptr_array_new ();
+  const gchar *name = rw_stream_get_name (stream);
+  const RwStreamConfig *first = self->config->streams->len > 0 ?
+      g_ptr_array_index (self->config->streams, 0) : NULL;
+
+  for (guint i = 0; i < self->config->publishes->len; i++) {
+    const RwPublishConfig *publish =
+        g_ptr_array_index (self->config->publishes, i);
+    const gchar *wanted = publish->stream ? publish->stream :
+        first ? first->name : NULL;
+
+    if (g_strcmp0 (wanted, name) == 0)
+      g_ptr_array_add (publishes, (gpointer) publish);
+  }
+  rw_sink_set_publishes (rw_stream_get_sink (stream), publishes);
+}
+
 static RwStream *
 add_stream (RwDaemon * self, const RwStreamConfig * config)
 {
   RwStream *stream = rw_stream_new (self->config, config);
 
   give_turn (self, stream);
+  give_publishes (self, stream);
   g_ptr_array_add (self->streams, stream);
   rw_http_server_add_host (self->http, config->name, RW_SESSION_HOST (stream));
   return stream;
@@ -250,6 +274,7 @@ reload_streams (RwDaemon * self)
 
     if (config) {
       rw_stream_reload (stream, config);
+      give_publishes (self, stream);
       i++;
       continue;
     }

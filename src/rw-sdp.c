@@ -472,6 +472,51 @@ rw_sdp_match_offer (const GstSDPMessage * offer, RwCodec video_codec,
   return FALSE;
 }
 
+/**
+ * rw_sdp_publish_match:
+ * @codec: the stream's video codec
+ * @audio: whether the stream's Opus audio is sent too
+ * @match: (out caller-allocates): what our own offer sends; clear it with
+ *   rw_offer_match_clear()
+ *
+ * The m-lines and payload types of an offer we make (publishing to a WHIP
+ * endpoint): video first, with the payload types browsers use (VP8 96,
+ * H264 constrained baseline 102 with packetization-mode=1), PLI and FIR
+ * as keyframe requests, then Opus (111). webrtcbin adds NACK and its rtx
+ * type when retransmissions are on.
+ */
+void
+rw_sdp_publish_match (RwCodec codec, gboolean audio, RwOfferMatch * match)
+{
+  g_return_if_fail (match != NULL);
+  memset (match, 0, sizeof (*match));
+
+  match->has_video = TRUE;
+  match->video.mline = 0;
+  if (codec == RW_CODEC_H264) {
+    match->video.payload = 102;
+    match->video.caps = gst_caps_from_string ("application/x-rtp, "
+        "media=video, encoding-name=H264, clock-rate=90000, payload=102, "
+        "packetization-mode=(string)1, profile-level-id=(string)42e01f, "
+        "level-asymmetry-allowed=(string)1, rtcp-fb-nack-pli=(boolean)true, "
+        "rtcp-fb-ccm-fir=(boolean)true");
+  } else {
+    match->video.payload = 96;
+    match->video.caps = gst_caps_from_string ("application/x-rtp, "
+        "media=video, encoding-name=VP8, clock-rate=90000, payload=96, "
+        "rtcp-fb-nack-pli=(boolean)true, rtcp-fb-ccm-fir=(boolean)true");
+  }
+  if (!audio)
+    return;
+  match->has_audio = TRUE;
+  match->audio.mline = 1;
+  match->audio.payload = 111;
+  match->audio.caps = gst_caps_from_string ("application/x-rtp, "
+      "media=audio, encoding-name=OPUS, clock-rate=48000, payload=111, "
+      "encoding-params=(string)2, minptime=(string)10, "
+      "useinbandfec=(string)1");
+}
+
 /* The mids of the offer's first a=group:BUNDLE, or %NULL. */
 static GStrv
 bundle_mids (const GstSDPMessage * msg)

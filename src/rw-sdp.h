@@ -55,6 +55,8 @@ gboolean rw_sdp_match_codec (const GstSDPMessage * offer, RwCodec codec,
     RwCodecMatch * match, GError ** error);
 gboolean rw_sdp_match_offer (const GstSDPMessage * offer, RwCodec video_codec,
     gboolean serve_audio, RwOfferMatch * match, GError ** error);
+void rw_sdp_publish_match (RwCodec codec, gboolean audio,
+    RwOfferMatch * match);
 guint rw_sdp_unify_bundle_credentials (GstSDPMessage * offer);
 gboolean rw_sdp_candidate_acceptable (const gchar * candidate,
     const gchar * const *ice_addresses, gboolean ice_tcp,

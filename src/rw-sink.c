@@ -61,6 +61,7 @@
 #include "rw-session-host.h"
 #include "rw-signaling-thread.h"
 #include "rw-snapshot.h"
+#include "rw-publish.h"
 #include "rw-turn.h"
 #include "rw-viewer.h"
 
@@ -115,6 +116,7 @@ struct _RwSink
   GHashTable *leaving;          /* RwViewer, not out of the bin yet */
   GList *waiting;               /* GTask, offers waiting for the media */
   GSource *liveness;
+  GPtrArray *publishes;         /* RwPublish, while serving */
 
   /* GST_OBJECT_LOCK protects the fields below */
   GstPad *inputs[N_INPUTS];     /* the request pads */
@@ -159,6 +161,8 @@ enum
   PROP_RETRANSMISSIONS,
   PROP_FEC_PERCENTAGE,
   PROP_ICE_TCP,
+  PROP_PUBLISH_URL,
+  PROP_PUBLISH_TOKEN_FILE,
   PROP_VIEWERS,
   N_PROPS
 };
@@ -739,6 +743,8 @@ media_wait_cancelled (GCancellable * cancellable, gpointer user_data)
 }
 
 /* The media started: the offers waiting for it go on. */
+static void apply_publishes (RwSink * self);
+
 static void
 resume_waiting (RwSink * self)
 {
@@ -748,6 +754,7 @@ resume_waiting (RwSink * self)
     self->waiting = waiting;
     return;
   }
+  apply_publishes (self);
   for (GList * l = waiting; l; l = l->next) {
     opening_stop_waiting (g_task_get_task_data (l->data));
     start_session (self, l->data);
@@ -1038,6 +1045,11 @@ rw_sink_add_status (RwSessionHost * host, JsonBuilder * builder,
     bytes_now += rw_viewer_get_bytes_sent (session->viewer);
   }
   json_builder_end_array (builder);
+  json_builder_set_member_name (builder, "publish");
+  json_builder_begin_array (builder);
+  for (guint i = 0; self->publishes && i < self->publishes->len; i++)
+    rw_publish_add_status (g_ptr_array_index (self->publishes, i), builder);
+  json_builder_end_array (builder);
   rw_counters_add_status (self->counters, builder, bytes_now);
   return streaming;
 }
@@ -1067,6 +1079,176 @@ rw_sink_session_host_init (RwSessionHostInterface * iface)
   iface->add_candidate = rw_sink_add_candidate;
   iface->close = rw_sink_close;
   iface->add_status = rw_sink_add_status;
+}
+
+/* --- publishing (rw-publish.c) --- */
+
+static void
+on_publish_connected (RwViewer * viewer, gpointer user_data)
+{
+  /* a keyframe now, as for a viewer: DTLS was not up when it joined */
+  if (rw_viewer_has_video (viewer))
+    rw_sink_request_keyframe (user_data);
+}
+
+/* RwPublishJoinFunc: an offering branch of the tees, for one attempt. */
+static RwViewer *
+join_publish (gpointer host, const gchar * id, const RwConfig * settings,
+    RwTurn * turn, gboolean audio, GError ** error)
+{
+  RwSink *self = host;
+  RwViewer *viewer;
+  RwCodec codec;
+  gboolean have_audio;
+
+  if (!get_media (self, &codec, &have_audio)) {
+    g_set_error (error, RW_ERROR, RW_ERROR_UNAVAILABLE,
+        "the video stream has not started yet");
+    return NULL;
+  }
+  viewer = rw_viewer_new_offerer (id, settings, turn, codec,
+      audio && have_audio, error);
+  if (viewer == NULL)
+    return NULL;
+  rw_viewer_set_counters (viewer, self->counters);
+  g_signal_connect_object (viewer, "connected",
+      G_CALLBACK (on_publish_connected), self, 0);
+  if (!rw_viewer_join (viewer, GST_BIN (self), self->tees[INPUT_VIDEO],
+          audio && have_audio ? self->tees[INPUT_AUDIO] : NULL, error)) {
+    g_object_unref (viewer);
+    return NULL;
+  }
+  return viewer;
+}
+
+static RwPublish *
+find_publish (RwSink * self, const gchar * name)
+{
+  for (guint i = 0; i < self->publishes->len; i++) {
+    RwPublish *publish = g_ptr_array_index (self->publishes, i);
+
+    if (g_str_equal (rw_publish_get_config (publish)->name, name))
+      return publish;
+  }
+  return NULL;
+}
+
+static gboolean
+has_publish_config (GPtrArray * configs, const RwPublishConfig * config)
+{
+  for (guint i = 0; configs && i < configs->len; i++) {
+    if (rw_publish_config_equal (g_ptr_array_index (configs, i), config))
+      return TRUE;
+  }
+  return FALSE;
+}
+
+/* On the context, while serving: the running publishes become those of
+ * the settings, once the media runs. A changed one starts again. */
+static void
+apply_publishes (RwSink * self)
+{
+  g_autoptr (GPtrArray) configs = NULL;
+  g_autoptr (RwTurn) turn = NULL;
+
+  if (self->publishes == NULL)
+    return;                     /* not serving */
+  GST_OBJECT_LOCK (self);
+  configs = g_ptr_array_new_with_free_func ((GDestroyNotify)
+      rw_publish_config_free);
+  for (guint i = 0; i < self->config->publishes->len; i++)
+    g_ptr_array_add (configs, rw_publish_config_copy
+        (g_ptr_array_index (self->config->publishes, i)));
+  turn = self->turn ? g_object_ref (self->turn) : NULL;
+  GST_OBJECT_UNLOCK (self);
+
+  for (guint i = 0; i < self->publishes->len;) {
+    RwPublish *publish = g_ptr_array_index (self->publishes, i);
+
+    if (has_publish_config (configs, rw_publish_get_config (publish))) {
+      i++;
+      continue;
+    }
+    rw_publish_stop (publish, FALSE);
+    g_ptr_array_remove_index (self->publishes, i);
+  }
+  if (!rw_sink_is_streaming (self))
+    return;                     /* started when the media arrives */
+  for (guint i = 0; i < configs->len; i++) {
+    const RwPublishConfig *config = g_ptr_array_index (configs, i);
+    RwPublish *publish;
+
+    if (find_publish (self, config->name))
+      continue;
+    publish = rw_publish_new (config, self->config, turn, join_publish, self);
+    g_ptr_array_add (self->publishes, publish);
+    rw_publish_start (publish);
+  }
+}
+
+static gboolean
+apply_publishes_later (gpointer user_data)
+{
+  apply_publishes (user_data);
+  return G_SOURCE_REMOVE;
+}
+
+/* On the context: every publish ends, its session at the endpoint too. */
+static void
+stop_publishes (RwSink * self)
+{
+  g_autoptr (GPtrArray) publishes = g_steal_pointer (&self->publishes);
+
+  for (guint i = 0; publishes && i < publishes->len; i++)
+    rw_publish_stop (g_ptr_array_index (publishes, i), TRUE);
+}
+
+/**
+ * rw_sink_set_publishes:
+ * @self: a sink
+ * @publishes: (element-type RwPublishConfig): where to publish the
+ *   stream, once each (WHIP)
+ *
+ * Replaces the publish-url and publish-token-file properties with the
+ * application's list (the daemon's `[publish NAME]` groups of this
+ * stream). While the sink serves, the publishes no longer listed stop,
+ * changed ones start again and new ones start; the others go on.
+ */
+void
+rw_sink_set_publishes (RwSink * self, GPtrArray * publishes)
+{
+  g_return_if_fail (RW_IS_SINK (self));
+
+  GST_OBJECT_LOCK (self);
+  g_ptr_array_set_size (self->config->publishes, 0);
+  for (guint i = 0; publishes && i < publishes->len; i++)
+    g_ptr_array_add (self->config->publishes,
+        rw_publish_config_copy (g_ptr_array_index (publishes, i)));
+  GST_OBJECT_UNLOCK (self);
+  if (self->context)
+    g_main_context_invoke_full (self->context, G_PRIORITY_DEFAULT,
+        apply_publishes_later, gst_object_ref (self), gst_object_unref);
+}
+
+/* The element's own publish, from its properties. */
+static void
+set_publish_property (RwSink * self, guint prop_id, const GValue * value)
+{
+  GPtrArray *publishes = self->config->publishes;
+  RwPublishConfig *config;
+
+  if (publishes->len == 0)
+    g_ptr_array_add (publishes, rw_publish_config_new ("whip"));
+  config = g_ptr_array_index (publishes, 0);
+  if (prop_id == PROP_PUBLISH_URL) {
+    g_free (config->url);
+    config->url = g_value_dup_string (value);
+  } else {
+    g_free (config->token_file);
+    config->token_file = g_value_dup_string (value);
+  }
+  if (config->url == NULL && config->token_file == NULL)
+    g_ptr_array_set_size (publishes, 0);
 }
 
 /* --- serving --- */
@@ -1099,6 +1281,9 @@ start_serving (RwSink * self, GError ** error)
     }
   }
   start_liveness (self);
+  self->publishes = g_ptr_array_new_with_free_func (g_object_unref);
+  g_main_context_invoke_full (self->context, G_PRIORITY_DEFAULT,
+      apply_publishes_later, gst_object_ref (self), gst_object_unref);
   return TRUE;
 }
 
@@ -1118,6 +1303,7 @@ stop_sessions (gpointer user_data)
     g_clear_pointer (&self->keyframe_timer, g_source_unref);
   }
   g_mutex_unlock (&self->keyframe_lock);
+  stop_publishes (self);
   close_all (self, "the stream stopped");
   return G_SOURCE_REMOVE;
 }
@@ -1517,6 +1703,10 @@ set_config_value (RwSink * self, guint prop_id, const GValue * value)
     case PROP_ICE_TCP:
       config->ice_tcp = g_value_get_boolean (value);
       break;
+    case PROP_PUBLISH_URL:
+    case PROP_PUBLISH_TOKEN_FILE:
+      set_publish_property (self, prop_id, value);
+      break;
     default:
       g_assert_not_reached ();
       break;
@@ -1605,6 +1795,15 @@ rw_sink_get_property (GObject * object, guint prop_id, GValue * value,
     case PROP_ICE_TCP:
       g_value_set_boolean (value, config->ice_tcp);
       break;
+    case PROP_PUBLISH_URL:
+    case PROP_PUBLISH_TOKEN_FILE:{
+      const RwPublishConfig *publish = config->publishes->len > 0 ?
+          g_ptr_array_index (config->publishes, 0) : NULL;
+
+      g_value_set_string (value, publish == NULL ? NULL :
+          prop_id == PROP_PUBLISH_URL ? publish->url : publish->token_file);
+      break;
+    }
     case PROP_VIEWERS:
       /* the table belongs to the context; its size is a plain read */
       g_value_set_uint (value, g_hash_table_size (self->sessions));
@@ -1750,6 +1949,12 @@ rw_sink_class_init (RwSinkClass * klass)
   properties[PROP_RATE_LIMIT] = g_param_spec_uint ("rate-limit",
       "Rate limit", "Signaling requests per second per client address "
       "(0: no limit)", 0, 100000, RW_CONFIG_DEFAULT_RATE_LIMIT, rw);
+  properties[PROP_PUBLISH_URL] = g_param_spec_string ("publish-url",
+      "Publish URL", "A WHIP endpoint (http(s)://…) to send the stream to, "
+      "once, for an SFU to fan out (NULL: none; docs/scale-out.md)", NULL, rw);
+  properties[PROP_PUBLISH_TOKEN_FILE] = g_param_spec_string
+      ("publish-token-file", "Publish token file", "File holding the bearer "
+      "token of publish-url, read at each attempt (NULL: none)", NULL, rw);
   properties[PROP_VIEWERS] = g_param_spec_uint ("viewers", "Viewers",
       "Viewers being served now", 0, G_MAXUINT, 0,
       G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);

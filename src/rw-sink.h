@@ -20,5 +20,6 @@ guint rw_sink_get_n_branches (RwSink * self);
 gboolean rw_sink_is_streaming (RwSink * self);
 void rw_sink_request_keyframe (RwSink * self);
 void rw_sink_set_turn (RwSink * self, RwTurn * turn);
+void rw_sink_set_publishes (RwSink * self, GPtrArray * publishes);
 
 G_END_DECLS

@@ -58,10 +58,14 @@ GST_DEBUG_CATEGORY_STATIC (rw_viewer_debug);
  * own bound (500 packets, 2-5 s of video) costs every viewer memory. */
 #define RTX_HISTORY_MS 1000
 
+/* The steps of a negotiation: answering a viewer's offer (remote set,
+ * answer created, local set), or, as a WHIP client, offering (offer
+ * created, local set) and then taking the answer (remote set). */
 typedef enum
 {
   STEP_REMOTE_SET,
   STEP_ANSWER_CREATED,
+  STEP_OFFER_CREATED,
   STEP_LOCAL_SET,
 } Step;
 
@@ -107,6 +111,7 @@ struct _RwViewer
 
   /* main context only */
   RwViewerState state;
+  gboolean offerer;             /* we offer (WHIP), the peer answers */
   gint64 created;               /* monotonic */
   gint64 connected_since;       /* wall clock, 0 until connected */
   GstBin *parent_bin;           /* while joined */
@@ -468,7 +473,8 @@ finish_answer (RwViewer * self)
     return;
   }
 
-  inactive = inactive_branch (self, desc->sdp);
+  /* (an offer of ours is sendonly: only an answer can turn a branch off) */
+  inactive = self->offerer ? -1 : inactive_branch (self, desc->sdp);
   if (inactive >= 0) {
     gst_webrtc_session_description_free (desc);
     negotiation_return (self, NULL, g_error_new (RW_ERROR, RW_ERROR_PIPELINE,
@@ -478,11 +484,10 @@ finish_answer (RwViewer * self)
   }
 
   g_object_get (self->webrtcbin, "remote-description", &offer, NULL);
-  if (offer) {
+  if (offer && !self->offerer) {
     guint added = rw_sdp_answer_receiver_rtt (desc->sdp, offer->sdp);
 
     GST_DEBUG ("viewer %s: receiver RTT on %u m-lines", self->id, added);
-    gst_webrtc_session_description_free (offer);
   }
   if (self->public_address) {
     guint added = rw_sdp_add_public_candidates (desc->sdp,
@@ -491,10 +496,13 @@ finish_answer (RwViewer * self)
     GST_DEBUG ("viewer %s: %u candidates on the public address %s", self->id,
         added, self->public_address);
   }
+  g_clear_pointer (&offer, gst_webrtc_session_description_free);
   text = gst_sdp_message_as_text (desc->sdp);
   gst_webrtc_session_description_free (desc);
-  GST_DEBUG ("viewer %s: answer\n%s", self->id, text);
-  set_state (self, RW_VIEWER_CONNECTING);
+  GST_DEBUG ("viewer %s: %s\n%s", self->id, self->offerer ? "offer" :
+      "answer", text);
+  if (!self->offerer)
+    set_state (self, RW_VIEWER_CONNECTING);
   negotiation_return (self, text, NULL);
 }
 
@@ -653,9 +661,11 @@ step_name (Step step)
 {
   switch (step) {
     case STEP_REMOTE_SET:
-      return "setting the offer";
+      return "setting the remote description";
     case STEP_ANSWER_CREATED:
       return "creating the answer";
+    case STEP_OFFER_CREATED:
+      return "creating the offer";
     case STEP_LOCAL_SET:
       return "setting the answer";
   }
@@ -694,15 +704,22 @@ promise_replied (gpointer user_data)
 
   switch (reply->step) {
     case STEP_REMOTE_SET:
+      if (self->offerer) {
+        set_state (self, RW_VIEWER_CONNECTING);
+        negotiation_return (self, g_strdup ("answer"), NULL);
+        break;
+      }
       emit_with_promise (self, "create-answer", NULL, STEP_ANSWER_CREATED);
       break;
     case STEP_ANSWER_CREATED:
+    case STEP_OFFER_CREATED:
       if (s)
-        gst_structure_get (s, "answer", GST_TYPE_WEBRTC_SESSION_DESCRIPTION,
-            &answer, NULL);
+        gst_structure_get (s, reply->step == STEP_OFFER_CREATED ? "offer" :
+            "answer", GST_TYPE_WEBRTC_SESSION_DESCRIPTION, &answer, NULL);
       if (answer == NULL) {
         negotiation_return (self, NULL, g_error_new (RW_ERROR,
-                RW_ERROR_PIPELINE, "webrtcbin created no answer"));
+                RW_ERROR_PIPELINE, "webrtcbin created no %s",
+                reply->step == STEP_OFFER_CREATED ? "offer" : "answer"));
         break;
       }
       emit_with_promise (self, "set-local-description", answer, STEP_LOCAL_SET);
@@ -758,6 +775,27 @@ on_cancelled (GCancellable * cancellable, gpointer user_data)
       g_object_unref);
 }
 
+/* Starts @task as the viewer's one negotiation, if it may start now. */
+static gboolean
+begin_negotiation (RwViewer * self, GTask * task, gboolean offerer,
+    RwViewerState state)
+{
+  if (self->negotiation != NULL || self->offerer != offerer ||
+      self->state != state) {
+    g_task_return_new_error (task, RW_ERROR, RW_ERROR_FAILED,
+        "viewer %s was already negotiated", self->id);
+    g_object_unref (task);
+    return FALSE;
+  }
+  self->negotiation = task;
+  self->negotiation_timeout = add_timeout (self, NEGOTIATE_TIMEOUT_MS,
+      negotiation_timed_out);
+  if (g_task_get_cancellable (task))
+    self->cancelled_id = g_cancellable_connect (g_task_get_cancellable (task),
+        G_CALLBACK (on_cancelled), self, NULL);
+  return TRUE;
+}
+
 /**
  * rw_viewer_negotiate_async:
  * @self: a viewer whose bin is already fed by the tee
@@ -782,21 +820,10 @@ rw_viewer_negotiate_async (RwViewer * self, GstSDPMessage * offer,
 
   task = g_task_new (self, cancellable, callback, user_data);
   g_task_set_source_tag (task, rw_viewer_negotiate_async);
-  if (self->negotiation != NULL || self->state != RW_VIEWER_NEGOTIATING) {
+  if (!begin_negotiation (self, task, FALSE, RW_VIEWER_NEGOTIATING)) {
     gst_sdp_message_free (offer);
-    g_task_return_new_error (task, RW_ERROR, RW_ERROR_FAILED,
-        "viewer %s was already negotiated", self->id);
-    g_object_unref (task);
     return;
   }
-
-  self->negotiation = task;
-  self->negotiation_timeout = add_timeout (self, NEGOTIATE_TIMEOUT_MS,
-      negotiation_timed_out);
-  if (cancellable)
-    self->cancelled_id = g_cancellable_connect (cancellable,
-        G_CALLBACK (on_cancelled), self, NULL);
-
   desc = gst_webrtc_session_description_new (GST_WEBRTC_SDP_TYPE_OFFER, offer);
   emit_with_promise (self, "set-remote-description", desc, STEP_REMOTE_SET);
   gst_webrtc_session_description_free (desc);
@@ -817,6 +844,100 @@ rw_viewer_negotiate_finish (RwViewer * self, GAsyncResult * result,
   g_return_val_if_fail (g_task_is_valid (result, self), NULL);
 
   return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+/**
+ * rw_viewer_offer_async:
+ * @self: a viewer made by rw_viewer_new_offerer(), already fed by the tees
+ * @cancellable: (nullable): cancels the negotiation
+ * @callback: called on the viewer's main context with the offer
+ * @user_data: for @callback
+ *
+ * Creates and sets our offer (sendonly), and waits (bounded) for our ICE
+ * candidates so that the offer is complete on its own: a WHIP endpoint
+ * gets no trickled candidates.
+ */
+void
+rw_viewer_offer_async (RwViewer * self, GCancellable * cancellable,
+    GAsyncReadyCallback callback, gpointer user_data)
+{
+  GTask *task;
+
+  g_return_if_fail (RW_IS_VIEWER (self));
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, rw_viewer_offer_async);
+  if (begin_negotiation (self, task, TRUE, RW_VIEWER_NEGOTIATING))
+    emit_with_promise (self, "create-offer", NULL, STEP_OFFER_CREATED);
+}
+
+/**
+ * rw_viewer_offer_finish:
+ * @self: a viewer
+ * @result: the result given to the callback
+ * @error: why there is no offer
+ *
+ * Returns: (transfer full) (nullable): the offer's SDP text.
+ */
+gchar *
+rw_viewer_offer_finish (RwViewer * self, GAsyncResult * result, GError ** error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
+
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+/**
+ * rw_viewer_accept_answer_async:
+ * @self: a viewer whose offer rw_viewer_offer_async() made
+ * @answer: (transfer full): the peer's answer
+ * @cancellable: (nullable): cancels it
+ * @callback: called on the viewer's main context
+ * @user_data: for @callback
+ *
+ * Sets the peer's answer: the viewer is then connecting.
+ */
+void
+rw_viewer_accept_answer_async (RwViewer * self, GstSDPMessage * answer,
+    GCancellable * cancellable, GAsyncReadyCallback callback,
+    gpointer user_data)
+{
+  GstWebRTCSessionDescription *desc;
+  GTask *task;
+
+  g_return_if_fail (RW_IS_VIEWER (self));
+  g_return_if_fail (answer != NULL);
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, rw_viewer_accept_answer_async);
+  if (!begin_negotiation (self, task, TRUE, RW_VIEWER_NEGOTIATING)) {
+    gst_sdp_message_free (answer);
+    return;
+  }
+  desc = gst_webrtc_session_description_new (GST_WEBRTC_SDP_TYPE_ANSWER,
+      answer);
+  emit_with_promise (self, "set-remote-description", desc, STEP_REMOTE_SET);
+  gst_webrtc_session_description_free (desc);
+}
+
+/**
+ * rw_viewer_accept_answer_finish:
+ * @self: a viewer
+ * @result: the result given to the callback
+ * @error: why the answer was refused
+ *
+ * Returns: %TRUE when the answer was set.
+ */
+gboolean
+rw_viewer_accept_answer_finish (RwViewer * self, GAsyncResult * result,
+    GError ** error)
+{
+  g_autofree gchar *done = NULL;
+
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+
+  done = g_task_propagate_pointer (G_TASK (result), error);
+  return done != NULL;
 }
 
 /* --- construction --- */
@@ -1144,6 +1265,36 @@ rw_viewer_new (const gchar * id, const RwConfig * config, RwTurn * turn,
       rw_codec_to_string (codec) : "", match->has_video &&
       match->has_audio ? " + " : "", match->has_audio ? "Opus" : "");
   return g_steal_pointer (&self);
+}
+
+/**
+ * rw_viewer_new_offerer:
+ * @id: the session id
+ * @config: the settings (ICE)
+ * @turn: (nullable): the TURN server, with the credentials to use now
+ * @codec: the stream's video codec
+ * @audio: whether to send the stream's audio too
+ * @error: why the viewer could not be built
+ *
+ * Like rw_viewer_new(), for a peer we offer to (a WHIP endpoint): video
+ * and, with @audio, Opus, with our own payload types
+ * (rw_sdp_publish_match()). Negotiate with rw_viewer_offer_async(), then
+ * rw_viewer_accept_answer_async().
+ *
+ * Returns: (transfer full) (nullable): the viewer, or %NULL with @error set.
+ */
+RwViewer *
+rw_viewer_new_offerer (const gchar * id, const RwConfig * config,
+    RwTurn * turn, RwCodec codec, gboolean audio, GError ** error)
+{
+  g_auto (RwOfferMatch) match = { 0 };
+  RwViewer *self;
+
+  rw_sdp_publish_match (codec, audio, &match);
+  self = rw_viewer_new (id, config, turn, codec, &match, error);
+  if (self)
+    self->offerer = TRUE;
+  return self;
 }
 
 /* --- joining and leaving the tees --- */

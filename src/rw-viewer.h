@@ -40,6 +40,8 @@ G_DECLARE_FINAL_TYPE (RwViewer, rw_viewer, RW, VIEWER, GObject);
 RwViewer *rw_viewer_new (const gchar * id, const RwConfig * config,
     RwTurn * turn, RwCodec codec, const RwOfferMatch * match,
     GError ** error);
+RwViewer *rw_viewer_new_offerer (const gchar * id, const RwConfig * config,
+    RwTurn * turn, RwCodec codec, gboolean audio, GError ** error);
 void rw_viewer_set_counters (RwViewer * self, RwCounters * counters);
 
 gboolean rw_viewer_join (RwViewer * self, GstBin * bin, GstElement * video_tee,
@@ -66,6 +68,15 @@ void rw_viewer_negotiate_async (RwViewer * self, GstSDPMessage * offer,
 gchar *rw_viewer_negotiate_finish (RwViewer * self, GAsyncResult * result,
     GError ** error);
 
+void rw_viewer_offer_async (RwViewer * self, GCancellable * cancellable,
+    GAsyncReadyCallback callback, gpointer user_data);
+gchar *rw_viewer_offer_finish (RwViewer * self, GAsyncResult * result,
+    GError ** error);
+void rw_viewer_accept_answer_async (RwViewer * self, GstSDPMessage * answer,
+    GCancellable * cancellable, GAsyncReadyCallback callback,
+    gpointer user_data);
+gboolean rw_viewer_accept_answer_finish (RwViewer * self,
+    GAsyncResult * result, GError ** error);
 void rw_viewer_add_status (RwViewer * self, JsonBuilder * builder);
 void rw_viewer_add_candidate (RwViewer * self, guint mline,
     const gchar * candidate);

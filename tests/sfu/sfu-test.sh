@@ -34,11 +34,23 @@
 #      restarted (same config): the publish is `live` again by itself and a new subscriber
 #      decodes; the times from the restart to `live` and to its first frame are printed
 #
-# Each case prints one line of measurements and PASS or FAIL; the run ends with
+# Each case prints one line of measurements and PASS or FAIL, e.g.
+#   case 3 janus-restart: retrying_after_ms=4982 last_error='…' janus_up_ms=145
+#     restart_to_live_ms=1672 restart_to_first_frame_ms=2112 local_viewer_fps=30.0 … PASS
+# then the daemon is stopped (SIGTERM) and a line says whether its DELETE of the WHIP
+# resource reached simple-whip-server (printed, not asserted), and the run ends with
 # "N passed, N failed, N skipped". Exit 0, 1 if a case failed, 77 (skip) if it cannot run
 # here, saying why: not root, a tool missing, no simple-whip-server, or a daemon without
-# WHIP publishing (no "publish" in GET /status). A failed case prints the logs (daemon,
-# Janus, simple-whip-server, subscribers); RW_SFU_KEEP_LOGS=1 keeps the logs directory.
+# WHIP publishing (it refuses [publish NAME], or no "publish" in GET /status). Without
+# Chromium (or its driver, janus.js, adapter.js) case 1 runs with aiortc alone and says so.
+# A failed case prints the logs (daemon, Janus, simple-whip-server, subscribers).
+#
+# Settings: RW_SERVER, RW_VIEWER (the binaries; meson sets them), RW_SFU_WHIP_DIR (where
+# .ci/dev unpacked simple-whip-server), RW_CHROMIUM, RW_SFU_SUBSCRIBERS (case 1's aiortc
+# subscribers, 3), RW_SFU_SECONDS (case 1's watch after the first frame, 6),
+# RW_SFU_EGRESS_SECONDS (8), RW_SFU_VIEWER_SECONDS (case 3's local viewer, 35),
+# RW_SFU_WARNING_PATTERN (an extended regexp the warning must match, default "sfu"),
+# RW_SFU_KEEP_LOGS=1 keeps the logs directory.
 set -euo pipefail
 
 me=$(basename "$0")
@@ -160,6 +172,11 @@ forget_pid() {
 
 teardown() {
   local pid ns
+  # the daemon first, so that it can end its publish while the SFU is still there
+  if [ -n "$DAEMON_PID" ]; then
+    stop_pid "$DAEMON_PID"
+    DAEMON_PID=""
+  fi
   for pid in "${PIDS[@]+"${PIDS[@]}"}"; do
     kill -TERM "$pid" 2>/dev/null || true
   done
@@ -382,10 +399,10 @@ EOF
 }
 
 # The daemon's publish "sfu" from GET /status, as shell variables P_STATE, P_ERROR,
-# P_ATTEMPTS, P_RETRY, P_BYTES, P_SINCE (live_since) ("" when absent); false when /status
-# does not answer.
+# P_ATTEMPTS, P_RETRY, P_BYTES, P_SINCE (live_since), P_RTX (retransmissions requested/sent)
+# ("" when absent); false when /status does not answer.
 read_publish() {
-  P_STATE="" P_ERROR="" P_ATTEMPTS="" P_RETRY="" P_BYTES="" P_SINCE=""
+  P_STATE="" P_ERROR="" P_ATTEMPTS="" P_RETRY="" P_BYTES="" P_SINCE="" P_RTX=""
   in_robot curl -sf --max-time 2 "$STATUS_URL" >"$WORK/status.json" 2>/dev/null || return 1
   eval "$("$PY" - "$WORK/status.json" <<'EOF'
 import json, shlex, sys
@@ -398,11 +415,17 @@ pub = {}
 for p in status.get("publish") or []:
     if isinstance(p, dict) and p.get("name") == "sfu":
         pub = p
+# bytes_sent: the publish's own, or its connection's (the daemon has it there)
+conn = pub.get("connection") if isinstance(pub.get("connection"), dict) else {}
+if pub.get("bytes_sent") is None:
+    pub["bytes_sent"] = conn.get("bytes_sent")
+rtx = conn.get("retransmissions") if isinstance(conn.get("retransmissions"), dict) else {}
+pub["rtx"] = "%s/%s" % (rtx.get("requested"), rtx.get("sent")) if rtx else None
 def s(x):
     return "" if x is None else str(x)
 for var, key in (("P_STATE", "state"), ("P_ERROR", "last_error"),
                  ("P_ATTEMPTS", "attempts"), ("P_RETRY", "retry_in_ms"),
-                 ("P_BYTES", "bytes_sent"), ("P_SINCE", "live_since")):
+                 ("P_BYTES", "bytes_sent"), ("P_SINCE", "live_since"), ("P_RTX", "rtx")):
     print("%s=%s" % (var, shlex.quote(s(pub.get(key)))))
 EOF
 )"
@@ -600,7 +623,7 @@ case_1() {
   read_publish || true
   bytes=$P_BYTES
   expect "the publish is '${P_STATE}' in /status after the watch, not live" [ "$P_STATE" = live ]
-  report 1 watch "aiortc_fps=${fps:-none} aiortc_ttff_ms=${ttff:-none} aiortc_audio_frames=${audio:-none} $chr publish=${P_STATE:-none} bytes_sent=${bytes:-none}"
+  report 1 watch "aiortc_fps=${fps:-none} aiortc_ttff_ms=${ttff:-none} aiortc_audio_frames=${audio:-none} $chr publish=${P_STATE:-none} bytes_sent=${bytes:-none} rtx_requested/sent=${P_RTX:-none}"
 }
 
 # egress N: the robot's egress in kbit/s over EGRESS_SECONDS with N subscribers watching
@@ -664,7 +687,8 @@ case_3() {
     since=$P_SINCE
     kill -KILL "$jpid"
     t_kill=$(now)
-    wait_pid "$JANUS_PID" || true
+    # (bash would print "Killed" for its `timeout`, which dies of the same signal)
+    { wait_pid "$JANUS_PID"; } 2>/dev/null || true
     # retrying, with a reason, within 10 s (15 s looked at, to print how long it took)
     for ((i = 0; i < 150; i++)); do
       read_publish || true
@@ -760,6 +784,19 @@ for c in "${cases[@]}"; do
   fi
   "case_$c"
 done
+
+# Not a case: the daemon ends its publish when stopped (DELETE of the resource, which
+# simple-whip-server logs as "/resource/:")
+if [ $BED_OK = 1 ] && [ -n "$DAEMON_PID" ]; then
+  t_stop=$(now)
+  stop_pid "$DAEMON_PID"
+  DAEMON_PID=""
+  if grep -q '/resource/:' "$WORK/whip-server.log"; then
+    echo "== shutdown: the daemon stopped in $(ms_between "$t_stop" "$(now)") ms and DELETEd its WHIP resource"
+  else
+    echo "== shutdown: the daemon stopped in $(ms_between "$t_stop" "$(now)") ms; simple-whip-server saw no DELETE of the resource"
+  fi
+fi
 
 echo "== summary"
 printf '%s\n' "${SUMMARY[@]}"

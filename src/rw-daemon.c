@@ -94,7 +94,8 @@ give_turn (RwDaemon * self, RwStream * stream)
 static void
 give_publishes (RwDaemon * self, RwStream * stream)
 {
-  g_autoptr (GPtrArray) publishes = g_ptr_array_new ();
+  g_autoptr (GPtrArray) publishes =
+      g_ptr_array_new_with_free_func ((GDestroyNotify) rw_publish_config_free);
   const gchar *name = rw_stream_get_name (stream);
   const RwStreamConfig *first = self->config->streams->len > 0 ?
       g_ptr_array_index (self->config->streams, 0) : NULL;
@@ -104,9 +105,15 @@ give_publishes (RwDaemon * self, RwStream * stream)
         g_ptr_array_index (self->config->publishes, i);
     const gchar *wanted = publish->stream ? publish->stream :
         first ? first->name : NULL;
+    RwPublishConfig *copy;
 
-    if (g_strcmp0 (wanted, name) == 0)
-      g_ptr_array_add (publishes, (gpointer) publish);
+    if (g_strcmp0 (wanted, name) != 0)
+      continue;
+    /* named, for /status */
+    copy = rw_publish_config_copy (publish);
+    if (copy->stream == NULL)
+      copy->stream = g_strdup (name);
+    g_ptr_array_add (publishes, copy);
   }
   rw_sink_set_publishes (rw_stream_get_sink (stream), publishes);
 }

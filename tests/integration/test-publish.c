@@ -332,6 +332,7 @@ test_refused (Fixture * f, gconstpointer data)
   g_assert_cmpint (rw_test_json_get_int (publish, "attempts", 0), ==, posts);
   g_assert_cmpint (rw_test_json_get_int (publish, "retry_in_ms", -1), >=, 0);
   g_assert_null (rw_test_json_get_string (publish, "live_since"));
+  g_assert_cmpstr (rw_test_json_get_string (publish, "stream"), ==, "main");
   g_assert_nonnull (strstr (rw_test_json_get_string (publish, "url"), "/whip"));
 
   /* GET /metrics: the publish is down, its failures counted */

@@ -416,13 +416,18 @@ validate_streams (GPtrArray * streams, GError ** error)
   return TRUE;
 }
 
-/* Each [publish NAME] names a stream there is (the first by default). */
+/* Each [publish NAME] is usable and names a stream there is (the first by
+ * default). */
 static gboolean
 validate_publishes (const RwConfig * config, GError ** error)
 {
   for (guint i = 0; config->publishes && i < config->publishes->len; i++) {
     const RwPublishConfig *publish = g_ptr_array_index (config->publishes, i);
 
+    if (!rw_publish_config_validate (publish, error)) {
+      g_prefix_error (error, "[publish %s] ", publish->name);
+      return FALSE;
+    }
     if (publish->stream && config->streams->len > 0 &&
         rw_config_find_stream (config, publish->stream) == NULL) {
       g_set_error (error, RW_ERROR, RW_ERROR_INVALID_ARGUMENT,

@@ -636,6 +636,14 @@ GST_START_TEST (test_publish)
 
   gst_object_unref (sink);
   gst_object_unref (pipeline);
+  /* a token without an endpoint is refused at start, with the reason */
+  sink = gst_element_factory_make ("robotwebrtcsink", NULL);
+  g_object_set (sink, "publish-token-file", token, NULL);
+  fail_unless_equals_int (gst_element_set_state (sink, GST_STATE_READY),
+      GST_STATE_CHANGE_FAILURE);
+  gst_element_set_state (sink, GST_STATE_NULL);
+  gst_object_unref (sink);
+
   g_main_loop_quit (e.loop);
   g_thread_join (e.thread);
   g_main_loop_unref (e.loop);

@@ -1110,7 +1110,7 @@ join_publish (gpointer host, const gchar * id, const RwConfig * settings,
       audio && have_audio, error);
   if (viewer == NULL)
     return NULL;
-  rw_viewer_set_counters (viewer, self->counters);
+  /* (not in the viewers' totals: /status shows the publish's own) */
   g_signal_connect_object (viewer, "connected",
       G_CALLBACK (on_publish_connected), self, 0);
   if (!rw_viewer_join (viewer, GST_BIN (self), self->tees[INPUT_VIDEO],

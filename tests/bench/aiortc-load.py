@@ -48,13 +48,14 @@ Output, one JSON line per viewer:
 
     {"viewer": 0, "error": null, "connection_state": "connected",
      "decoded": true, "frames": 450, "fps": 30.0, "kbps": 980.1,
-     "worst_gap_ms": 45.2, "ttff_ms": 160.2, "width": 640, "height": 480,
-     "decoded_frames": 450}
+     "worst_gap_ms": 45.2, "first_frame_ms": 95.1, "ttff_ms": 160.2,
+     "width": 640, "height": 480, "decoded_frames": 450, "decode_errors": 0}
 
 (fps, kbps, worst_gap_ms: over the window; kbps counts the reassembled
-frames' payload; ttff_ms from the first request, the POST of the offer or
-Janus's "watch", to the first reassembled frame; width and height only for
-decoded viewers), then one summary line:
+frames' payload; first_frame_ms from the first request, the POST of the
+offer or Janus's "watch", to the first reassembled frame, ttff_ms to the
+first keyframe, the first frame a browser could show; width, height and
+the decoder's counts only for decoding viewers), then one summary line:
 
     {"summary": true, "target": "janus", "viewers": 8, "window_s": 15.0,
      "ready_s": 2.3, "pids": {"janus": {"cores": 0.05, "rss_mb": 30.1,
@@ -120,6 +121,25 @@ class FrameLog:
         self.width = 0
         self.height = 0
         self.decode_errors = 0
+        self.first_key = None  # time of the first keyframe
+
+
+def is_keyframe(codec_name, data):
+    """Whether a reassembled frame is a keyframe: VP8's frame tag has the
+    P bit (bit 0 of the first byte) clear; H264 (Annex B, as aiortc
+    reassembles it) has an IDR NAL unit (type 5)."""
+    if not data:
+        return False
+    name = codec_name.lower()
+    if name == "vp8":
+        return not data[0] & 1
+    if name == "h264":
+        i = data.find(b"\x00\x00\x01")
+        while i != -1 and i + 3 < len(data):
+            if data[i + 3] & 0x1F == 5:
+                return True
+            i = data.find(b"\x00\x00\x01", i + 3)
+    return False
 
 
 def counting_decoder_worker(loop, input_q, output_q):
@@ -137,7 +157,11 @@ def counting_decoder_worker(loop, input_q, output_q):
         codec, encoded_frame = task
         if log is None:
             continue
-        log.times.append(time.monotonic())
+        now = time.monotonic()
+        if log.first_key is None and is_keyframe(codec.name,
+                                                 encoded_frame.data):
+            log.first_key = now
+        log.times.append(now)
         log.sizes.append(len(encoded_frame.data))
         if not log.decode:
             continue
@@ -243,9 +267,11 @@ class Viewer:
         # the longest time without a frame in the window, edges included
         marks = [t0] + [times[i] for i in window] + [t1]
         worst = max(b - a for a, b in zip(marks, marks[1:]))
-        ttff = None
+        first = ttff = None
         if times and self.started is not None:
-            ttff = round((times[0] - self.started) * 1000.0, 1)
+            first = round((times[0] - self.started) * 1000.0, 1)
+        if self.log.first_key is not None and self.started is not None:
+            ttff = round((self.log.first_key - self.started) * 1000.0, 1)
         line = {
             "viewer": self.index,
             "error": self.error,
@@ -255,6 +281,7 @@ class Viewer:
             "fps": round(fps, 2),
             "kbps": round(kbps, 1),
             "worst_gap_ms": round(worst * 1000.0, 1),
+            "first_frame_ms": first,
             "ttff_ms": ttff,
         }
         if self.log.decode:

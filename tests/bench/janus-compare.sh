@@ -573,6 +573,10 @@ for server, procs in (("janus", ["janus", "encoder"]), ("daemon", ["daemon"])):
                      "flag": flag})
     results["servers"][server] = {"steps": rows,
                                   "marginal": slope([(r["viewers"], r["cores"]) for r in rows])}
+    if server == "janus":
+        # the janus process alone: the encoder's own noise left out
+        results["servers"][server]["marginal_janus_alone"] = slope(
+            [(r["viewers"], r["pids"].get("janus", {}).get("cores")) for r in rows])
 
 print("\nSide by side (cores: Δ(utime + stime) / wall of the server's processes; Janus's "
       "include the encoder)\n")
@@ -589,11 +593,14 @@ for n in steps:
     print("| %d | %s | %s | %s | %s / %s |" % (n, fmt(jc), fmt(dc), fmt(ratio, "%.2f"),
                                               fmt(jf, "%.1f"), fmt(df, "%.1f")))
 mj = results["servers"].get("janus", {}).get("marginal")
+mja = results["servers"].get("janus", {}).get("marginal_janus_alone")
 md = results["servers"].get("daemon", {}).get("marginal")
 print("\nmarginal per viewer (least-squares slope over %s viewers): janus %s, ours %s, "
       "ratio ours/janus %s" % (",".join(str(s) for s in steps[1:]), fmt(mj, "%.4f"),
                                fmt(md, "%.4f"), fmt(md / mj if mj and md is not None else None,
                                                     "%.2f")))
+print("(the janus process alone, without the encoder's noise: %s; ratio ours/that %s)" % (
+    fmt(mja, "%.4f"), fmt(md / mja if mja and md is not None else None, "%.2f")))
 if flags:
     print("viewers below %g fps: %s" % (MIN_FPS, "; ".join(flags)))
 else:

@@ -41,8 +41,10 @@ frame (or --connect-timeout passed) the run is "ready" (--ready-file is
 written); --warmup seconds later the window opens, and it lasts --hold
 seconds. For each --pid NAME=PID (the servers' processes), the window's CPU
 is read from /proc/PID/stat (utime + stime, over the window's wall time:
-cores), with VmRSS, VmHWM and the thread count at its end; the client's own
-CPU over the window is reported as "client".
+cores), with VmRSS, VmHWM and the thread count at its end, and the cores
+of each kind of thread (its name without digits: "queue:src" sums every
+viewer's queue thread; "videotestsrc:s" is the daemon's source and
+encoder); the client's own CPU over the window is reported as "client".
 
 Output, one JSON line per viewer:
 
@@ -59,7 +61,8 @@ the decoder's counts only for decoding viewers), then one summary line:
 
     {"summary": true, "target": "janus", "viewers": 8, "window_s": 15.0,
      "ready_s": 2.3, "pids": {"janus": {"cores": 0.05, "rss_mb": 30.1,
-     "hwm_mb": 31.0, "threads": 40}, ...}, "client": {"cores": 0.3}}
+     "hwm_mb": 31.0, "threads": 40, "thread_cores": {"janus": 0.01, ...}},
+     ...}, "client": {"cores": 0.3}}
 
 Exit status 0 when every viewer got frames in the window, 1 otherwise.
 ICE uses one local address (--ice-address; aioice 0.8 gathers host
@@ -75,6 +78,7 @@ import logging
 import math
 import os
 import random
+import re
 import signal
 import statistics
 import string
@@ -416,8 +420,36 @@ class JanusViewer(Viewer):
 
 # --- the servers' processes ---
 
+def stat_cpu(stat):
+    """utime + stime in seconds, from the text of a /proc/.../stat"""
+    # the command name may hold spaces: fields after the last ')'
+    fields = stat[stat.rindex(")") + 2:].split()
+    return (int(fields[11]) + int(fields[12])) / CLK_TCK
+
+
+def thread_cpu(pid):
+    """{thread kind: utime + stime in seconds} of PID's live threads; the
+    kind is the thread's name without digits ("queue13:src" ->
+    "queue:src"), so that a kind sums the same thread of every viewer."""
+    kinds = {}
+    try:
+        tids = os.listdir("/proc/%d/task" % pid)
+    except OSError:
+        return kinds
+    for tid in tids:
+        try:
+            with open("/proc/%d/task/%s/stat" % (pid, tid)) as f:
+                stat = f.read()
+        except OSError:
+            continue  # ended meanwhile
+        name = re.sub(r"[0-9]+", "", stat[stat.index("(") + 1:stat.rindex(")")])
+        kinds[name] = kinds.get(name, 0.0) + stat_cpu(stat)
+    return kinds
+
+
 def proc_sample(pid):
-    """(utime + stime in seconds, VmRSS MB, VmHWM MB, threads) or None."""
+    """(utime + stime in seconds, VmRSS MB, VmHWM MB, threads, per thread
+    kind) or None."""
     try:
         with open("/proc/%d/stat" % pid) as f:
             stat = f.read()
@@ -425,9 +457,7 @@ def proc_sample(pid):
             status = f.read()
     except OSError:
         return None
-    # the command name may hold spaces: fields after the last ')'
-    fields = stat[stat.rindex(")") + 2:].split()
-    cpu = (int(fields[11]) + int(fields[12])) / CLK_TCK
+    cpu = stat_cpu(stat)
     values = {}
     for line in status.splitlines():
         key, _, value = line.partition(":")
@@ -435,7 +465,7 @@ def proc_sample(pid):
     def mb(key):
         return round(int(values[key][0]) / 1024.0, 1) if key in values else None
     threads = int(values["Threads"][0]) if "Threads" in values else None
-    return cpu, mb("VmRSS"), mb("VmHWM"), threads
+    return cpu, mb("VmRSS"), mb("VmHWM"), threads, thread_cpu(pid)
 
 
 # --- the run ---
@@ -495,10 +525,17 @@ async def main(args, viewers, result):
         if a is None or b is None:
             result["pids"][name] = {"pid": pid, "error": "gone"}
             continue
+        # per thread kind: the threads alive at both ends of the window (a
+        # thread that ended took its time with it); only the busy kinds
+        kinds = {}
+        for kind, end in b[4].items():
+            cores = (end - a[4].get(kind, 0.0)) / wall
+            if cores >= 0.0005:
+                kinds[kind] = round(cores, 4)
         result["pids"][name] = {"pid": pid,
                                 "cores": round((b[0] - a[0]) / wall, 4),
                                 "rss_mb": b[1], "hwm_mb": b[2],
-                                "threads": b[3]}
+                                "threads": b[3], "thread_cores": kinds}
     result["client"] = {"cores": round((c1 - c0) / wall, 4)}
     for s in starts:
         s.cancel()

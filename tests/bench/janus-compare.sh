@@ -525,7 +525,8 @@ for server, procs in (("janus", ["janus", "encoder"]), ("daemon", ["daemon"])):
         head += ["janus cores", "encoder cores", "total cores", "janus RSS MB",
                  "janus threads", "encoder RSS MB"]
     else:
-        head += ["daemon cores", "daemon RSS MB", "daemon threads"]
+        head += ["daemon cores", "without the encoder thread", "daemon RSS MB",
+                 "daemon threads"]
     head += ["fps mean", "fps min", "kbit/s mean", "worst gap ms", "TTFF median ms",
              "TTFF max ms", "client cores", "flag"]
     print("| " + " | ".join(head) + " |")
@@ -540,6 +541,14 @@ for server, procs in (("janus", ["janus", "encoder"]), ("daemon", ["daemon"])):
         v = s["viewer_lines"]
         p = s.get("pids", {})
         total = cores(s, procs)
+        # the relay alone: janus without its feeder, ours without the thread that runs
+        # videotestsrc and the encoder
+        if server == "janus":
+            relay = p.get("janus", {}).get("cores")
+        else:
+            d = p.get("daemon", {})
+            relay = None if d.get("cores") is None else d["cores"] - sum(
+                c for k, c in d.get("thread_cores", {}).items() if k.startswith("videotestsrc"))
         fps = [x["fps"] for x in v]
         ttff = [x["ttff_ms"] for x in v if x.get("ttff_ms") is not None]
         flag = ""
@@ -558,7 +567,7 @@ for server, procs in (("janus", ["janus", "encoder"]), ("daemon", ["daemon"])):
                     fmt(p.get("janus", {}).get("threads"), "%d"),
                     fmt(p.get("encoder", {}).get("rss_mb"), "%.1f")]
         else:
-            row += [fmt(total), fmt(p.get("daemon", {}).get("rss_mb"), "%.1f"),
+            row += [fmt(total), fmt(relay), fmt(p.get("daemon", {}).get("rss_mb"), "%.1f"),
                     fmt(p.get("daemon", {}).get("threads"), "%d")]
         kbps = [x["kbps"] for x in v]
         row += [fmt(sum(fps) / len(fps) if fps else None, "%.1f"),
@@ -568,39 +577,50 @@ for server, procs in (("janus", ["janus", "encoder"]), ("daemon", ["daemon"])):
                 fmt(median(ttff), "%.0f"), fmt(max(ttff) if ttff else None, "%.0f"),
                 fmt(s.get("client", {}).get("cores")), flag]
         print("| " + " | ".join(row) + " |")
-        rows.append({"viewers": n, "cores": total, "pids": p, "fps": fps, "ttff_ms": ttff,
+        rows.append({"viewers": n, "cores": total, "relay_cores": relay, "pids": p, "fps": fps, "ttff_ms": ttff,
                      "kbps": kbps, "client_cores": s.get("client", {}).get("cores"),
                      "flag": flag})
     results["servers"][server] = {"steps": rows,
                                   "marginal": slope([(r["viewers"], r["cores"]) for r in rows])}
-    if server == "janus":
-        # the janus process alone: the encoder's own noise left out
-        results["servers"][server]["marginal_janus_alone"] = slope(
-            [(r["viewers"], r["pids"].get("janus", {}).get("cores")) for r in rows])
+    results["servers"][server]["marginal_relay"] = slope(
+        [(r["viewers"], r["relay_cores"]) for r in rows])
+    if rows and rows[-1]["viewers"]:
+        last = rows[-1]
+        kinds = last["pids"].get(procs[0], {}).get("thread_cores", {})
+        print("\n%s's threads at %d viewers, cores by kind (digits left out of the names): %s" % (
+            procs[0], last["viewers"], ", ".join(
+                "%s %.3f" % kv for kv in sorted(kinds.items(), key=lambda kv: -kv[1])[:8])))
 
 print("\nSide by side (cores: Δ(utime + stime) / wall of the server's processes; Janus's "
       "include the encoder)\n")
-print("| viewers | janus cores (incl. encoder) | ours cores | ratio ours/janus | fps min janus / ours |")
-print("| --- | --- | --- | --- | --- |")
+print("| viewers | janus cores (incl. encoder) | ours cores | ratio ours/janus "
+      "| janus alone | ours without the encoder thread | ratio | fps min janus / ours |")
+print("| --- | --- | --- | --- | --- | --- | --- | --- |")
 by = {srv: {r["viewers"]: r for r in results["servers"].get(srv, {}).get("steps", [])}
       for srv in ("janus", "daemon")}
 for n in steps:
     j, d = by["janus"].get(n), by["daemon"].get(n)
     jc, dc = (j or {}).get("cores"), (d or {}).get("cores")
     ratio = dc / jc if jc and dc is not None else None
+    jr, dr = (j or {}).get("relay_cores"), (d or {}).get("relay_cores")
+    relay_ratio = dr / jr if jr and dr is not None else None
     jf = min(j["fps"]) if j and j["fps"] else None
     df = min(d["fps"]) if d and d["fps"] else None
-    print("| %d | %s | %s | %s | %s / %s |" % (n, fmt(jc), fmt(dc), fmt(ratio, "%.2f"),
-                                              fmt(jf, "%.1f"), fmt(df, "%.1f")))
+    print("| %d | %s | %s | %s | %s | %s | %s | %s / %s |" % (
+        n, fmt(jc), fmt(dc), fmt(ratio, "%.2f"), fmt(jr), fmt(dr), fmt(relay_ratio, "%.2f"),
+        fmt(jf, "%.1f"), fmt(df, "%.1f")))
 mj = results["servers"].get("janus", {}).get("marginal")
-mja = results["servers"].get("janus", {}).get("marginal_janus_alone")
+mja = results["servers"].get("janus", {}).get("marginal_relay")
+mda = results["servers"].get("daemon", {}).get("marginal_relay")
 md = results["servers"].get("daemon", {}).get("marginal")
 print("\nmarginal per viewer (least-squares slope over %s viewers): janus %s, ours %s, "
       "ratio ours/janus %s" % (",".join(str(s) for s in steps[1:]), fmt(mj, "%.4f"),
                                fmt(md, "%.4f"), fmt(md / mj if mj and md is not None else None,
                                                     "%.2f")))
-print("(the janus process alone, without the encoder's noise: %s; ratio ours/that %s)" % (
-    fmt(mja, "%.4f"), fmt(md / mja if mja and md is not None else None, "%.2f")))
+print("without the encoders (their run-to-run noise is larger than a viewer's cost): janus "
+      "alone %s, ours without the encoder thread %s, ratio ours/janus %s" % (
+          fmt(mja, "%.4f"), fmt(mda, "%.4f"),
+          fmt(mda / mja if mja and mda is not None else None, "%.2f")))
 if flags:
     print("viewers below %g fps: %s" % (MIN_FPS, "; ".join(flags)))
 else:

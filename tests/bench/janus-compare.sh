@@ -613,14 +613,23 @@ mj = results["servers"].get("janus", {}).get("marginal")
 mja = results["servers"].get("janus", {}).get("marginal_relay")
 mda = results["servers"].get("daemon", {}).get("marginal_relay")
 md = results["servers"].get("daemon", {}).get("marginal")
+
+
+def ratio_of(a, b):
+    """a / b, or why not: a slope at or below zero is noise, not a cost"""
+    if a is None or b is None:
+        return "—"
+    if b <= 0 or a <= 0:
+        return "— (a slope <= 0: noise)"
+    return "%.2f" % (a / b)
+
+
 print("\nmarginal per viewer (least-squares slope over %s viewers): janus %s, ours %s, "
       "ratio ours/janus %s" % (",".join(str(s) for s in steps[1:]), fmt(mj, "%.4f"),
-                               fmt(md, "%.4f"), fmt(md / mj if mj and md is not None else None,
-                                                    "%.2f")))
+                               fmt(md, "%.4f"), ratio_of(md, mj)))
 print("without the encoders (their run-to-run noise is larger than a viewer's cost): janus "
       "alone %s, ours without the encoder thread %s, ratio ours/janus %s" % (
-          fmt(mja, "%.4f"), fmt(mda, "%.4f"),
-          fmt(mda / mja if mja and mda is not None else None, "%.2f")))
+          fmt(mja, "%.4f"), fmt(mda, "%.4f"), ratio_of(mda, mja)))
 if flags:
     print("viewers below %g fps: %s" % (MIN_FPS, "; ".join(flags)))
 else:

@@ -1038,9 +1038,16 @@ rw_config_load_data (RwConfig * config, const gchar * data, gsize length,
     return FALSE;
   g_ptr_array_unref (config->publishes);
   config->publishes = g_steal_pointer (&publishes);
-
   g_ptr_array_unref (config->streams);
   config->streams = g_steal_pointer (&streams);
+
+  /* a publish of a stream the file does not have: said here, like the
+   * file's other mistakes */
+  if (!validate_publishes (config, &local_error)) {
+    g_set_error (error, RW_ERROR, RW_ERROR_INVALID_ARGUMENT, "%s: %s", path,
+        local_error->message);
+    return FALSE;
+  }
   return TRUE;
 }
 

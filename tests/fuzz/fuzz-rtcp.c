@@ -4,11 +4,13 @@
  */
 
 /* libFuzzer: a viewer's compound RTCP packet, as rw-receiver-rtt reads it
- * for XR reference times, then answered in a report of ours. */
+ * for XR reference times, then answered in a report of ours; and the same
+ * bytes as the FCI of a REMB message (rw-remb). */
 
 #include <gst/rtp/rtp.h>
 
 #include "rw-receiver-rtt.h"
+#include "rw-remb.h"
 
 int LLVMFuzzerTestOneInput (const guint8 * data, gsize size);
 
@@ -21,6 +23,12 @@ LLVMFuzzerTestOneInput (const guint8 * data, gsize size)
   g_autoptr (GstBuffer) out = NULL;
   GstRTCPBuffer rtcp = GST_RTCP_BUFFER_INIT;
   GstRTCPPacket packet;
+  guint64 bitrate;
+  guint n_ssrcs;
+
+  if (rw_remb_parse (data, size, &bitrate, &n_ssrcs) &&
+      size < 8 + 4 * (gsize) n_ssrcs)
+    abort ();
 
   if (rtt == NULL) {
     gst_init (NULL, NULL);

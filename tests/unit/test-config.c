@@ -343,6 +343,8 @@ test_file_bad (void)
           "name is 1 to 32 of a-z, 0-9 and '-'"},
     {"[publish sfu]\nurl=https://sfu/whip\n[publish sfu]\nurl=https://b/\n",
         "[publish sfu]: a second [publish sfu] group"},
+    {"[stream front]\n[publish sfu]\nurl=https://sfu/whip\nstream=back\n",
+        "[publish sfu] stream: there is no stream 'back'"},
     {"[publish sfu]\nurl=https://sfu/whip\nice-addresses=lan0\n",
         "ice-addresses must be IP addresses, got 'lan0'"},
     {"[publish sfu]\nurl=https://sfu/whip\nturn-server=turn:t\n"

@@ -55,6 +55,9 @@ rw_config_new (void)
   config->media.framerate = 30;
   config->media.bitrate = 2000000;
   config->media.keyframe_interval = 2;
+  config->media.rate_control = TRUE;
+  config->media.low_layer = TRUE;
+  config->media.low_layer_bitrate = RW_CONFIG_DEFAULT_LOW_LAYER_BITRATE;
   config->media.audio = RW_AUDIO_NONE;
   config->media.audio_bitrate = RW_CONFIG_DEFAULT_AUDIO_BITRATE;
   config->max_body = RW_CONFIG_DEFAULT_MAX_BODY;
@@ -235,8 +238,23 @@ check_video (const RwStreamConfig * stream, GError ** error)
       !check_range ("framerate", stream->framerate, 1, 120, error) ||
       !check_range ("bitrate", stream->bitrate, 10000, 100000000, error) ||
       !check_range ("keyframe-interval", stream->keyframe_interval, 1, 60,
-          error))
+          error) ||
+      (stream->min_bitrate && !check_range ("min-bitrate",
+              stream->min_bitrate, 10000, 100000000, error)) ||
+      (stream->max_bitrate && !check_range ("max-bitrate",
+              stream->max_bitrate, 10000, 100000000, error)) ||
+      !check_range ("low-layer-bitrate", stream->low_layer_bitrate, 20000,
+          10000000, error))
     return FALSE;
+
+  if (stream->min_bitrate > (stream->max_bitrate ? stream->max_bitrate :
+          stream->bitrate)) {
+    g_set_error (error, RW_ERROR, RW_ERROR_INVALID_ARGUMENT,
+        "min-bitrate (%u) must not be above max-bitrate (or bitrate), %u",
+        stream->min_bitrate, stream->max_bitrate ? stream->max_bitrate :
+        stream->bitrate);
+    return FALSE;
+  }
 
   if (stream->width % 2 || stream->height % 2) {
     g_set_error (error, RW_ERROR, RW_ERROR_INVALID_ARGUMENT,
@@ -534,6 +552,14 @@ static const KeySpec keys[] = {
   {"stream", "bitrate", KEY_UINT, STREAM_FIELD (bitrate), 10000, 100000000},
   {"stream", "keyframe-interval", KEY_UINT, STREAM_FIELD (keyframe_interval),
       1, 60},
+  {"stream", "rate-control", KEY_BOOLEAN, STREAM_FIELD (rate_control)},
+  {"stream", "min-bitrate", KEY_UINT, STREAM_FIELD (min_bitrate), 10000,
+      100000000},
+  {"stream", "max-bitrate", KEY_UINT, STREAM_FIELD (max_bitrate), 10000,
+      100000000},
+  {"stream", "low-layer", KEY_BOOLEAN, STREAM_FIELD (low_layer)},
+  {"stream", "low-layer-bitrate", KEY_UINT, STREAM_FIELD (low_layer_bitrate),
+      20000, 10000000},
   {"stream", "pipeline", KEY_PIPELINE, STREAM_FIELD (pipeline), 0, 0,
       G_STRUCT_OFFSET (RwStreamConfig, pipeline_name)},
   {"stream", "audio", KEY_AUDIO, STREAM_FIELD (audio)},

@@ -48,6 +48,7 @@ typedef enum
 #define RW_STREAM_DEFAULT_NAME "main"
 #define RW_STREAM_NAME_MAX 32
 #define RW_CONFIG_DEFAULT_AUDIO_BITRATE 64000
+#define RW_CONFIG_DEFAULT_LOW_LAYER_BITRATE 250000
 
 /**
  * RwStreamConfig:
@@ -70,6 +71,11 @@ typedef struct
   guint framerate;
   guint bitrate;                /* bits per second */
   guint keyframe_interval;      /* seconds */
+  gboolean rate_control;        /* the encoder follows the viewers */
+  guint min_bitrate;            /* bits per second; 0: a tenth of max */
+  guint max_bitrate;            /* bits per second; 0: bitrate */
+  gboolean low_layer;           /* a low layer for viewers far below */
+  guint low_layer_bitrate;      /* bits per second */
   gchar *pipeline;              /* a launch description, NULL: built in */
   gchar *pipeline_name;         /* where it came from, for /status */
 

@@ -62,6 +62,7 @@
 #include "rw-signaling-thread.h"
 #include "rw-snapshot.h"
 #include "rw-publish.h"
+#include "rw-rate-layers.h"
 #include "rw-turn.h"
 #include "rw-viewer.h"
 
@@ -73,6 +74,8 @@ GST_DEBUG_CATEGORY_STATIC (rw_sink_debug);
 
 #define DEFAULT_KEYFRAME_MIN_INTERVAL 500       /* ms */
 #define LIVENESS_INTERVAL_MS 1000
+#define RATE_INTERVAL_MS 500
+#define DEFAULT_LOW_LAYER_BITRATE 250000
 /* how long an offer may wait for the media to start */
 #define MEDIA_WAIT_MS 5000
 
@@ -91,6 +94,7 @@ typedef struct
 {
   RwViewer *viewer;
   gboolean answered;
+  RwRatePeer rate;              /* the rate control's view of it */
 } Session;
 
 struct _RwSink
@@ -105,6 +109,7 @@ struct _RwSink
    * context, see set_property). */
   RwConfig *config;
   guint keyframe_min_interval;
+  RwRateSettings rate_settings;
 
   /* The context sessions live on: the signaling thread's own with a port,
    * the thread-default one of NULL->READY otherwise. Set in NULL->READY. */
@@ -117,6 +122,8 @@ struct _RwSink
   GList *waiting;               /* GTask, offers waiting for the media */
   GSource *liveness;
   GPtrArray *publishes;         /* RwPublish, while serving */
+  RwRateLayers *rate;           /* while serving video */
+  GSource *rate_timer;
 
   /* GST_OBJECT_LOCK protects the fields below */
   GstPad *inputs[N_INPUTS];     /* the request pads */
@@ -163,6 +170,11 @@ enum
   PROP_ICE_TCP,
   PROP_PUBLISH_URL,
   PROP_PUBLISH_TOKEN_FILE,
+  PROP_RATE_CONTROL,
+  PROP_MIN_BITRATE,
+  PROP_MAX_BITRATE,
+  PROP_LOW_LAYER,
+  PROP_LOW_LAYER_BITRATE,
   PROP_VIEWERS,
   N_PROPS
 };
@@ -516,6 +528,8 @@ remove_session (RwSink * self, const gchar * id, const gchar * reason,
   if (answered)
     rw_counters_session_closed (self->counters, reason);
   g_signal_handlers_disconnect_by_data (viewer, self);
+  if (self->rate)
+    rw_rate_layers_viewer_removed (self->rate, viewer);
   if (now)
     rw_viewer_leave_now (viewer);
   else
@@ -667,6 +681,7 @@ add_viewer (RwSink * self, const gchar * id, GstSDPMessage * offer,
 
   session = g_new0 (Session, 1);
   session->viewer = viewer;
+  rw_rate_peer_init (&session->rate, g_get_monotonic_time ());
   g_hash_table_insert (self->sessions, g_strdup (id), session);
   g_signal_connect (viewer, "connected", G_CALLBACK (on_viewer_connected),
       self);
@@ -679,6 +694,8 @@ add_viewer (RwSink * self, const gchar * id, GstSDPMessage * offer,
     return NULL;
   }
 
+  if (self->rate && match.has_video)
+    rw_rate_layers_viewer_joined (self->rate, viewer);
   g_message ("viewer %s joined (%s%s%s; %u viewers)", id,
       match.has_video ? "video" : "", match.has_video && match.has_audio ?
       " and " : "", match.has_audio ? "audio" : "",
@@ -1050,6 +1067,8 @@ rw_sink_add_status (RwSessionHost * host, JsonBuilder * builder,
   for (guint i = 0; self->publishes && i < self->publishes->len; i++)
     rw_publish_add_status (g_ptr_array_index (self->publishes, i), builder);
   json_builder_end_array (builder);
+  if (self->rate)
+    rw_rate_layers_add_status (self->rate, builder);
   rw_counters_add_status (self->counters, builder, bytes_now);
   return streaming;
 }
@@ -1262,6 +1281,52 @@ start_liveness (RwSink * self)
   g_source_attach (self->liveness, self->context);
 }
 
+/* On the context: the rate control's round over the connected viewers. */
+static gboolean
+update_rates (gpointer user_data)
+{
+  RwSink *self = user_data;
+  guint n = g_hash_table_size (self->sessions), k = 0;
+  g_autofree RwViewer **viewers = g_new (RwViewer *, MAX (n, 1));
+  g_autofree RwRatePeer **peers = g_new (RwRatePeer *, MAX (n, 1));
+  GHashTableIter iter;
+  Session *session;
+  RwCodec codec;
+  gint width, height, fps_n, fps_d;
+  RwRateSettings settings;
+
+  g_hash_table_iter_init (&iter, self->sessions);
+  while (g_hash_table_iter_next (&iter, NULL, (gpointer *) & session)) {
+    if (!rw_viewer_has_video (session->viewer) ||
+        rw_viewer_get_state (session->viewer) != RW_VIEWER_CONNECTED)
+      continue;
+    viewers[k] = session->viewer;
+    peers[k++] = &session->rate;
+  }
+  GST_OBJECT_LOCK (self);
+  codec = self->codec;
+  width = self->width;
+  height = self->height;
+  fps_n = self->fps_n;
+  fps_d = self->fps_d;
+  settings = self->rate_settings;
+  GST_OBJECT_UNLOCK (self);
+  rw_rate_layers_update (self->rate, &settings, viewers, peers, k, codec,
+      width, height, fps_n, fps_d);
+  return G_SOURCE_CONTINUE;
+}
+
+static void
+start_rate_control (RwSink * self)
+{
+  self->rate = rw_rate_layers_new (GST_BIN (self), self->tees[INPUT_VIDEO],
+      self->context, &self->rate_settings);
+  self->rate_timer = g_timeout_source_new (RATE_INTERVAL_MS);
+  g_source_set_callback (self->rate_timer, update_rates, self, NULL);
+  g_source_set_static_name (self->rate_timer, "rw-rate-control");
+  g_source_attach (self->rate_timer, self->context);
+}
+
 static gboolean
 start_serving (RwSink * self, GError ** error)
 {
@@ -1281,6 +1346,7 @@ start_serving (RwSink * self, GError ** error)
     }
   }
   start_liveness (self);
+  start_rate_control (self);
   self->publishes = g_ptr_array_new_with_free_func (g_object_unref);
   g_main_context_invoke_full (self->context, G_PRIORITY_DEFAULT,
       apply_publishes_later, gst_object_ref (self), gst_object_unref);
@@ -1305,6 +1371,11 @@ stop_sessions (gpointer user_data)
   g_mutex_unlock (&self->keyframe_lock);
   stop_publishes (self);
   close_all (self, "the stream stopped");
+  if (self->rate_timer) {
+    g_source_destroy (self->rate_timer);
+    g_clear_pointer (&self->rate_timer, g_source_unref);
+  }
+  g_clear_pointer (&self->rate, rw_rate_layers_free);
   return G_SOURCE_REMOVE;
 }
 
@@ -1388,6 +1459,12 @@ rw_sink_handle_message (GstBin * bin, GstMessage * msg)
     return;
   }
 
+  if (GST_MESSAGE_TYPE (msg) == GST_MESSAGE_ERROR && self->rate &&
+      rw_rate_layers_handle_error (self->rate, msg)) {
+    GST_WARNING_OBJECT (self, "the low layer failed: %" GST_PTR_FORMAT, msg);
+    gst_message_unref (msg);
+    return;
+  }
   if (GST_MESSAGE_TYPE (msg) == GST_MESSAGE_ERROR &&
       (id = viewer_of_message (self, msg)) != NULL) {
     g_autoptr (GError) error = NULL;
@@ -1707,6 +1784,21 @@ set_config_value (RwSink * self, guint prop_id, const GValue * value)
     case PROP_PUBLISH_TOKEN_FILE:
       set_publish_property (self, prop_id, value);
       break;
+    case PROP_RATE_CONTROL:
+      self->rate_settings.enabled = g_value_get_boolean (value);
+      break;
+    case PROP_MIN_BITRATE:
+      self->rate_settings.min_bitrate = g_value_get_uint (value);
+      break;
+    case PROP_MAX_BITRATE:
+      self->rate_settings.max_bitrate = g_value_get_uint (value);
+      break;
+    case PROP_LOW_LAYER:
+      self->rate_settings.low_layer = g_value_get_boolean (value);
+      break;
+    case PROP_LOW_LAYER_BITRATE:
+      self->rate_settings.low_bitrate = g_value_get_uint (value);
+      break;
     default:
       g_assert_not_reached ();
       break;
@@ -1794,6 +1886,21 @@ rw_sink_get_property (GObject * object, guint prop_id, GValue * value,
       break;
     case PROP_ICE_TCP:
       g_value_set_boolean (value, config->ice_tcp);
+      break;
+    case PROP_RATE_CONTROL:
+      g_value_set_boolean (value, self->rate_settings.enabled);
+      break;
+    case PROP_MIN_BITRATE:
+      g_value_set_uint (value, self->rate_settings.min_bitrate);
+      break;
+    case PROP_MAX_BITRATE:
+      g_value_set_uint (value, self->rate_settings.max_bitrate);
+      break;
+    case PROP_LOW_LAYER:
+      g_value_set_boolean (value, self->rate_settings.low_layer);
+      break;
+    case PROP_LOW_LAYER_BITRATE:
+      g_value_set_uint (value, self->rate_settings.low_bitrate);
       break;
     case PROP_PUBLISH_URL:
     case PROP_PUBLISH_TOKEN_FILE:{
@@ -1914,6 +2021,22 @@ rw_sink_class_init (RwSinkClass * klass)
       "Also offer passive TCP candidates, for viewers whose UDP is blocked "
       "(on min-rtp-port..max-rtp-port when set)", RW_CONFIG_DEFAULT_ICE_TCP,
       per_viewer);
+  properties[PROP_RATE_CONTROL] = g_param_spec_boolean ("rate-control",
+      "Rate control", "The encoder upstream follows the viewers' bandwidth "
+      "estimates (docs/rate-control.md)", TRUE, per_viewer);
+  properties[PROP_MIN_BITRATE] = g_param_spec_uint ("min-bitrate",
+      "Min bitrate", "The lowest bitrate rate control sets, bit/s "
+      "(0: a tenth of max-bitrate)", 0, G_MAXINT, 0, per_viewer);
+  properties[PROP_MAX_BITRATE] = g_param_spec_uint ("max-bitrate",
+      "Max bitrate", "The highest bitrate rate control sets, bit/s "
+      "(0: the encoder's own when the element starts)", 0, G_MAXINT, 0,
+      per_viewer);
+  properties[PROP_LOW_LAYER] = g_param_spec_boolean ("low-layer",
+      "Low layer", "Viewers far below the others get a second, half-size "
+      "encoding while they need it", TRUE, per_viewer);
+  properties[PROP_LOW_LAYER_BITRATE] = g_param_spec_uint
+      ("low-layer-bitrate", "Low layer bitrate", "The low layer's bitrate, "
+      "bit/s", 20000, G_MAXINT, DEFAULT_LOW_LAYER_BITRATE, per_viewer);
   properties[PROP_ICE_ADDRESSES] = g_param_spec_string ("ice-addresses",
       "ICE addresses", "Comma-separated local addresses ICE may use "
       "(NULL: every interface)", NULL, per_viewer);
@@ -2020,6 +2143,8 @@ rw_sink_init (RwSink * self)
   self->config->port = 0;
   self->config->allowed_origins = list_to_strv ("*");
   self->keyframe_min_interval = DEFAULT_KEYFRAME_MIN_INTERVAL;
+  self->rate_settings = (RwRateSettings) {
+  TRUE, 0, 0, TRUE, DEFAULT_LOW_LAYER_BITRATE};
   self->sessions = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
       (GDestroyNotify) session_free);
   self->leaving = g_hash_table_new_full (NULL, NULL, g_object_unref, NULL);

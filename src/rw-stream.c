@@ -128,6 +128,11 @@ configure_sink (RwStream * self)
       config->min_rtp_port, "max-rtp-port", config->max_rtp_port,
       "retransmissions", config->retransmissions, "fec-percentage",
       config->fec_percentage, "ice-tcp", config->ice_tcp, NULL);
+  g_object_set (self->sink, "rate-control", self->stream->rate_control,
+      "min-bitrate", self->stream->min_bitrate, "max-bitrate",
+      self->stream->max_bitrate ? self->stream->max_bitrate :
+      self->stream->bitrate, "low-layer", self->stream->low_layer,
+      "low-layer-bitrate", self->stream->low_layer_bitrate, NULL);
 }
 
 static void restart_pipeline (RwStream * self, const gchar * reason);

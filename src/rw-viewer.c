@@ -30,8 +30,10 @@
 #include "rw-viewer.h"
 #include "rw-counters.h"
 #include "rw-error.h"
+#include "rw-layer-gate.h"
 #include "rw-private.h"
 #include "rw-receiver-rtt.h"
+#include "rw-rate-estimate.h"
 #include "rw-remb.h"
 #include "rw-turn.h"
 
@@ -78,6 +80,14 @@ enum
   N_BRANCHES
 };
 
+/* The viewer's links to the tees: its branches', and the low layer's
+ * (into the video branch's funnel) while there is one. */
+enum
+{
+  LINK_VIDEO_LOW = N_BRANCHES,
+  N_LINKS
+};
+
 static const gchar *branch_names[N_BRANCHES] = { "video", "audio" };
 
 /* One end of the selected candidate pair, as webrtcbin's stats say. */
@@ -117,8 +127,10 @@ struct _RwViewer
   gint64 created;               /* monotonic */
   gint64 connected_since;       /* wall clock, 0 until connected */
   GstBin *parent_bin;           /* while joined */
-  GstElement *tees[N_BRANCHES];
-  GstPad *tee_pads[N_BRANCHES];
+  GstElement *tees[N_LINKS];
+  GstPad *tee_pads[N_LINKS];
+  RwLayerGate *gate;            /* the video's layers; NULL without video */
+  guint video_ssrc;
   guint n_unlinked;             /* branches the IDLE probes unlinked */
   gboolean leaving;
   gboolean left;
@@ -147,6 +159,13 @@ struct _RwViewer
   guint64 bytes_sent;
   guint64 remb;                 /* the viewer's last estimate, bits/s */
   gint64 remb_at;               /* monotonic; 0: none yet */
+  guint64 video_bytes;          /* sent, RTP */
+  RwRateEstimate estimate;
+  RwLayer layer;                /* asked for by the rate control */
+  gboolean dropping;
+  guint64 rate_bytes;           /* video_bytes at rate_at */
+  gint64 rate_at;               /* monotonic; 0: never measured */
+  guint64 bitrate;              /* video sent between the last two */
 };
 
 enum
@@ -165,6 +184,7 @@ static void interrupt_promise (RwViewer * self);
 static void start_stats (RwViewer * self);
 static void stop_stats (RwViewer * self);
 static void ice_snapshot_free (IceSnapshot * snapshot);
+static void add_rate (RwViewer * self, JsonBuilder * builder);
 
 static void
 rw_viewer_dispose (GObject * object)
@@ -174,7 +194,8 @@ rw_viewer_dispose (GObject * object)
   g_warn_if_fail (self->negotiation == NULL);
   interrupt_promise (self);
   stop_stats (self);
-  for (guint i = 0; i < N_BRANCHES; i++) {
+  g_clear_pointer (&self->gate, rw_layer_gate_free);
+  for (guint i = 0; i < N_LINKS; i++) {
     gst_clear_object (&self->tee_pads[i]);
     gst_clear_object (&self->tees[i]);
   }
@@ -258,6 +279,7 @@ rw_viewer_init (RwViewer * self)
   self->state = RW_VIEWER_NEGOTIATING;
   self->created = g_get_monotonic_time ();
   self->last_pts = GST_CLOCK_TIME_NONE;
+  rw_rate_estimate_init (&self->estimate);
 }
 
 /* --- callbacks from streaming and webrtcbin threads --- */
@@ -316,6 +338,10 @@ count_video (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
   GstClockTime now, captured;
 
   count_bytes (pad, info, user_data);
+  g_mutex_lock (&self->lock);
+  self->video_bytes += list ? gst_buffer_list_calculate_size (list) :
+      gst_buffer_get_size (GST_PAD_PROBE_INFO_BUFFER (info));
+  g_mutex_unlock (&self->lock);
   if (self->counters == NULL || !GST_CLOCK_TIME_IS_VALID (pts) ||
       pts == self->last_pts)
     return GST_PAD_PROBE_OK;
@@ -1130,10 +1156,50 @@ read_remb (GObject * session, guint type, guint fbtype, guint sender,
     g_mutex_lock (&self->lock);
     self->remb = bitrate;
     self->remb_at = g_get_monotonic_time ();
+    rw_rate_estimate_remb (&self->estimate, self->remb_at, bitrate);
     g_mutex_unlock (&self->lock);
     GST_LOG ("viewer %s: REMB %" G_GUINT64_FORMAT " bit/s", self->id, bitrate);
   }
   gst_buffer_unmap (fci, &map);
+}
+
+/* The session's thread: the viewer's receiver reports of our video. */
+static void
+read_receiver_reports (GObject * session, GstBuffer * buffer,
+    gpointer user_data)
+{
+  RwViewer *self = user_data;
+  GstRTCPBuffer rtcp = GST_RTCP_BUFFER_INIT;
+  GstRTCPPacket packet;
+  gboolean more;
+
+  if (self->video_ssrc == 0 || !gst_rtcp_buffer_map (buffer, GST_MAP_READ,
+          &rtcp))
+    return;
+  for (more = gst_rtcp_buffer_get_first_packet (&rtcp, &packet); more;
+      more = gst_rtcp_packet_move_to_next (&packet)) {
+    GstRTCPType type = gst_rtcp_packet_get_type (&packet);
+    guint n;
+
+    if (type != GST_RTCP_TYPE_RR && type != GST_RTCP_TYPE_SR)
+      continue;
+    n = gst_rtcp_packet_get_rb_count (&packet);
+    for (guint i = 0; i < n; i++) {
+      guint32 ssrc, exthighestseq, jitter, lsr, dlsr;
+      guint8 fractionlost;
+      gint32 packetslost;
+
+      gst_rtcp_packet_get_rb (&packet, i, &ssrc, &fractionlost,
+          &packetslost, &exthighestseq, &jitter, &lsr, &dlsr);
+      if (ssrc != self->video_ssrc)
+        continue;
+      g_mutex_lock (&self->lock);
+      rw_rate_estimate_report (&self->estimate, g_get_monotonic_time (),
+          fractionlost / 256.0, self->video_bytes);
+      g_mutex_unlock (&self->lock);
+    }
+  }
+  gst_rtcp_buffer_unmap (&rtcp);
 }
 
 static void
@@ -1166,9 +1232,12 @@ on_deep_element_added (GstBin * bin, GstBin * sub_bin, GstElement * element,
           G_CALLBACK (count_feedback), rw_counters_ref (self->counters),
           release_counters, 0);
     /* the session lives in the viewer's bin, which the viewer outlives */
-    if (session)
+    if (session) {
       g_signal_connect (session, "on-feedback-rtcp", G_CALLBACK (read_remb),
           self);
+      g_signal_connect (session, "on-receiving-rtcp",
+          G_CALLBACK (read_receiver_reports), self);
+    }
   } else if (g_str_equal (name, "rtprtxsend")) {
     GST_DEBUG_OBJECT (element, "keeping %d ms for retransmissions",
         RTX_HISTORY_MS);
@@ -1176,8 +1245,36 @@ on_deep_element_added (GstBin * bin, GstBin * sub_bin, GstElement * element,
   }
 }
 
+/* The video's two inputs, `funnel` in front of the queue: "video" takes the
+ * full layer, "video_low" the low layer while there is one; the gate picks
+ * the one that goes on (rw-layer-gate.c). */
+static gboolean
+add_layers (RwViewer * self, GstPad * queue_sink, GError ** error)
+{
+  GstElement *funnel = make_element ("funnel", error);
+  g_autoptr (GstPad) funnel_src = NULL;
+  g_autoptr (GstPad) full = NULL;
+  g_autoptr (GstPad) low = NULL;
+
+  if (funnel == NULL)
+    return FALSE;
+  gst_bin_add (GST_BIN (self->bin), funnel);
+  funnel_src = gst_element_get_static_pad (funnel, "src");
+  full = gst_element_request_pad_simple (funnel, "sink_%u");
+  low = gst_element_request_pad_simple (funnel, "sink_%u");
+  if (gst_pad_link (funnel_src, queue_sink) != GST_PAD_LINK_OK) {
+    g_set_error (error, RW_ERROR, RW_ERROR_PIPELINE,
+        "could not link the viewer's video funnel");
+    return FALSE;
+  }
+  self->gate = rw_layer_gate_new (full, low);
+  gst_element_add_pad (self->bin, gst_ghost_pad_new ("video", full));
+  gst_element_add_pad (self->bin, gst_ghost_pad_new ("video_low", low));
+  return TRUE;
+}
+
 /* queue ! payloader ! webrtcbin, behind the bin's ghost pad named after
- * the branch. */
+ * the branch (for video, behind the funnel of add_layers()). */
 static gboolean
 add_branch (RwViewer * self, const RwConfig * config, guint branch,
     RwCodec codec, const RwCodecMatch * match, GError ** error)
@@ -1216,6 +1313,8 @@ add_branch (RwViewer * self, const RwConfig * config, guint branch,
    * signalled SSRC (webrtcbin, aiortc) find it. */
   ssrc = g_random_int ();
   g_object_set (pay, "ssrc", ssrc, NULL);
+  if (branch == BRANCH_VIDEO)
+    self->video_ssrc = ssrc;
   prefs = gst_caps_copy (match->caps);
   gst_caps_set_simple (prefs, "ssrc", G_TYPE_UINT, ssrc, NULL);
 
@@ -1249,6 +1348,8 @@ add_branch (RwViewer * self, const RwConfig * config, guint branch,
         watch_first_keyframe, self, NULL);
   gst_pad_add_probe (queue_sink, GST_PAD_PROBE_TYPE_QUERY_DOWNSTREAM,
       answer_serialized_query, NULL, NULL);
+  if (branch == BRANCH_VIDEO)
+    return add_layers (self, queue_sink, error);
   gst_element_add_pad (self->bin, gst_ghost_pad_new (branch_names[branch],
           queue_sink));
   return TRUE;
@@ -1400,7 +1501,7 @@ static void
 finish_leaving (RwViewer * self)
 {
   self->left = TRUE;
-  for (guint i = 0; i < N_BRANCHES; i++) {
+  for (guint i = 0; i < N_LINKS; i++) {
     if (self->tee_pads[i] == NULL)
       continue;
     gst_element_release_request_pad (self->tees[i], self->tee_pads[i]);
@@ -1429,7 +1530,7 @@ branch_unlinked (gpointer user_data)
 
   if (self->left)
     return G_SOURCE_REMOVE;     /* rw_viewer_leave_now() finished it */
-  for (guint i = 0; i < N_BRANCHES; i++)
+  for (guint i = 0; i < N_LINKS; i++)
     n += self->tee_pads[i] != NULL;
   if (++self->n_unlinked >= n)
     finish_leaving (self);
@@ -1475,7 +1576,7 @@ rw_viewer_leave (RwViewer * self)
   }
   self->leaving = TRUE;
 
-  for (guint i = 0; i < N_BRANCHES; i++) {
+  for (guint i = 0; i < N_LINKS; i++) {
     if (self->tee_pads[i] == NULL)
       continue;
     linked = TRUE;
@@ -1505,7 +1606,7 @@ rw_viewer_leave_now (RwViewer * self)
     self->left = TRUE;          /* it never joined */
     return;
   }
-  for (guint i = 0; i < N_BRANCHES; i++) {
+  for (guint i = 0; i < N_LINKS; i++) {
     g_autoptr (GstPad) peer = NULL;
 
     if (self->tee_pads[i] && (peer = gst_pad_get_peer (self->tee_pads[i])))
@@ -2142,6 +2243,7 @@ rw_viewer_add_status (RwViewer * self, JsonBuilder * builder)
   }
   add_ice (self, builder);
   add_remb (self, builder);
+  add_rate (self, builder);
   add_retransmissions (self, builder);
   add_rtp_clock (self, builder);
   json_builder_end_object (builder);
@@ -2251,4 +2353,166 @@ rw_viewer_prewarm (void)
   }
   GST_INFO ("webrtcbin prewarmed in %" G_GINT64_FORMAT " ms",
       (g_get_monotonic_time () - start) / 1000);
+}
+
+/**
+ * rw_viewer_link_low:
+ * @self: a joined viewer with video
+ * @tee: the low layer's tee
+ *
+ * Feeds the video's second input from the low layer; the gate lets it
+ * through once rw_viewer_set_layer() asks for it. Call on the viewer's
+ * context.
+ *
+ * Returns: %TRUE when linked (or already).
+ */
+gboolean
+rw_viewer_link_low (RwViewer * self, GstElement * tee)
+{
+  g_autoptr (GstPad) sink = NULL;
+
+  rw_assert_context (self->context);
+  if (self->gate == NULL || self->parent_bin == NULL || self->leaving ||
+      self->left)
+    return FALSE;
+  if (self->tee_pads[LINK_VIDEO_LOW])
+    return TRUE;
+  sink = gst_element_get_static_pad (self->bin, "video_low");
+  self->tees[LINK_VIDEO_LOW] = gst_object_ref (tee);
+  self->tee_pads[LINK_VIDEO_LOW] = gst_element_request_pad_simple (tee,
+      "src_%u");
+  if (gst_pad_link (self->tee_pads[LINK_VIDEO_LOW], sink) != GST_PAD_LINK_OK) {
+    GST_WARNING ("viewer %s: could not link the low layer", self->id);
+    rw_viewer_unlink_low (self);
+    return FALSE;
+  }
+  return TRUE;
+}
+
+/**
+ * rw_viewer_unlink_low:
+ * @self: a viewer
+ *
+ * Takes the video's second input off the low layer's tee, which must not
+ * be streaming any more (rw_low_layer_stop()). Call on the viewer's
+ * context.
+ */
+void
+rw_viewer_unlink_low (RwViewer * self)
+{
+  g_autoptr (GstPad) peer = NULL;
+  GstPad *pad = self->tee_pads[LINK_VIDEO_LOW];
+
+  rw_assert_context (self->context);
+  /* a leaving viewer's IDLE probe owns the link */
+  if (pad == NULL || self->leaving || self->left)
+    return;
+  peer = gst_pad_get_peer (pad);
+  if (peer)
+    gst_pad_unlink (pad, peer);
+  gst_element_release_request_pad (self->tees[LINK_VIDEO_LOW], pad);
+  gst_clear_object (&self->tee_pads[LINK_VIDEO_LOW]);
+  gst_clear_object (&self->tees[LINK_VIDEO_LOW]);
+  if (self->gate)
+    rw_layer_gate_set (self->gate, RW_LAYER_FULL, 0);
+}
+
+/**
+ * rw_viewer_measure_rate:
+ * @self: a viewer
+ * @now: monotonic time, µs
+ * @rate: (out): its estimate, loss, and the video bitrate sent since the
+ *     last call
+ *
+ * Call on the viewer's context, about twice a second.
+ */
+void
+rw_viewer_measure_rate (RwViewer * self, gint64 now, RwViewerRate * rate)
+{
+  g_mutex_lock (&self->lock);
+  if (self->rate_at && now > self->rate_at)
+    self->bitrate = (self->video_bytes - self->rate_bytes) * 8 *
+        G_USEC_PER_SEC / (now - self->rate_at);
+  self->rate_at = now;
+  self->rate_bytes = self->video_bytes;
+  rate->estimate = rw_rate_estimate_get (&self->estimate, now, &rate->source);
+  rate->fraction_lost = rw_rate_estimate_get_fraction_lost (&self->estimate);
+  rate->bitrate = self->bitrate;
+  g_mutex_unlock (&self->lock);
+}
+
+/**
+ * rw_viewer_set_layer:
+ * @self: a viewer with video
+ * @layer: the layer it should get
+ * @budget: bits/s when frames must be dropped to fit, 0 otherwise
+ *
+ * Call on the viewer's context.
+ */
+void
+rw_viewer_set_layer (RwViewer * self, RwLayer layer, guint64 budget)
+{
+  if (self->gate == NULL)
+    return;
+  g_mutex_lock (&self->lock);
+  /* what it lost on the other layer says little about this one */
+  if (layer != self->layer)
+    rw_rate_estimate_reset (&self->estimate);
+  self->layer = layer;
+  self->dropping = budget != 0;
+  g_mutex_unlock (&self->lock);
+  rw_layer_gate_set (self->gate, layer, budget);
+}
+
+/* `rate`: what the rate control knows of the viewer (docs/rate-control.md) */
+static void
+add_rate (RwViewer * self, JsonBuilder * builder)
+{
+  RwViewerRate rate;
+  gint64 now = g_get_monotonic_time ();
+  gboolean dropping;
+
+  if (self->gate == NULL)
+    return;
+  g_mutex_lock (&self->lock);
+  rate.estimate = rw_rate_estimate_get (&self->estimate, now, &rate.source);
+  rate.fraction_lost = rw_rate_estimate_get_fraction_lost (&self->estimate);
+  rate.bitrate = self->bitrate;
+  dropping = self->dropping;
+  g_mutex_unlock (&self->lock);
+
+  json_builder_set_member_name (builder, "rate");
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "estimate");
+  if (rate.estimate)
+    json_builder_add_int_value (builder, MIN (rate.estimate, G_MAXINT64));
+  else
+    json_builder_add_null_value (builder);
+  json_builder_set_member_name (builder, "source");
+  if (rate.source)
+    json_builder_add_string_value (builder, rate.source);
+  else
+    json_builder_add_null_value (builder);
+  json_builder_set_member_name (builder, "fraction_lost");
+  if (rate.fraction_lost >= 0)
+    json_builder_add_double_value (builder,
+        (gint64) (rate.fraction_lost * 1000 + 0.5) / 1000.0);
+  else
+    json_builder_add_null_value (builder);
+  json_builder_set_member_name (builder, "rtt_ms");
+  if (self->ice && self->ice->rtt_ms >= 0)
+    json_builder_add_double_value (builder,
+        (gint64) (self->ice->rtt_ms * 100 + 0.5) / 100.0);
+  else
+    json_builder_add_null_value (builder);
+  json_builder_set_member_name (builder, "layer");
+  json_builder_add_string_value (builder,
+      rw_layer_to_string (rw_layer_gate_get_layer (self->gate)));
+  json_builder_set_member_name (builder, "dropping");
+  json_builder_add_boolean_value (builder, dropping);
+  json_builder_set_member_name (builder, "frames_dropped");
+  json_builder_add_int_value (builder, rw_layer_gate_get_dropped (self->gate));
+  json_builder_set_member_name (builder, "bitrate");
+  json_builder_add_int_value (builder, rate.bitrate);
+  json_builder_end_object (builder);
 }

@@ -10,6 +10,7 @@
 #include <json-glib/json-glib.h>
 
 #include "rw-config.h"
+#include "rw-rate-control.h"
 #include "rw-counters.h"
 #include "rw-sdp.h"
 #include "rw-turn.h"
@@ -78,6 +79,27 @@ void rw_viewer_accept_answer_async (RwViewer * self, GstSDPMessage * answer,
 gboolean rw_viewer_accept_answer_finish (RwViewer * self,
     GAsyncResult * result, GError ** error);
 void rw_viewer_add_status (RwViewer * self, JsonBuilder * builder);
+
+/**
+ * RwViewerRate:
+ * @estimate: what the viewer's network carries, bits/s; 0: no limit known
+ * @source: "loss" or "remb": where @estimate comes from; %NULL without one
+ * @fraction_lost: of its last receiver report; < 0 before one
+ * @bitrate: the video sent to it lately, bits/s
+ */
+typedef struct
+{
+  guint64 estimate;
+  const gchar *source;
+  gdouble fraction_lost;
+  guint64 bitrate;
+} RwViewerRate;
+
+gboolean rw_viewer_link_low (RwViewer * self, GstElement * tee);
+void rw_viewer_unlink_low (RwViewer * self);
+void rw_viewer_measure_rate (RwViewer * self, gint64 now,
+    RwViewerRate * rate);
+void rw_viewer_set_layer (RwViewer * self, RwLayer layer, guint64 budget);
 void rw_viewer_add_candidate (RwViewer * self, guint mline,
     const gchar * candidate);
 const gchar *rw_viewer_check_liveness (RwViewer * self, gint64 now);

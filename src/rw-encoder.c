@@ -1,0 +1,175 @@
+/* robot-webrtc
+ * Copyright (C) 2026 robot-webrtc contributors
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+/**
+ * SECTION:rw-encoder
+ * @title: Encoders
+ * @short_description: finds the shared encoder and sets its bitrate
+ *
+ * Rate control changes the bitrate of the encoder in front of the sink,
+ * wherever it is: the daemon's source bin or a launch line's
+ * `vp8enc ! robotwebrtcsink`. It is found by walking upstream from the
+ * sink's input through bins (ghost pads) and elements with one sink pad
+ * (queues, capsfilters, parsers) to the first element whose class says
+ * "Encoder". Each encoder names its bitrate its own way: vp8enc and
+ * vp9enc `target-bitrate` in bit/s, x264enc and x265enc `bitrate` in
+ * kbit/s, openh264enc `bitrate` in bit/s. All of them take a new bitrate
+ * while playing, without a keyframe.
+ */
+
+#include "rw-encoder.h"
+
+#include <string.h>
+
+#define MAX_HOPS 32
+
+typedef struct
+{
+  const gchar *factory;
+  const gchar *property;
+  guint unit;                   /* bits per property unit */
+} EncoderKind;
+
+static const EncoderKind kinds[] = {
+  {"vp8enc", "target-bitrate", 1},
+  {"vp9enc", "target-bitrate", 1},
+  {"x264enc", "bitrate", 1000},
+  {"x265enc", "bitrate", 1000},
+  {"openh264enc", "bitrate", 1},
+};
+
+static const EncoderKind *
+kind_of (GstElement * encoder)
+{
+  GstElementFactory *factory = gst_element_get_factory (encoder);
+
+  if (factory == NULL)
+    return NULL;
+  for (guint i = 0; i < G_N_ELEMENTS (kinds); i++) {
+    if (g_str_equal (GST_OBJECT_NAME (factory), kinds[i].factory))
+      return &kinds[i];
+  }
+  return NULL;
+}
+
+static gboolean
+is_encoder (GstElement * element)
+{
+  GstElementFactory *factory = gst_element_get_factory (element);
+  const gchar *klass = factory ? gst_element_factory_get_metadata (factory,
+      GST_ELEMENT_METADATA_KLASS) : NULL;
+
+  return klass && strstr (klass, "Encoder") != NULL;
+}
+
+/* The only sink pad of @element, or NULL. */
+static GstPad *
+only_sink_pad (GstElement * element)
+{
+  GstPad *pad = NULL;
+
+  GST_OBJECT_LOCK (element);
+  if (element->numsinkpads == 1)
+    pad = gst_object_ref (element->sinkpads->data);
+  GST_OBJECT_UNLOCK (element);
+  return pad;
+}
+
+/**
+ * rw_encoder_find_upstream:
+ * @pad: a sink pad
+ *
+ * Returns: (transfer full) (nullable): the encoder feeding @pad, or %NULL
+ *     when there is none on a plain path upstream.
+ */
+GstElement *
+rw_encoder_find_upstream (GstPad * pad)
+{
+  GstPad *current = gst_pad_get_peer (pad);
+
+  for (guint hop = 0; current && hop < MAX_HOPS; hop++) {
+    GstElement *element;
+    GstPad *next;
+
+    /* out of an upstream bin: its ghost pad's target */
+    if (GST_IS_GHOST_PAD (current)) {
+      next = gst_ghost_pad_get_target (GST_GHOST_PAD (current));
+      gst_object_unref (current);
+      current = next;
+      continue;
+    }
+    /* the inside of a ghost sink pad (the sink's own): what feeds it */
+    if (GST_IS_PROXY_PAD (current)) {
+      GstProxyPad *ghost = gst_proxy_pad_get_internal (GST_PROXY_PAD (current));
+
+      gst_object_unref (current);
+      current = ghost ? gst_pad_get_peer (GST_PAD (ghost)) : NULL;
+      g_clear_object (&ghost);
+      continue;
+    }
+    element = gst_pad_get_parent_element (current);
+    gst_object_unref (current);
+    current = NULL;
+    if (element == NULL)
+      break;
+    if (is_encoder (element))
+      return element;
+    next = only_sink_pad (element);
+    gst_object_unref (element);
+    if (next == NULL)
+      break;
+    current = gst_pad_get_peer (next);
+    gst_object_unref (next);
+  }
+  g_clear_object (&current);
+  return NULL;
+}
+
+/**
+ * rw_encoder_get_bitrate:
+ * @encoder: an encoder
+ * @bitrate: (out): its bitrate, bits/s
+ *
+ * Returns: %FALSE for an encoder whose bitrate is not known here.
+ */
+gboolean
+rw_encoder_get_bitrate (GstElement * encoder, guint * bitrate)
+{
+  const EncoderKind *kind = kind_of (encoder);
+  guint value = 0;
+
+  if (kind == NULL)
+    return FALSE;
+  g_object_get (encoder, kind->property, &value, NULL);
+  *bitrate = value * kind->unit;
+  return TRUE;
+}
+
+/**
+ * rw_encoder_set_bitrate:
+ * @encoder: an encoder
+ * @bitrate: bits/s
+ *
+ * Returns: %FALSE for an encoder whose bitrate is not known here.
+ */
+gboolean
+rw_encoder_set_bitrate (GstElement * encoder, guint bitrate)
+{
+  const EncoderKind *kind = kind_of (encoder);
+  GParamSpec *pspec;
+
+  if (kind == NULL)
+    return FALSE;
+  pspec = g_object_class_find_property (G_OBJECT_GET_CLASS (encoder),
+      kind->property);
+  if (pspec == NULL)
+    return FALSE;
+  if (G_PARAM_SPEC_VALUE_TYPE (pspec) == G_TYPE_INT)
+    g_object_set (encoder, kind->property,
+        (gint) MIN (bitrate / kind->unit, G_MAXINT), NULL);
+  else
+    g_object_set (encoder, kind->property, MAX (bitrate / kind->unit, 1), NULL);
+  return TRUE;
+}

@@ -1,0 +1,16 @@
+/* robot-webrtc
+ * Copyright (C) 2026 robot-webrtc contributors
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#pragma once
+
+#include <gst/gst.h>
+
+G_BEGIN_DECLS
+
+GstElement *rw_encoder_find_upstream (GstPad * pad);
+gboolean rw_encoder_get_bitrate (GstElement * encoder, guint * bitrate);
+gboolean rw_encoder_set_bitrate (GstElement * encoder, guint bitrate);
+
+G_END_DECLS

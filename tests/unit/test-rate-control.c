@@ -1,0 +1,259 @@
+/* robot-webrtc
+ * Copyright (C) 2026 robot-webrtc contributors
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+/* Rate control apart from GStreamer: a viewer's estimate from its RTCP
+ * (rw-rate-estimate.c) and the stream's policy (rw-rate-control.c). */
+
+#include <glib.h>
+
+#include "rw-rate-control.h"
+#include "rw-rate-estimate.h"
+
+#define S G_USEC_PER_SEC
+
+/* Receiver reports once a second while @rate bit/s are sent. */
+static void
+report (RwRateEstimate * estimate, gint64 * now, guint64 * bytes,
+    guint64 rate, gdouble lost)
+{
+  *now += S;
+  *bytes += rate / 8;
+  rw_rate_estimate_report (estimate, *now, lost, *bytes);
+}
+
+static void
+test_estimate_loss (void)
+{
+  RwRateEstimate estimate;
+  gint64 now = 1;
+  guint64 bytes = 0;
+  const gchar *source = "x";
+
+  rw_rate_estimate_init (&estimate);
+  g_assert_cmpuint (rw_rate_estimate_get (&estimate, now, &source), ==, 0);
+  g_assert_null (source);
+  g_assert_cmpfloat (rw_rate_estimate_get_fraction_lost (&estimate), <, 0);
+
+  /* clean reports: no limit */
+  for (guint i = 0; i < 3; i++)
+    report (&estimate, &now, &bytes, 2000000, 0);
+  g_assert_cmpuint (rw_rate_estimate_get (&estimate, now, NULL), ==, 0);
+
+  /* 80 % lost: what got through */
+  report (&estimate, &now, &bytes, 2000000, 0.8);
+  g_assert_cmpuint (rw_rate_estimate_get (&estimate, now, &source), ==, 400000);
+  g_assert_cmpstr (source, ==, "loss");
+
+  /* a little loss holds it, a clean report raises it by 8 %, at most to
+   * 1.5 × what is sent, beyond which there is no limit */
+  report (&estimate, &now, &bytes, 300000, 0.05);
+  g_assert_cmpuint (rw_rate_estimate_get (&estimate, now, NULL), ==, 400000);
+  report (&estimate, &now, &bytes, 300000, 0);
+  g_assert_cmpuint (rw_rate_estimate_get (&estimate, now, NULL), ==, 432000);
+  for (guint i = 0; i < 3; i++)
+    report (&estimate, &now, &bytes, 300000, 0);
+  g_assert_cmpuint (rw_rate_estimate_get (&estimate, now, NULL), ==, 0);
+
+  /* a report too soon after the last is left for the next */
+  report (&estimate, &now, &bytes, 2000000, 0.5);
+  rw_rate_estimate_report (&estimate, now + 1000, 0.9, bytes);
+  g_assert_cmpuint (rw_rate_estimate_get (&estimate, now, NULL), ==, 1000000);
+
+  /* a switch of layer forgets the limit */
+  rw_rate_estimate_reset (&estimate);
+  g_assert_cmpuint (rw_rate_estimate_get (&estimate, now, NULL), ==, 0);
+}
+
+static void
+test_estimate_remb (void)
+{
+  RwRateEstimate estimate;
+  gint64 now = 1;
+  guint64 bytes = 0;
+  const gchar *source = NULL;
+
+  rw_rate_estimate_init (&estimate);
+  report (&estimate, &now, &bytes, 2000000, 0);
+  report (&estimate, &now, &bytes, 2000000, 0);
+
+  /* a REMB that only climbs, even below what is sent, is no limit */
+  rw_rate_estimate_remb (&estimate, now, 300000);
+  rw_rate_estimate_remb (&estimate, now, 400000);
+  g_assert_cmpuint (rw_rate_estimate_get (&estimate, now, NULL), ==, 0);
+  /* a falling one below 85 % of it is, for 3 s */
+  rw_rate_estimate_remb (&estimate, now, 350000);
+  g_assert_cmpuint (rw_rate_estimate_get (&estimate, now, &source), ==, 350000);
+  g_assert_cmpstr (source, ==, "remb");
+  g_assert_cmpuint (rw_rate_estimate_get (&estimate, now + 3 * S, NULL), ==, 0);
+  /* bogus values: 10 Gbit/s then 1 bit/s */
+  rw_rate_estimate_remb (&estimate, now, G_GUINT64_CONSTANT (10000000000));
+  rw_rate_estimate_remb (&estimate, now, 1);
+  g_assert_cmpuint (rw_rate_estimate_get (&estimate, now, NULL), ==, 1);
+  /* the lower of the two limits holds */
+  report (&estimate, &now, &bytes, 2000000, 0.5);
+  g_assert_cmpuint (rw_rate_estimate_get (&estimate, now, &source), ==, 1);
+  g_assert_cmpstr (source, ==, "remb");
+}
+
+static const RwRatePolicy policy = {
+  .min_bitrate = 200000,.max_bitrate = 2000000,.low_layer = TRUE,
+  .low_bitrate = 250000,
+};
+
+/* Updates twice a second for @seconds. */
+static guint
+run (RwRateControl * control, RwRatePeer ** peers, guint n, gint64 * now,
+    gdouble seconds)
+{
+  guint target = 0;
+
+  for (guint i = 0; i < seconds * 2; i++) {
+    *now += S / 2;
+    target = rw_rate_control_update (control, peers, n, *now);
+  }
+  return target;
+}
+
+static void
+test_one_far_below (void)
+{
+  g_autoptr (RwRateControl) control = rw_rate_control_new (&policy);
+  RwRatePeer a, b, c;
+  RwRatePeer *peers[] = { &a, &b, &c };
+  gint64 now = S;
+
+  rw_rate_peer_init (&a, now);
+  rw_rate_peer_init (&b, now);
+  rw_rate_peer_init (&c, now);
+  g_assert_cmpuint (run (control, peers, 3, &now, 2), ==, 2000000);
+
+  /* one viewer at 400 kbit/s: the low layer, the target stays */
+  a.estimate = 400000;
+  a.fraction_lost = 0.8;
+  g_assert_cmpuint (run (control, peers, 3, &now, 0.5), ==, 2000000);
+  g_assert_cmpint (a.layer, ==, RW_LAYER_LOW);
+  g_assert_cmpint (b.layer, ==, RW_LAYER_FULL);
+  g_assert_false (a.dropping);
+  g_assert_cmpuint (run (control, peers, 3, &now, 5), ==, 2000000);
+
+  /* it keeps losing: no trial */
+  g_assert_cmpint (a.layer, ==, RW_LAYER_LOW);
+  run (control, peers, 3, &now, 20);
+  g_assert_cmpint (a.layer, ==, RW_LAYER_LOW);
+
+  /* too weak even for the low layer: dropping */
+  a.estimate = 100000;
+  run (control, peers, 3, &now, 0.5);
+  g_assert_true (a.dropping);
+
+  /* clean again (its estimate says nothing more): a trial after 12 s */
+  a.estimate = 0;
+  a.fraction_lost = 0;
+  run (control, peers, 3, &now, 11);
+  g_assert_cmpint (a.layer, ==, RW_LAYER_LOW);
+  g_assert_false (a.dropping);
+  run (control, peers, 3, &now, 1.5);
+  g_assert_cmpint (a.layer, ==, RW_LAYER_FULL);
+
+  /* the trial fails: back, and the next one waits 24 s */
+  a.estimate = 300000;
+  run (control, peers, 3, &now, 0.5);
+  g_assert_cmpint (a.layer, ==, RW_LAYER_LOW);
+  a.estimate = 0;
+  run (control, peers, 3, &now, 20);
+  g_assert_cmpint (a.layer, ==, RW_LAYER_LOW);
+  run (control, peers, 3, &now, 5);
+  g_assert_cmpint (a.layer, ==, RW_LAYER_FULL);
+
+  /* an estimate near the target promotes at once */
+  a.estimate = 300000;
+  run (control, peers, 3, &now, 0.5);
+  g_assert_cmpint (a.layer, ==, RW_LAYER_LOW);
+  a.estimate = 1800000;
+  a.fraction_lost = 0.05;
+  run (control, peers, 3, &now, 0.5);
+  g_assert_cmpint (a.layer, ==, RW_LAYER_FULL);
+}
+
+static void
+test_all_below (void)
+{
+  g_autoptr (RwRateControl) control = rw_rate_control_new (&policy);
+  RwRatePeer a, b, c;
+  RwRatePeer *peers[] = { &a, &b, &c };
+  gint64 now = S;
+  guint target, last;
+
+  rw_rate_peer_init (&a, now);
+  rw_rate_peer_init (&b, now);
+  rw_rate_peer_init (&c, now);
+  a.estimate = b.estimate = c.estimate = 800000;
+
+  /* the target comes down, at most to 60 % a second, no layer split */
+  target = run (control, peers, 3, &now, 1);
+  g_assert_cmpuint (target, ==, 1200000);
+  target = run (control, peers, 3, &now, 2);
+  g_assert_cmpuint (target, ==, 800000);
+  g_assert_cmpint (a.layer, ==, RW_LAYER_FULL);
+  g_assert_cmpint (c.layer, ==, RW_LAYER_FULL);
+  g_assert_false (a.dropping);
+
+  /* lifted: up by 10 % a second at most */
+  a.estimate = b.estimate = c.estimate = 0;
+  last = target;
+  for (guint i = 0; i < 4; i++) {
+    target = run (control, peers, 3, &now, 1);
+    g_assert_cmpuint (target, <=, last * 1.1 + 1);
+    g_assert_cmpuint (target, >, last);
+    last = target;
+  }
+  target = run (control, peers, 3, &now, 10);
+  g_assert_cmpuint (target, ==, 2000000);
+
+  /* never below the minimum */
+  a.estimate = b.estimate = c.estimate = 1000;
+  g_assert_cmpuint (run (control, peers, 3, &now, 10), ==, 200000);
+}
+
+static void
+test_without_low_layer (void)
+{
+  RwRatePolicy no_low = policy;
+  g_autoptr (RwRateControl) control = NULL;
+  RwRatePeer a, b;
+  RwRatePeer *peers[] = { &a, &b };
+  gint64 now = S;
+
+  no_low.low_layer = FALSE;
+  control = rw_rate_control_new (&no_low);
+  rw_rate_peer_init (&a, now);
+  rw_rate_peer_init (&b, now);
+  a.estimate = 100000;
+  run (control, peers, 2, &now, 5);
+  /* it has nowhere to go: the target follows the lower of the two, down
+   * to the minimum, and it drops frames beyond that */
+  g_assert_cmpint (a.layer, ==, RW_LAYER_FULL);
+  g_assert_cmpuint (rw_rate_control_get_target (control), ==, 200000);
+  g_assert_true (a.dropping);
+  g_assert_false (b.dropping);
+
+  /* a single viewer always drives the target alone */
+  a.estimate = 500000;
+  run (control, peers, 1, &now, 10);
+  g_assert_cmpuint (rw_rate_control_get_target (control), ==, 500000);
+  g_assert_false (a.dropping);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/rate/estimate/loss", test_estimate_loss);
+  g_test_add_func ("/rate/estimate/remb", test_estimate_remb);
+  g_test_add_func ("/rate/control/one-far-below", test_one_far_below);
+  g_test_add_func ("/rate/control/all-below", test_all_below);
+  g_test_add_func ("/rate/control/without-low-layer", test_without_low_layer);
+  return g_test_run ();
+}

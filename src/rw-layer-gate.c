@@ -67,7 +67,7 @@ pad_layer (RwLayerGate * self, GstPad * pad)
 }
 
 /* The gate's own requests are marked, so that its probe lets them by. */
-#define OWN_REQUEST "rw-layer-gate"
+#define OWN_REQUEST RW_LAYER_GATE_REQUEST
 
 static void
 ask_keyframe (GstPad * pad)

@@ -13,6 +13,10 @@ G_BEGIN_DECLS
 
 typedef struct _RwLayerGate RwLayerGate;
 
+/* a field of the keyframe requests the gate makes itself (a switch, or a
+ * dropping viewer's) */
+#define RW_LAYER_GATE_REQUEST "rw-layer-gate"
+
 RwLayerGate *rw_layer_gate_new (GstPad * full, GstPad * low);
 void rw_layer_gate_free (RwLayerGate * self);
 void rw_layer_gate_set (RwLayerGate * self, RwLayer layer, guint64 budget);

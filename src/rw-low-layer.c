@@ -16,24 +16,30 @@
  *
  *   queue (leaky) ! decoder ! videoscale ! videorate ! encoder ! tee
  *
- * in the sink's bin. Its queue drops what the decoder cannot take rather
- * than hold up the full layer. The decoder starts at the full layer's next
- * keyframe (one is asked for). Its encoder is the daemon's for the codec
+ * in the sink's bin. Its queue drops what the decoder cannot take (beyond
+ * 500 ms) rather than hold up the full layer; the decoder then waits for
+ * the full layer's next keyframe, as it does when it starts (one is asked
+ * for then). Its encoder is the daemon's for the codec
  * (rw_source_encoder_description()), so that viewers who negotiated the
- * full layer decode it too. Keyframe requests reach it at most every
- * 500 ms.
+ * full layer decode it too. Only the gates' own keyframe requests (a
+ * switch, a dropping viewer) reach its encoder, at most one a second: see
+ * limit_keyframe_requests().
  */
 
 #include "rw-low-layer.h"
 #include "rw-encoder.h"
 #include "rw-error.h"
+#include "rw-layer-gate.h"
 #include "rw-private.h"
 #include "rw-source.h"
 
 #include <gst/video/video.h>
 
+GST_DEBUG_CATEGORY_STATIC (rw_low_layer_debug);
+#define GST_CAT_DEFAULT rw_low_layer_debug
+
 #define MAX_FPS 15
-#define KEYFRAME_MIN_INTERVAL_US (2 * G_USEC_PER_SEC)
+#define KEYFRAME_MIN_INTERVAL_US G_USEC_PER_SEC
 #define KEYFRAME_INTERVAL_S 2
 
 struct _RwLowLayer
@@ -50,7 +56,8 @@ struct _RwLowLayer
   GMutex lock;                  /* protects the fields below */
   guint64 bytes;
   gint64 keyframe_passed;       /* monotonic µs */
-  gboolean started;             /* a keyframe came in */
+  gboolean broken;              /* the decoder waits for a keyframe */
+  guint64 overruns;
 };
 
 static GstPadProbeReturn
@@ -58,42 +65,71 @@ count_bytes (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
 {
   RwLowLayer *self = user_data;
 
+  GstBuffer *buffer = GST_PAD_PROBE_INFO_BUFFER (info);
+
+  GST_LOG ("%" GST_PTR_FORMAT, buffer);
   g_mutex_lock (&self->lock);
-  self->bytes += gst_buffer_get_size (GST_PAD_PROBE_INFO_BUFFER (info));
+  self->bytes += gst_buffer_get_size (buffer);
   g_mutex_unlock (&self->lock);
   return GST_PAD_PROBE_OK;
 }
 
-/* The decoder starts at a keyframe. */
+/* The queue in front of the decoder is full: it drops what comes, and a
+ * delta frame after a dropped one would decode wrong. */
+static void
+on_overrun (GstElement * queue, gpointer user_data)
+{
+  RwLowLayer *self = user_data;
+
+  g_mutex_lock (&self->lock);
+  self->broken = TRUE;
+  self->overruns++;
+  g_mutex_unlock (&self->lock);
+}
+
+/* The decoder's input: it starts at a keyframe, and after frames were
+ * dropped it waits for the next one. */
 static GstPadProbeReturn
 wait_for_keyframe (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
 {
   RwLowLayer *self = user_data;
+  gboolean drop;
 
-  if (GST_BUFFER_FLAG_IS_SET (GST_PAD_PROBE_INFO_BUFFER (info),
-          GST_BUFFER_FLAG_DELTA_UNIT))
-    return GST_PAD_PROBE_DROP;
   g_mutex_lock (&self->lock);
-  self->started = TRUE;
+  if (!GST_BUFFER_FLAG_IS_SET (GST_PAD_PROBE_INFO_BUFFER (info),
+          GST_BUFFER_FLAG_DELTA_UNIT))
+    self->broken = FALSE;
+  drop = self->broken;
   g_mutex_unlock (&self->lock);
-  return GST_PAD_PROBE_REMOVE;
+  return drop ? GST_PAD_PROBE_DROP : GST_PAD_PROBE_OK;
 }
 
+/* Keyframes of the low layer come every KEYFRAME_INTERVAL_S anyway; its
+ * viewers are on weak links, which lose packets and ask for keyframes
+ * often, and each keyframe costs them all several frames' worth of their
+ * bandwidth: only a switch's request (the gate's) passes, at most every
+ * KEYFRAME_MIN_INTERVAL_US. A viewer that lost a frame waits for the next
+ * keyframe (retransmissions repair most losses first). */
 static GstPadProbeReturn
 limit_keyframe_requests (GstPad * pad, GstPadProbeInfo * info,
     gpointer user_data)
 {
   RwLowLayer *self = user_data;
+  GstEvent *event = GST_PAD_PROBE_INFO_EVENT (info);
   gint64 now = g_get_monotonic_time ();
   gboolean pass;
 
-  if (!gst_video_event_is_force_key_unit (GST_PAD_PROBE_INFO_EVENT (info)))
+  if (!gst_video_event_is_force_key_unit (event))
     return GST_PAD_PROBE_OK;
+  if (!gst_structure_has_field (gst_event_get_structure (event),
+          RW_LAYER_GATE_REQUEST))
+    return GST_PAD_PROBE_DROP;
   g_mutex_lock (&self->lock);
   pass = now - self->keyframe_passed >= KEYFRAME_MIN_INTERVAL_US;
   if (pass)
     self->keyframe_passed = now;
   g_mutex_unlock (&self->lock);
+  GST_DEBUG ("a switch's keyframe request %s", pass ? "passes" : "waits");
   return pass ? GST_PAD_PROBE_OK : GST_PAD_PROBE_DROP;
 }
 
@@ -124,8 +160,8 @@ describe (RwCodec codec, const gchar * decoder, gint width, gint height,
   g_autofree gchar *encoder = rw_source_encoder_description (&stream);
 
   return g_strdup_printf ("queue name=in leaky=downstream "
-      "max-size-buffers=2 max-size-bytes=0 max-size-time=0 ! "
-      "%s name=decoder ! videoscale ! videorate drop-only=true max-rate=%d ! "
+      "max-size-buffers=0 max-size-bytes=0 max-size-time=500000000 ! "
+      "%s name=decoder ! videoscale ! videorate drop-only=true skip-to-first=true max-rate=%d ! "
       "capsfilter caps=video/x-raw,width=%d,height=%d,pixel-aspect-ratio=1/1 ! "
       "%s", decoder, fps, width, height, encoder);
 }
@@ -161,6 +197,9 @@ rw_low_layer_new (GstBin * bin, GstElement * tee, RwCodec codec,
   RwLowLayer *self;
   gint fps;
 
+  if (rw_low_layer_debug == NULL)
+    GST_DEBUG_CATEGORY_INIT (rw_low_layer_debug, "rw-low-layer", 0,
+        "robot-webrtc low layer");
   if (decoder == NULL) {
     g_set_error (error, RW_ERROR, RW_ERROR_PIPELINE,
         "no %s decoder for the low layer", rw_codec_to_string (codec));
@@ -177,6 +216,7 @@ rw_low_layer_new (GstBin * bin, GstElement * tee, RwCodec codec,
 
   self = g_new0 (RwLowLayer, 1);
   g_mutex_init (&self->lock);
+  self->broken = TRUE;
   self->width = (width / 2) & ~1;
   self->height = (height / 2) & ~1;
   self->fps = fps;
@@ -190,12 +230,13 @@ rw_low_layer_new (GstBin * bin, GstElement * tee, RwCodec codec,
     return NULL;
   }
   gst_object_ref_sink (self->bin);
-  gst_object_set_name (GST_OBJECT (self->bin), NULL);
+  gst_object_set_name (GST_OBJECT (self->bin), RW_LOW_LAYER_NAME);
   element = gst_bin_get_by_name (GST_BIN (self->bin), "decoder");
   if (g_object_class_find_property (G_OBJECT_GET_CLASS (element), "max-errors"))
     g_object_set (element, "max-errors", -1, NULL);
   self->encoder = gst_bin_get_by_name (GST_BIN (self->bin), "encoder");
-  self->tee = gst_object_ref_sink (gst_element_factory_make ("tee", NULL));
+  self->tee = gst_object_ref_sink (gst_element_factory_make ("tee",
+          RW_LOW_LAYER_NAME "-tee"));
   g_object_set (self->tee, "allow-not-linked", TRUE, NULL);
 
   self->parent = gst_object_ref (bin);
@@ -204,8 +245,18 @@ rw_low_layer_new (GstBin * bin, GstElement * tee, RwCodec codec,
   in = gst_element_get_static_pad (self->bin, "sink");
   out = gst_element_get_static_pad (self->bin, "src");
   tee_sink = gst_element_get_static_pad (self->tee, "sink");
-  gst_pad_add_probe (in, GST_PAD_PROBE_TYPE_BUFFER, wait_for_keyframe, self,
-      NULL);
+  {
+    g_autoptr (GstElement) queue = gst_bin_get_by_name (GST_BIN (self->bin),
+        "in");
+    g_autoptr (GstPad) decoder_sink = gst_element_get_static_pad (element,
+        "sink");
+
+
+    g_signal_connect (queue, "overrun", G_CALLBACK (on_overrun), self);
+
+    gst_pad_add_probe (decoder_sink, GST_PAD_PROBE_TYPE_BUFFER,
+        wait_for_keyframe, self, NULL);
+  }
   gst_pad_add_probe (tee_sink, GST_PAD_PROBE_TYPE_BUFFER, count_bytes, self,
       NULL);
   gst_pad_add_probe (tee_sink, GST_PAD_PROBE_TYPE_EVENT_UPSTREAM,
@@ -277,20 +328,6 @@ rw_low_layer_get_size (RwLowLayer * self, gint * width, gint * height,
   *width = self->width;
   *height = self->height;
   *fps = self->fps;
-}
-
-/**
- * rw_low_layer_owns:
- * @self: a low layer
- * @object: a message's source
- *
- * Returns: whether @object is the low layer's or in it.
- */
-gboolean
-rw_low_layer_owns (RwLowLayer * self, GstObject * object)
-{
-  return object == GST_OBJECT (self->tee) ||
-      gst_object_has_as_ancestor (object, GST_OBJECT (self->bin));
 }
 
 typedef struct

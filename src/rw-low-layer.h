@@ -13,6 +13,9 @@ G_BEGIN_DECLS
 
 typedef struct _RwLowLayer RwLowLayer;
 
+/* the names of its bin and tee begin so, in the sink's bin */
+#define RW_LOW_LAYER_NAME "rw-low-layer"
+
 RwLowLayer *rw_low_layer_new (GstBin * bin, GstElement * tee,
     RwCodec codec, gint width, gint height, gint fps_n, gint fps_d,
     guint bitrate, GError ** error);
@@ -22,7 +25,6 @@ guint rw_low_layer_get_bitrate (RwLowLayer * self);
 guint64 rw_low_layer_get_bytes (RwLowLayer * self);
 void rw_low_layer_get_size (RwLowLayer * self, gint * width, gint * height,
     gint * fps);
-gboolean rw_low_layer_owns (RwLowLayer * self, GstObject * object);
 void rw_low_layer_stop (RwLowLayer * self, GMainContext * context,
     GSourceFunc stopped, gpointer user_data);
 void rw_low_layer_free (RwLowLayer * self);

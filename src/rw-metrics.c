@@ -273,6 +273,39 @@ source_family (GString * out, JsonArray * streams, const gchar * name,
   }
 }
 
+/* {stream,layer} from each stream's rate_control.layers: @member, times
+ * @scale. */
+static void
+layer_family (GString * out, JsonArray * streams, const gchar * name,
+    const gchar * type, const gchar * help, const gchar * member,
+    gdouble scale)
+{
+  gboolean any = FALSE;
+
+  for (guint i = 0; streams && i < json_array_get_length (streams); i++) {
+    JsonObject *stream = json_array_get_object_element (streams, i);
+    JsonObject *rate = get_object (stream, "rate_control");
+    JsonArray *layers = rate && json_object_has_member (rate, "layers") &&
+        JSON_NODE_HOLDS_ARRAY (json_object_get_member (rate, "layers")) ?
+        json_object_get_array_member (rate, "layers") : NULL;
+
+    for (guint l = 0; layers && l < json_array_get_length (layers); l++) {
+      JsonObject *layer = json_array_get_object_element (layers, l);
+      gdouble value;
+
+      if (layer == NULL || !get_number (layer, member, &value))
+        continue;
+      if (!any)
+        family (out, name, type, help);
+      any = TRUE;
+      sample (out, name, value * scale, "stream",
+          json_object_get_string_member_with_default (stream, "name", ""),
+          "layer", json_object_get_string_member_with_default (layer, "name",
+              ""), NULL);
+    }
+  }
+}
+
 /* {stream,publish} from each stream's publish array: up (1 while live) or
  * @member. */
 static void
@@ -446,6 +479,14 @@ render_status (GString * out, JsonNode * status)
       "encoder_target_bytes_per_second", "gauge", "The video encoder's "
       "target rate (bitrate / 8; absent with a configured pipeline).", NULL,
       "bitrate", 1 / 8.0);
+  stream_family_scaled (out, streams, PREFIX
+      "rate_target_bytes_per_second", "gauge", "The shared encoder's target "
+      "as rate control sets it from the viewers' estimates (bytes/s).",
+      "rate_control", "target", 1 / 8.0);
+  layer_family (out, streams, PREFIX "layer_sent_bytes_per_second", "gauge",
+      "What each layer (full, low) encodes now, bytes/s.", "bitrate", 1 / 8.0);
+  layer_family (out, streams, PREFIX "layer_viewers", "gauge",
+      "Viewers receiving each layer (full, low).", "viewers", 1);
   source_family (out, streams, PREFIX "source_up", "gauge",
       "1 while the source plays its own media, 0 while it is lost (the "
       "slate or silence is sent) or the stream restarts.", NULL);

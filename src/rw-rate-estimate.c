@@ -50,12 +50,13 @@ rw_rate_estimate_init (RwRateEstimate * self)
  * @self: an estimate
  *
  * Forgets the limits (the viewer moved to another layer: what it lost
- * before says little now) but keeps the byte count of the last report, so
- * that the next report measures the rate since.
+ * before says little now). The next report only starts a new measure: it
+ * still counts packets of the layer before.
  */
 void
 rw_rate_estimate_reset (RwRateEstimate * self)
 {
+  self->report_at = 0;
   self->loss_based = 0;
   self->remb_limit = 0;
   self->remb_limit_until = 0;

@@ -15,7 +15,7 @@
  * viewer was on it for 30 s, links every viewer to the low layer while it
  * runs, and tells each viewer's gate its layer and budget. It also
  * measures what each layer sends. Everything here runs on the sink's
- * context but rw_rate_layers_handle_error().
+ * context.
  */
 
 #include "rw-rate-layers.h"
@@ -52,7 +52,6 @@ struct _RwRateLayers
   gboolean low_stopping;
   gint64 low_used_at;           /* monotonic: a viewer was on it */
   gint64 low_failed_at;         /* monotonic; 0: never */
-  gint low_failed;              /* atomic: an error came from it */
   GPtrArray *linked;            /* RwViewer, linked to the low layer */
 
   gint64 measured_at;
@@ -290,13 +289,6 @@ rw_rate_layers_update (RwRateLayers * self, const RwRateSettings * settings,
   }
   find_encoder (self);
   measure (self, now);
-  if (g_atomic_int_get (&self->low_failed) && self->low) {
-    g_atomic_int_set (&self->low_failed, FALSE);
-    g_warning ("rate control: the low layer failed; not tried again for "
-        "%d s", (int) (LOW_FAILED_US / G_USEC_PER_SEC));
-    self->low_failed_at = now;
-    stop_low (self);
-  }
 
   for (guint i = 0; i < n; i++) {
     RwViewerRate rate;
@@ -360,24 +352,22 @@ rw_rate_layers_viewer_removed (RwRateLayers * self, RwViewer * viewer)
 }
 
 /**
- * rw_rate_layers_handle_error:
+ * rw_rate_layers_low_failed:
  * @self: a stream's rate control
- * @msg: an error message from the sink's bin
  *
- * Any thread. An error of the low layer stops it (at the next update)
- * instead of the pipeline.
- *
- * Returns: %TRUE if @msg was the low layer's.
+ * The low layer posted an error: it stops, and is not tried again for a
+ * while; its viewers stay on the full layer and drop what they cannot
+ * carry.
  */
-gboolean
-rw_rate_layers_handle_error (RwRateLayers * self, GstMessage * msg)
+void
+rw_rate_layers_low_failed (RwRateLayers * self)
 {
-  RwLowLayer *low = g_atomic_pointer_get (&self->low);
-
-  if (low == NULL || !rw_low_layer_owns (low, GST_MESSAGE_SRC (msg)))
-    return FALSE;
-  g_atomic_int_set (&self->low_failed, TRUE);
-  return TRUE;
+  if (self->low == NULL)
+    return;
+  g_warning ("rate control: the low layer failed; not tried again for %d s",
+      (int) (LOW_FAILED_US / G_USEC_PER_SEC));
+  self->low_failed_at = g_get_monotonic_time ();
+  stop_low (self);
 }
 
 /**

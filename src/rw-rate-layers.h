@@ -41,7 +41,7 @@ void rw_rate_layers_update (RwRateLayers * self,
     guint n, RwCodec codec, gint width, gint height, gint fps_n, gint fps_d);
 void rw_rate_layers_viewer_joined (RwRateLayers * self, RwViewer * viewer);
 void rw_rate_layers_viewer_removed (RwRateLayers * self, RwViewer * viewer);
-gboolean rw_rate_layers_handle_error (RwRateLayers * self, GstMessage * msg);
+void rw_rate_layers_low_failed (RwRateLayers * self);
 void rw_rate_layers_add_status (RwRateLayers * self, JsonBuilder * builder);
 
 G_END_DECLS

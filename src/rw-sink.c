@@ -62,6 +62,7 @@
 #include "rw-signaling-thread.h"
 #include "rw-snapshot.h"
 #include "rw-publish.h"
+#include "rw-low-layer.h"
 #include "rw-rate-layers.h"
 #include "rw-turn.h"
 #include "rw-viewer.h"
@@ -124,6 +125,7 @@ struct _RwSink
   GPtrArray *publishes;         /* RwPublish, while serving */
   RwRateLayers *rate;           /* while serving video */
   GSource *rate_timer;
+  gint low_failed;              /* atomic: the low layer posted an error */
 
   /* GST_OBJECT_LOCK protects the fields below */
   GstPad *inputs[N_INPUTS];     /* the request pads */
@@ -1295,6 +1297,8 @@ update_rates (gpointer user_data)
   gint width, height, fps_n, fps_d;
   RwRateSettings settings;
 
+  if (g_atomic_int_compare_and_exchange (&self->low_failed, TRUE, FALSE))
+    rw_rate_layers_low_failed (self->rate);
   g_hash_table_iter_init (&iter, self->sessions);
   while (g_hash_table_iter_next (&iter, NULL, (gpointer *) & session)) {
     if (!rw_viewer_has_video (session->viewer) ||
@@ -1445,6 +1449,19 @@ viewer_of_message (RwSink * self, GstMessage * msg)
   return NULL;
 }
 
+/* Whether a message comes from the low layer (rw-low-layer.c). */
+static gboolean
+is_low_layer_message (RwSink * self, GstMessage * msg)
+{
+  for (GstObject * obj = GST_MESSAGE_SRC (msg); obj != NULL &&
+      obj != GST_OBJECT (self); obj = GST_OBJECT_PARENT (obj)) {
+    if (GST_OBJECT_PARENT (obj) == GST_OBJECT (self) &&
+        g_str_has_prefix (GST_OBJECT_NAME (obj), RW_LOW_LAYER_NAME))
+      return TRUE;
+  }
+  return FALSE;
+}
+
 /* Any thread. One viewer's failure must not stop the pipeline, and the
  * viewers' EOS is not the element's. */
 static void
@@ -1459,9 +1476,10 @@ rw_sink_handle_message (GstBin * bin, GstMessage * msg)
     return;
   }
 
-  if (GST_MESSAGE_TYPE (msg) == GST_MESSAGE_ERROR && self->rate &&
-      rw_rate_layers_handle_error (self->rate, msg)) {
+  if (GST_MESSAGE_TYPE (msg) == GST_MESSAGE_ERROR &&
+      is_low_layer_message (self, msg)) {
     GST_WARNING_OBJECT (self, "the low layer failed: %" GST_PTR_FORMAT, msg);
+    g_atomic_int_set (&self->low_failed, TRUE);
     gst_message_unref (msg);
     return;
   }

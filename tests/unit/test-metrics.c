@@ -23,6 +23,9 @@ static const gchar *status_json = "{\"version\":\"0.1.0\",\"uptime\":5,"
     "\"max_viewers\":16,\"peers\":[{\"peer_id\":\"a\"},{\"peer_id\":\"b\"}],"
     "\"source\":{\"kind\":\"camera\",\"state\":\"ok\",\"losses\":1,"
     "\"retries\":4,\"restarts\":2},\"bitrate\":2000000,"
+    "\"rate_control\":{\"enabled\":true,\"target\":1600000,\"layers\":["
+    "{\"name\":\"full\",\"bitrate\":1600000,\"viewers\":1},"
+    "{\"name\":\"low\",\"bitrate\":240000,\"viewers\":1}]},"
     "\"audio_source\":{\"state\":\"lost\",\"losses\":3,\"retries\":7,"
     "\"restarts\":2},\"turn\":{\"server\":\"turn:t:3478\",\"state\":\"relay\","
     "\"viewers_with_relay\":5,\"viewers_without_relay\":1},"
@@ -74,6 +77,12 @@ test_status (void)
   assert_line (text, "robot_webrtc_stream_max_viewers{stream=\"front\"} 16");
   assert_line (text, "robot_webrtc_encoder_target_bytes_per_second"
       "{stream=\"front\"} 250000");
+  assert_line (text, "robot_webrtc_rate_target_bytes_per_second"
+      "{stream=\"front\"} 200000");
+  assert_line (text, "robot_webrtc_layer_sent_bytes_per_second"
+      "{stream=\"front\",layer=\"low\"} 30000");
+  assert_line (text, "robot_webrtc_layer_viewers"
+      "{stream=\"front\",layer=\"full\"} 1");
   assert_line (text, "robot_webrtc_source_up{stream=\"front\",source=\"video\"}"
       " 1");
   assert_line (text, "robot_webrtc_source_up{stream=\"front\",source=\"audio\"}"

@@ -61,7 +61,7 @@
  *
  *   {"progress":true,"viewer":0,"t":3.0,"frames":90,"fps":30.0,
  *    "width":640,"height":480,"kbps":1010.2,"delay_ms":34.1,
- *    "delay_max_ms":52.0}
+ *    "delay_max_ms":52.0,"gap_ms":41.0}
  *
  * t: seconds since the program started; frames: decoded (or, with
  * --count-only, depayloaded) frames so far; fps and kbps (video RTP bytes,
@@ -76,7 +76,9 @@
  * compared with this host's wall clock (g_get_real_time () + 2208988800 s).
  * It is a true delay only with both processes on one host (or clocks
  * synchronized to well under a millisecond); null until the first sender
- * report arrived, with --count-only frames the delay is the depayloader's.
+ * report arrived. gap_ms: the longest time between two decoded frames
+ * (or since the last one) in the last second, null before the first; with
+ * --count-only both are measured after the depayloader instead.
  *
  * --rtcp-interval MS sets the viewers' regular RTCP interval (the internal
  * RTPSession's `rtcp-min-interval` of each webrtcbin rtpbin session;
@@ -139,6 +141,8 @@ typedef struct
   gdouble delay_sum_ms;         /* since the last progress line */
   gdouble delay_max_ms;
   guint delay_count;
+  gint64 last_decoded;          /* monotonic, µs; 0 before the first */
+  gint64 gap_max;               /* µs, since the last progress line */
   GObject *session;             /* the internal RTPSession (bogus), a ref */
   guint32 media_ssrc;           /* the server's first SSRC (bogus) */
   gboolean remb_high;           /* the next REMB says 10 Gbit/s */
@@ -260,11 +264,17 @@ on_decoded (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
   static GstCaps *ntp_caps;
   ViewerRun *run = user_data;
   GstReferenceTimestampMeta *meta;
-  gint64 now_ns;
+  gint64 now_ns, now_us;
   gdouble delay_ms;
 
   if (!(GST_PAD_PROBE_INFO_TYPE (info) & GST_PAD_PROBE_TYPE_BUFFER))
     return GST_PAD_PROBE_OK;
+  now_us = g_get_monotonic_time ();
+  g_mutex_lock (&run->lock);
+  if (run->last_decoded)
+    run->gap_max = MAX (run->gap_max, now_us - run->last_decoded);
+  run->last_decoded = now_us;
+  g_mutex_unlock (&run->lock);
   if (g_once_init_enter (&ntp_caps))
     g_once_init_leave (&ntp_caps,
         gst_caps_new_empty_simple ("timestamp/x-ntp"));
@@ -617,7 +627,7 @@ on_progress (gpointer user_data)
     guint64 frames = rw_test_viewer_get_frames (run->viewer);
     guint64 bytes = rw_test_viewer_get_rtp_bytes (run->viewer);
     gdouble seconds = (now - run->tick_time) / (gdouble) G_USEC_PER_SEC;
-    gdouble delay = -1.0, delay_max = -1.0;
+    gdouble delay = -1.0, delay_max = -1.0, gap = -1.0;
     guint64 rtcp, pli, remb;
     g_autoptr (GString) line = g_string_new ("{");
 
@@ -630,6 +640,10 @@ on_progress (gpointer user_data)
     }
     run->delay_sum_ms = run->delay_max_ms = 0.0;
     run->delay_count = 0;
+    /* a frame that is late now counts too */
+    if (run->last_decoded)
+      gap = MAX (run->gap_max, now - run->last_decoded) / 1000.0;
+    run->gap_max = 0;
     rtcp = run->rtcp_sent;
     pli = run->pli_sent;
     remb = run->remb_sent;
@@ -649,6 +663,7 @@ on_progress (gpointer user_data)
         * 8 / 1000.0 / seconds : -1.0);
     append_double (line, "delay_ms", delay);
     append_double (line, "delay_max_ms", delay_max);
+    append_double (line, "gap_ms", gap);
     if (run->bogus) {
       append_int (line, "rtcp_sent", rtcp);
       append_int (line, "pli_sent", pli);

@@ -20,8 +20,9 @@
 #
 #   shaped-one       three C viewers; after 5 s v1 is shaped to 400 kbit/s (tbf rate 400kbit
 #                    burst 16kb latency 100ms), lifted 20 s later: v1 on layer "low" (/status)
-#                    within 10 s, then ≥ 15 fps, delay < 500 ms and no second without a frame
-#                    (RW_RATE_MAX_GAP_MS, 1000) until the lift; v2/v3 on "full" throughout,
+#                    within 10 s, then ≥ 15 fps (mean ≥ 14.5, every second ≥
+#                    RW_RATE_LOW_MIN_FPS_SECOND, 14), delay < 500 ms and no gap between frames
+#                    over RW_RATE_MAX_GAP_MS (1000) until the lift; v2/v3 on "full" throughout,
 #                    their received bitrate ≥ 90 % of the target (means over the run) and
 #                    ≥ 29 fps (mean; every second ≥ RW_RATE_MIN_FPS_SECOND, 27, for the 2-core
 #                    machine); after the lift v1 back on "full" within 15 s
@@ -363,6 +364,7 @@ case, d, report, strict = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4] == 
 env = os.environ
 MIN_FPS_SECOND = float(env.get("RW_RATE_MIN_FPS_SECOND", "27"))
 MAX_GAP_MS = float(env.get("RW_RATE_MAX_GAP_MS", "1000"))
+LOW_MIN_FPS_SECOND = float(env.get("RW_RATE_LOW_MIN_FPS_SECOND", "14"))
 # the daemon forces at most one keyframe per keyframe-min-interval (500 ms), plus sampling
 MAX_KEYFRAMES_PER_S = float(env.get("RW_RATE_MAX_KEYFRAMES_PER_S", "2.2"))
 HZ = os.sysconf("SC_CLK_TCK")
@@ -587,7 +589,9 @@ def shaped_one_checks(shaped, others):
             shaped, fmt(min(fps) if fps and None not in fps else None, "%.1f"),
             fmt(mean([f for f in fps if f is not None]), "%.1f"),
             fmt(max(delays) if delays else None, "%.1f"), fmt(max(gaps) if gaps else None, "%.1f")))
-        expect(fps and None not in fps and min(fps) >= 15, "%s below 15 fps on low: %s" % (shaped, fps))
+        # the low layer is 15 fps: a one-second window holds 14 to 16 of its frames
+        expect(fps and None not in fps and min(fps) >= LOW_MIN_FPS_SECOND and
+               mean(fps) >= 14.5, "%s below 15 fps on low: %s" % (shaped, fps))
         expect(not delays or max(delays) < 500, "%s delay up to %.0f ms on low" % (shaped, max(delays or [0])))
         expect(all(f and f > 0 for f in fps), "%s had a second without a frame on low" % shaped)
         expect(not gaps or max(gaps) <= MAX_GAP_MS, "%s gap of %.0f ms on low" % (shaped, max(gaps or [0])))
@@ -629,7 +633,9 @@ elif case == "shaped-all":
     for name, v in viewers.items():
         fps = [p.get("fps") for p in window(v, lift - 10, lift)]
         notes.append("%s fps in the last 10 s of the shaping: min=%s" % (name, fmt(min(fps) if fps and None not in fps else None, "%.1f")))
-        expect(fps and None not in fps and min(fps) >= 25, "%s below 25 fps while shaped: %s" % (name, fps))
+        # without rate control nothing fits 2 Mbit/s into 800 kbit/s: printed only
+        if have_rc:
+            expect(fps and None not in fps and min(fps) >= 25, "%s below 25 fps while shaped: %s" % (name, fps))
 elif case == "bogus":
     end = max([p["tc"] for p in viewers["v1"]["progress"]] or [0])
     for o in ("v1", "v2"):

@@ -270,8 +270,8 @@ start_daemon() {
             sleep 0.1
         done
         if [ "$RATE_KEYS" = 1 ] && grep -q 'rate-control: unknown key' "$CASE_DIR/daemon.log"; then
-            log "this daemon does not know issue 15's keys ($(head -n 1 "$CASE_DIR/daemon.log")):" \
-                "started without them"
+            log "this daemon does not know issue 15's keys" \
+                "($(grep -m 1 'rate-control: unknown key' "$CASE_DIR/daemon.log")): started without them"
             RATE_KEYS=0
             stop_pids
             continue

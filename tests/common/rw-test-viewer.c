@@ -75,6 +75,7 @@ struct _RwTestViewer
   gboolean offer_video;
   gboolean offer_audio;
   gboolean nack;                /* rw_test_viewer_set_nack () */
+  gboolean remb;                /* rw_test_viewer_set_remb () */
   gboolean ice_tcp;             /* rw_test_viewer_set_ice_tcp () */
   gboolean whep;
   gchar *stun_server;           /* or NULL */
@@ -1711,6 +1712,41 @@ rw_test_viewer_set_nack (RwTestViewer * self, gboolean nack)
 }
 
 /**
+ * rw_test_viewer_set_remb:
+ * @self: a viewer that was not started
+ * @remb: %TRUE to offer the video with `goog-remb`, as browsers do (the
+ *   viewer sends no REMB itself: a caller that wants to adds it to the
+ *   RTCP of rw_test_viewer_get_webrtcbin()'s sessions)
+ */
+void
+rw_test_viewer_set_remb (RwTestViewer * self, gboolean remb)
+{
+  g_return_if_fail (RW_IS_TEST_VIEWER (self));
+  g_return_if_fail (self->state == RW_TEST_VIEWER_NEW);
+
+  self->remb = remb;
+}
+
+/**
+ * rw_test_viewer_get_webrtcbin:
+ * @self: a viewer
+ *
+ * For callers that look inside: its inner `rtpbin`, or the branches
+ * added to its pipeline (the webrtcbin's parent) when media arrives.
+ * Use it on the viewer's main context only.
+ *
+ * Returns: (transfer none) (nullable): the viewer's webrtcbin, %NULL
+ *   before rw_test_viewer_start() and after the viewer ended
+ */
+GstElement *
+rw_test_viewer_get_webrtcbin (RwTestViewer * self)
+{
+  g_return_val_if_fail (RW_IS_TEST_VIEWER (self), NULL);
+
+  return self->webrtc;
+}
+
+/**
  * rw_test_viewer_set_ice_tcp:
  * @self: a viewer that was not started
  * @ice_tcp: %TRUE to gather TCP candidates too (ICE-TCP), as browsers do
@@ -2096,15 +2132,22 @@ restrict_ice (RwTestViewer * self, GError ** error)
   "minptime=(string)10,useinbandfec=(string)1"
 
 static GstCaps *
-transceiver_caps (RwTestViewerCodec codec)
+transceiver_caps (RwTestViewerCodec codec, gboolean remb)
 {
+  GstCaps *caps;
+
   if (codec == RW_TEST_VIEWER_H264)
-    return gst_caps_from_string ("application/x-rtp,media=video,"
+    caps = gst_caps_from_string ("application/x-rtp,media=video,"
         "encoding-name=H264,payload=102,clock-rate=90000,"
         "packetization-mode=(string)1,profile-level-id=(string)42e01f,"
         "level-asymmetry-allowed=(string)1");
-  return gst_caps_from_string ("application/x-rtp,media=video,"
-      "encoding-name=VP8,payload=96,clock-rate=90000");
+  else
+    caps = gst_caps_from_string ("application/x-rtp,media=video,"
+        "encoding-name=VP8,payload=96,clock-rate=90000");
+  /* webrtcbin turns it into a=rtcp-fb:PT goog-remb */
+  if (remb)
+    gst_caps_set_simple (caps, "rtcp-fb-goog-remb", G_TYPE_BOOLEAN, TRUE, NULL);
+  return caps;
 }
 
 /* Browsers send RTCP about once a second; GStreamer's default minimum is
@@ -2178,7 +2221,7 @@ rw_test_viewer_start (RwTestViewer * self, GError ** error)
   /* m-lines in transceiver order: video first, as a browser page that
    * adds audio after video */
   if (self->offer_video) {
-    caps = transceiver_caps (self->codec);
+    caps = transceiver_caps (self->codec, self->remb);
     g_signal_emit_by_name (self->webrtc, "add-transceiver",
         GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_RECVONLY, caps, &transceiver);
     if (transceiver == NULL) {

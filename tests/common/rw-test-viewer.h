@@ -5,6 +5,7 @@
 #pragma once
 
 #include <gio/gio.h>
+#include <gst/gst.h>
 
 G_BEGIN_DECLS
 
@@ -68,6 +69,8 @@ void rw_test_viewer_set_media (RwTestViewer * self, gboolean video,
 void rw_test_viewer_set_whep (RwTestViewer * self, gboolean whep);
 void rw_test_viewer_set_nack (RwTestViewer * self, gboolean nack);
 void rw_test_viewer_set_ice_tcp (RwTestViewer * self, gboolean ice_tcp);
+void rw_test_viewer_set_remb (RwTestViewer * self, gboolean remb);
+GstElement *rw_test_viewer_get_webrtcbin (RwTestViewer * self);
 void rw_test_viewer_set_ice_servers (RwTestViewer * self,
     const gchar * stun_server, const gchar * const *turn_servers);
 void rw_test_viewer_set_check_timeouts (RwTestViewer * self,

@@ -17,6 +17,14 @@
  * vp9enc `target-bitrate` in bit/s, x264enc and x265enc `bitrate` in
  * kbit/s, openh264enc `bitrate` in bit/s. All of them take a new bitrate
  * while playing, without a keyframe.
+ *
+ * libvpx has a floor: at its coarsest quantizer a detailed, moving picture
+ * at 640x480 and 30 frames a second takes about 750 kbit/s, whatever the
+ * target. Below the encoder's own bitrate it may therefore drop frames
+ * (`dropframe-threshold`, as libwebrtc does), and meets a lower target with
+ * fewer frames a second, and its keyframes are kept to 9 average frames
+ * (`max-intra-bitrate`); at its own bitrate neither applies. x264 meets low
+ * targets with coarser quantizers.
  */
 
 #include "rw-encoder.h"
@@ -30,15 +38,25 @@ typedef struct
   const gchar *factory;
   const gchar *property;
   guint unit;                   /* bits per property unit */
+  const gchar *drop;            /* lets it drop frames to keep the rate */
+  const gchar *intra;           /* caps a keyframe's size */
 } EncoderKind;
 
 static const EncoderKind kinds[] = {
-  {"vp8enc", "target-bitrate", 1},
-  {"vp9enc", "target-bitrate", 1},
-  {"x264enc", "bitrate", 1000},
-  {"x265enc", "bitrate", 1000},
-  {"openh264enc", "bitrate", 1},
+  {"vp8enc", "target-bitrate", 1, "dropframe-threshold", "max-intra-bitrate"},
+  {"vp9enc", "target-bitrate", 1, "dropframe-threshold", "max-intra-bitrate"},
+  {"x264enc", "bitrate", 1000, NULL, NULL},
+  {"x265enc", "bitrate", 1000, NULL, NULL},
+  {"openh264enc", "bitrate", 1, NULL, NULL},
 };
+
+/* libvpx's buffer level (percent) below which it drops a frame, as
+ * libwebrtc sets it */
+#define DROP_THRESHOLD 30
+/* a keyframe's size at most, in % of an average frame's (libwebrtc's
+ * value for a 600 ms buffer at 30 frames a second): on a narrow link a
+ * whole keyframe sent at once overflows the router's queue */
+#define MAX_INTRA_PCT 900
 
 static const EncoderKind *
 kind_of (GstElement * encoder)
@@ -151,11 +169,13 @@ rw_encoder_get_bitrate (GstElement * encoder, guint * bitrate)
  * rw_encoder_set_bitrate:
  * @encoder: an encoder
  * @bitrate: bits/s
+ * @drop_frames: it may drop frames to keep to @bitrate, when it can
  *
  * Returns: %FALSE for an encoder whose bitrate is not known here.
  */
 gboolean
-rw_encoder_set_bitrate (GstElement * encoder, guint bitrate)
+rw_encoder_set_bitrate (GstElement * encoder, guint bitrate,
+    gboolean drop_frames)
 {
   const EncoderKind *kind = kind_of (encoder);
   GParamSpec *pspec;
@@ -171,5 +191,11 @@ rw_encoder_set_bitrate (GstElement * encoder, guint bitrate)
         (gint) MIN (bitrate / kind->unit, G_MAXINT), NULL);
   else
     g_object_set (encoder, kind->property, MAX (bitrate / kind->unit, 1), NULL);
+  if (kind->drop && g_object_class_find_property (G_OBJECT_GET_CLASS
+          (encoder), kind->drop))
+    g_object_set (encoder, kind->drop, drop_frames ? DROP_THRESHOLD : 0, NULL);
+  if (kind->intra && g_object_class_find_property (G_OBJECT_GET_CLASS
+          (encoder), kind->intra))
+    g_object_set (encoder, kind->intra, drop_frames ? MAX_INTRA_PCT : 0, NULL);
   return TRUE;
 }

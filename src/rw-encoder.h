@@ -11,6 +11,7 @@ G_BEGIN_DECLS
 
 GstElement *rw_encoder_find_upstream (GstPad * pad);
 gboolean rw_encoder_get_bitrate (GstElement * encoder, guint * bitrate);
-gboolean rw_encoder_set_bitrate (GstElement * encoder, guint bitrate);
+gboolean rw_encoder_set_bitrate (GstElement * encoder, guint bitrate,
+    gboolean drop_frames);
 
 G_END_DECLS

@@ -20,7 +20,10 @@
  *   first keyframe may be timed before the last full frame: it is given
  *   1 ms after it instead, as RTP timestamps must not go back;
  * - keyframe requests (the viewer's PLI, upstream) reach the layer asked
- *   for only, so the other layer's viewers never pay for them;
+ *   for only, so the other layer's viewers never pay for them; for 5 s
+ *   after a switch they are marked as the gate's own (the low layer takes
+ *   only those: rw-low-layer.c), as the switch's keyframe may have been
+ *   lost in what the link still held of the other layer;
  * - with a budget (the viewer carries less than its layer) frames are
  *   dropped whole: a frame passes while the viewer's token bucket (its
  *   estimate, up to 1 s of it saved) is at most 0.5 s in debt; after a
@@ -41,6 +44,9 @@
 #define KEYFRAME_INTERVAL_US (2 * G_USEC_PER_SEC)
 /* a switch's keyframe is asked for again after this long */
 #define SWITCH_ASK_US G_USEC_PER_SEC
+/* the viewer's keyframe requests count as the gate's this long after a
+ * switch */
+#define RECOVER_US (5 * G_USEC_PER_SEC)
 
 struct _RwLayerGate
 {
@@ -56,6 +62,7 @@ struct _RwLayerGate
   gboolean skipping;            /* until a keyframe */
   gint64 keyframe_asked;        /* monotonic µs */
   gint64 switch_asked;          /* monotonic µs: the wanted layer's */
+  gint64 switched_at;           /* monotonic µs: the last switch */
   GstClockTime last_pts;
   guint64 dropped;
 };
@@ -134,6 +141,7 @@ gate_buffer (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
         rw_layer_to_string (layer));
     self->current = layer;
     self->skipping = FALSE;
+    self->switched_at = g_get_monotonic_time ();
   }
   if (self->budget)
     pass = afford (self, gst_buffer_get_size (buffer), keyframe, &ask);
@@ -166,7 +174,7 @@ gate_keyframe_request (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
 {
   RwLayerGate *self = user_data;
   GstEvent *event = GST_PAD_PROBE_INFO_EVENT (info);
-  gboolean pass;
+  gboolean pass, own;
 
   if (!gst_video_event_is_force_key_unit (event) ||
       gst_structure_has_field (gst_event_get_structure (event), OWN_REQUEST))
@@ -174,6 +182,9 @@ gate_keyframe_request (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
   g_mutex_lock (&self->lock);
   /* a switch pending has asked for its keyframe already */
   pass = pad_layer (self, pad) == self->wanted && self->current == self->wanted;
+  /* the first keyframe after a switch may be lost in what was queued for
+   * the other layer: the viewer's requests count as the gate's then */
+  own = pass && g_get_monotonic_time () - self->switched_at < RECOVER_US;
   if (pass && self->budget) {
     gint64 now = g_get_monotonic_time ();
 
@@ -182,6 +193,12 @@ gate_keyframe_request (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
       self->keyframe_asked = now;
   }
   g_mutex_unlock (&self->lock);
+  if (pass && own) {
+    event = gst_event_make_writable (event);
+    gst_structure_set (gst_event_writable_structure (event), OWN_REQUEST,
+        G_TYPE_BOOLEAN, TRUE, NULL);
+    GST_PAD_PROBE_INFO_DATA (info) = event;
+  }
   return pass ? GST_PAD_PROBE_OK : GST_PAD_PROBE_DROP;
 }
 

@@ -107,7 +107,8 @@ wait_for_keyframe (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
 /* Keyframes of the low layer come every KEYFRAME_INTERVAL_S anyway; its
  * viewers are on weak links, which lose packets and ask for keyframes
  * often, and each keyframe costs them all several frames' worth of their
- * bandwidth: only a switch's request (the gate's) passes, at most every
+ * bandwidth and, sent at once, overflows their routers' queues: only the
+ * gates' requests (a switch, a dropping viewer's) pass, at most every
  * KEYFRAME_MIN_INTERVAL_US. A viewer that lost a frame waits for the next
  * keyframe (retransmissions repair most losses first). */
 static GstPadProbeReturn
@@ -235,6 +236,8 @@ rw_low_layer_new (GstBin * bin, GstElement * tee, RwCodec codec,
   if (g_object_class_find_property (G_OBJECT_GET_CLASS (element), "max-errors"))
     g_object_set (element, "max-errors", -1, NULL);
   self->encoder = gst_bin_get_by_name (GST_BIN (self->bin), "encoder");
+  /* a weak link's layer keeps its rate before its frame rate */
+  rw_encoder_set_bitrate (self->encoder, bitrate, TRUE);
   self->tee = gst_object_ref_sink (gst_element_factory_make ("tee",
           RW_LOW_LAYER_NAME "-tee"));
   g_object_set (self->tee, "allow-not-linked", TRUE, NULL);
@@ -295,7 +298,7 @@ rw_low_layer_set_bitrate (RwLowLayer * self, guint bitrate)
   if (bitrate == self->bitrate || self->encoder == NULL)
     return;
   self->bitrate = bitrate;
-  rw_encoder_set_bitrate (self->encoder, bitrate);
+  rw_encoder_set_bitrate (self->encoder, bitrate, TRUE);
 }
 
 guint

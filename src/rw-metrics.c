@@ -277,8 +277,7 @@ source_family (GString * out, JsonArray * streams, const gchar * name,
  * @scale. */
 static void
 layer_family (GString * out, JsonArray * streams, const gchar * name,
-    const gchar * type, const gchar * help, const gchar * member,
-    gdouble scale)
+    const gchar * type, const gchar * help, const gchar * member, gdouble scale)
 {
   gboolean any = FALSE;
 

@@ -13,23 +13,28 @@
  * decides, each time it is updated:
  *
  * - which viewers are far below the others: a viewer on the full layer
- *   whose estimate is under half of what the other full-layer viewers
- *   carry (their 25th percentile) moves to the low layer. One weak viewer
+ *   to which less got through (or, without recent loss, whose estimate is
+ *   lower) than half of what the other full-layer viewers carry (the 25th
+ *   percentile of what got through to them, or of their estimates if
+ *   lower), for 1.5 s in a row, moves to the low layer; meanwhile it does
+ *   not count for the target. One weak viewer
  *   thus cannot pull the others down, while many equally weak ones (all
  *   behind the same slow uplink) bring the target down instead;
- * - the shared encoder's target: the 25th percentile of the full-layer
- *   viewers' estimates (a viewer without a limit counts as the maximum),
+ * - the shared encoder's target: 90 % of the 25th percentile of the
+ *   full-layer viewers' estimates (a viewer without a limit counts as the
+ *   maximum: then the target is the maximum),
  *   clamped to [min, max]; it falls once two updates in a row ask for
  *   less, at most to 60 %, and rises at most by 10 % per second, which
  *   encoders follow without a keyframe;
  * - when a low-layer viewer goes back: at once if its estimate reaches
  *   80 % of the target; otherwise on trial, after its reports have been
- *   clean (under 2 % lost) for a while (12 s, doubling after each failed
- *   trial up to 60 s): its estimate from before says nothing of what it
+ *   clean (under 2 % lost) for a while (20 s, doubling after each failed
+ *   trial up to 120 s): its estimate from before says nothing of what it
  *   could carry, since nothing more was sent. A trial that fails (the
  *   viewer falls far below again) sends it back to the low layer;
  * - which viewers are dropping: those whose estimate is below 80 % of
- *   their layer's bitrate get frames dropped at frame boundaries.
+ *   their layer's bitrate, 4 s or more after their last switch, get frames
+ *   dropped at frame boundaries.
  */
 
 #include "rw-rate-control.h"
@@ -37,15 +42,20 @@
 #include <stdlib.h>
 
 #define DEMOTE_RATIO 0.5
+#define BELOW_US (1500 * 1000)
+/* after a switch the first reports still count the other layer's packets,
+ * and its retransmissions: no dropping before this long */
+#define SETTLE_US (4 * G_USEC_PER_SEC)
 #define PROMOTE_RATIO 0.8
 #define DROP_RATIO 0.8
 #define PERCENTILE 0.25
+#define HEADROOM 0.9
 #define DOWN_FACTOR 0.6
 #define UP_FACTOR 1.1
 #define TARGET_INTERVAL_US G_USEC_PER_SEC
 #define LOW_LOSS 0.02
-#define TRIAL_FIRST_MS 12000
-#define TRIAL_MAX_MS 60000
+#define TRIAL_FIRST_MS 20000
+#define TRIAL_MAX_MS 120000
 #define TRIAL_US (4 * G_USEC_PER_SEC)
 
 struct _RwRateControl
@@ -102,6 +112,19 @@ rw_rate_peer_init (RwRatePeer * peer, gint64 now)
         now,.trial_wait_ms = TRIAL_FIRST_MS};
 }
 
+/**
+ * rw_rate_peer_is_far_below:
+ * @peer: a viewer's entry
+ *
+ * Returns: whether the viewer is far below the others, about to be moved
+ *     to the low layer.
+ */
+gboolean
+rw_rate_peer_is_far_below (const RwRatePeer * peer)
+{
+  return peer->below_since != 0;
+}
+
 static int
 compare_rates (gconstpointer a, gconstpointer b)
 {
@@ -110,19 +133,21 @@ compare_rates (gconstpointer a, gconstpointer b)
   return x < y ? -1 : x > y;
 }
 
-/* The 25th percentile (nearest rank) of the full-layer viewers' estimates,
- * leaving out @skip (or none: NULL); G_MAXUINT64 without any viewer. */
+/* The 25th percentile (nearest rank) of the full-layer viewers' estimates
+ * (or what got through to them: @delivered), leaving out @skip (or none:
+ * NULL); G_MAXUINT64 without any viewer. */
 static guint64
 percentile (RwRateControl * self, RwRatePeer ** peers, guint n,
-    RwRatePeer * skip, guint64 * scratch)
+    RwRatePeer * skip, gboolean delivered, guint64 * scratch)
 {
   guint k = 0;
 
   for (guint i = 0; i < n; i++) {
+    guint64 value = delivered ? peers[i]->delivered : peers[i]->estimate;
+
     if (peers[i] == skip || peers[i]->layer != RW_LAYER_FULL)
       continue;
-    scratch[k++] = peers[i]->estimate ? peers[i]->estimate :
-        self->policy.max_bitrate;
+    scratch[k++] = value ? value : self->policy.max_bitrate;
   }
   if (k == 0)
     return G_MAXUINT64;
@@ -146,14 +171,25 @@ demote_far_below (RwRateControl * self, RwRatePeer ** peers, guint n,
     RwRatePeer *peer = peers[i];
     guint64 others;
 
-    if (peer->layer != RW_LAYER_FULL || peer->estimate == 0)
+    guint64 own = peer->delivered ? peer->delivered : peer->estimate;
+
+    if (peer->layer != RW_LAYER_FULL || own == 0)
       continue;
-    others = percentile (self, peers, n, peer, scratch);
+    others = MIN (percentile (self, peers, n, peer, TRUE, scratch),
+        percentile (self, peers, n, peer, FALSE, scratch));
     if (others == G_MAXUINT64)
       continue;
     others = MIN (others, self->policy.max_bitrate);
-    if (peer->estimate >= others * DEMOTE_RATIO)
+    if (own >= others * DEMOTE_RATIO) {
+      peer->below_since = 0;
       continue;
+    }
+    /* the others' reports of a link they share come within a second */
+    if (peer->below_since == 0)
+      peer->below_since = now;
+    if (now - peer->below_since < BELOW_US)
+      continue;
+    peer->below_since = 0;
     /* a failed trial waits longer before the next */
     if (peer->trial_until && now < peer->trial_until)
       peer->trial_wait_ms = MIN (peer->trial_wait_ms * 2, TRIAL_MAX_MS);
@@ -195,11 +231,24 @@ static void
 update_target (RwRateControl * self, RwRatePeer ** peers, guint n,
     gint64 now, guint64 * scratch)
 {
-  guint64 wanted = percentile (self, peers, n, NULL, scratch);
+  g_autofree RwRatePeer **counted = g_new (RwRatePeer *, MAX (n, 1));
+  guint k = 0;
+  guint64 wanted;
   guint next;
+
+  /* a viewer about to move to the low layer does not pull the target */
+  for (guint i = 0; i < n; i++) {
+    if (peers[i]->below_since == 0)
+      counted[k++] = peers[i];
+  }
+  wanted = percentile (self, counted, k, NULL, FALSE, scratch);
 
   if (wanted == G_MAXUINT64)
     wanted = self->policy.max_bitrate;
+  /* a measured limit is on the wire: RTP, SRTP, UDP and IP headers and
+   * keyframes' bursts come on top of the encoder's rate */
+  else if (wanted < self->policy.max_bitrate)
+    wanted *= HEADROOM;
   wanted = CLAMP (wanted, self->policy.min_bitrate, self->policy.max_bitrate);
   /* a fall must be seen twice in a row: a viewer whose link just broke
    * shows a first, partial loss before it is moved to the low layer */
@@ -259,6 +308,7 @@ rw_rate_control_update (RwRateControl * self, RwRatePeer ** peers,
     /* on the full layer the target follows, unless the viewer is far
      * below and has nowhere to go */
     peer->dropping = peer->estimate != 0 &&
+        now - peer->layer_since >= SETTLE_US &&
         peer->estimate < layer_rate * DROP_RATIO &&
         (peer->layer == RW_LAYER_LOW || !self->policy.low_layer);
   }

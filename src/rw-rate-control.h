@@ -40,6 +40,8 @@ typedef struct
 /**
  * RwRatePeer:
  * @estimate: (in): what the viewer carries, bits/s; 0: no limit known
+ * @delivered: (in): what got through its last lossy interval, bits/s; 0:
+ *     no loss lately
  * @fraction_lost: (in): of its last receiver report; < 0: none
  * @layer: (out): the layer it should get
  * @dropping: (out): it carries less than its layer: frames are dropped
@@ -49,12 +51,14 @@ typedef struct
 typedef struct
 {
   guint64 estimate;
+  guint64 delivered;
   gdouble fraction_lost;
   RwLayer layer;
   gboolean dropping;
 
   /*< private > */
   gint64 layer_since;
+  gint64 below_since;           /* far below the others since; 0: not */
   gint64 clean_since;           /* 0: its last report lost packets */
   gint64 trial_until;           /* promoted on trial until then */
   guint trial_wait_ms;
@@ -67,6 +71,7 @@ void rw_rate_control_free (RwRateControl * self);
 void rw_rate_control_set_policy (RwRateControl * self,
     const RwRatePolicy * policy);
 void rw_rate_peer_init (RwRatePeer * peer, gint64 now);
+gboolean rw_rate_peer_is_far_below (const RwRatePeer * peer);
 guint rw_rate_control_update (RwRateControl * self, RwRatePeer ** peers,
     guint n_peers, gint64 now);
 guint rw_rate_control_get_target (RwRateControl * self);

@@ -12,10 +12,18 @@
  * answer offers it. The estimate is the lower of two limits:
  *
  * - from the receiver reports (loss-based, as in GCC's sender side): a
- *   report losing more than 10 % of what was sent since the one before
- *   sets the limit to what got through, the sent rate × (1 − loss); a
- *   report losing less than 2 % raises the limit by 8 %, never beyond
- *   1.5 × the rate sent (growth needs evidence); in between it holds;
+ *   report losing a fraction p > 10 % of what was sent since the one
+ *   before lowers the limit to (the lower of itself and the rate sent)
+ *   × (1 − p/2), GCC's step, or to what got through, the rate sent ×
+ *   (1 − p), whichever is more: a shared encoder that follows steps down
+ *   without overshooting, and a fixed-rate layer still finds the link's
+ *   rate. It steps at most every 2 s: the report after a step mostly
+ *   counts packets queued before the encoder followed it. From 3 s after
+ *   that, each report losing less than 2 % raises the limit by 8 % (by
+ *   3 % within 10 % of the rate that lost packets last), never beyond
+ *   1.5 × the rate sent (growth needs evidence), and at once to the rate
+ *   sent if it was lower (the viewer got all of it); in between it holds. A viewer that never lost that much has
+ *   no limit;
  * - from REMB (the browser's delay-based estimate): only a REMB that fell
  *   and is below 85 % of what we send counts, for 3 s. A browser's REMB is
  *   bounded by 1.5 × what it receives, so after a switch to a bigger
@@ -23,8 +31,11 @@
  *   climbs is no congestion. A falling one is the browser seeing queues
  *   grow before any loss.
  *
- * No limit at all (0) means the viewer carries what it gets: loss-free so
- * far, or never measured.
+ * No limit at all (0) means the viewer carried all it got so far.
+ *
+ * What got through the last lossy interval is kept apart too
+ * (rw_rate_estimate_get_delivered()), until a clean report: it tells a
+ * viewer whose own link is far below the others' from a link they share.
  */
 
 #include "rw-rate-estimate.h"
@@ -33,6 +44,14 @@
 #define LOW_LOSS 0.02
 #define INCREASE 1.08
 #define MAX_OVER_SENT 1.5
+/* after a loss, clean reports raise the limit only after this long */
+#define HOLD_US (3 * G_USEC_PER_SEC)
+/* within 10 % of the rate that lost packets last, the limit rises by 3 %
+ * a report instead of 8 % */
+#define NEAR 0.9
+#define CREEP 1.03
+/* steps down at most this often */
+#define DECREASE_INTERVAL_US (2 * G_USEC_PER_SEC)
 #define REMB_BELOW_SENT 0.85
 #define REMB_HOLD_US (3 * G_USEC_PER_SEC)
 /* reports closer than this are summed into the next one */
@@ -58,6 +77,10 @@ rw_rate_estimate_reset (RwRateEstimate * self)
 {
   self->report_at = 0;
   self->loss_based = 0;
+  self->hold_until = 0;
+  self->decreased_at = 0;
+  self->lossy_rate = 0;
+  self->delivered = 0;
   self->remb_limit = 0;
   self->remb_limit_until = 0;
 }
@@ -93,17 +116,35 @@ rw_rate_estimate_report (RwRateEstimate * self, gint64 now,
   self->sent_rate = sent;
 
   if (self->fraction_lost > HIGH_LOSS) {
-    self->loss_based = MAX ((guint64) (sent * (1.0 - self->fraction_lost) +
+    guint64 base = self->loss_based ? MIN (self->loss_based, sent) : sent;
+
+    self->delivered = MAX ((guint64) (sent * (1.0 - self->fraction_lost) +
             0.5), 1);
-  } else if (self->fraction_lost < LOW_LOSS && self->loss_based) {
-    guint64 raised = (guint64) (self->loss_based * INCREASE + 0.5);
+    /* the loss of the interval after a step down is mostly that of
+     * packets queued before it took effect */
+    if (now - self->decreased_at >= DECREASE_INTERVAL_US) {
+      self->loss_based = MAX (self->delivered,
+          (guint64) (base * (1.0 - self->fraction_lost / 2) + 0.5));
+      self->decreased_at = now;
+      self->lossy_rate = sent;
+    }
+    self->hold_until = now + HOLD_US;
+  } else if (self->fraction_lost < LOW_LOSS) {
+    self->delivered = 0;
+    /* it got what was sent: it carries that at least */
+    if (self->loss_based && self->loss_based < sent)
+      self->loss_based = sent;
+  }
+  if (self->fraction_lost < LOW_LOSS && self->loss_based &&
+      now >= self->hold_until) {
+    /* near the rate that lost packets last, it creeps */
+    gdouble step = self->loss_based >= self->lossy_rate * NEAR &&
+        self->loss_based <= self->lossy_rate * (2 - NEAR) ? CREEP : INCREASE;
+    guint64 raised = (guint64) (self->loss_based * step + 0.5);
     guint64 cap = sent * MAX_OVER_SENT;
 
-    /* never lowered by a clean report; beyond the cap it is no limit */
-    if (raised > cap)
-      self->loss_based = 0;
-    else
-      self->loss_based = raised;
+    /* never lowered by a clean report */
+    self->loss_based = MAX (self->loss_based, MIN (raised, cap));
   }
 }
 
@@ -163,4 +204,18 @@ gdouble
 rw_rate_estimate_get_fraction_lost (const RwRateEstimate * self)
 {
   return self->fraction_lost;
+}
+
+/**
+ * rw_rate_estimate_get_delivered:
+ * @self: an estimate
+ *
+ * Returns: what got through to the viewer, bits/s, in the last interval
+ *     that lost more than 10 %, until a report loses less than 2 %; 0
+ *     otherwise.
+ */
+guint64
+rw_rate_estimate_get_delivered (const RwRateEstimate * self)
+{
+  return self->delivered;
 }

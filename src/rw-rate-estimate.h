@@ -19,6 +19,10 @@ typedef struct
 {
   /*< private > */
   guint64 loss_based;           /* bits/s; 0: no limit seen */
+  gint64 hold_until;            /* no rise before, after a loss */
+  gint64 decreased_at;          /* monotonic µs of the last step down */
+  guint64 lossy_rate;           /* the rate sent then, bits/s */
+  guint64 delivered;            /* what got through a lossy interval */
   gint64 report_at;             /* monotonic µs of the last report; 0: none */
   guint64 report_bytes;         /* bytes sent at that report */
   gdouble fraction_lost;        /* of the last report; < 0: none */
@@ -38,5 +42,6 @@ void rw_rate_estimate_remb (RwRateEstimate * self, gint64 now,
 guint64 rw_rate_estimate_get (const RwRateEstimate * self, gint64 now,
     const gchar ** source);
 gdouble rw_rate_estimate_get_fraction_lost (const RwRateEstimate * self);
+guint64 rw_rate_estimate_get_delivered (const RwRateEstimate * self);
 
 G_END_DECLS

@@ -295,18 +295,23 @@ rw_rate_layers_update (RwRateLayers * self, const RwRateSettings * settings,
 
     rw_viewer_measure_rate (viewers[i], now, &rate);
     peers[i]->estimate = rate.estimate;
+    peers[i]->delivered = rate.delivered;
     peers[i]->fraction_lost = rate.fraction_lost;
   }
   target = rw_rate_control_update (self->control, peers, n, now);
   if (self->encoder && target != self->applied) {
     GST_DEBUG_OBJECT (self->encoder, "target %u bit/s", target);
-    rw_encoder_set_bitrate (self->encoder, target);
+    rw_encoder_set_bitrate (self->encoder, target, target <
+        rw_rate_control_get_policy (self->control)->max_bitrate);
     self->applied = target;
   }
 
   self->full_viewers = self->low_viewers = 0;
+  /* started as soon as a viewer looks far below, so that it runs when the
+   * viewer is moved */
   for (guint i = 0; i < n; i++)
-    want_low |= peers[i]->layer == RW_LAYER_LOW;
+    want_low |= peers[i]->layer == RW_LAYER_LOW || (self->settings.low_layer
+        && rw_rate_peer_is_far_below (peers[i]));
   if (want_low && self->low == NULL)
     start_low (self, viewers, n, codec, width, height, fps_n, fps_d, now);
   for (guint i = 0; i < n; i++) {

@@ -60,6 +60,9 @@ GST_DEBUG_CATEGORY_STATIC (rw_viewer_debug);
  * than that comes too late for a browser's jitter buffer, and webrtcbin's
  * own bound (500 packets, 2-5 s of video) costs every viewer memory. */
 #define RTX_HISTORY_MS 1000
+/* after a switch of layer, what was sent before is not resent: the
+ * history is cut for this long (until the next rate round) */
+#define RTX_FORGET_US (300 * 1000)
 
 /* The steps of a negotiation: answering a viewer's offer (remote set,
  * answer created, local set), or, as a WHIP client, offering (offer
@@ -162,6 +165,8 @@ struct _RwViewer
   guint64 video_bytes;          /* sent, RTP */
   RwRateEstimate estimate;
   RwLayer layer;                /* asked for by the rate control */
+  gint64 rtx_forget_until;      /* main context: history cut until then */
+  guint rtx_packets;            /* and restored to this */
   gboolean dropping;
   guint64 rate_bytes;           /* video_bytes at rate_at */
   gint64 rate_at;               /* monotonic; 0: never measured */
@@ -185,6 +190,8 @@ static void start_stats (RwViewer * self);
 static void stop_stats (RwViewer * self);
 static void ice_snapshot_free (IceSnapshot * snapshot);
 static void add_rate (RwViewer * self, JsonBuilder * builder);
+static void forget_retransmissions (RwViewer * self);
+static void remember_retransmissions (RwViewer * self, gint64 now);
 
 static void
 rw_viewer_dispose (GObject * object)
@@ -2429,6 +2436,7 @@ rw_viewer_unlink_low (RwViewer * self)
 void
 rw_viewer_measure_rate (RwViewer * self, gint64 now, RwViewerRate * rate)
 {
+  remember_retransmissions (self, now);
   g_mutex_lock (&self->lock);
   if (self->rate_at && now > self->rate_at)
     self->bitrate = (self->video_bytes - self->rate_bytes) * 8 *
@@ -2437,8 +2445,47 @@ rw_viewer_measure_rate (RwViewer * self, gint64 now, RwViewerRate * rate)
   self->rate_bytes = self->video_bytes;
   rate->estimate = rw_rate_estimate_get (&self->estimate, now, &rate->source);
   rate->fraction_lost = rw_rate_estimate_get_fraction_lost (&self->estimate);
+  rate->delivered = rw_rate_estimate_get_delivered (&self->estimate);
   rate->bitrate = self->bitrate;
   g_mutex_unlock (&self->lock);
+}
+
+/* A switch of layer: the viewer's NACKs for what the link lost of the
+ * layer before would fill its link with retransmissions while the new
+ * layer's keyframe tries to get through. The history of rtprtxsend is cut
+ * to a packet for RTX_FORGET_US, then restored
+ * (rw_viewer_measure_rate()). */
+static void
+forget_retransmissions (RwViewer * self)
+{
+  g_autoptr (GstIterator) it = NULL;
+  g_auto (GValue) found = G_VALUE_INIT;
+
+  if (self->webrtcbin == NULL || !self->retransmissions)
+    return;
+  it = gst_bin_iterate_recurse (GST_BIN (self->webrtcbin));
+  if (!gst_iterator_find_custom (it, is_rtx_sender, &found, NULL))
+    return;
+  if (self->rtx_forget_until == 0)
+    g_object_get (g_value_get_object (&found), "max-size-packets",
+        &self->rtx_packets, NULL);
+  g_object_set (g_value_get_object (&found), "max-size-packets", 1, NULL);
+  self->rtx_forget_until = g_get_monotonic_time () + RTX_FORGET_US;
+}
+
+static void
+remember_retransmissions (RwViewer * self, gint64 now)
+{
+  g_autoptr (GstIterator) it = NULL;
+  g_auto (GValue) found = G_VALUE_INIT;
+
+  if (self->rtx_forget_until == 0 || now < self->rtx_forget_until)
+    return;
+  self->rtx_forget_until = 0;
+  it = gst_bin_iterate_recurse (GST_BIN (self->webrtcbin));
+  if (gst_iterator_find_custom (it, is_rtx_sender, &found, NULL))
+    g_object_set (g_value_get_object (&found), "max-size-packets",
+        self->rtx_packets, NULL);
 }
 
 /**
@@ -2452,16 +2499,21 @@ rw_viewer_measure_rate (RwViewer * self, gint64 now, RwViewerRate * rate)
 void
 rw_viewer_set_layer (RwViewer * self, RwLayer layer, guint64 budget)
 {
+  gboolean changed;
+
   if (self->gate == NULL)
     return;
   g_mutex_lock (&self->lock);
   /* what it lost on the other layer says little about this one */
   if (layer != self->layer)
     rw_rate_estimate_reset (&self->estimate);
+  changed = layer != self->layer;
   self->layer = layer;
   self->dropping = budget != 0;
   g_mutex_unlock (&self->lock);
   rw_layer_gate_set (self->gate, layer, budget);
+  if (changed)
+    forget_retransmissions (self);
 }
 
 /* `rate`: what the rate control knows of the viewer (docs/rate-control.md) */

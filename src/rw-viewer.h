@@ -85,6 +85,7 @@ void rw_viewer_add_status (RwViewer * self, JsonBuilder * builder);
  * @estimate: what the viewer's network carries, bits/s; 0: no limit known
  * @source: "loss" or "remb": where @estimate comes from; %NULL without one
  * @fraction_lost: of its last receiver report; < 0 before one
+ * @delivered: what got through its last lossy interval, bits/s (0: none)
  * @bitrate: the video sent to it lately, bits/s
  */
 typedef struct
@@ -92,6 +93,7 @@ typedef struct
   guint64 estimate;
   const gchar *source;
   gdouble fraction_lost;
+  guint64 delivered;
   guint64 bitrate;
 } RwViewerRate;
 

@@ -41,20 +41,45 @@ test_estimate_loss (void)
     report (&estimate, &now, &bytes, 2000000, 0);
   g_assert_cmpuint (rw_rate_estimate_get (&estimate, now, NULL), ==, 0);
 
-  /* 80 % lost: what got through */
+  /* 80 % lost: GCC's step, (1 - 0.8 / 2) × 2 Mbit/s, and what got
+   * through, kept apart */
   report (&estimate, &now, &bytes, 2000000, 0.8);
-  g_assert_cmpuint (rw_rate_estimate_get (&estimate, now, &source), ==, 400000);
+  g_assert_cmpuint (rw_rate_estimate_get (&estimate, now, &source), ==,
+      1200000);
   g_assert_cmpstr (source, ==, "loss");
+  g_assert_cmpuint (rw_rate_estimate_get_delivered (&estimate), ==, 400000);
 
-  /* a little loss holds it, a clean report raises it by 8 %, at most to
-   * 1.5 × what is sent, beyond which there is no limit */
-  report (&estimate, &now, &bytes, 300000, 0.05);
-  g_assert_cmpuint (rw_rate_estimate_get (&estimate, now, NULL), ==, 400000);
-  report (&estimate, &now, &bytes, 300000, 0);
-  g_assert_cmpuint (rw_rate_estimate_get (&estimate, now, NULL), ==, 432000);
+  /* at a fixed rate (a layer that does not follow) the steps, at most
+   * every 2 s, end at what gets through */
+  report (&estimate, &now, &bytes, 500000, 0.5);
+  g_assert_cmpuint (rw_rate_estimate_get (&estimate, now, NULL), ==, 1200000);
+  report (&estimate, &now, &bytes, 500000, 0.5);
+  g_assert_cmpuint (rw_rate_estimate_get (&estimate, now, NULL), ==, 375000);
+  report (&estimate, &now, &bytes, 500000, 0.5);
+  report (&estimate, &now, &bytes, 500000, 0.5);
+  g_assert_cmpuint (rw_rate_estimate_get (&estimate, now, NULL), ==, 281250);
+  report (&estimate, &now, &bytes, 500000, 0.5);
+  report (&estimate, &now, &bytes, 500000, 0.5);
+  g_assert_cmpuint (rw_rate_estimate_get (&estimate, now, NULL), ==, 250000);
+  g_assert_cmpuint (rw_rate_estimate_get_delivered (&estimate), ==, 250000);
+
+  /* a little loss holds it, and so do clean reports for 3 s (what got
+   * through is forgotten at the first clean one); then each raises it by
+   * 8 %, at most to 1.5 × what is sent */
+  report (&estimate, &now, &bytes, 200000, 0.05);
+  g_assert_cmpuint (rw_rate_estimate_get (&estimate, now, NULL), ==, 250000);
+  g_assert_cmpuint (rw_rate_estimate_get_delivered (&estimate), ==, 250000);
+  report (&estimate, &now, &bytes, 200000, 0);
+  g_assert_cmpuint (rw_rate_estimate_get (&estimate, now, NULL), ==, 250000);
+  g_assert_cmpuint (rw_rate_estimate_get_delivered (&estimate), ==, 0);
+  report (&estimate, &now, &bytes, 200000, 0);
+  g_assert_cmpuint (rw_rate_estimate_get (&estimate, now, NULL), ==, 270000);
   for (guint i = 0; i < 3; i++)
-    report (&estimate, &now, &bytes, 300000, 0);
-  g_assert_cmpuint (rw_rate_estimate_get (&estimate, now, NULL), ==, 0);
+    report (&estimate, &now, &bytes, 200000, 0);
+  g_assert_cmpuint (rw_rate_estimate_get (&estimate, now, NULL), ==, 300000);
+  /* never lowered by a clean report */
+  report (&estimate, &now, &bytes, 100000, 0);
+  g_assert_cmpuint (rw_rate_estimate_get (&estimate, now, NULL), ==, 300000);
 
   /* a report too soon after the last is left for the next */
   report (&estimate, &now, &bytes, 2000000, 0.5);
@@ -129,10 +154,14 @@ test_one_far_below (void)
   rw_rate_peer_init (&c, now);
   g_assert_cmpuint (run (control, peers, 3, &now, 2), ==, 2000000);
 
-  /* one viewer at 400 kbit/s: the low layer, the target stays */
-  a.estimate = 400000;
+  /* 400 kbit/s got through to one viewer: the low layer once that held
+   * for 1.5 s, the target stays */
+  a.estimate = 1200000;
+  a.delivered = 400000;
   a.fraction_lost = 0.8;
-  g_assert_cmpuint (run (control, peers, 3, &now, 0.5), ==, 2000000);
+  g_assert_cmpuint (run (control, peers, 3, &now, 1), ==, 2000000);
+  g_assert_cmpint (a.layer, ==, RW_LAYER_FULL);
+  g_assert_cmpuint (run (control, peers, 3, &now, 1), ==, 2000000);
   g_assert_cmpint (a.layer, ==, RW_LAYER_LOW);
   g_assert_cmpint (b.layer, ==, RW_LAYER_FULL);
   g_assert_false (a.dropping);
@@ -145,31 +174,33 @@ test_one_far_below (void)
 
   /* too weak even for the low layer: dropping */
   a.estimate = 100000;
+  a.delivered = 100000;
   run (control, peers, 3, &now, 0.5);
   g_assert_true (a.dropping);
 
-  /* clean again (its estimate says nothing more): a trial after 12 s */
+  /* clean again (its estimate says nothing more): a trial after 20 s */
   a.estimate = 0;
+  a.delivered = 0;
   a.fraction_lost = 0;
-  run (control, peers, 3, &now, 11);
+  run (control, peers, 3, &now, 19);
   g_assert_cmpint (a.layer, ==, RW_LAYER_LOW);
   g_assert_false (a.dropping);
   run (control, peers, 3, &now, 1.5);
   g_assert_cmpint (a.layer, ==, RW_LAYER_FULL);
 
-  /* the trial fails: back, and the next one waits 24 s */
-  a.estimate = 300000;
-  run (control, peers, 3, &now, 0.5);
+  /* the trial fails: back, and the next one waits 40 s */
+  a.delivered = 300000;
+  run (control, peers, 3, &now, 2);
   g_assert_cmpint (a.layer, ==, RW_LAYER_LOW);
-  a.estimate = 0;
-  run (control, peers, 3, &now, 20);
+  a.delivered = 0;
+  run (control, peers, 3, &now, 38);
   g_assert_cmpint (a.layer, ==, RW_LAYER_LOW);
-  run (control, peers, 3, &now, 5);
+  run (control, peers, 3, &now, 3);
   g_assert_cmpint (a.layer, ==, RW_LAYER_FULL);
 
   /* an estimate near the target promotes at once */
   a.estimate = 300000;
-  run (control, peers, 3, &now, 0.5);
+  run (control, peers, 3, &now, 2);
   g_assert_cmpint (a.layer, ==, RW_LAYER_LOW);
   a.estimate = 1800000;
   a.fraction_lost = 0.05;
@@ -189,19 +220,23 @@ test_all_below (void)
   rw_rate_peer_init (&a, now);
   rw_rate_peer_init (&b, now);
   rw_rate_peer_init (&c, now);
+  /* one link for all: as much got through to each, none far below */
   a.estimate = b.estimate = c.estimate = 800000;
+  a.delivered = b.delivered = c.delivered = 700000;
 
-  /* the target comes down, at most to 60 % a second, no layer split */
+  /* the target comes down, at most to 60 % a second, to 90 % of their
+   * estimate, no layer split */
   target = run (control, peers, 3, &now, 1);
   g_assert_cmpuint (target, ==, 1200000);
   target = run (control, peers, 3, &now, 2);
-  g_assert_cmpuint (target, ==, 800000);
+  g_assert_cmpuint (target, ==, 720000);
   g_assert_cmpint (a.layer, ==, RW_LAYER_FULL);
   g_assert_cmpint (c.layer, ==, RW_LAYER_FULL);
   g_assert_false (a.dropping);
 
   /* lifted: up by 10 % a second at most */
   a.estimate = b.estimate = c.estimate = 0;
+  a.delivered = b.delivered = c.delivered = 0;
   last = target;
   for (guint i = 0; i < 4; i++) {
     target = run (control, peers, 3, &now, 1);
@@ -242,7 +277,7 @@ test_without_low_layer (void)
   /* a single viewer always drives the target alone */
   a.estimate = 500000;
   run (control, peers, 1, &now, 10);
-  g_assert_cmpuint (rw_rate_control_get_target (control), ==, 500000);
+  g_assert_cmpuint (rw_rate_control_get_target (control), ==, 450000);
   g_assert_false (a.dropping);
 }
 

@@ -10,7 +10,11 @@
  *
  * A viewer is one webrtcbin fed by a branch `queue ! payloader` of the
  * shared video tee and, when its offer receives audio, another of the audio
- * tee. It answers the viewer's offer with the payload types the viewer
+ * tee. The video branch starts with a funnel whose second input takes the
+ * low layer while there is one; its gate (rw-layer-gate.c) picks the layer
+ * the rate control asks for (rw_viewer_set_layer()), and the viewer's
+ * receiver reports and REMB make its bandwidth estimate
+ * (rw_viewer_measure_rate()). It answers the viewer's offer with the payload types the viewer
  * chose, restricts ICE as configured, and watches the connection:
  * #RwViewer::connected when media can flow, #RwViewer::closed when the
  * connection fails or closes. rw_viewer_check_liveness() finds viewers

@@ -600,6 +600,48 @@ stream_at (const RwConfig * config, guint i)
   return g_ptr_array_index (config->streams, i);
 }
 
+/* Rate control's keys (docs/rate-control.md): per stream, inherited from
+ * [media], the minimum never above the maximum (or the bitrate). */
+static void
+test_rate_control (void)
+{
+  g_autoptr (RwConfig) defaults = rw_config_new ();
+  g_autoptr (RwConfig) set = load_config ("[media]\nrate-control=off\n"
+      "min-bitrate=300000\nmax-bitrate=1500000\nlow-layer=no\n"
+      "low-layer-bitrate=150000\n[stream a]\n[stream b]\nrate-control=on\n");
+  static const gchar *bad[] = {
+    "[media]\nmin-bitrate=5000000\n",
+    "[media]\nbitrate=1000000\n[stream a]\nmin-bitrate=1500000\n",
+    "[media]\nmax-bitrate=900000\nmin-bitrate=950000\n",
+    "[media]\nlow-layer-bitrate=1000\n",
+    "[media]\nrate-control=maybe\n",
+  };
+
+  g_assert_true (defaults->media.rate_control);
+  g_assert_true (defaults->media.low_layer);
+  g_assert_cmpuint (defaults->media.min_bitrate, ==, 0);
+  g_assert_cmpuint (defaults->media.max_bitrate, ==, 0);
+  g_assert_cmpuint (defaults->media.low_layer_bitrate, ==,
+      RW_CONFIG_DEFAULT_LOW_LAYER_BITRATE);
+
+  g_assert_false (stream_at (set, 0)->rate_control);
+  g_assert_true (stream_at (set, 1)->rate_control);
+  g_assert_false (stream_at (set, 1)->low_layer);
+  g_assert_cmpuint (stream_at (set, 1)->min_bitrate, ==, 300000);
+  g_assert_cmpuint (stream_at (set, 1)->max_bitrate, ==, 1500000);
+  g_assert_cmpuint (stream_at (set, 1)->low_layer_bitrate, ==, 150000);
+
+  for (guint i = 0; i < G_N_ELEMENTS (bad); i++) {
+    g_autoptr (RwConfig) config = rw_config_new ();
+    g_autoptr (GError) error = NULL;
+    g_autofree gchar *path = write_config (bad[i]);
+
+    g_assert_false (rw_config_load_file (config, path, &error));
+    g_assert_nonnull (error);
+    g_unlink (path);
+  }
+}
+
 /* Streams start from [media], wherever it is in the file, and keep the
  * file's order. */
 static void
@@ -1075,6 +1117,7 @@ main (int argc, char *argv[])
   g_test_add_func ("/config/file/bad", test_file_bad);
   g_test_add_func ("/config/file/turn", test_file_turn);
   g_test_add_func ("/config/file/repair", test_file_repair);
+  g_test_add_func ("/config/rate-control", test_rate_control);
 
   g_test_add_func ("/config/streams/good", test_streams_good);
   g_test_add_func ("/config/streams/pipeline", test_streams_pipeline);

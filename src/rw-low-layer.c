@@ -337,8 +337,20 @@ typedef struct
 {
   GMainContext *context;
   GSourceFunc stopped;
-  gpointer user_data;
+  gpointer user_data;           /* NULL once handed to the context */
+  GDestroyNotify destroy;
 } StopData;
+
+static void
+stop_data_free (gpointer user_data)
+{
+  StopData *data = user_data;
+
+  if (data->user_data && data->destroy)
+    data->destroy (data->user_data);
+  g_main_context_unref (data->context);
+  g_free (data);
+}
 
 static GstPadProbeReturn
 unlink_input (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
@@ -348,9 +360,8 @@ unlink_input (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
 
   if (peer)
     gst_pad_unlink (pad, peer);
-  rw_invoke_later (data->context, data->stopped, data->user_data, NULL);
-  g_main_context_unref (data->context);
-  g_free (data);
+  rw_invoke_later (data->context, data->stopped,
+      g_steal_pointer (&data->user_data), data->destroy);
   return GST_PAD_PROBE_REMOVE;
 }
 
@@ -361,20 +372,23 @@ unlink_input (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
  * @stopped: called once nothing flows into the layer any more; then take
  *     the viewers off its tee and rw_low_layer_free() it
  * @user_data: for @stopped
+ * @destroy: frees @user_data once @stopped ran, or when it never will (the
+ *     layer was freed first)
  *
  * Takes the layer off the full layer's tee without disturbing it.
  */
 void
 rw_low_layer_stop (RwLowLayer * self, GMainContext * context,
-    GSourceFunc stopped, gpointer user_data)
+    GSourceFunc stopped, gpointer user_data, GDestroyNotify destroy)
 {
   StopData *data = g_new0 (StopData, 1);
 
   data->context = g_main_context_ref (context);
   data->stopped = stopped;
   data->user_data = user_data;
+  data->destroy = destroy;
   gst_pad_add_probe (self->upstream_pad, GST_PAD_PROBE_TYPE_IDLE,
-      unlink_input, data, NULL);
+      unlink_input, data, stop_data_free);
 }
 
 /**

@@ -26,7 +26,7 @@ guint64 rw_low_layer_get_bytes (RwLowLayer * self);
 void rw_low_layer_get_size (RwLowLayer * self, gint * width, gint * height,
     gint * fps);
 void rw_low_layer_stop (RwLowLayer * self, GMainContext * context,
-    GSourceFunc stopped, gpointer user_data);
+    GSourceFunc stopped, gpointer user_data, GDestroyNotify destroy);
 void rw_low_layer_free (RwLowLayer * self);
 
 G_END_DECLS

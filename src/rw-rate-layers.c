@@ -46,6 +46,7 @@ struct _RwRateLayers
   RwRateControl *control;
   GstElement *encoder;          /* NULL: none found (yet) */
   gboolean unknown_warned;
+  gboolean freed;               /* only a stopping low layer's ref left */
   guint applied;                /* the bitrate last set on the encoder */
 
   RwLowLayer *low;
@@ -89,7 +90,7 @@ RwRateLayers *
 rw_rate_layers_new (GstBin * bin, GstElement * tee, GMainContext * context,
     const RwRateSettings * settings)
 {
-  RwRateLayers *self = g_new0 (RwRateLayers, 1);
+  RwRateLayers *self = g_rc_box_new0 (RwRateLayers);
   static gsize debug_initialized = 0;
 
   if (g_once_init_enter (&debug_initialized)) {
@@ -156,7 +157,8 @@ find_encoder (RwRateLayers * self)
   }
   if (self->encoder == NULL) {
     apply_policy (self, bitrate);
-    g_message ("rate control: %s between %u and %u bit/s",
+    g_message ("rate control: %s %s between %u and %u bit/s",
+        GST_OBJECT_NAME (gst_element_get_factory (encoder)),
         GST_OBJECT_NAME (encoder),
         rw_rate_control_get_policy (self->control)->min_bitrate,
         rw_rate_control_get_policy (self->control)->max_bitrate);
@@ -201,6 +203,9 @@ low_stopped (gpointer user_data)
 {
   RwRateLayers *self = user_data;
 
+  /* rw_rate_layers_free() came first, and freed the layer */
+  if (self->freed)
+    return G_SOURCE_REMOVE;
   for (guint i = 0; i < self->linked->len; i++)
     rw_viewer_unlink_low (g_ptr_array_index (self->linked, i));
   g_ptr_array_set_size (self->linked, 0);
@@ -220,7 +225,8 @@ stop_low (RwRateLayers * self)
   /* nobody may get it while it goes */
   for (guint i = 0; i < self->linked->len; i++)
     rw_viewer_set_layer (g_ptr_array_index (self->linked, i), RW_LAYER_FULL, 0);
-  rw_low_layer_stop (self->low, self->context, low_stopped, self);
+  rw_low_layer_stop (self->low, self->context, low_stopped,
+      g_rc_box_acquire (self), (GDestroyNotify) g_rc_box_release);
 }
 
 static void
@@ -468,5 +474,6 @@ rw_rate_layers_free (RwRateLayers * self)
   g_main_context_unref (self->context);
   rw_rate_control_free (self->control);
   g_mutex_clear (&self->lock);
-  g_free (self);
+  self->freed = TRUE;
+  g_rc_box_release (self);
 }

@@ -243,8 +243,8 @@ rw_low_layer_new (GstBin * bin, GstElement * tee, RwCodec codec,
   g_object_set (self->tee, "allow-not-linked", TRUE, NULL);
 
   self->parent = gst_object_ref (bin);
-  gst_bin_add_many (bin, gst_object_ref (self->bin),
-      gst_object_ref (self->tee), NULL);
+  /* the bin takes a reference of its own: both are ours too */
+  gst_bin_add_many (bin, self->bin, self->tee, NULL);
   in = gst_element_get_static_pad (self->bin, "sink");
   out = gst_element_get_static_pad (self->bin, "src");
   tee_sink = gst_element_get_static_pad (self->tee, "sink");

@@ -48,6 +48,7 @@ struct _RwRateLayers
   gboolean unknown_warned;
   gboolean freed;               /* only a stopping low layer's ref left */
   guint applied;                /* the bitrate last set on the encoder */
+  guint encoder_bitrate;        /* its own, when it was found */
 
   RwLowLayer *low;
   gboolean low_stopping;
@@ -165,6 +166,7 @@ find_encoder (RwRateLayers * self)
   }
   gst_object_replace ((GstObject **) & self->encoder, GST_OBJECT (encoder));
   self->applied = bitrate;
+  self->encoder_bitrate = bitrate;
 }
 
 static void
@@ -279,18 +281,21 @@ rw_rate_layers_update (RwRateLayers * self, const RwRateSettings * settings,
   guint target;
 
   if (memcmp (settings, &self->settings, sizeof (RwRateSettings)) != 0) {
-    guint bitrate = 0;
-
     self->settings = *settings;
-    if (self->encoder)
-      rw_encoder_get_bitrate (self->encoder, &bitrate);
-    apply_policy (self, self->settings.max_bitrate ? 0 : bitrate);
+    apply_policy (self, self->encoder_bitrate);
   }
   if (!self->settings.enabled || !self->settings.low_layer)
     stop_low (self);
   if (!self->settings.enabled) {
+    guint max = rw_rate_control_get_policy (self->control)->max_bitrate;
+
     for (guint i = 0; i < n; i++)
       rw_viewer_set_layer (viewers[i], RW_LAYER_FULL, 0);
+    /* switched off by a reload: the encoder's bitrate back to the top */
+    if (self->encoder && self->applied != max) {
+      rw_encoder_set_bitrate (self->encoder, max, FALSE);
+      self->applied = max;
+    }
     return;
   }
   find_encoder (self);

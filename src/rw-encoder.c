@@ -21,10 +21,9 @@
  * libvpx has a floor: at its coarsest quantizer a detailed, moving picture
  * at 640x480 and 30 frames a second takes about 750 kbit/s, whatever the
  * target. Below the encoder's own bitrate it may therefore drop frames
- * (`dropframe-threshold`, as libwebrtc does) or code them smaller
- * (`resize-allowed`: VP8's spatial resampling, at a keyframe; browsers
- * follow), and its keyframes are kept to 9 average frames
- * (`max-intra-bitrate`); at its own bitrate none of these applies. x264 meets low
+ * (`dropframe-threshold`, as libwebrtc does), and meets a lower target with
+ * fewer frames a second, and its keyframes are kept to 9 average frames
+ * (`max-intra-bitrate`); at its own bitrate neither applies. x264 meets low
  * targets with coarser quantizers.
  */
 
@@ -198,8 +197,5 @@ rw_encoder_set_bitrate (GstElement * encoder, guint bitrate,
   if (kind->intra && g_object_class_find_property (G_OBJECT_GET_CLASS
           (encoder), kind->intra))
     g_object_set (encoder, kind->intra, drop_frames ? MAX_INTRA_PCT : 0, NULL);
-  if (kind->drop && g_object_class_find_property (G_OBJECT_GET_CLASS
-          (encoder), "resize-allowed"))
-    g_object_set (encoder, "resize-allowed", drop_frames, NULL);
   return TRUE;
 }

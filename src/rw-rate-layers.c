@@ -386,6 +386,22 @@ rw_rate_layers_low_failed (RwRateLayers * self)
   stop_low (self);
 }
 
+/* A layer's object in `rate_control.layers`, left open for more members. */
+static void
+begin_layer (JsonBuilder * builder, const gchar * name, guint64 target,
+    guint64 bitrate, guint viewers)
+{
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "name");
+  json_builder_add_string_value (builder, name);
+  json_builder_set_member_name (builder, "target");
+  json_builder_add_int_value (builder, target);
+  json_builder_set_member_name (builder, "bitrate");
+  json_builder_add_int_value (builder, bitrate);
+  json_builder_set_member_name (builder, "viewers");
+  json_builder_add_int_value (builder, viewers);
+}
+
 /**
  * rw_rate_layers_add_status:
  * @self: a stream's rate control
@@ -420,20 +436,11 @@ rw_rate_layers_add_status (RwRateLayers * self, JsonBuilder * builder)
   json_builder_set_member_name (builder, "layers");
   json_builder_begin_array (builder);
 
-  json_builder_begin_object (builder);
-  json_builder_set_member_name (builder, "name");
-  json_builder_add_string_value (builder, "full");
-  json_builder_set_member_name (builder, "target");
-  json_builder_add_int_value (builder, target);
-  json_builder_set_member_name (builder, "bitrate");
-  json_builder_add_int_value (builder, self->full_bitrate);
-  json_builder_set_member_name (builder, "viewers");
-  json_builder_add_int_value (builder, self->full_viewers);
+  begin_layer (builder, "full", target, self->full_bitrate, self->full_viewers);
   json_builder_end_object (builder);
 
-  json_builder_begin_object (builder);
-  json_builder_set_member_name (builder, "name");
-  json_builder_add_string_value (builder, "low");
+  begin_layer (builder, "low", self->settings.low_bitrate, self->low_bitrate,
+      self->low_viewers);
   json_builder_set_member_name (builder, "active");
   json_builder_add_boolean_value (builder, self->low != NULL);
   if (self->low) {
@@ -447,12 +454,6 @@ rw_rate_layers_add_status (RwRateLayers * self, JsonBuilder * builder)
     json_builder_set_member_name (builder, "framerate");
     json_builder_add_int_value (builder, fps);
   }
-  json_builder_set_member_name (builder, "target");
-  json_builder_add_int_value (builder, self->settings.low_bitrate);
-  json_builder_set_member_name (builder, "bitrate");
-  json_builder_add_int_value (builder, self->low_bitrate);
-  json_builder_set_member_name (builder, "viewers");
-  json_builder_add_int_value (builder, self->low_viewers);
   json_builder_end_object (builder);
 
   json_builder_end_array (builder);

@@ -347,11 +347,13 @@ count_video (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
   g_autoptr (GstEvent) event = NULL;
   const GstSegment *segment;
   GstClockTime now, captured;
-
-  count_bytes (pad, info, user_data);
-  g_mutex_lock (&self->lock);
-  self->video_bytes += list ? gst_buffer_list_calculate_size (list) :
+  gsize size = list ? gst_buffer_list_calculate_size (list) :
       gst_buffer_get_size (GST_PAD_PROBE_INFO_BUFFER (info));
+
+  /* one lock per packet: all bytes, and the video's */
+  g_mutex_lock (&self->lock);
+  self->bytes_sent += size;
+  self->video_bytes += size;
   g_mutex_unlock (&self->lock);
   if (self->counters == NULL || !GST_CLOCK_TIME_IS_VALID (pts) ||
       pts == self->last_pts)

@@ -25,7 +25,9 @@
  *   sent if it was lower (the viewer got all of it); in between it holds. A viewer that never lost that much has
  *   no limit;
  * - from REMB (the browser's delay-based estimate): only a REMB that fell
- *   and is below 85 % of what we send counts, for 3 s. A browser's REMB is
+ *   and is below 85 % of what we send counts, for 3 s, once REMBs stayed
+ *   that low for 1.5 s (one that dips for a moment is no congestion: a
+ *   browser's estimate does when retransmissions arrive late). A browser's REMB is
  *   bounded by 1.5 × what it receives, so after a switch to a bigger
  *   layer it climbs for seconds while the link is fine: a REMB that only
  *   climbs is no congestion. A falling one is the browser seeing queues
@@ -54,8 +56,15 @@
 #define DECREASE_INTERVAL_US (2 * G_USEC_PER_SEC)
 #define REMB_BELOW_SENT 0.85
 #define REMB_HOLD_US (3 * G_USEC_PER_SEC)
-/* reports closer than this are summed into the next one */
-#define MIN_REPORT_INTERVAL_US (200 * 1000)
+/* and only once REMBs stayed below that long: a browser's estimate dips
+ * for a moment when retransmissions arrive late */
+#define REMB_BELOW_US (1500 * 1000)
+/* Loss is measured between reports at least this far apart and covering
+ * this many packets: a browser sends a receiver report with every NACK,
+ * and the fraction lost of such a report covers a few packets (one lost
+ * in five is 20 %). Closer reports are summed into the next one. */
+#define MIN_REPORT_INTERVAL_US (750 * 1000)
+#define MIN_REPORT_PACKETS 10
 
 void
 rw_rate_estimate_init (RwRateEstimate * self)
@@ -83,36 +92,50 @@ rw_rate_estimate_reset (RwRateEstimate * self)
   self->delivered = 0;
   self->remb_limit = 0;
   self->remb_limit_until = 0;
+  self->remb_below_since = 0;
 }
 
 /**
  * rw_rate_estimate_report:
  * @self: an estimate
  * @now: monotonic time, µs
- * @fraction_lost: the report's fraction lost, 0 to 1
+ * @highest_seq: the report's extended highest sequence number received
+ * @packets_lost: the report's cumulative number of packets lost
  * @bytes_sent: all bytes sent to the viewer so far
  *
- * Takes a receiver report for the viewer's video.
+ * Takes a receiver report for the viewer's video. The fraction lost is
+ * that of the packets expected since the last report counted, from the
+ * two cumulative counters, not the report's own fraction lost: see
+ * MIN_REPORT_INTERVAL_US.
  */
 void
 rw_rate_estimate_report (RwRateEstimate * self, gint64 now,
-    gdouble fraction_lost, guint64 bytes_sent)
+    guint32 highest_seq, gint32 packets_lost, guint64 bytes_sent)
 {
   gint64 interval = now - self->report_at;
+  guint32 expected = highest_seq - self->report_seq;
+  gint64 lost = (gint64) packets_lost - self->report_lost;
   guint64 sent;
 
-  if (self->report_at == 0 || bytes_sent < self->report_bytes) {
+  /* the first report, or counters that went back (a new source, a
+   * reordered report): a new measure starts */
+  if (self->report_at == 0 || bytes_sent < self->report_bytes ||
+      expected > G_MAXINT32) {
     self->report_at = now;
     self->report_bytes = bytes_sent;
-    self->fraction_lost = fraction_lost;
+    self->report_seq = highest_seq;
+    self->report_lost = packets_lost;
     return;
   }
-  if (interval < MIN_REPORT_INTERVAL_US)
+  if (interval < MIN_REPORT_INTERVAL_US || expected < MIN_REPORT_PACKETS)
     return;
   sent = (bytes_sent - self->report_bytes) * 8 * G_USEC_PER_SEC / interval;
   self->report_at = now;
   self->report_bytes = bytes_sent;
-  self->fraction_lost = CLAMP (fraction_lost, 0.0, 1.0);
+  self->report_seq = highest_seq;
+  self->report_lost = packets_lost;
+  /* duplicates count as negative loss */
+  self->fraction_lost = CLAMP ((gdouble) lost / expected, 0.0, 1.0);
   self->sent_rate = sent;
 
   if (self->fraction_lost > HIGH_LOSS) {
@@ -159,8 +182,14 @@ rw_rate_estimate_report (RwRateEstimate * self, gint64 now,
 void
 rw_rate_estimate_remb (RwRateEstimate * self, gint64 now, guint64 bitrate)
 {
-  if (self->remb && bitrate < self->remb && self->sent_rate &&
-      bitrate < self->sent_rate * REMB_BELOW_SENT) {
+  gboolean below = self->sent_rate &&
+      bitrate < self->sent_rate * REMB_BELOW_SENT;
+
+  if (!below)
+    self->remb_below_since = 0;
+  else if (self->remb_below_since == 0)
+    self->remb_below_since = now;
+  if (below && self->remb && bitrate < self->remb) {
     self->remb_limit = MAX (bitrate, 1);
     self->remb_limit_until = now + REMB_HOLD_US;
   }
@@ -185,6 +214,7 @@ rw_rate_estimate_get (const RwRateEstimate * self, gint64 now,
   const gchar *from = estimate ? "loss" : NULL;
 
   if (self->remb_limit && now < self->remb_limit_until &&
+      self->remb_below_since && now - self->remb_below_since >= REMB_BELOW_US &&
       (estimate == 0 || self->remb_limit < estimate)) {
     estimate = self->remb_limit;
     from = "remb";

@@ -25,18 +25,21 @@ typedef struct
   guint64 delivered;            /* what got through a lossy interval */
   gint64 report_at;             /* monotonic µs of the last report; 0: none */
   guint64 report_bytes;         /* bytes sent at that report */
-  gdouble fraction_lost;        /* of the last report; < 0: none */
+  guint32 report_seq;           /* its extended highest sequence number */
+  gint32 report_lost;           /* its cumulative packets lost */
+  gdouble fraction_lost;        /* since the report before; < 0: none */
   guint64 sent_rate;            /* bits/s between the last two reports */
   guint64 remb;                 /* the last REMB, bits/s; 0: none */
   gint64 remb_at;
   guint64 remb_limit;           /* a REMB that fell below what we sent */
   gint64 remb_limit_until;
+  gint64 remb_below_since;      /* REMBs below what we send since; 0: not */
 } RwRateEstimate;
 
 void rw_rate_estimate_init (RwRateEstimate * self);
 void rw_rate_estimate_reset (RwRateEstimate * self);
 void rw_rate_estimate_report (RwRateEstimate * self, gint64 now,
-    gdouble fraction_lost, guint64 bytes_sent);
+    guint32 highest_seq, gint32 packets_lost, guint64 bytes_sent);
 void rw_rate_estimate_remb (RwRateEstimate * self, gint64 now,
     guint64 bitrate);
 guint64 rw_rate_estimate_get (const RwRateEstimate * self, gint64 now,

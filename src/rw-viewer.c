@@ -1208,7 +1208,7 @@ read_receiver_reports (GObject * session, GstBuffer * buffer,
         continue;
       g_mutex_lock (&self->lock);
       rw_rate_estimate_report (&self->estimate, g_get_monotonic_time (),
-          fractionlost / 256.0, self->video_bytes);
+          exthighestseq, packetslost, self->video_bytes);
       g_mutex_unlock (&self->lock);
     }
   }

@@ -120,9 +120,23 @@ const resent = async () => {
   const peer = r?.body?.peers?.[0];
   return peer?.retransmissions ?? { requested: null, sent: null };
 };
+// rate control's view each second: a random 2 % loss is no congestion, so the shared encoder
+// should stay at its own bitrate (printed with the bitrate below)
+const rate = { minTarget: null, sources: new Set(), minRemb: null };
+const sampleRate = async () => {
+  const r = await httpRequest(`${server.url}/status`).catch(() => null);
+  const stream = r?.body?.streams?.find((x) => x.rate_control) ?? r?.body;
+  const target = stream?.rate_control?.target;
+  if (typeof target === 'number') rate.minTarget = Math.min(rate.minTarget ?? target, target);
+  const peer = r?.body?.peers?.[0];
+  if (peer?.rate?.source) rate.sources.add(peer.rate.source);
+  const remb = peer?.remb?.bitrate;
+  if (typeof remb === 'number') rate.minRemb = Math.min(rate.minRemb ?? remb, remb);
+};
 const a = await snapshot(), ca = counters(), ra = await resent();
 for (let s = 1; s <= WATCH_S; s++) {
   await sleep(1000);
+  await sampleRate();
   if (s % 10 === 0) {
     const x = await snapshot();
     log(`${s} s: painted ${x.painted - a.painted}, decoded ${x.framesDecoded - a.framesDecoded}, NACK ${x.nackCount - a.nackCount}, ` +
@@ -175,7 +189,9 @@ record('rtt', rttKnown || BROWSER !== 'chromium',
 record('bitrate', true,
        `daemon sent ${kbps(cb.out.bytes - ca.out.bytes)} kbit/s (${cb.out.packets - ca.out.packets} UDP packets, ` +
        `${cb.droppedOut - ca.droppedOut} dropped), received ${kbps(cb.in.bytes - ca.in.bytes)} kbit/s ` +
-       `(${cb.droppedIn - ca.droppedIn} dropped); the browser received ${kbps(d('bytesReceived'))} kbit/s of RTP payload`);
+       `(${cb.droppedIn - ca.droppedIn} dropped); the browser received ${kbps(d('bytesReceived'))} kbit/s of RTP payload; ` +
+       `rate control's lowest target ${rate.minTarget ?? 'unknown'} bit/s (limited by ${[...rate.sources].join(', ') || 'nothing'}), ` +
+       `lowest REMB ${rate.minRemb ?? 'none'} bit/s`);
 console.log(`RESULT browser=${BROWSER} codec=${CODEC} args="${EXTRA.join(' ')}" loss=${LOSS} fps=${fps.toFixed(1)} ` +
             `max_gap_ms=${Math.round(maxGap)} freezes=${freezes.length} painted=${times.length} decoded=${decoded} ` +
             `tvf=${d('totalVideoFrames')} nack=${d('nackCount')} pli=${d('pliCount')} lost=${d('packetsLost')} ` +

@@ -582,8 +582,10 @@ def shaped_one_checks(shaped, others):
     sh, lift = ev("shape v" + shaped[1])[0], ev("unshape v" + shaped[1])[0]
     v = viewers[shaped]
     end = max([p["tc"] for p in v["progress"]] or [lift])
+    # from the shaping on: before it, a browser's start (its keyframe, the machine's load) is
+    # no part of what rate control does to the others
     for o in others:
-        c_viewer_full_ok(o, 3, end)
+        c_viewer_full_ok(o, sh, end)
     if not have_rc:
         return
     t_low = first_time(v, sh, lift, "low")

@@ -13,112 +13,190 @@
 
 #define S G_USEC_PER_SEC
 
-/* Receiver reports once a second while @rate bit/s are sent. */
+/* What a viewer's receiver reports count: time, bytes sent to it, and
+ * its cumulative counters. */
+typedef struct
+{
+  gint64 now;
+  guint64 bytes;
+  guint32 seq;
+  gint32 lost;
+} Feed;
+
+/* A receiver report @ms after the last while @rate bit/s are sent in
+ * packets of 1200 bytes, @lost of them lost. */
 static void
-report (RwRateEstimate * estimate, gint64 * now, guint64 * bytes,
+report_after (RwRateEstimate * estimate, Feed * feed, gint64 ms,
     guint64 rate, gdouble lost)
 {
-  *now += S;
-  *bytes += rate / 8;
-  rw_rate_estimate_report (estimate, *now, lost, *bytes);
+  guint packets = MAX (rate / 8 * ms / 1000 / 1000, 1);
+
+  feed->now += ms * 1000;
+  feed->bytes += rate / 8 * ms / 1000;
+  feed->seq += packets;
+  feed->lost += (gint32) (packets * lost + 0.5);
+  rw_rate_estimate_report (estimate, feed->now, feed->seq, feed->lost,
+      feed->bytes);
+}
+
+/* Receiver reports once a second. */
+static void
+report (RwRateEstimate * estimate, Feed * feed, guint64 rate, gdouble lost)
+{
+  report_after (estimate, feed, 1000, rate, lost);
 }
 
 static void
 test_estimate_loss (void)
 {
   RwRateEstimate estimate;
-  gint64 now = 1;
-  guint64 bytes = 0;
+  Feed feed = {.now = 1,.seq = 65530 };
   const gchar *source = "x";
 
   rw_rate_estimate_init (&estimate);
-  g_assert_cmpuint (rw_rate_estimate_get (&estimate, now, &source), ==, 0);
+  g_assert_cmpuint (rw_rate_estimate_get (&estimate, feed.now, &source), ==, 0);
   g_assert_null (source);
   g_assert_cmpfloat (rw_rate_estimate_get_fraction_lost (&estimate), <, 0);
 
   /* clean reports: no limit */
   for (guint i = 0; i < 3; i++)
-    report (&estimate, &now, &bytes, 2000000, 0);
-  g_assert_cmpuint (rw_rate_estimate_get (&estimate, now, NULL), ==, 0);
+    report (&estimate, &feed, 2000000, 0);
+  g_assert_cmpuint (rw_rate_estimate_get (&estimate, feed.now, NULL), ==, 0);
+  g_assert_cmpfloat (rw_rate_estimate_get_fraction_lost (&estimate), ==, 0);
 
   /* 80 % lost: GCC's step, (1 - 0.8 / 2) × 2 Mbit/s, and what got
    * through, kept apart */
-  report (&estimate, &now, &bytes, 2000000, 0.8);
-  g_assert_cmpuint (rw_rate_estimate_get (&estimate, now, &source), ==,
+  report (&estimate, &feed, 2000000, 0.8);
+  g_assert_cmpfloat_with_epsilon (rw_rate_estimate_get_fraction_lost
+      (&estimate), 0.8, 0.01);
+  g_assert_cmpuint (rw_rate_estimate_get (&estimate, feed.now, &source), ==,
       1200000);
   g_assert_cmpstr (source, ==, "loss");
   g_assert_cmpuint (rw_rate_estimate_get_delivered (&estimate), ==, 400000);
 
   /* at a fixed rate (a layer that does not follow) the steps, at most
    * every 2 s, end at what gets through */
-  report (&estimate, &now, &bytes, 500000, 0.5);
-  g_assert_cmpuint (rw_rate_estimate_get (&estimate, now, NULL), ==, 1200000);
-  report (&estimate, &now, &bytes, 500000, 0.5);
-  g_assert_cmpuint (rw_rate_estimate_get (&estimate, now, NULL), ==, 375000);
-  report (&estimate, &now, &bytes, 500000, 0.5);
-  report (&estimate, &now, &bytes, 500000, 0.5);
-  g_assert_cmpuint (rw_rate_estimate_get (&estimate, now, NULL), ==, 281250);
-  report (&estimate, &now, &bytes, 500000, 0.5);
-  report (&estimate, &now, &bytes, 500000, 0.5);
-  g_assert_cmpuint (rw_rate_estimate_get (&estimate, now, NULL), ==, 250000);
+  report (&estimate, &feed, 500000, 0.5);
+  g_assert_cmpuint (rw_rate_estimate_get (&estimate, feed.now, NULL), ==,
+      1200000);
+  report (&estimate, &feed, 500000, 0.5);
+  g_assert_cmpuint (rw_rate_estimate_get (&estimate, feed.now, NULL), ==,
+      375000);
+  report (&estimate, &feed, 500000, 0.5);
+  report (&estimate, &feed, 500000, 0.5);
+  g_assert_cmpuint (rw_rate_estimate_get (&estimate, feed.now, NULL), ==,
+      281250);
+  report (&estimate, &feed, 500000, 0.5);
+  report (&estimate, &feed, 500000, 0.5);
+  g_assert_cmpuint (rw_rate_estimate_get (&estimate, feed.now, NULL), ==,
+      250000);
   g_assert_cmpuint (rw_rate_estimate_get_delivered (&estimate), ==, 250000);
 
   /* a little loss holds it, and so do clean reports for 3 s (what got
    * through is forgotten at the first clean one); then each raises it by
    * 8 %, at most to 1.5 × what is sent */
-  report (&estimate, &now, &bytes, 200000, 0.05);
-  g_assert_cmpuint (rw_rate_estimate_get (&estimate, now, NULL), ==, 250000);
+  report (&estimate, &feed, 200000, 0.05);
+  g_assert_cmpuint (rw_rate_estimate_get (&estimate, feed.now, NULL), ==,
+      250000);
   g_assert_cmpuint (rw_rate_estimate_get_delivered (&estimate), ==, 250000);
-  report (&estimate, &now, &bytes, 200000, 0);
-  g_assert_cmpuint (rw_rate_estimate_get (&estimate, now, NULL), ==, 250000);
+  report (&estimate, &feed, 200000, 0);
+  g_assert_cmpuint (rw_rate_estimate_get (&estimate, feed.now, NULL), ==,
+      250000);
   g_assert_cmpuint (rw_rate_estimate_get_delivered (&estimate), ==, 0);
-  report (&estimate, &now, &bytes, 200000, 0);
-  g_assert_cmpuint (rw_rate_estimate_get (&estimate, now, NULL), ==, 270000);
+  report (&estimate, &feed, 200000, 0);
+  g_assert_cmpuint (rw_rate_estimate_get (&estimate, feed.now, NULL), ==,
+      270000);
   for (guint i = 0; i < 3; i++)
-    report (&estimate, &now, &bytes, 200000, 0);
-  g_assert_cmpuint (rw_rate_estimate_get (&estimate, now, NULL), ==, 300000);
+    report (&estimate, &feed, 200000, 0);
+  g_assert_cmpuint (rw_rate_estimate_get (&estimate, feed.now, NULL), ==,
+      300000);
   /* never lowered by a clean report */
-  report (&estimate, &now, &bytes, 100000, 0);
-  g_assert_cmpuint (rw_rate_estimate_get (&estimate, now, NULL), ==, 300000);
+  report (&estimate, &feed, 100000, 0);
+  g_assert_cmpuint (rw_rate_estimate_get (&estimate, feed.now, NULL), ==,
+      300000);
 
-  /* a report too soon after the last is left for the next */
-  report (&estimate, &now, &bytes, 2000000, 0.5);
-  rw_rate_estimate_report (&estimate, now + 1000, 0.9, bytes);
-  g_assert_cmpuint (rw_rate_estimate_get (&estimate, now, NULL), ==, 1000000);
+  /* a report too soon after the last is summed into the next: half lost
+   * over 100 ms and none over the 900 ms after is 5 %, no step */
+  report_after (&estimate, &feed, 100, 2000000, 0.5);
+  report_after (&estimate, &feed, 900, 2000000, 0);
+  g_assert_cmpfloat_with_epsilon (rw_rate_estimate_get_fraction_lost
+      (&estimate), 0.05, 0.01);
+  g_assert_cmpuint (rw_rate_estimate_get (&estimate, feed.now, NULL), ==,
+      300000);
+
+  /* counters that go back start a new measure */
+  feed.seq -= 1000;
+  report (&estimate, &feed, 2000000, 0.9);
+  g_assert_cmpfloat_with_epsilon (rw_rate_estimate_get_fraction_lost
+      (&estimate), 0.05, 0.01);
 
   /* a switch of layer forgets the limit */
   rw_rate_estimate_reset (&estimate);
-  g_assert_cmpuint (rw_rate_estimate_get (&estimate, now, NULL), ==, 0);
+  g_assert_cmpuint (rw_rate_estimate_get (&estimate, feed.now, NULL), ==, 0);
+}
+
+/* A browser sends a receiver report with every NACK: 2 % random loss as
+ * reports of a few packets, one lost in each, is still 2 %, no step. */
+static void
+test_estimate_nack_reports (void)
+{
+  RwRateEstimate estimate;
+  Feed feed = {.now = 1 };
+
+  rw_rate_estimate_init (&estimate);
+  report (&estimate, &feed, 1000000, 0);
+  for (guint i = 0; i < 100; i++) {
+    /* 1 of 5 lost, then 45 more arrive: 50 packets in 0.5 s */
+    report_after (&estimate, &feed, 60, 1000000, 0.2);
+    report_after (&estimate, &feed, 440, 1000000, 0);
+    g_assert_cmpuint (rw_rate_estimate_get (&estimate, feed.now, NULL), ==, 0);
+  }
+  g_assert_cmpfloat (rw_rate_estimate_get_fraction_lost (&estimate), <, 0.05);
 }
 
 static void
 test_estimate_remb (void)
 {
   RwRateEstimate estimate;
-  gint64 now = 1;
-  guint64 bytes = 0;
+  Feed feed = {.now = 1 };
   const gchar *source = NULL;
 
   rw_rate_estimate_init (&estimate);
-  report (&estimate, &now, &bytes, 2000000, 0);
-  report (&estimate, &now, &bytes, 2000000, 0);
+  report (&estimate, &feed, 2000000, 0);
+  report (&estimate, &feed, 2000000, 0);
 
   /* a REMB that only climbs, even below what is sent, is no limit */
-  rw_rate_estimate_remb (&estimate, now, 300000);
-  rw_rate_estimate_remb (&estimate, now, 400000);
-  g_assert_cmpuint (rw_rate_estimate_get (&estimate, now, NULL), ==, 0);
-  /* a falling one below 85 % of it is, for 3 s */
-  rw_rate_estimate_remb (&estimate, now, 350000);
-  g_assert_cmpuint (rw_rate_estimate_get (&estimate, now, &source), ==, 350000);
+  rw_rate_estimate_remb (&estimate, feed.now, 300000);
+  rw_rate_estimate_remb (&estimate, feed.now, 400000);
+  g_assert_cmpuint (rw_rate_estimate_get (&estimate, feed.now, NULL), ==, 0);
+  /* a falling one below 85 % of it is, for 3 s, once REMBs stayed below
+   * for 1.5 s */
+  rw_rate_estimate_remb (&estimate, feed.now, 350000);
+  g_assert_cmpuint (rw_rate_estimate_get (&estimate, feed.now, NULL), ==, 0);
+  g_assert_cmpuint (rw_rate_estimate_get (&estimate, feed.now + S, NULL), ==,
+      0);
+  g_assert_cmpuint (rw_rate_estimate_get (&estimate, feed.now + 2 * S,
+          &source), ==, 350000);
   g_assert_cmpstr (source, ==, "remb");
-  g_assert_cmpuint (rw_rate_estimate_get (&estimate, now + 3 * S, NULL), ==, 0);
+  g_assert_cmpuint (rw_rate_estimate_get (&estimate, feed.now + 3 * S, NULL),
+      ==, 0);
+  /* a dip for a moment is none */
+  rw_rate_estimate_remb (&estimate, feed.now, 2000000);
+  feed.now += 2 * S;
+  rw_rate_estimate_remb (&estimate, feed.now, 700000);
+  rw_rate_estimate_remb (&estimate, feed.now + S, 1900000);
+  g_assert_cmpuint (rw_rate_estimate_get (&estimate, feed.now + 2 * S, NULL),
+      ==, 0);
   /* bogus values: 10 Gbit/s then 1 bit/s */
-  rw_rate_estimate_remb (&estimate, now, G_GUINT64_CONSTANT (10000000000));
-  rw_rate_estimate_remb (&estimate, now, 1);
-  g_assert_cmpuint (rw_rate_estimate_get (&estimate, now, NULL), ==, 1);
+  feed.now += 2 * S;
+  rw_rate_estimate_remb (&estimate, feed.now, G_GUINT64_CONSTANT (10000000000));
+  rw_rate_estimate_remb (&estimate, feed.now, 1);
+  g_assert_cmpuint (rw_rate_estimate_get (&estimate, feed.now + 2 * S, NULL),
+      ==, 1);
   /* the lower of the two limits holds */
-  report (&estimate, &now, &bytes, 2000000, 0.5);
-  g_assert_cmpuint (rw_rate_estimate_get (&estimate, now, &source), ==, 1);
+  report (&estimate, &feed, 2000000, 0.5);
+  g_assert_cmpuint (rw_rate_estimate_get (&estimate, feed.now + S, &source),
+      ==, 1);
   g_assert_cmpstr (source, ==, "remb");
 }
 
@@ -286,6 +364,7 @@ main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/rate/estimate/loss", test_estimate_loss);
+  g_test_add_func ("/rate/estimate/nack-reports", test_estimate_nack_reports);
   g_test_add_func ("/rate/estimate/remb", test_estimate_remb);
   g_test_add_func ("/rate/control/one-far-below", test_one_far_below);
   g_test_add_func ("/rate/control/all-below", test_all_below);

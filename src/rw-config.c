@@ -57,6 +57,7 @@ rw_config_new (void)
   config->media.keyframe_interval = 2;
   config->media.rate_control = TRUE;
   config->media.low_layer = TRUE;
+  config->media.scale_down = TRUE;
   config->media.low_layer_bitrate = RW_CONFIG_DEFAULT_LOW_LAYER_BITRATE;
   config->media.audio = RW_AUDIO_NONE;
   config->media.audio_bitrate = RW_CONFIG_DEFAULT_AUDIO_BITRATE;
@@ -558,6 +559,7 @@ static const KeySpec keys[] = {
   {"stream", "max-bitrate", KEY_UINT, STREAM_FIELD (max_bitrate), 10000,
       100000000},
   {"stream", "low-layer", KEY_BOOLEAN, STREAM_FIELD (low_layer)},
+  {"stream", "scale-down", KEY_BOOLEAN, STREAM_FIELD (scale_down)},
   {"stream", "low-layer-bitrate", KEY_UINT, STREAM_FIELD (low_layer_bitrate),
       20000, 10000000},
   {"stream", "pipeline", KEY_PIPELINE, STREAM_FIELD (pipeline), 0, 0,

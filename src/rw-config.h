@@ -76,6 +76,7 @@ typedef struct
   guint max_bitrate;            /* bits per second; 0: bitrate */
   gboolean low_layer;           /* a low layer for viewers far below */
   guint low_layer_bitrate;      /* bits per second */
+  gboolean scale_down;          /* the picture shrinks at low targets */
   gchar *pipeline;              /* a launch description, NULL: built in */
   gchar *pipeline_name;         /* where it came from, for /status */
 

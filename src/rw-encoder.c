@@ -28,6 +28,7 @@
  */
 
 #include "rw-encoder.h"
+#include "rw-error.h"
 
 #include <string.h>
 
@@ -82,28 +83,31 @@ is_encoder (GstElement * element)
   return klass && strstr (klass, "Encoder") != NULL;
 }
 
-/* The only sink pad of @element, or NULL. */
+/* The only linked sink pad of @element (a textoverlay's text input is
+ * mostly not), or NULL. */
 static GstPad *
 only_sink_pad (GstElement * element)
 {
   GstPad *pad = NULL;
 
   GST_OBJECT_LOCK (element);
-  if (element->numsinkpads == 1)
-    pad = gst_object_ref (element->sinkpads->data);
+  for (GList * l = element->sinkpads; l; l = l->next) {
+    if (!gst_pad_is_linked (l->data))
+      continue;
+    if (pad) {
+      gst_clear_object (&pad);
+      break;
+    }
+    pad = gst_object_ref (l->data);
+  }
   GST_OBJECT_UNLOCK (element);
   return pad;
 }
 
-/**
- * rw_encoder_find_upstream:
- * @pad: a sink pad
- *
- * Returns: (transfer full) (nullable): the encoder feeding @pad, or %NULL
- *     when there is none on a plain path upstream.
- */
-GstElement *
-rw_encoder_find_upstream (GstPad * pad)
+/* The first element upstream of @pad, on a plain path (one sink pad each,
+ * through bins' ghost pads), that @match takes. */
+static GstElement *
+find_upstream (GstPad * pad, gboolean (*match) (GstElement * element))
 {
   GstPad *current = gst_pad_get_peer (pad);
 
@@ -132,7 +136,7 @@ rw_encoder_find_upstream (GstPad * pad)
     current = NULL;
     if (element == NULL)
       break;
-    if (is_encoder (element))
+    if (match (element))
       return element;
     next = only_sink_pad (element);
     gst_object_unref (element);
@@ -143,6 +147,106 @@ rw_encoder_find_upstream (GstPad * pad)
   }
   g_clear_object (&current);
   return NULL;
+}
+
+/**
+ * rw_encoder_find_upstream:
+ * @pad: a sink pad
+ *
+ * Returns: (transfer full) (nullable): the encoder feeding @pad, or %NULL
+ *     when there is none on a plain path upstream.
+ */
+GstElement *
+rw_encoder_find_upstream (GstPad * pad)
+{
+  return find_upstream (pad, is_encoder);
+}
+
+/* Caps of one structure with a fixed width and height. */
+static gboolean
+has_size (const GstCaps * caps)
+{
+  const GstStructure *s;
+  gint width, height;
+
+  if (caps == NULL || gst_caps_get_size (caps) != 1)
+    return FALSE;
+  s = gst_caps_get_structure (caps, 0);
+  return gst_structure_get_int (s, "width", &width) &&
+      gst_structure_get_int (s, "height", &height) && width > 0 && height > 0;
+}
+
+static gboolean
+is_size_filter (GstElement * element)
+{
+  GstElementFactory *factory = gst_element_get_factory (element);
+  g_autoptr (GstCaps) caps = NULL;
+
+  if (factory == NULL || !g_str_equal (GST_OBJECT_NAME (factory), "capsfilter"))
+    return FALSE;
+  g_object_get (element, "caps", &caps, NULL);
+  return has_size (caps);
+}
+
+/**
+ * rw_encoder_find_size_filter:
+ * @encoder: an encoder
+ * @caps: (out) (transfer full) (optional): the filter's caps now
+ *
+ * Returns: (transfer full) (nullable): the capsfilter upstream of @encoder
+ *     that sets its picture's size, or %NULL when there is none.
+ */
+GstElement *
+rw_encoder_find_size_filter (GstElement * encoder, GstCaps ** caps)
+{
+  g_autoptr (GstPad) sink = only_sink_pad (encoder);
+  GstElement *filter = sink ? find_upstream (sink, is_size_filter) : NULL;
+
+  if (filter && caps)
+    g_object_get (filter, "caps", caps, NULL);
+  return filter;
+}
+
+/**
+ * rw_encoder_scale:
+ * @filter: a capsfilter from rw_encoder_find_size_filter()
+ * @original: its caps at full size
+ * @num: each side is multiplied by @num / @den (rounded to even)
+ * @den: see @num
+ * @error: where to say why not
+ *
+ * Sets @filter to a smaller (or its full) size, when what feeds it can
+ * produce that size (a videoscale, a test source).
+ *
+ * Returns: %FALSE with @error set when it cannot.
+ */
+gboolean
+rw_encoder_scale (GstElement * filter, const GstCaps * original, guint num,
+    guint den, GError ** error)
+{
+  g_autoptr (GstCaps) caps = gst_caps_copy (original);
+  g_autoptr (GstPad) sink = gst_element_get_static_pad (filter, "sink");
+  g_autoptr (GstCaps) possible = NULL;
+  GstStructure *s;
+  gint width, height;
+
+  g_return_val_if_fail (has_size (original), FALSE);
+  s = gst_caps_get_structure (caps, 0);
+  gst_structure_get_int (s, "width", &width);
+  gst_structure_get_int (s, "height", &height);
+  width = MAX ((gint) ((gint64) width * num / den) & ~1, 16);
+  height = MAX ((gint) ((gint64) height * num / den) & ~1, 16);
+  gst_structure_set (s, "width", G_TYPE_INT, width, "height", G_TYPE_INT,
+      height, NULL);
+  possible = sink ? gst_pad_peer_query_caps (sink, caps) : NULL;
+  if (possible == NULL || gst_caps_is_empty (possible)) {
+    g_set_error (error, RW_ERROR, RW_ERROR_UNSUPPORTED,
+        "what feeds %s cannot produce %dx%d (add a videoscale before it)",
+        GST_OBJECT_NAME (filter), width, height);
+    return FALSE;
+  }
+  g_object_set (filter, "caps", caps, NULL);
+  return TRUE;
 }
 
 /**

@@ -14,4 +14,9 @@ gboolean rw_encoder_get_bitrate (GstElement * encoder, guint * bitrate);
 gboolean rw_encoder_set_bitrate (GstElement * encoder, guint bitrate,
     gboolean drop_frames);
 
+GstElement *rw_encoder_find_size_filter (GstElement * encoder,
+    GstCaps ** caps);
+gboolean rw_encoder_scale (GstElement * filter, const GstCaps * original,
+    guint num, guint den, GError ** error);
+
 G_END_DECLS

@@ -22,6 +22,7 @@
 #include "rw-encoder.h"
 #include "rw-low-layer.h"
 #include "rw-private.h"
+#include "rw-rate-scale.h"
 
 #include <string.h>
 
@@ -50,6 +51,12 @@ struct _RwRateLayers
   guint applied;                /* the bitrate last set on the encoder */
   guint encoder_bitrate;        /* its own, when it was found */
 
+  RwRateScale scale;
+  GstElement *size_filter;      /* the capsfilter that sets its size */
+  GstCaps *full_size;           /* that filter's own caps */
+  guint scale_step;             /* applied; 0: full size */
+  gboolean scale_failed;        /* the filter cannot scale: not again */
+
   RwLowLayer *low;
   gboolean low_stopping;
   gint64 low_used_at;           /* monotonic: a viewer was on it */
@@ -61,11 +68,16 @@ struct _RwRateLayers
   guint64 full_bitrate, low_bitrate;
   guint full_viewers, low_viewers;
 
-  GMutex lock;                  /* protects full_bytes */
+  guint64 full_frames_then;
+  gdouble full_fps;             /* frames the encoder put out a second */
+
+  GMutex lock;                  /* protects full_bytes, full_frames */
   guint64 full_bytes;
+  guint64 full_frames;
 };
 
 static void apply_policy (RwRateLayers * self, guint encoder_bitrate);
+static void forget_size (RwRateLayers * self);
 
 static GstPadProbeReturn
 count_full (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
@@ -74,6 +86,7 @@ count_full (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
 
   g_mutex_lock (&self->lock);
   self->full_bytes += gst_buffer_get_size (GST_PAD_PROBE_INFO_BUFFER (info));
+  self->full_frames++;
   g_mutex_unlock (&self->lock);
   return GST_PAD_PROBE_OK;
 }
@@ -154,6 +167,7 @@ find_encoder (RwRateLayers * self)
           "shared bitrate stays as it is");
     self->unknown_warned = TRUE;
     gst_clear_object (&self->encoder);
+    forget_size (self);
     return;
   }
   if (self->encoder == NULL) {
@@ -165,8 +179,55 @@ find_encoder (RwRateLayers * self)
         rw_rate_control_get_policy (self->control)->max_bitrate);
   }
   gst_object_replace ((GstObject **) & self->encoder, GST_OBJECT (encoder));
+  forget_size (self);
   self->applied = bitrate;
   self->encoder_bitrate = bitrate;
+}
+
+/* A new encoder (or none): its size filter is another one, at its own
+ * size. */
+static void
+forget_size (RwRateLayers * self)
+{
+  gst_clear_object (&self->size_filter);
+  gst_clear_caps (&self->full_size);
+  self->scale = (RwRateScale) {
+  0};
+  self->scale_step = 0;
+  self->scale_failed = FALSE;
+}
+
+/* The encoder's picture to @step (rw-rate-scale.c), through the capsfilter
+ * in front of it; warns once when it cannot. */
+static void
+apply_scale (RwRateLayers * self, guint step)
+{
+  g_autoptr (GError) error = NULL;
+  guint num, den;
+
+  if (step == self->scale_step || self->scale_failed || self->encoder == NULL)
+    return;
+  if (self->size_filter == NULL)
+    self->size_filter = rw_encoder_find_size_filter (self->encoder,
+        &self->full_size);
+  if (self->size_filter == NULL) {
+    g_warning ("rate control: no capsfilter upstream of %s sets the size of "
+        "its picture, which keeps it (scale-down=false stops trying)",
+        GST_OBJECT_NAME (self->encoder));
+    self->scale_failed = TRUE;
+    return;
+  }
+  rw_rate_scale_get_factor (step, &num, &den);
+  if (!rw_encoder_scale (self->size_filter, self->full_size, num, den, &error)) {
+    g_warning ("rate control: the picture keeps its size: %s (scale-down="
+        "false stops trying)", error->message);
+    self->scale_failed = TRUE;
+    return;
+  }
+  g_message ("rate control: the picture of %s at %u/%u of its size "
+      "(target %u bit/s, %.1f frames a second encoded)",
+      GST_OBJECT_NAME (self->encoder), num, den, self->applied, self->full_fps);
+  self->scale_step = step;
 }
 
 static void
@@ -234,10 +295,11 @@ stop_low (RwRateLayers * self)
 static void
 measure (RwRateLayers * self, gint64 now)
 {
-  guint64 full, low;
+  guint64 full, low, frames;
 
   g_mutex_lock (&self->lock);
   full = self->full_bytes;
+  frames = self->full_frames;
   g_mutex_unlock (&self->lock);
   low = self->low ? rw_low_layer_get_bytes (self->low) : 0;
   if (self->measured_at && now - self->measured_at < MEASURE_US)
@@ -249,7 +311,10 @@ measure (RwRateLayers * self, gint64 now)
         G_USEC_PER_SEC / span;
     self->low_bitrate = self->low && low >= self->low_bytes_then ?
         (low - self->low_bytes_then) * 8 * G_USEC_PER_SEC / span : 0;
+    self->full_fps = (frames - self->full_frames_then) *
+        (gdouble) G_USEC_PER_SEC / span;
   }
+  self->full_frames_then = frames;
   self->measured_at = now;
   self->full_bytes_then = full;
   self->low_bytes_then = low;
@@ -291,11 +356,15 @@ rw_rate_layers_update (RwRateLayers * self, const RwRateSettings * settings,
 
     for (guint i = 0; i < n; i++)
       rw_viewer_set_layer (viewers[i], RW_LAYER_FULL, 0);
-    /* switched off by a reload: the encoder's bitrate back to the top */
+    /* switched off by a reload: the encoder's bitrate back to the top,
+     * its picture to its size */
     if (self->encoder && self->applied != max) {
       rw_encoder_set_bitrate (self->encoder, max, FALSE);
       self->applied = max;
     }
+    apply_scale (self, 0);
+    self->scale = (RwRateScale) {
+    0};
     return;
   }
   find_encoder (self);
@@ -315,6 +384,15 @@ rw_rate_layers_update (RwRateLayers * self, const RwRateSettings * settings,
     rw_encoder_set_bitrate (self->encoder, target, target <
         rw_rate_control_get_policy (self->control)->max_bitrate);
     self->applied = target;
+  }
+  if (self->encoder && self->settings.scale_down && fps_n > 0 && fps_d > 0)
+    apply_scale (self, rw_rate_scale_update (&self->scale, now, target,
+            rw_rate_control_get_policy (self->control)->max_bitrate,
+            self->full_fps, (gdouble) fps_n / fps_d));
+  else if (self->encoder) {
+    apply_scale (self, 0);
+    self->scale = (RwRateScale) {
+    0};
   }
 
   self->full_viewers = self->low_viewers = 0;
@@ -416,6 +494,7 @@ rw_rate_layers_add_status (RwRateLayers * self, JsonBuilder * builder)
   const RwRatePolicy *policy = rw_rate_control_get_policy (self->control);
   guint target = self->encoder ? self->applied :
       rw_rate_control_get_target (self->control);
+  guint num, den;
 
   json_builder_set_member_name (builder, "rate_control");
   json_builder_begin_object (builder);
@@ -437,6 +516,12 @@ rw_rate_layers_add_status (RwRateLayers * self, JsonBuilder * builder)
   json_builder_begin_array (builder);
 
   begin_layer (builder, "full", target, self->full_bitrate, self->full_viewers);
+  rw_rate_scale_get_factor (self->scale_step, &num, &den);
+  json_builder_set_member_name (builder, "scale");
+  json_builder_add_double_value (builder, (gdouble) num / den);
+  json_builder_set_member_name (builder, "encoded_fps");
+  json_builder_add_double_value (builder,
+      (gint64) (self->full_fps * 10 + 0.5) / 10.0);
   json_builder_end_object (builder);
 
   begin_layer (builder, "low", self->settings.low_bitrate, self->low_bitrate,
@@ -475,6 +560,8 @@ rw_rate_layers_free (RwRateLayers * self)
   gst_pad_remove_probe (self->tee_sink, self->tee_probe);
   gst_object_unref (self->tee_sink);
   gst_clear_object (&self->encoder);
+  gst_clear_object (&self->size_filter);
+  gst_clear_caps (&self->full_size);
   gst_object_unref (self->tee);
   gst_object_unref (self->bin);
   g_main_context_unref (self->context);

@@ -23,6 +23,8 @@ typedef struct _RwRateLayers RwRateLayers;
  * @max_bitrate: its highest (0: the encoder's bitrate when serving began)
  * @low_layer: viewers far below the others get a low layer
  * @low_bitrate: the low layer's target, bits/s
+ * @scale_down: the picture shrinks when the encoder drops frames to keep
+ *     a low target (rw-rate-scale.c)
  */
 typedef struct
 {
@@ -31,6 +33,7 @@ typedef struct
   guint max_bitrate;
   gboolean low_layer;
   guint low_bitrate;
+  gboolean scale_down;
 } RwRateSettings;
 
 RwRateLayers *rw_rate_layers_new (GstBin * bin, GstElement * tee,

@@ -177,6 +177,7 @@ enum
   PROP_MAX_BITRATE,
   PROP_LOW_LAYER,
   PROP_LOW_LAYER_BITRATE,
+  PROP_SCALE_DOWN,
   PROP_VIEWERS,
   N_PROPS
 };
@@ -1817,6 +1818,9 @@ set_config_value (RwSink * self, guint prop_id, const GValue * value)
     case PROP_LOW_LAYER_BITRATE:
       self->rate_settings.low_bitrate = g_value_get_uint (value);
       break;
+    case PROP_SCALE_DOWN:
+      self->rate_settings.scale_down = g_value_get_boolean (value);
+      break;
     default:
       g_assert_not_reached ();
       break;
@@ -1919,6 +1923,9 @@ rw_sink_get_property (GObject * object, guint prop_id, GValue * value,
       break;
     case PROP_LOW_LAYER_BITRATE:
       g_value_set_uint (value, self->rate_settings.low_bitrate);
+      break;
+    case PROP_SCALE_DOWN:
+      g_value_set_boolean (value, self->rate_settings.scale_down);
       break;
     case PROP_PUBLISH_URL:
     case PROP_PUBLISH_TOKEN_FILE:{
@@ -2055,6 +2062,10 @@ rw_sink_class_init (RwSinkClass * klass)
   properties[PROP_LOW_LAYER_BITRATE] = g_param_spec_uint
       ("low-layer-bitrate", "Low layer bitrate", "The low layer's bitrate, "
       "bit/s", 20000, G_MAXINT, DEFAULT_LOW_LAYER_BITRATE, per_viewer);
+  properties[PROP_SCALE_DOWN] = g_param_spec_boolean ("scale-down",
+      "Scale down", "The encoder's picture shrinks (to 3/4, then 1/2) while "
+      "it drops frames to keep a low target; it needs a capsfilter with the "
+      "size upstream of the encoder", TRUE, per_viewer);
   properties[PROP_ICE_ADDRESSES] = g_param_spec_string ("ice-addresses",
       "ICE addresses", "Comma-separated local addresses ICE may use "
       "(NULL: every interface)", NULL, per_viewer);
@@ -2162,7 +2173,7 @@ rw_sink_init (RwSink * self)
   self->config->allowed_origins = list_to_strv ("*");
   self->keyframe_min_interval = DEFAULT_KEYFRAME_MIN_INTERVAL;
   self->rate_settings = (RwRateSettings) {
-  TRUE, 0, 0, TRUE, DEFAULT_LOW_LAYER_BITRATE};
+  TRUE, 0, 0, TRUE, DEFAULT_LOW_LAYER_BITRATE, TRUE};
   self->sessions = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
       (GDestroyNotify) session_free);
   self->leaving = g_hash_table_new_full (NULL, NULL, g_object_unref, NULL);

@@ -132,7 +132,8 @@ configure_sink (RwStream * self)
       "min-bitrate", self->stream->min_bitrate, "max-bitrate",
       self->stream->max_bitrate ? self->stream->max_bitrate :
       self->stream->bitrate, "low-layer", self->stream->low_layer,
-      "low-layer-bitrate", self->stream->low_layer_bitrate, NULL);
+      "low-layer-bitrate", self->stream->low_layer_bitrate, "scale-down",
+      self->stream->scale_down, NULL);
 }
 
 static void restart_pipeline (RwStream * self, const gchar * reason);

@@ -31,9 +31,10 @@
 #                    machine); after the lift v1 back on "full" within 15 s
 #   shaped-all       all three shaped to 800 kbit/s for 25 s: rate_control.target ≤ 800000
 #                    within 15 s; no viewer on "low" in the last 10 s of the shaping, each
-#                    decoding ≥ RW_RATE_SHAPED_ALL_MIN_MEAN_FPS (8) on average there, issue
+#                    decoding ≥ RW_RATE_SHAPED_ALL_MIN_MEAN_FPS (18) on average there, issue
 #                    15's 25 fps printed against (met/MISSED), not asserted (see the check);
-#                    lifted: the target back to ≥ 90 % of max within 30 s
+#                    the encoder's picture shrank (rate_control full layer's scale < 1) during
+#                    the shaping; lifted: the target back to ≥ 90 % of max within 30 s
 #   bogus            v3 with --bogus-feedback (a PLI and a REMB of 1 bit/s or 10 Gbit/s in
 #                    every RTCP packet, ~85 a second): v1/v2 keep ≥ 29 fps (as above), the
 #                    target stays ≥ 95 % of max, keyframes_forced ≤ RW_RATE_MAX_KEYFRAMES_PER_S
@@ -213,7 +214,7 @@ build_topology() {
 
 # shape I RATE: the router's egress toward viewer I (what the daemon sends it) to RATE.
 shape() {
-    in_ns router tc qdisc replace dev "r$1" root tbf rate "$2" burst 16kb latency 100ms &&
+    in_ns router tc qdisc replace dev "r$1" root tbf rate "$2" burst 16kb latency ${RW_TBF_LATENCY:-100ms} &&
         event "shape v$1 $2"
 }
 unshape() {
@@ -373,7 +374,7 @@ MAX_GAP_MS = float(env.get("RW_RATE_MAX_GAP_MS", "1000"))
 LOW_MIN_FPS_SECOND = float(env.get("RW_RATE_LOW_MIN_FPS_SECOND", "14"))
 # the daemon forces at most one keyframe per keyframe-min-interval (500 ms), plus sampling
 MAX_KEYFRAMES_PER_S = float(env.get("RW_RATE_MAX_KEYFRAMES_PER_S", "2.2"))
-SHAPED_ALL_MIN_MEAN_FPS = float(env.get("RW_RATE_SHAPED_ALL_MIN_MEAN_FPS", "8"))
+SHAPED_ALL_MIN_MEAN_FPS = float(env.get("RW_RATE_SHAPED_ALL_MIN_MEAN_FPS", "18"))
 # from the daemon's switch to the viewer's first low-layer frame
 MAX_SWITCH_S = float(env.get("RW_RATE_MAX_SWITCH_S", "3"))
 HZ = os.sysconf("SC_CLK_TCK")
@@ -503,8 +504,8 @@ for name, v in sorted(viewers.items()):
 
 out("#### stream")
 out()
-out("| t | target kbit/s | full: target / sent kbit/s, viewers | low: target / sent kbit/s, viewers | keyframes forced | daemon CPU % |")
-out("| --- | --- | --- | --- | --- | --- |")
+out("| t | target kbit/s | full: target / sent kbit/s, viewers | full: scale, encoded fps | low: target / sent kbit/s, viewers | keyframes forced | daemon CPU % |")
+out("| --- | --- | --- | --- | --- | --- | --- |")
 def layer(rc, name):
     for l in get(rc, "layers") or []:
         if get(l, "name") == name:
@@ -525,8 +526,10 @@ def forced(status):
 for s in samples:
     rc = rc_of(s["status"])
     tg = get(rc, "target")
-    out("| %.0f | %s | %s | %s | %s | %s |" % (
-        s["t"], fmt(tg / 1000 if tg is not None else None), layer_cell(layer(rc, "full")),
+    full = layer(rc, "full")
+    out("| %.0f | %s | %s | %s, %s | %s | %s | %s |" % (
+        s["t"], fmt(tg / 1000 if tg is not None else None), layer_cell(full),
+        fmt(get(full, "scale"), "%.2f"), fmt(get(full, "encoded_fps"), "%.1f"),
         layer_cell(layer(rc, "low")), fmt(forced(s["status"])), fmt(s["cpu"], "%.1f")))
 out()
 low_cpu = [s["cpu"] for s in samples if s["cpu"] is not None and
@@ -652,13 +655,23 @@ elif case == "shaped-all":
                 break
         notes.append("target >= 90 %% of max (%s) %s s after the lift" % (fmt(mx), fmt(t_up - lift if t_up else None, "%.1f")))
         expect(t_up is not None and t_up - lift <= 30, "the target did not go back up within 30 s of the lift")
+        # the encoder drops frames below ~750 kbit/s at 640x480: its picture shrinks instead
+        scales = [(s["t"], get(layer(rc_of(s["status"]), "full"), "scale")) for s in samples]
+        scales = [(t, x) for t, x in scales if x is not None]
+        t_small = next((t for t, x in scales if sh <= t < lift and x < 1), None)
+        t_full = next((t for t, x in scales if t >= lift and x == 1), None)
+        notes.append("picture at %s of its size %s s after the shaping (smallest), back to full %s s after the lift" % (
+            fmt(min([x for t, x in scales if sh <= t < lift] or [None]), "%.2f"),
+            fmt(t_small - sh if t_small is not None else None, "%.1f"),
+            fmt(t_full - lift if t_full is not None else None, "%.1f")))
+        expect(t_small is not None, "the picture did not shrink while the encoder's target was below its floor")
     for name, v in viewers.items():
         fps = [p.get("fps") for p in window(v, lift - 10, lift)]
         notes.append("%s fps in the last 10 s of the shaping: min=%s" % (name, fmt(min(fps) if fps and None not in fps else None, "%.1f")))
-        # Issue 15's 25 fps is printed against, not asserted: without a pacer (webrtcbin 1.22
-        # has none) a keyframe sent at once overflows the 100 ms queue of an 800 kbit/s link,
-        # and this test pattern needs ~750 kbit/s at 30 fps at libvpx's coarsest quantizer
-        # (docs/rate-control.md, "Measured"). Asserted: every viewer keeps seeing video.
+        # Issue 15's 25 fps is printed against, not asserted: a loss-based estimate finds the
+        # link by overshooting it now and then, and without a pacer (webrtcbin 1.22 has none)
+        # a keyframe sent at once overflows the 100 ms queue of an 800 kbit/s link
+        # (docs/rate-control.md, "Measured"). Asserted: a mean the shrunk picture keeps.
         if have_rc and fps and None not in fps:
             mean = sum(fps) / len(fps)
             notes.append("%s mean %.1f fps (target 25: %s)" % (name, mean, "met" if min(fps) >= 25 else "MISSED"))

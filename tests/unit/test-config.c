@@ -608,17 +608,20 @@ test_rate_control (void)
   g_autoptr (RwConfig) defaults = rw_config_new ();
   g_autoptr (RwConfig) set = load_config ("[media]\nrate-control=off\n"
       "min-bitrate=300000\nmax-bitrate=1500000\nlow-layer=no\n"
-      "low-layer-bitrate=150000\n[stream a]\n[stream b]\nrate-control=on\n");
+      "low-layer-bitrate=150000\nscale-down=false\n[stream a]\n[stream b]\n"
+      "rate-control=on\nscale-down=true\n");
   static const gchar *bad[] = {
     "[media]\nmin-bitrate=5000000\n",
     "[media]\nbitrate=1000000\n[stream a]\nmin-bitrate=1500000\n",
     "[media]\nmax-bitrate=900000\nmin-bitrate=950000\n",
     "[media]\nlow-layer-bitrate=1000\n",
     "[media]\nrate-control=maybe\n",
+    "[media]\nscale-down=2\n",
   };
 
   g_assert_true (defaults->media.rate_control);
   g_assert_true (defaults->media.low_layer);
+  g_assert_true (defaults->media.scale_down);
   g_assert_cmpuint (defaults->media.min_bitrate, ==, 0);
   g_assert_cmpuint (defaults->media.max_bitrate, ==, 0);
   g_assert_cmpuint (defaults->media.low_layer_bitrate, ==,
@@ -627,6 +630,8 @@ test_rate_control (void)
   g_assert_false (stream_at (set, 0)->rate_control);
   g_assert_true (stream_at (set, 1)->rate_control);
   g_assert_false (stream_at (set, 1)->low_layer);
+  g_assert_false (stream_at (set, 0)->scale_down);
+  g_assert_true (stream_at (set, 1)->scale_down);
   g_assert_cmpuint (stream_at (set, 1)->min_bitrate, ==, 300000);
   g_assert_cmpuint (stream_at (set, 1)->max_bitrate, ==, 1500000);
   g_assert_cmpuint (stream_at (set, 1)->low_layer_bitrate, ==, 150000);

@@ -10,6 +10,7 @@
 
 #include "rw-rate-control.h"
 #include "rw-rate-estimate.h"
+#include "rw-rate-scale.h"
 
 #define S G_USEC_PER_SEC
 
@@ -200,6 +201,60 @@ test_estimate_remb (void)
   g_assert_cmpstr (source, ==, "remb");
 }
 
+/* Updates twice a second for @seconds with the encoder at @encoded of
+ * 30 fps; returns the step. */
+static guint
+scale_run (RwRateScale * scale, gint64 * now, gdouble seconds, guint target,
+    gdouble encoded)
+{
+  guint step = 0;
+
+  for (guint i = 0; i < seconds * 2; i++) {
+    *now += S / 2;
+    step = rw_rate_scale_update (scale, *now, target, 2000000, encoded, 30);
+  }
+  return step;
+}
+
+static void
+test_scale (void)
+{
+  RwRateScale scale = { 0 };
+  gint64 now = 1;
+  guint num, den;
+
+  /* at the top the encoder never shrinks, whatever it drops (a busy
+   * machine) */
+  g_assert_cmpuint (scale_run (&scale, &now, 10, 2000000, 10), ==, 0);
+  /* nor below the top while it keeps the frame rate */
+  g_assert_cmpuint (scale_run (&scale, &now, 10, 600000, 29), ==, 0);
+  /* dropping frames for 3 s below the top: 3/4 */
+  g_assert_cmpuint (scale_run (&scale, &now, 3, 600000, 15), ==, 0);
+  g_assert_cmpuint (scale_run (&scale, &now, 0.5, 600000, 15), ==, 1);
+  rw_rate_scale_get_factor (1, &num, &den);
+  g_assert_cmpuint (num, ==, 3);
+  g_assert_cmpuint (den, ==, 4);
+  /* still dropping: 1/2, not within 6 s of the last change */
+  g_assert_cmpuint (scale_run (&scale, &now, 5.5, 400000, 15), ==, 1);
+  g_assert_cmpuint (scale_run (&scale, &now, 0.5, 400000, 15), ==, 2);
+  /* and no smaller */
+  g_assert_cmpuint (scale_run (&scale, &now, 20, 200000, 5), ==, 2);
+  /* a target not 1.6 times the one that shrank it keeps it */
+  g_assert_cmpuint (scale_run (&scale, &now, 20, 600000, 30), ==, 2);
+  /* one that is, for 5 s, grows it a step */
+  g_assert_cmpuint (scale_run (&scale, &now, 5, 650000, 30), ==, 2);
+  g_assert_cmpuint (scale_run (&scale, &now, 0.5, 650000, 30), ==, 1);
+  /* the top brings it back after 6 s */
+  g_assert_cmpuint (scale_run (&scale, &now, 5.5, 2000000, 30), ==, 1);
+  g_assert_cmpuint (scale_run (&scale, &now, 0.5, 2000000, 30), ==, 0);
+  /* no frame rate known: nothing */
+  scale = (RwRateScale) {
+  0};
+  for (guint i = 0; i < 20; i++)
+    g_assert_cmpuint (rw_rate_scale_update (&scale, now += S, 100000, 2000000,
+            1, 0), ==, 0);
+}
+
 static const RwRatePolicy policy = {
   .min_bitrate = 200000,.max_bitrate = 2000000,.low_layer = TRUE,
   .low_bitrate = 250000,
@@ -366,6 +421,7 @@ main (int argc, char **argv)
   g_test_add_func ("/rate/estimate/loss", test_estimate_loss);
   g_test_add_func ("/rate/estimate/nack-reports", test_estimate_nack_reports);
   g_test_add_func ("/rate/estimate/remb", test_estimate_remb);
+  g_test_add_func ("/rate/scale", test_scale);
   g_test_add_func ("/rate/control/one-far-below", test_one_far_below);
   g_test_add_func ("/rate/control/all-below", test_all_below);
   g_test_add_func ("/rate/control/without-low-layer", test_without_low_layer);

@@ -65,22 +65,12 @@
  * in five is 20 %). Closer reports are summed into the next one. */
 #define MIN_REPORT_INTERVAL_US (750 * 1000)
 #define MIN_REPORT_PACKETS 10
-/* a round trip this much above the lowest lately: a queue stands on the
- * way, and no rise; two reports in a row with it longer each time: it
- * grows, before any loss */
-#define QUEUE_DELAY_US (50 * 1000)
-#define QUEUED_REPORTS 2
-#define QUEUE_BACKOFF 0.85
-/* the lowest round trip rises by this much a second (a new route) */
-#define BASE_RTT_DRIFT 0.001
-/* longer round trips are no measure (clocks apart, a stale report) */
-#define MAX_RTT_US (10 * G_USEC_PER_SEC)
 
 void
 rw_rate_estimate_init (RwRateEstimate * self)
 {
   *self = (RwRateEstimate) {
-  .fraction_lost = -1,.rtt = -1,.base_rtt = -1};
+  .fraction_lost = -1};
 }
 
 /**
@@ -103,54 +93,6 @@ rw_rate_estimate_reset (RwRateEstimate * self)
   self->remb_limit = 0;
   self->remb_limit_until = 0;
   self->remb_below_since = 0;
-  self->queued_reports = 0;
-}
-
-/**
- * rw_rate_estimate_rtt:
- * @real_time_us: the report's arrival, g_get_real_time()
- * @lsr: its last SR timestamp (the middle 32 bits of our SR's NTP time)
- * @dlsr: its delay since that SR, 1/65536 s
- *
- * The round trip a receiver report block measures (RFC 3550 6.4.1), when
- * our sender reports carry NTP time from the real-time clock (rtpbin's
- * default `ntp-time-source`).
- *
- * Returns: µs, or -1 when the block has no SR timestamp or the result is
- *     no round trip.
- */
-gint64
-rw_rate_estimate_rtt (gint64 real_time_us, guint32 lsr, guint32 dlsr)
-{
-  guint64 ntp_s = (guint64) real_time_us / G_USEC_PER_SEC +
-      G_GUINT64_CONSTANT (2208988800);
-  guint64 frac = (guint64) real_time_us % G_USEC_PER_SEC * 65536 /
-      G_USEC_PER_SEC;
-  guint32 now = (guint32) ((ntp_s & 0xffff) << 16 | frac);
-  guint32 rtt = now - lsr - dlsr;
-  gint64 us = (gint64) rtt * G_USEC_PER_SEC / 65536;
-
-  if (lsr == 0 || real_time_us < 0 || us > MAX_RTT_US)
-    return -1;
-  return us;
-}
-
-/* Takes a round trip; returns TRUE when it says a queue stands on the way,
- * and sets @growing when it is longer than the last. */
-static gboolean
-note_rtt (RwRateEstimate * self, gint64 now, gint64 rtt_us, gboolean * growing)
-{
-  *growing = self->rtt >= 0 && rtt_us > self->rtt;
-  self->rtt = rtt_us;
-  if (rtt_us < 0)
-    return FALSE;
-  if (self->base_rtt < 0 || rtt_us < self->base_rtt)
-    self->base_rtt = rtt_us;
-  else
-    self->base_rtt = MIN (rtt_us, self->base_rtt + (gint64) ((now -
-                self->base_rtt_at) * BASE_RTT_DRIFT));
-  self->base_rtt_at = now;
-  return rtt_us > self->base_rtt + QUEUE_DELAY_US;
 }
 
 /**
@@ -159,7 +101,6 @@ note_rtt (RwRateEstimate * self, gint64 now, gint64 rtt_us, gboolean * growing)
  * @now: monotonic time, µs
  * @highest_seq: the report's extended highest sequence number received
  * @packets_lost: the report's cumulative number of packets lost
- * @rtt_us: the round trip it measures (rw_rate_estimate_rtt()); < 0: none
  * @bytes_sent: all bytes sent to the viewer so far
  *
  * Takes a receiver report for the viewer's video. The fraction lost is
@@ -169,12 +110,11 @@ note_rtt (RwRateEstimate * self, gint64 now, gint64 rtt_us, gboolean * growing)
  */
 void
 rw_rate_estimate_report (RwRateEstimate * self, gint64 now,
-    guint32 highest_seq, gint32 packets_lost, gint64 rtt_us, guint64 bytes_sent)
+    guint32 highest_seq, gint32 packets_lost, guint64 bytes_sent)
 {
   gint64 interval = now - self->report_at;
   guint32 expected = highest_seq - self->report_seq;
   gint64 lost = (gint64) packets_lost - self->report_lost;
-  gboolean queued, growing;
   guint64 sent;
 
   /* the first report, or counters that went back (a new source, a
@@ -197,12 +137,6 @@ rw_rate_estimate_report (RwRateEstimate * self, gint64 now,
   /* duplicates count as negative loss */
   self->fraction_lost = CLAMP ((gdouble) lost / expected, 0.0, 1.0);
   self->sent_rate = sent;
-  queued = note_rtt (self, now, rtt_us, &growing);
-  /* a queue that drains (after a step down) is no new overuse */
-  self->queued_reports = queued && growing ? self->queued_reports + 1 : 0;
-  /* twice the queue at once is a queue, one report is enough */
-  if (queued && growing && self->rtt > self->base_rtt + 2 * QUEUE_DELAY_US)
-    self->queued_reports = MAX (self->queued_reports, QUEUED_REPORTS);
 
   if (self->fraction_lost > HIGH_LOSS) {
     guint64 base = self->loss_based ? MIN (self->loss_based, sent) : sent;
@@ -218,30 +152,17 @@ rw_rate_estimate_report (RwRateEstimate * self, gint64 now,
       self->lossy_rate = sent;
     }
     self->hold_until = now + HOLD_US;
-  } else if (self->queued_reports >= QUEUED_REPORTS) {
-    /* more is sent than gets through, queued on the way before it is
-     * lost: GCC's delay-based step down */
-    guint64 base = self->loss_based ? MIN (self->loss_based, sent) : sent;
-
-    if (now - self->decreased_at >= DECREASE_INTERVAL_US) {
-      self->loss_based = MAX ((guint64) (base * QUEUE_BACKOFF + 0.5), 1);
-      self->decreased_at = now;
-      self->lossy_rate = sent;
-    }
-    self->hold_until = now + HOLD_US;
-  } else if (self->fraction_lost < LOW_LOSS && !queued) {
+  } else if (self->fraction_lost < LOW_LOSS) {
     self->delivered = 0;
     /* it got what was sent: it carries that at least */
     if (self->loss_based && self->loss_based < sent)
       self->loss_based = sent;
   }
-  if (self->fraction_lost < LOW_LOSS && !queued && self->loss_based &&
+  if (self->fraction_lost < LOW_LOSS && self->loss_based &&
       now >= self->hold_until) {
-    /* near the rate that lost packets last, it creeps, unless the round
-     * trip tells a queue before the loss would */
-    gdouble step = self->rtt < 0 && self->loss_based >= self->lossy_rate *
-        NEAR && self->loss_based <= self->lossy_rate * (2 - NEAR) ? CREEP :
-        INCREASE;
+    /* near the rate that lost packets last, it creeps */
+    gdouble step = self->loss_based >= self->lossy_rate * NEAR &&
+        self->loss_based <= self->lossy_rate * (2 - NEAR) ? CREEP : INCREASE;
     guint64 raised = (guint64) (self->loss_based * step + 0.5);
     guint64 cap = sent * MAX_OVER_SENT;
 
@@ -327,19 +248,4 @@ guint64
 rw_rate_estimate_get_delivered (const RwRateEstimate * self)
 {
   return self->delivered;
-}
-
-/**
- * rw_rate_estimate_get_queue_delay:
- * @self: an estimate
- *
- * Returns: how much the last report's round trip exceeds the lowest lately,
- *     µs; -1 without one.
- */
-gint64
-rw_rate_estimate_get_queue_delay (const RwRateEstimate * self)
-{
-  if (self->rtt < 0 || self->base_rtt < 0)
-    return -1;
-  return MAX (self->rtt - self->base_rtt, 0);
 }

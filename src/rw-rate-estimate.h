@@ -34,24 +34,17 @@ typedef struct
   guint64 remb_limit;           /* a REMB that fell below what we sent */
   gint64 remb_limit_until;
   gint64 remb_below_since;      /* REMBs below what we send since; 0: not */
-  gint64 rtt;                   /* µs, of the last report; < 0: none */
-  gint64 base_rtt;              /* the lowest lately; < 0: none */
-  gint64 base_rtt_at;
-  guint queued_reports;         /* reports in a row with a queue */
 } RwRateEstimate;
 
 void rw_rate_estimate_init (RwRateEstimate * self);
 void rw_rate_estimate_reset (RwRateEstimate * self);
 void rw_rate_estimate_report (RwRateEstimate * self, gint64 now,
-    guint32 highest_seq, gint32 packets_lost, gint64 rtt_us,
-    guint64 bytes_sent);
-gint64 rw_rate_estimate_rtt (gint64 real_time_us, guint32 lsr, guint32 dlsr);
+    guint32 highest_seq, gint32 packets_lost, guint64 bytes_sent);
 void rw_rate_estimate_remb (RwRateEstimate * self, gint64 now,
     guint64 bitrate);
 guint64 rw_rate_estimate_get (const RwRateEstimate * self, gint64 now,
     const gchar ** source);
 gdouble rw_rate_estimate_get_fraction_lost (const RwRateEstimate * self);
 guint64 rw_rate_estimate_get_delivered (const RwRateEstimate * self);
-gint64 rw_rate_estimate_get_queue_delay (const RwRateEstimate * self);
 
 G_END_DECLS

@@ -64,8 +64,6 @@ GST_DEBUG_CATEGORY_STATIC (rw_viewer_debug);
  * than that comes too late for a browser's jitter buffer, and webrtcbin's
  * own bound (500 packets, 2-5 s of video) costs every viewer memory. */
 #define RTX_HISTORY_MS 1000
-/* our RTCP sender reports at least this often (randomized 0.5-1.5 times) */
-#define SR_MIN_INTERVAL ((guint64) 500 * GST_MSECOND)
 /* after a switch of layer, what was sent before is not resent: the
  * history is cut for this long (until the next rate round) */
 #define RTX_FORGET_US (300 * 1000)
@@ -1210,8 +1208,7 @@ read_receiver_reports (GObject * session, GstBuffer * buffer,
         continue;
       g_mutex_lock (&self->lock);
       rw_rate_estimate_report (&self->estimate, g_get_monotonic_time (),
-          exthighestseq, packetslost, rw_rate_estimate_rtt (g_get_real_time
-              (), lsr, dlsr), self->video_bytes);
+          exthighestseq, packetslost, self->video_bytes);
       g_mutex_unlock (&self->lock);
     }
   }
@@ -1249,10 +1246,6 @@ on_deep_element_added (GstBin * bin, GstBin * sub_bin, GstElement * element,
           release_counters, 0);
     /* the session lives in the viewer's bin, which the viewer outlives */
     if (session) {
-      /* a sender report every 250-750 ms instead of 2.5-7.5 s: each
-       * receiver report's round trip is that of our last one, so that
-       * rate control sees a queue grow in time (rw-rate-estimate.c) */
-      g_object_set (session, "rtcp-min-interval", SR_MIN_INTERVAL, NULL);
       g_signal_connect (session, "on-feedback-rtcp", G_CALLBACK (read_remb),
           self);
       g_signal_connect (session, "on-receiving-rtcp",
@@ -2535,7 +2528,6 @@ add_rate (RwViewer * self, JsonBuilder * builder)
 {
   RwViewerRate rate;
   gint64 now = g_get_monotonic_time ();
-  gint64 queue_delay;
   gboolean dropping;
 
   if (self->gate == NULL)
@@ -2544,7 +2536,6 @@ add_rate (RwViewer * self, JsonBuilder * builder)
   rate.estimate = rw_rate_estimate_get (&self->estimate, now, &rate.source);
   rate.fraction_lost = rw_rate_estimate_get_fraction_lost (&self->estimate);
   rate.bitrate = self->bitrate;
-  queue_delay = rw_rate_estimate_get_queue_delay (&self->estimate);
   dropping = self->dropping;
   g_mutex_unlock (&self->lock);
 
@@ -2570,12 +2561,6 @@ add_rate (RwViewer * self, JsonBuilder * builder)
   if (self->ice && self->ice->rtt_ms >= 0)
     json_builder_add_double_value (builder,
         (gint64) (self->ice->rtt_ms * 100 + 0.5) / 100.0);
-  else
-    json_builder_add_null_value (builder);
-  json_builder_set_member_name (builder, "queue_delay_ms");
-  if (queue_delay >= 0)
-    json_builder_add_double_value (builder, (gint64) (queue_delay / 100 +
-            0.5) / 10.0);
   else
     json_builder_add_null_value (builder);
   json_builder_set_member_name (builder, "layer");

@@ -22,7 +22,6 @@ typedef struct
   guint64 bytes;
   guint32 seq;
   gint32 lost;
-  gint64 rtt;                   /* µs; < 0: none */
 } Feed;
 
 /* A receiver report @ms after the last while @rate bit/s are sent in
@@ -38,7 +37,7 @@ report_after (RwRateEstimate * estimate, Feed * feed, gint64 ms,
   feed->seq += packets;
   feed->lost += (gint32) (packets * lost + 0.5);
   rw_rate_estimate_report (estimate, feed->now, feed->seq, feed->lost,
-      feed->rtt, feed->bytes);
+      feed->bytes);
 }
 
 /* Receiver reports once a second. */
@@ -52,7 +51,7 @@ static void
 test_estimate_loss (void)
 {
   RwRateEstimate estimate;
-  Feed feed = {.now = 1,.seq = 65530,.rtt = -1 };
+  Feed feed = {.now = 1,.seq = 65530 };
   const gchar *source = "x";
 
   rw_rate_estimate_init (&estimate);
@@ -143,7 +142,7 @@ static void
 test_estimate_nack_reports (void)
 {
   RwRateEstimate estimate;
-  Feed feed = {.now = 1,.rtt = -1 };
+  Feed feed = {.now = 1 };
 
   rw_rate_estimate_init (&estimate);
   report (&estimate, &feed, 1000000, 0);
@@ -156,67 +155,11 @@ test_estimate_nack_reports (void)
   g_assert_cmpfloat (rw_rate_estimate_get_fraction_lost (&estimate), <, 0.05);
 }
 
-/* A queue growing on the way (the round trip 50 ms above its lowest, two
- * reports in a row) steps the estimate down before any loss, and holds it
- * from rising; the round trip from a report's LSR and DLSR. */
-static void
-test_estimate_queue (void)
-{
-  RwRateEstimate estimate;
-  Feed feed = {.now = 1,.rtt = 20000 };
-  /* 2026-12-07 00:00:00 UTC, and an SR 1.5 s before it */
-  gint64 real = G_GINT64_CONSTANT (1796601600) * G_USEC_PER_SEC;
-  guint64 ntp = (G_GUINT64_CONSTANT (1796601600) + 2208988800) << 16;
-  guint32 lsr = (guint32) (ntp - 3 * 65536 / 2);
-
-  /* 1.5 s since the SR, 1.4 s of it at the viewer: 100 ms */
-  g_assert_cmpint (rw_rate_estimate_rtt (real, lsr, 14 * 65536 / 10), >=,
-      99000);
-  g_assert_cmpint (rw_rate_estimate_rtt (real, lsr, 14 * 65536 / 10), <=,
-      101000);
-  g_assert_cmpint (rw_rate_estimate_rtt (real, 0, 0), ==, -1);
-  /* a DLSR longer than since the SR: no round trip */
-  g_assert_cmpint (rw_rate_estimate_rtt (real, lsr, 2 * 65536), ==, -1);
-
-  rw_rate_estimate_init (&estimate);
-  g_assert_cmpint (rw_rate_estimate_get_queue_delay (&estimate), ==, -1);
-  for (guint i = 0; i < 4; i++)
-    report (&estimate, &feed, 1000000, 0);
-  g_assert_cmpuint (rw_rate_estimate_get (&estimate, feed.now, NULL), ==, 0);
-  g_assert_cmpint (rw_rate_estimate_get_queue_delay (&estimate), ==, 0);
-  /* one report 80 ms late is a moment (the lowest rose by 1 ms a second) */
-  feed.rtt = 100000;
-  report (&estimate, &feed, 1000000, 0);
-  g_assert_cmpuint (rw_rate_estimate_get (&estimate, feed.now, NULL), ==, 0);
-  g_assert_cmpint (rw_rate_estimate_get_queue_delay (&estimate), ==, 79000);
-  /* two, each longer, are a queue that grows: 85 % of what was sent */
-  feed.rtt = 110000;
-  report (&estimate, &feed, 1000000, 0);
-  g_assert_cmpuint (rw_rate_estimate_get (&estimate, feed.now, NULL), ==,
-      850000);
-  /* clean reports with the queue still there, draining: no rise, no
-   * step down */
-  for (guint i = 0; i < 6; i++) {
-    feed.rtt -= 5000;
-    report (&estimate, &feed, 850000, 0);
-    g_assert_cmpuint (rw_rate_estimate_get (&estimate, feed.now, NULL), ==,
-        850000);
-  }
-  g_assert_cmpuint (rw_rate_estimate_get (&estimate, feed.now, NULL), <=,
-      850000);
-  /* the queue drained: it rises again after the hold */
-  feed.rtt = 20000;
-  for (guint i = 0; i < 6; i++)
-    report (&estimate, &feed, 700000, 0);
-  g_assert_cmpuint (rw_rate_estimate_get (&estimate, feed.now, NULL), >,
-      850000);
-}
-
 static void
 test_estimate_remb (void)
 {
   RwRateEstimate estimate;
-  Feed feed = {.now = 1,.rtt = -1 };
+  Feed feed = {.now = 1 };
   const gchar *source = NULL;
 
   rw_rate_estimate_init (&estimate);
@@ -478,7 +421,6 @@ main (int argc, char **argv)
   g_test_add_func ("/rate/estimate/loss", test_estimate_loss);
   g_test_add_func ("/rate/estimate/nack-reports", test_estimate_nack_reports);
   g_test_add_func ("/rate/estimate/remb", test_estimate_remb);
-  g_test_add_func ("/rate/estimate/queue", test_estimate_queue);
   g_test_add_func ("/rate/scale", test_scale);
   g_test_add_func ("/rate/control/one-far-below", test_one_far_below);
   g_test_add_func ("/rate/control/all-below", test_all_below);

@@ -382,9 +382,12 @@ check_totals (SoupSession * session, RwTestServer * server)
   sent = metric (text, "robot_webrtc_capture_to_send_seconds_sum"
       "{stream=\"main\"}");
   g_assert_cmpfloat (frames, >, 100);
-  /* every frame timed is one sent */
+  /* every frame timed is one sent; a session's first frame may leave
+   * before its branch has a clock to time it with */
   g_assert_cmpfloat (metric (text, "robot_webrtc_sent_frames_total"
-          "{stream=\"main\"}"), ==, frames);
+          "{stream=\"main\"}"), >=, frames);
+  g_assert_cmpfloat (metric (text, "robot_webrtc_sent_frames_total"
+          "{stream=\"main\"}"), <=, frames + 3);
   g_test_message ("first frame %.0f ms on average; capture to send %.1f ms "
       "on average over %.0f frames", 1000 * metric (text,
           "robot_webrtc_first_frame_seconds_sum{stream=\"main\"}") / 3,

@@ -15,7 +15,7 @@
 #
 # A fresh daemon (RW_SERVER) per case, in robot on 10.3.0.1:8080, ICE on 10.3.0.1 only,
 # from a --config file: the test pattern, VP8 640x480 30 fps, bitrate 2000000, rate-control
-# on (min-bitrate 300000, max-bitrate 2000000, low-layer with 250000). The C viewers
+# on (min-bitrate 300000, max-bitrate 2000000, low-layer with 250000, scale-down). The C viewers
 # (offering NACK and RTX, as browsers do)
 # (RW_VIEWER, --progress) run in v1..v3. Cases (issue 15):
 #
@@ -236,7 +236,8 @@ write_config() {
 min-bitrate=300000
 max-bitrate=2000000
 low-layer=true
-low-layer-bitrate=250000"
+low-layer-bitrate=250000
+scale-down=true"
     fi
     # camera=99: no such camera, so the test pattern whatever the machine
     cat >"$1" <<EOF

@@ -707,7 +707,6 @@ static gboolean
 start_fallback (RwFeed * self, const gchar * reason, GError ** error)
 {
   g_autofree gchar *label = primary_label (self);
-  g_autofree gchar *message = NULL;
   GstElement *bin;
 
   mark_lost (self, reason);

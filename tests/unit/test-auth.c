@@ -402,7 +402,6 @@ test_malformed (void)
   g_autofree gchar *four = g_strconcat (TOKEN_GOOD, ".e30", NULL);
   g_autofree gchar *jwe = g_strconcat (TOKEN_GOOD, ".e30.e30", NULL);
   g_autofree gchar *leading_dot = g_strconcat (".", TOKEN_GOOD, NULL);
-  g_autofree gchar *nul = NULL;
   g_autoptr (GString) huge = g_string_new ("eyJhbGciOiJIUzI1NiJ9.");
 
   while (huge->len < 1024 * 1024)
@@ -760,6 +759,8 @@ test_secret_file (void)
     for (guint t = 0; t < G_N_ELEMENTS (tokens); t++) {
       g_autoptr (RwAuthClaims) claims = expect_accepted (auth, path,
           tokens[t], 0);
+
+      g_assert_nonnull (claims);
     }
   }
 

@@ -587,7 +587,6 @@ GST_START_TEST (test_publish)
   g_autofree gchar *dir = g_dir_make_tmp ("rw-element-XXXXXX", NULL);
   g_autofree gchar *token = g_build_filename (dir, "token", NULL);
   g_autofree gchar *launch = NULL;
-  g_autofree gchar *url = NULL;
   g_autofree gchar *publish_url = NULL;
   g_autoptr (GError) error = NULL;
   GstElement *pipeline, *sink;

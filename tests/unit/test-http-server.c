@@ -958,6 +958,7 @@ test_metrics (Fixture * f, gconstpointer data)
   g_autoptr (RwTestResponse) missing = request (f, "GET", "/nope", NULL, NULL);
   g_autofree gchar *text = NULL;
 
+  g_assert_cmpuint (status->status, ==, SOUP_STATUS_OK);
   g_assert_cmpuint (missing->status, ==, SOUP_STATUS_NOT_FOUND);
   text = metrics_with (f, "robot_webrtc_http_requests_total{route=\"other\","
       "method=\"GET\",code=\"404\"} 1");

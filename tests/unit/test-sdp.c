@@ -368,8 +368,8 @@ test_refuses_incomplete (void)
         "a=fingerprint:sha-256 00\r\n"
         "m=video 9 UDP/TLS/RTP/SAVPF 96\r\na=rtpmap:96 \xff\xfe/90000\r\n",
     /* no formats */
-    "v=0\r\no=- 1 1 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\n"
-        "m=video 9 UDP/TLS/RTP/SAVPF\r\n",
+    ("v=0\r\no=- 1 1 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\n"
+        "m=video 9 UDP/TLS/RTP/SAVPF\r\n"),
   };
 
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++) {

@@ -725,7 +725,6 @@ test_refused (void)
 {
   g_auto (Fixture) f = { 0 };
   g_autofree gchar *first = NULL;
-  g_autoptr (GError) error = NULL;
   OpenResult r;
 
   fixture_start (&f, TRUE, 1);

@@ -710,6 +710,7 @@ test_patch_errors (Fixture * f, gconstpointer data)
 
   g_assert_cmpuint (rw_fake_host_get_candidates (f->front)->len, ==, 0);
   g_assert_cmpuint (rw_fake_host_get_candidates (f->wrist)->len, ==, 0);
+  g_assert_true (rw_fake_host_has_session (f->wrist, location_id (wrist)));
   g_assert_cmpint (get_sessions (f), ==, 3);
 }
 

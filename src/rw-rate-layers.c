@@ -46,6 +46,8 @@ struct _RwRateLayers
   RwRateSettings settings;
   RwRateControl *control;
   GstElement *encoder;          /* NULL: none found (yet) */
+  GstPad *encoder_sink;         /* its input, counted */
+  gulong encoder_probe;
   gboolean unknown_warned;
   gboolean freed;               /* only a stopping low layer's ref left */
   guint applied;                /* the bitrate last set on the encoder */
@@ -68,12 +70,14 @@ struct _RwRateLayers
   guint64 full_bitrate, low_bitrate;
   guint full_viewers, low_viewers;
 
-  guint64 full_frames_then;
+  guint64 full_frames_then, fed_frames_then;
   gdouble full_fps;             /* frames the encoder put out a second */
+  gdouble fed_fps;              /* frames it was given a second */
 
-  GMutex lock;                  /* protects full_bytes, full_frames */
+  GMutex lock;                  /* protects full_bytes, full_frames, fed_frames */
   guint64 full_bytes;
   guint64 full_frames;
+  guint64 fed_frames;
 };
 
 static void apply_policy (RwRateLayers * self, guint encoder_bitrate);
@@ -89,6 +93,35 @@ count_full (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
   self->full_frames++;
   g_mutex_unlock (&self->lock);
   return GST_PAD_PROBE_OK;
+}
+
+/* What the encoder is given: fewer frames than it puts out only when it
+ * drops some for its bitrate, not when the machine is short of CPU (then
+ * fewer reach it, or both fall together). */
+static GstPadProbeReturn
+count_fed (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
+{
+  RwRateLayers *self = user_data;
+
+  g_mutex_lock (&self->lock);
+  self->fed_frames++;
+  g_mutex_unlock (&self->lock);
+  return GST_PAD_PROBE_OK;
+}
+
+static void
+watch_input (RwRateLayers * self, GstElement * encoder)
+{
+  if (self->encoder_sink) {
+    gst_pad_remove_probe (self->encoder_sink, self->encoder_probe);
+    gst_clear_object (&self->encoder_sink);
+  }
+  self->encoder_probe = 0;
+  if (encoder)
+    self->encoder_sink = gst_element_get_static_pad (encoder, "sink");
+  if (self->encoder_sink)
+    self->encoder_probe = gst_pad_add_probe (self->encoder_sink,
+        GST_PAD_PROBE_TYPE_BUFFER, count_fed, self, NULL);
 }
 
 /**
@@ -167,6 +200,7 @@ find_encoder (RwRateLayers * self)
           "shared bitrate stays as it is");
     self->unknown_warned = TRUE;
     gst_clear_object (&self->encoder);
+    watch_input (self, NULL);
     forget_size (self);
     return;
   }
@@ -179,6 +213,7 @@ find_encoder (RwRateLayers * self)
         rw_rate_control_get_policy (self->control)->max_bitrate);
   }
   gst_object_replace ((GstObject **) & self->encoder, GST_OBJECT (encoder));
+  watch_input (self, encoder);
   forget_size (self);
   self->applied = bitrate;
   self->encoder_bitrate = bitrate;
@@ -295,11 +330,12 @@ stop_low (RwRateLayers * self)
 static void
 measure (RwRateLayers * self, gint64 now)
 {
-  guint64 full, low, frames;
+  guint64 full, low, frames, fed;
 
   g_mutex_lock (&self->lock);
   full = self->full_bytes;
   frames = self->full_frames;
+  fed = self->fed_frames;
   g_mutex_unlock (&self->lock);
   low = self->low ? rw_low_layer_get_bytes (self->low) : 0;
   if (self->measured_at && now - self->measured_at < MEASURE_US)
@@ -313,8 +349,11 @@ measure (RwRateLayers * self, gint64 now)
         (low - self->low_bytes_then) * 8 * G_USEC_PER_SEC / span : 0;
     self->full_fps = (frames - self->full_frames_then) *
         (gdouble) G_USEC_PER_SEC / span;
+    self->fed_fps = (fed - self->fed_frames_then) *
+        (gdouble) G_USEC_PER_SEC / span;
   }
   self->full_frames_then = frames;
+  self->fed_frames_then = fed;
   self->measured_at = now;
   self->full_bytes_then = full;
   self->low_bytes_then = low;
@@ -385,10 +424,10 @@ rw_rate_layers_update (RwRateLayers * self, const RwRateSettings * settings,
         rw_rate_control_get_policy (self->control)->max_bitrate);
     self->applied = target;
   }
-  if (self->encoder && self->settings.scale_down && fps_n > 0 && fps_d > 0)
+  if (self->encoder && self->settings.scale_down)
     apply_scale (self, rw_rate_scale_update (&self->scale, now, target,
             rw_rate_control_get_policy (self->control)->max_bitrate,
-            self->full_fps, (gdouble) fps_n / fps_d));
+            self->full_fps, self->fed_fps));
   else if (self->encoder) {
     apply_scale (self, 0);
     self->scale = (RwRateScale) {
@@ -522,6 +561,9 @@ rw_rate_layers_add_status (RwRateLayers * self, JsonBuilder * builder)
   json_builder_set_member_name (builder, "encoded_fps");
   json_builder_add_double_value (builder,
       (gint64) (self->full_fps * 10 + 0.5) / 10.0);
+  json_builder_set_member_name (builder, "input_fps");
+  json_builder_add_double_value (builder,
+      (gint64) (self->fed_fps * 10 + 0.5) / 10.0);
   json_builder_end_object (builder);
 
   begin_layer (builder, "low", self->settings.low_bitrate, self->low_bitrate,
@@ -559,6 +601,7 @@ rw_rate_layers_free (RwRateLayers * self)
   g_clear_pointer (&self->low, rw_low_layer_free);
   gst_pad_remove_probe (self->tee_sink, self->tee_probe);
   gst_object_unref (self->tee_sink);
+  watch_input (self, NULL);
   gst_clear_object (&self->encoder);
   gst_clear_object (&self->size_filter);
   gst_clear_caps (&self->full_size);

@@ -15,9 +15,11 @@
  * full frame rate is better (libwebrtc's "balanced" degradation does the
  * same), so:
  *
- * - when the encoder has put out less than 85 % of the frame rate for 3 s
- *   while the target is below the top, the picture shrinks one step: 3/4,
- *   then 1/2 of each side;
+ * - when the encoder has put out less than 85 % of the frames it was given
+ *   for 3 s while the target is below the top, the picture shrinks one
+ *   step: 3/4, then 1/2 of each side (a machine short of CPU gives the
+ *   encoder fewer frames but does not make it drop any: that does not
+ *   shrink it);
  * - when the target has been 1.6 times the one that shrank it (or at the
  *   top) for 5 s, it grows one step back;
  * - never two changes within 6 s: each costs a keyframe.
@@ -56,7 +58,7 @@ rw_rate_scale_get_factor (guint step, guint * num, guint * den)
  * @target: the encoder's target now, bits/s
  * @max_bitrate: the top of the target
  * @encoded_fps: the frames the encoder put out a second, lately
- * @fps: the frame rate it is fed
+ * @fps: the frames it was given a second, over the same time
  *
  * Returns: the step the picture should be at (rw_rate_scale_get_factor()).
  */

@@ -505,7 +505,7 @@ for name, v in sorted(viewers.items()):
 
 out("#### stream")
 out()
-out("| t | target kbit/s | full: target / sent kbit/s, viewers | full: scale, encoded fps | low: target / sent kbit/s, viewers | keyframes forced | daemon CPU % |")
+out("| t | target kbit/s | full: target / sent kbit/s, viewers | full: scale, encoded / input fps | low: target / sent kbit/s, viewers | keyframes forced | daemon CPU % |")
 out("| --- | --- | --- | --- | --- | --- | --- |")
 def layer(rc, name):
     for l in get(rc, "layers") or []:
@@ -528,9 +528,10 @@ for s in samples:
     rc = rc_of(s["status"])
     tg = get(rc, "target")
     full = layer(rc, "full")
-    out("| %.0f | %s | %s | %s, %s | %s | %s | %s |" % (
+    out("| %.0f | %s | %s | %s, %s / %s | %s | %s | %s |" % (
         s["t"], fmt(tg / 1000 if tg is not None else None), layer_cell(full),
         fmt(get(full, "scale"), "%.2f"), fmt(get(full, "encoded_fps"), "%.1f"),
+        fmt(get(full, "input_fps"), "%.1f"),
         layer_cell(layer(rc, "low")), fmt(forced(s["status"])), fmt(s["cpu"], "%.1f")))
 out()
 low_cpu = [s["cpu"] for s in samples if s["cpu"] is not None and

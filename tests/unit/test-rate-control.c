@@ -201,8 +201,8 @@ test_estimate_remb (void)
   g_assert_cmpstr (source, ==, "remb");
 }
 
-/* Updates twice a second for @seconds with the encoder at @encoded of
- * 30 fps; returns the step. */
+/* Updates twice a second for @seconds with the encoder given 30 frames a
+ * second and putting out @encoded; returns the step. */
 static guint
 scale_run (RwRateScale * scale, gint64 * now, gdouble seconds, guint target,
     gdouble encoded)
@@ -253,6 +253,17 @@ test_scale (void)
   for (guint i = 0; i < 20; i++)
     g_assert_cmpuint (rw_rate_scale_update (&scale, now += S, 100000, 2000000,
             1, 0), ==, 0);
+  /* a machine short of CPU: the encoder is given 12 frames a second and
+   * puts all of them out, below the top: nothing (it is not dropping) */
+  for (guint i = 0; i < 20; i++)
+    g_assert_cmpuint (rw_rate_scale_update (&scale, now += S, 600000, 2000000,
+            12, 12.5), ==, 0);
+  /* given 12, putting out 8: its own drops, 3/4 */
+  for (guint i = 0; i < 3; i++)
+    g_assert_cmpuint (rw_rate_scale_update (&scale, now += S, 600000, 2000000,
+            8, 12), ==, 0);
+  g_assert_cmpuint (rw_rate_scale_update (&scale, now += S, 600000, 2000000,
+          8, 12), ==, 1);
 }
 
 static const RwRatePolicy policy = {

@@ -55,10 +55,15 @@ await camera.listening();
 const dir = tempDir('rw-streams-');
 const configFile = path.join(dir, 'robot-webrtc.conf');
 // Cameras 250-252 do not exist: front and rear show their test pattern.
+// Rate control is off: what is measured here is how the streams' pipelines stand apart. On this
+// test's 2 cores (Firefox decoding two videos and a tone, three encoders), Firefox's own
+// receive-side estimate dips below what it is sent (REMB ~575 kbit/s for 800), rate control
+// follows it, and libvpx at 640x480 meets such a target by dropping frames (6 fps, gaps over
+// 1 s): correct for rate control, tested in the rate suite and the -loss tests, but not this.
 function writeConfig({ rear }) {
   const text = [
     '[server]', 'rate-limit=0', '',
-    '[media]', 'codec=vp8', 'bitrate=800000', 'framerate=30', '',
+    '[media]', 'codec=vp8', 'bitrate=800000', 'framerate=30', 'rate-control=false', '',
     '[stream front]', 'camera=250', `width=${STREAMS.front.width}`, `height=${STREAMS.front.height}`, 'audio=test', '',
     '[stream wrist]', `width=${STREAMS.wrist.width}`, `height=${STREAMS.wrist.height}`, `pipeline=${camera.description}`, '',
     ...(rear ? ['[stream rear]', 'camera=252', `width=${STREAMS.rear.width}`, `height=${STREAMS.rear.height}`, ''] : []),
@@ -121,6 +126,10 @@ function frameRate(frames) {
 }
 const rateText = (r) => `${r.fps.toFixed(1)} fps presented (${r.decoded.toFixed(1)} decoded) over ` +
                         `${(r.span / 1000).toFixed(1)} s, longest gap ${ms(r.gap)}`;
+// the robot's side of a window watchFront() watched
+const robotText = ({ robot: o }) => `(the robot: target ${o.targets.length ? Math.min(...o.targets) : '?'}..` +
+  `${o.targets.length ? Math.max(...o.targets) : '?'} bit/s, encoded ${o.encoded.length ? Math.min(...o.encoded) : '?'}..` +
+  `${o.encoded.length ? Math.max(...o.encoded) : '?'} fps, limited by ${[...o.limits].join(', ') || 'nothing'})`;
 const median = (xs) => {
   const s = [...xs].sort((a, b) => a - b);
   return s.length ? (s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2) : null;
@@ -152,10 +161,29 @@ const framesOf = (n) => window.rwViewers[n].framesDecoded();
 async function watchFront(page) {
   await page.evaluate(startFrameLog, 'video-front');
   const d0 = await page.evaluate(framesOf, 'front'), t = Date.now();
+  // what the robot did meanwhile (printed when the check fails): rate control's target, the
+  // frames its encoder put out, and what limited the viewers
+  const robot = { targets: [], encoded: [], limits: new Set() };
+  let sampling = true;
+  const sampler = (async () => {
+    for (let i = 0; sampling && i < 100; i++) {
+      const st = await streamStatus('front').catch(() => null);
+      const rc = st?.rate_control;
+      if (rc) {
+        robot.targets.push(rc.target);
+        const full = (rc.layers || []).find((l) => l.name === 'full');
+        if (full?.encoded_fps != null) robot.encoded.push(full.encoded_fps);
+      }
+      for (const p of st?.peers || []) if (p.rate?.source) robot.limits.add(`${p.rate.source} ${p.rate.estimate}`);
+      await sleep(250);
+    }
+  })();
   return async () => {
     const frames = await page.evaluate(stopFrameLog, 'video-front');
     const d1 = await page.evaluate(framesOf, 'front');
-    return { ...frameRate(frames), decoded: (d1 - d0) * 1000 / (Date.now() - t) };
+    sampling = false;
+    await sampler;
+    return { ...frameRate(frames), decoded: (d1 - d0) * 1000 / (Date.now() - t), robot };
   };
 }
 
@@ -252,7 +280,7 @@ await check('isolation-camera-fault', async () => {
   const after = await page.evaluate(() => ({ wrist: window.rwViewers.wrist.peerId, front: window.rwViewers.front.peerId,
                                              w: window.rwViewers.wrist.videoWidth() }));
   const problems = [];
-  if (r.decoded < MIN_FPS || r.gap > MAX_GAP_MS) problems.push(`front: ${rateText(r)}`);
+  if (r.decoded < MIN_FPS || r.gap > MAX_GAP_MS) problems.push(`front: ${rateText(r)} ${robotText(r)}`);
   if (!slate.ok) problems.push(`wrist's slate: frames ${slate.a} -> ${slate.b}`);
   if (!back.ok) problems.push(`wrist's camera back: frames ${back.a} -> ${back.b}`);
   if (after.wrist !== gridPeers.wrist || after.front !== gridPeers.front) problems.push(`sessions changed: ${JSON.stringify(after)}`);
@@ -278,7 +306,7 @@ await check('isolation-sighup-add', async (open) => {
   const { streams } = await getJson('/streams');
   const names = streams.map((s) => `${s.name} ${s.width}x${s.height}`).join(', ');
   const problems = [];
-  if (r.decoded < MIN_FPS || r.gap > MAX_GAP_MS) problems.push(`front: ${rateText(r)}`);
+  if (r.decoded < MIN_FPS || r.gap > MAX_GAP_MS) problems.push(`front: ${rateText(r)} ${robotText(r)}`);
   if (front !== gridPeers.front) problems.push(`front's session changed: ${front}`);
   if (!listed || streams.at(-1)?.name !== 'rear') problems.push(`GET /streams: ${names}`);
   // the new stream plays in its own page (kept open for the SIGTERM at the end)
@@ -305,7 +333,23 @@ await check('seed-frontend-first-stream', async (open) => {
   const s = await page.evaluate(() => ({ ...window.rwTest, w: document.getElementById('video').videoWidth }));
   if (s.error || s.w !== STREAMS.front.width) throw new Error(`state=${s.state} videoWidth=${s.w} error=${s.error}`);
   const rise = await checkRising(page, () => window.rwTest.framesDecoded());
-  if (!rise.ok) throw new Error(`framesDecoded not rising: ${rise.a} -> ${rise.b}`);
+  if (!rise.ok) {
+    // what the browser got, and what the robot says of the session, to tell where it stopped
+    const inbound = () => window.rwTest.stats().then((all) => {
+      const v = all.find((r) => r.type === 'inbound-rtp' && r.kind === 'video') || {};
+      const pick = ['packetsReceived', 'packetsLost', 'bytesReceived', 'framesReceived', 'framesDecoded',
+        'keyFramesDecoded', 'framesDropped', 'pliCount', 'firCount', 'nackCount', 'discardedPackets'];
+      return Object.fromEntries(pick.map((k) => [k, v[k]]));
+    });
+    const a = await page.evaluate(inbound);
+    await sleep(1000);
+    const b = await page.evaluate(inbound);
+    const status = await getJson('/status').catch((e) => ({ error: e.message }));
+    const peer = (status.streams || []).flatMap((x) => x.peers || []).find((x) => x.peer_id === s.peerId || x.id === s.peerId);
+    const front = (status.streams || []).find((x) => x.name === 'front');
+    throw new Error(`framesDecoded not rising: ${rise.a} -> ${rise.b}; inbound-rtp ${JSON.stringify(a)} ` +
+      `then ${JSON.stringify(b)}; robot's peer ${JSON.stringify(peer)}; front ${JSON.stringify({ ...front, peers: undefined })}`);
+  }
   const bye = await page.evaluate(() => window.rwTest.hangUp());
   return `mode=complete, no "stream" member: ${s.w}px (front), ${rise.fps.toFixed(1)} fps, ` +
          `offer->first decoded ${ms(s.tFirstDecoded - s.tOffer)}; DELETE ${bye.status}`;

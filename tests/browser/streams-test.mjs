@@ -30,9 +30,12 @@ const TOTAL_MS = 115_000;
 const PLAY_MS = 15_000;
 // While another stream is disturbed, front's decoded rate (what the server
 // delivers; a headless browser on 2 busy cores may paint fewer) and its
-// longest gap between two painted frames.
-const MIN_FPS = 27;
-const MAX_GAP_MS = 200;
+// longest gap between two painted frames. What isolation guards against, front's
+// source or encoder held up by wrist's failover or by a reload, shows as a gap of
+// a second or more; Firefox alone, decoding two videos and a tone on these 2 busy
+// cores, has decoded 23.8 fps with 225 ms gaps in such a window (20 runs).
+const MIN_FPS = 22;
+const MAX_GAP_MS = 500;
 const LATENCY_WINDOW_MS = 5000;
 const MAX_AUDIO_PENALTY_MS = 100;
 const STREAMS = {
@@ -245,13 +248,13 @@ await check('audio-front', async () => {
   const ui = () => page.evaluate(() => ({ muted: document.getElementById('video-front').muted,
                                           label: document.getElementById('unmute-front').textContent }));
   const before = await ui();
-  await page.click('#unmute-front', { timeout: 2000 });
+  await page.click('#unmute-front', { timeout: 5000 });
   const on = await ui();
   let level = 0;
   await poll(async () => (level = (await page.evaluate(() => window.rwViewers.front.audio())).level) > 0,
              { boundMs: 3000, what: 'audioLevel 0' }).catch(() => {});
   const tracks = await page.evaluate(() => document.getElementById('video-front').srcObject.getTracks().map((t) => t.kind).sort().join('+'));
-  await page.click('#unmute-front', { timeout: 2000 });
+  await page.click('#unmute-front', { timeout: 5000 });
   const off = await ui();
   if (!before.muted || on.muted || !off.muted || on.label !== 'Mute' || off.label !== 'Unmute') {
     throw new Error(`Unmute button: muted ${before.muted} -> ${on.muted} ("${on.label}") -> ${off.muted} ("${off.label}")`);

@@ -36,6 +36,29 @@ GST_DEBUG_CATEGORY_STATIC (rw_rate_layers_debug);
 /* each layer's bitrate is measured over this long at least */
 #define MEASURE_US G_USEC_PER_SEC
 
+/* What the probes count, in streaming threads. Each probe holds a
+ * reference: one may still be running when rw_rate_layers_free() has
+ * removed it (the encoder streams on while the sink stops). */
+typedef struct
+{
+  GMutex lock;
+  guint64 full_bytes;           /* out of the encoder, into the tee */
+  guint64 full_frames;
+  guint64 fed_frames;           /* into the encoder */
+} RwFrameCounts;
+
+static void
+clear_counts (gpointer data)
+{
+  g_mutex_clear (&((RwFrameCounts *) data)->lock);
+}
+
+static void
+release_counts (gpointer data)
+{
+  g_atomic_rc_box_release_full (data, clear_counts);
+}
+
 struct _RwRateLayers
 {
   GstBin *bin;
@@ -74,10 +97,7 @@ struct _RwRateLayers
   gdouble full_fps;             /* frames the encoder put out a second */
   gdouble fed_fps;              /* frames it was given a second */
 
-  GMutex lock;                  /* protects full_bytes, full_frames, fed_frames */
-  guint64 full_bytes;
-  guint64 full_frames;
-  guint64 fed_frames;
+  RwFrameCounts *counts;        /* the probes' */
 };
 
 static void apply_policy (RwRateLayers * self, guint encoder_bitrate);
@@ -86,12 +106,12 @@ static void forget_size (RwRateLayers * self);
 static GstPadProbeReturn
 count_full (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
 {
-  RwRateLayers *self = user_data;
+  RwFrameCounts *counts = user_data;
 
-  g_mutex_lock (&self->lock);
-  self->full_bytes += gst_buffer_get_size (GST_PAD_PROBE_INFO_BUFFER (info));
-  self->full_frames++;
-  g_mutex_unlock (&self->lock);
+  g_mutex_lock (&counts->lock);
+  counts->full_bytes += gst_buffer_get_size (GST_PAD_PROBE_INFO_BUFFER (info));
+  counts->full_frames++;
+  g_mutex_unlock (&counts->lock);
   return GST_PAD_PROBE_OK;
 }
 
@@ -101,11 +121,11 @@ count_full (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
 static GstPadProbeReturn
 count_fed (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
 {
-  RwRateLayers *self = user_data;
+  RwFrameCounts *counts = user_data;
 
-  g_mutex_lock (&self->lock);
-  self->fed_frames++;
-  g_mutex_unlock (&self->lock);
+  g_mutex_lock (&counts->lock);
+  counts->fed_frames++;
+  g_mutex_unlock (&counts->lock);
   return GST_PAD_PROBE_OK;
 }
 
@@ -121,7 +141,8 @@ watch_input (RwRateLayers * self, GstElement * encoder)
     self->encoder_sink = gst_element_get_static_pad (encoder, "sink");
   if (self->encoder_sink)
     self->encoder_probe = gst_pad_add_probe (self->encoder_sink,
-        GST_PAD_PROBE_TYPE_BUFFER, count_fed, self, NULL);
+        GST_PAD_PROBE_TYPE_BUFFER, count_fed,
+        g_atomic_rc_box_acquire (self->counts), release_counts);
 }
 
 /**
@@ -145,7 +166,8 @@ rw_rate_layers_new (GstBin * bin, GstElement * tee, GMainContext * context,
         "robot-webrtc rate control");
     g_once_init_leave (&debug_initialized, 1);
   }
-  g_mutex_init (&self->lock);
+  self->counts = g_atomic_rc_box_new0 (RwFrameCounts);
+  g_mutex_init (&self->counts->lock);
   self->bin = gst_object_ref (bin);
   self->tee = gst_object_ref (tee);
   self->context = g_main_context_ref (context);
@@ -153,7 +175,8 @@ rw_rate_layers_new (GstBin * bin, GstElement * tee, GMainContext * context,
   self->linked = g_ptr_array_new_with_free_func (g_object_unref);
   self->tee_sink = gst_element_get_static_pad (tee, "sink");
   self->tee_probe = gst_pad_add_probe (self->tee_sink,
-      GST_PAD_PROBE_TYPE_BUFFER, count_full, self, NULL);
+      GST_PAD_PROBE_TYPE_BUFFER, count_full,
+      g_atomic_rc_box_acquire (self->counts), release_counts);
   self->control = rw_rate_control_new (&(RwRatePolicy) {
       DEFAULT_MAX_BITRATE / 10, DEFAULT_MAX_BITRATE, FALSE, 0}
   );
@@ -332,11 +355,11 @@ measure (RwRateLayers * self, gint64 now)
 {
   guint64 full, low, frames, fed;
 
-  g_mutex_lock (&self->lock);
-  full = self->full_bytes;
-  frames = self->full_frames;
-  fed = self->fed_frames;
-  g_mutex_unlock (&self->lock);
+  g_mutex_lock (&self->counts->lock);
+  full = self->counts->full_bytes;
+  frames = self->counts->full_frames;
+  fed = self->counts->fed_frames;
+  g_mutex_unlock (&self->counts->lock);
   low = self->low ? rw_low_layer_get_bytes (self->low) : 0;
   if (self->measured_at && now - self->measured_at < MEASURE_US)
     return;
@@ -609,7 +632,7 @@ rw_rate_layers_free (RwRateLayers * self)
   gst_object_unref (self->bin);
   g_main_context_unref (self->context);
   rw_rate_control_free (self->control);
-  g_mutex_clear (&self->lock);
+  release_counts (self->counts);
   self->freed = TRUE;
   g_rc_box_release (self);
 }

@@ -18,9 +18,10 @@
 //    "pair":{"local":"prflx/udp","remote":"relay/udp","local_address":"…","remote_address":"…"},
 //    "error":null}
 //
-// frames are painted frames (requestVideoFrameCallback); fps counts them from the end of the
-// warm-up (--warmup s after the first) to the end, fps_decoded the same for getStats'
-// framesDecoded; max_gap_ms, freezes and frozen_ms are the gaps between painted frames (a
+// frames are requestVideoFrameCallback's callbacks; fps counts painted frames (the callbacks'
+// presentedFrames, which a busy renderer advances by more than one between two callbacks)
+// from the end of the warm-up (--warmup s after the first) to the end, fps_callbacks the
+// callbacks, fps_decoded the same for getStats' framesDecoded; max_gap_ms, freezes and frozen_ms are the gaps between painted frames (a
 // freeze: 300 ms or more), after the first; ttff_ms runs from the POST /offer to the first
 // painted frame; pair is getStats' selected candidate pair (type/protocol[/relay protocol]);
 // keyframes_decoded, pli_sent and packets_lost are inbound-rtp's keyFramesDecoded, pliCount
@@ -86,12 +87,13 @@ const PAGE = `<!doctype html>
 <video id="v" autoplay muted playsinline width="640" height="480"></video>
 <script>
 window.rw = (() => {
-  const st = { frames: [], presented: 0, error: null, peerId: null, post: 0, answer: 0 };
+  const st = { frames: [], counts: [], presented: 0, error: null, peerId: null, post: 0, answer: 0 };
   let pc;
 
   function watchFrames(video) {
     const tick = (now, meta) => {
       st.frames.push(now);
+      st.counts.push(meta.presentedFrames);
       st.presented = meta.presentedFrames;
       video.requestVideoFrameCallback(tick);
     };
@@ -223,11 +225,16 @@ try {
   }
   const from = warm ? warm.at : frames[0];
   const seconds = frames.length ? (r.now - from) / 1000 : 0;
-  const fps = seconds > 0 ? (frames.length - (warm ? warmFrames : 1)) / seconds : 0;
+  // painted: presentedFrames, which counts every frame handed to the compositor; a busy
+  // renderer calls back once per rendering step and can skip frames between two callbacks
+  const counts = r.st.counts;
+  const presentedFrom = warm ? counts[warmFrames - 1] : counts[0];
+  const fps = seconds > 0 ? (counts.at(-1) - presentedFrom) / seconds : 0;
+  const fpsCallbacks = seconds > 0 ? (frames.length - (warm ? warmFrames : 1)) / seconds : 0;
   const fpsDecoded = seconds > 0 && warm ? (r.stats.decoded - warmDecoded) / seconds : 0;
   const result = {
     viewer: 'chromium', peer_id: r.st.peerId, state: r.state,
-    frames: frames.length, fps: round1(fps), fps_decoded: round1(fpsDecoded),
+    frames: frames.length, fps: round1(fps), fps_callbacks: round1(fpsCallbacks), fps_decoded: round1(fpsDecoded),
     frames_decoded: r.stats.decoded, frames_dropped: r.stats.dropped, presented_frames: r.st.presented,
     keyframes_decoded: r.stats.keyframes, pli_sent: r.stats.pli, packets_lost: r.stats.lost,
     width: r.stats.width, height: r.stats.height,

@@ -62,10 +62,12 @@
 #   case 3 turn-tcp: ttff_ms=951.4 answer_ms=47.1 fps=29.9 max_gap_ms=240.6 freezes=0 frozen_ms=0.0 pair=relay/udp<->relay/udp daemon_pair=relay/udp/tcp<->relay/udp rtt_ms=5.9 PASS
 # (pair: the viewer's candidate <-> the robot's, type/protocol; daemon_pair and rtt_ms: the
 # robot's candidate <-> the viewer's and the RTT as the daemon's GET /status shows them,
-# asked from the viewer's namespace while the viewer watches; a Chromium line adds
-# fps_decoded beside the painted fps). Before it, a line compares the daemon's view of the
-# pair with the viewer's own, addresses included; when the robot's end is its relay, both
-# must name the same relayed address (daemon_sees_pair).
+# asked from the viewer's namespace while the viewer watches; a Chromium line's fps counts
+# frames handed to its compositor (presentedFrames, which a busy renderer advances by more than
+# one between two frame callbacks), fps_callbacks the callbacks and fps_decoded the decoder's
+# frames). Before it, a line compares the daemon's view of the pair with the viewer's own,
+# addresses included; when the robot's end is its relay, both must name the same relayed
+# address (daemon_sees_pair).
 # and the run ends with "N passed, N failed, N skipped". Exit 0, 1 if a case failed, 77
 # (skip) if it cannot run here: not root, a tool missing, or no case could run.
 #
@@ -532,6 +534,7 @@ out = {
     "V_REMOTE_ADDR": pair.get("remote_address") or "",
     "V_ERROR": v.get("error") or "",
     "V_FPS_DECODED": num(v.get("fps_decoded")),
+    "V_FPS_CALLBACKS": num(v.get("fps_callbacks")),
     "V_RTT": num(pair.get("rtt_ms")),
 }
 # the daemon's view of the same viewer: its peer in /status (peers of every stream)
@@ -597,8 +600,9 @@ expect() {       # expect CONDITION-DESCRIPTION COMMAND...
 report() {       # report TITLE (after read_viewer)
     local title=$1 verdict=PASS line
     [ ${#CASE_FAILS[@]} -eq 0 ] || verdict=FAIL
-    line=$(printf 'case %s %s: ttff_ms=%s answer_ms=%s fps=%s%s max_gap_ms=%s freezes=%s frozen_ms=%s pair=%s<->%s daemon_pair=%s<->%s rtt_ms=%s %s' \
+    line=$(printf 'case %s %s: ttff_ms=%s answer_ms=%s fps=%s%s%s max_gap_ms=%s freezes=%s frozen_ms=%s pair=%s<->%s daemon_pair=%s<->%s rtt_ms=%s %s' \
         "$CASE_ID" "$title" "${V_TTFF:-none}" "${V_ANSWER:-none}" "${V_FPS:-none}" \
+        "${V_FPS_CALLBACKS:+ fps_callbacks=$V_FPS_CALLBACKS}" \
         "${V_FPS_DECODED:+ fps_decoded=$V_FPS_DECODED}" "${V_GAP:-none}" \
         "${V_FREEZES:-none}" "${V_FROZEN:-none}" "${V_LOCAL:-none}" "${V_REMOTE:-none}" \
         "${D_LOCAL:-none}" "${D_REMOTE:-none}" "${D_RTT:-none}" "$verdict")
@@ -638,7 +642,7 @@ begin_case() {
     CASE_N=$((CASE_N + 1))
     CASE_FAILS=()
     V_FRAMES="" V_FPS="" V_TTFF="" V_ANSWER="" V_GAP="" V_FREEZES="" V_FROZEN="" V_LOCAL="" V_REMOTE=""
-    V_FPS_DECODED="" V_RTT="" D_LOCAL="" D_REMOTE="" D_RTT="" D_STATE=""
+    V_FPS_DECODED="" V_FPS_CALLBACKS="" V_RTT="" D_LOCAL="" D_REMOTE="" D_RTT="" D_STATE=""
     mkdir -p "$WORK/$CASE_ID"
     # all of them, before any exists: teardown_case deletes those that were made
     NAMESPACES=("$(ns robot)" "$(ns natr)" "$(ns inet)" "$(ns natv)" "$(ns viewer)")

@@ -32,6 +32,7 @@ typedef struct
   gchar *turn_secret_file, *public_address, *port_range;
   gchar *retransmissions;
   gchar *ice_tcp;
+  gchar *zero_playout_delay;
   gchar *tls_certificate, *tls_key, *secret_file, *robot_id;
   gchar **ice_addresses, **origins, **metrics_allow;
   gboolean verbose, version;
@@ -230,6 +231,12 @@ apply_options (RwConfig * config, const Options * o, GError ** error)
     g_prefix_error (error, "--ice-tcp: ");
     return FALSE;
   }
+  if (o->zero_playout_delay &&
+      !rw_config_parse_boolean (o->zero_playout_delay,
+          &config->zero_playout_delay, error)) {
+    g_prefix_error (error, "--zero-playout-delay: ");
+    return FALSE;
+  }
   if (o->port_range && !rw_config_set_port_range (config, o->port_range, error)) {
     g_prefix_error (error, "--port-range: ");
     return FALSE;
@@ -305,6 +312,10 @@ main (int argc, char *argv[])
     {"ice-tcp", 0, 0, G_OPTION_ARG_STRING, &o.ice_tcp,
         "Also offer passive TCP candidates (ICE-TCP, for viewers whose "
           "UDP is blocked): true or false (default false)", "BOOL"},
+    {"zero-playout-delay", 0, 0, G_OPTION_ARG_STRING, &o.zero_playout_delay,
+        "Ask browsers that offer the playout-delay header extension "
+          "(Chromium, Firefox) to show each frame once decoded: true or "
+          "false (default true)", "BOOL"},
     {"ice-address", 0, 0, G_OPTION_ARG_STRING_ARRAY, &o.ice_addresses,
           "Offer ICE candidates on this local address only (repeatable)",
         "ADDRESS"},

@@ -71,6 +71,7 @@ rw_config_new (void)
   config->auth_clock_skew = RW_CONFIG_DEFAULT_CLOCK_SKEW;
   config->turn_credential_lifetime = RW_TURN_DEFAULT_LIFETIME;
   config->retransmissions = RW_CONFIG_DEFAULT_RETRANSMISSIONS;
+  config->zero_playout_delay = RW_CONFIG_DEFAULT_ZERO_PLAYOUT_DELAY;
   config->fec_percentage = RW_CONFIG_DEFAULT_FEC_PERCENTAGE;
   config->ice_tcp = RW_CONFIG_DEFAULT_ICE_TCP;
   config->streams =
@@ -541,6 +542,7 @@ static const KeySpec keys[] = {
   {"webrtc", "ice-addresses", KEY_LIST, FIELD (ice_addresses)},
   {"webrtc", "port-range", KEY_PORT_RANGE, FIELD (min_rtp_port)},
   {"webrtc", "retransmissions", KEY_BOOLEAN, FIELD (retransmissions)},
+  {"webrtc", "zero-playout-delay", KEY_BOOLEAN, FIELD (zero_playout_delay)},
   {"webrtc", "fec-percentage", KEY_UINT, FIELD (fec_percentage), 0, 100},
   {"webrtc", "ice-tcp", KEY_BOOLEAN, FIELD (ice_tcp)},
   /* a stream's keys: [stream NAME] groups, and [media] but max-viewers

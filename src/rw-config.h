@@ -108,6 +108,9 @@ typedef struct
  * off, it repaired too little for what it costs. */
 #define RW_CONFIG_DEFAULT_RETRANSMISSIONS TRUE
 #define RW_CONFIG_DEFAULT_FEC_PERCENTAGE 0
+/* Chromium shows each frame as soon as it is decoded (playout-delay
+ * min = max = 0, docs/performance.md, "Latency") */
+#define RW_CONFIG_DEFAULT_ZERO_PLAYOUT_DELAY TRUE
 /* ICE-TCP (docs/networking.md, "UDP blocked"): off, see there */
 #define RW_CONFIG_DEFAULT_ICE_TCP FALSE
 
@@ -155,6 +158,7 @@ typedef struct
   gboolean retransmissions;     /* NACK + RTX for video */
   guint fec_percentage;         /* ULPFEC in RED for video; 0: off */
   gboolean ice_tcp;             /* passive TCP candidates too (ICE-TCP) */
+  gboolean zero_playout_delay;  /* playout-delay 0, to browsers that offer it */
 
   /* [media]: the one stream's settings without [stream NAME] groups, and
    * the defaults of every [stream NAME] group (its name is not used) */

@@ -17,6 +17,7 @@
 
 #include "rw-sdp.h"
 #include "rw-error.h"
+#include "rw-playout-delay.h"
 
 #include <gio/gio.h>
 #include <string.h>
@@ -246,6 +247,28 @@ keep_audio_field (GQuark field, GValue * value, gpointer user_data)
   return !g_str_has_prefix (g_quark_to_string (field), "rtcp-fb-");
 }
 
+/* The id of the header extension @uri in @media's `a=extmap:ID[/DIR] URI`
+ * lines, or 0: an id out of RFC 8285's range (1-255) counts as none. */
+static guint
+find_extmap (const GstSDPMedia * media, const gchar * uri)
+{
+  const gchar *value;
+
+  for (guint i = 0; (value = gst_sdp_media_get_attribute_val_n (media,
+              "extmap", i)) != NULL; i++) {
+    g_auto (GStrv) words = g_strsplit_set (value, " \t", 3);
+    g_autofree gchar *id = NULL;
+    guint64 n;
+
+    if (words[0] == NULL || g_strcmp0 (words[1], uri) != 0)
+      continue;
+    id = g_strndup (words[0], strcspn (words[0], "/"));
+    if (g_ascii_string_to_unsigned (id, 10, 1, 255, &n, NULL))
+      return (guint) n;
+  }
+  return 0;
+}
+
 /* What we look for in an m-line: a codec, by score, and the caps fields
  * the transceiver's codec preferences get. */
 typedef struct
@@ -293,6 +316,7 @@ match_mline (const GstSDPMedia * media, guint mline, const Wanted * want,
   s = gst_caps_get_structure (match->caps, 0);
   gst_structure_set_name (s, "application/x-rtp");
   gst_structure_filter_and_map_in_place (s, want->keep, NULL);
+  match->playout_delay_id = find_extmap (media, RW_PLAYOUT_DELAY_URI);
   return TRUE;
 }
 

@@ -17,6 +17,8 @@ G_BEGIN_DECLS
  * @payload: the payload type the viewer chose for our codec
  * @caps: the codec as the viewer offered it (encoding name, clock rate,
  *   fmtp parameters), for the transceiver's codec preferences
+ * @playout_delay_id: the id the m-line's `a=extmap` gives the playout-delay
+ *   header extension (rw-playout-delay.c), 0 when it offers none
  *
  * What a viewer's offer asks of our codec.
  */
@@ -25,6 +27,7 @@ typedef struct
   guint mline;
   gint payload;
   GstCaps *caps;
+  guint playout_delay_id;
 } RwCodecMatch;
 
 void rw_codec_match_clear (RwCodecMatch * match);

@@ -168,6 +168,7 @@ enum
   PROP_TURN_CREDENTIAL_LIFETIME,
   PROP_PUBLIC_ADDRESS,
   PROP_RETRANSMISSIONS,
+  PROP_ZERO_PLAYOUT_DELAY,
   PROP_FEC_PERCENTAGE,
   PROP_ICE_TCP,
   PROP_PUBLISH_URL,
@@ -1793,6 +1794,9 @@ set_config_value (RwSink * self, guint prop_id, const GValue * value)
     case PROP_RETRANSMISSIONS:
       config->retransmissions = g_value_get_boolean (value);
       break;
+    case PROP_ZERO_PLAYOUT_DELAY:
+      config->zero_playout_delay = g_value_get_boolean (value);
+      break;
     case PROP_FEC_PERCENTAGE:
       config->fec_percentage = g_value_get_uint (value);
       break;
@@ -1902,6 +1906,9 @@ rw_sink_get_property (GObject * object, guint prop_id, GValue * value,
       break;
     case PROP_RETRANSMISSIONS:
       g_value_set_boolean (value, config->retransmissions);
+      break;
+    case PROP_ZERO_PLAYOUT_DELAY:
+      g_value_set_boolean (value, config->zero_playout_delay);
       break;
     case PROP_FEC_PERCENTAGE:
       g_value_set_uint (value, config->fec_percentage);
@@ -2038,6 +2045,11 @@ rw_sink_class_init (RwSinkClass * klass)
   properties[PROP_RETRANSMISSIONS] = g_param_spec_boolean ("retransmissions",
       "Retransmissions", "Resend lost video packets a viewer asks for "
       "(generic NACK, RTX)", RW_CONFIG_DEFAULT_RETRANSMISSIONS, per_viewer);
+  properties[PROP_ZERO_PLAYOUT_DELAY] = g_param_spec_boolean
+      ("zero-playout-delay", "Zero playout delay", "Ask a browser that "
+      "offers the playout-delay header extension (Chromium) to show each "
+      "frame as soon as it is decoded (min = max = 0)",
+      RW_CONFIG_DEFAULT_ZERO_PLAYOUT_DELAY, per_viewer);
   properties[PROP_FEC_PERCENTAGE] = g_param_spec_uint ("fec-percentage",
       "FEC percentage", "Video forward error correction (ULPFEC in RED): "
       "FEC packets per 100 media packets (0: off)", 0, 100,

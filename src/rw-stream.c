@@ -127,7 +127,8 @@ configure_sink (RwStream * self)
       "handshake-timeout", config->handshake_timeout, "min-rtp-port",
       config->min_rtp_port, "max-rtp-port", config->max_rtp_port,
       "retransmissions", config->retransmissions, "fec-percentage",
-      config->fec_percentage, "ice-tcp", config->ice_tcp, NULL);
+      config->fec_percentage, "ice-tcp", config->ice_tcp,
+      "zero-playout-delay", config->zero_playout_delay, NULL);
   g_object_set (self->sink, "rate-control", self->stream->rate_control,
       "min-bitrate", self->stream->min_bitrate, "max-bitrate",
       self->stream->max_bitrate ? self->stream->max_bitrate :

@@ -35,6 +35,7 @@
 #include "rw-counters.h"
 #include "rw-error.h"
 #include "rw-layer-gate.h"
+#include "rw-playout-delay.h"
 #include "rw-private.h"
 #include "rw-receiver-rtt.h"
 #include "rw-rate-estimate.h"
@@ -311,6 +312,19 @@ count_bytes (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
   self->bytes_sent += size;
   g_mutex_unlock (&self->lock);
   return GST_PAD_PROBE_OK;
+}
+
+/* Chromium then shows each frame as soon as it is decoded: the payloader
+ * writes the extension into every packet, and the answer maps it
+ * (webrtcbin answers the extmap fields of the codec preferences). */
+static void
+add_playout_delay (GstElement * pay, GstCaps * prefs, guint id)
+{
+  g_autoptr (GstRTPHeaderExtension) ext = rw_playout_delay_new (id, 0, 0);
+  g_autofree gchar *field = g_strdup_printf ("extmap-%u", id);
+
+  g_signal_emit_by_name (pay, "add-extension", ext);
+  gst_caps_set_simple (prefs, field, G_TYPE_STRING, RW_PLAYOUT_DELAY_URI, NULL);
 }
 
 /* The video branch's input, until the first keyframe that comes once
@@ -1330,6 +1344,9 @@ add_branch (RwViewer * self, const RwConfig * config, guint branch,
     self->video_ssrc = ssrc;
   prefs = gst_caps_copy (match->caps);
   gst_caps_set_simple (prefs, "ssrc", G_TYPE_UINT, ssrc, NULL);
+  if (branch == BRANCH_VIDEO && config->zero_playout_delay &&
+      match->playout_delay_id)
+    add_playout_delay (pay, prefs, match->playout_delay_id);
 
   webrtc_sink = gst_element_request_pad_simple (self->webrtcbin, "sink_%u");
   /* Each track in a media stream of its own: a browser then plays video

@@ -421,6 +421,8 @@ test_file_bad (void)
           "2592000, got '5'"},
     {"[webrtc]\npublic-address=router.example\n", "public-address must be "
           "an IPv4 or IPv6 address, got 'router.example'"},
+    {"[webrtc]\nzero-playout-delay=2\n", "[webrtc] zero-playout-delay: "
+          "expected true or false, got '2'"},
     {"[webrtc]\nretransmissions=maybe\n", "[webrtc] retransmissions: "
           "expected true or false, got 'maybe'"},
     {"[webrtc]\nice-tcp=passive\n", "[webrtc] ice-tcp: expected true or "
@@ -571,6 +573,13 @@ test_file_repair (void)
     g_autoptr (RwConfig) tcp = load_config ("[webrtc]\nice-tcp=yes\n");
 
     g_assert_true (tcp->ice_tcp);
+  }
+  g_assert_true (defaults->zero_playout_delay);
+  {
+    g_autoptr (RwConfig) smooth = load_config ("[webrtc]\n"
+        "zero-playout-delay=false\n");
+
+    g_assert_false (smooth->zero_playout_delay);
   }
 
   g_assert_true (rw_config_parse_boolean ("YES", &value, NULL));

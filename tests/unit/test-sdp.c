@@ -683,6 +683,45 @@ parse_edited (const gchar * file, ...)
   return offer;
 }
 
+/* The playout-delay extension's id: as offered (with or without a
+ * direction), 0 when the offer has none or an id out of 1-255. */
+static void
+test_playout_delay_id (void)
+{
+  static const struct
+  {
+    const gchar *to;
+    guint expected;
+  } cases[] = {
+    {"a=extmap:5 http://www.webrtc.org/experiments/rtp-hdrext/playout-delay",
+        5},
+    {"a=extmap:200/recvonly http://www.webrtc.org/experiments/rtp-hdrext/"
+          "playout-delay", 200},
+    {"a=extmap:0 http://www.webrtc.org/experiments/rtp-hdrext/playout-delay",
+        0},
+    {"a=extmap:256 http://www.webrtc.org/experiments/rtp-hdrext/playout-delay",
+        0},
+    {"a=extmap:x5 http://www.webrtc.org/experiments/rtp-hdrext/playout-delay",
+        0},
+    {"a=extmap:5 http://www.webrtc.org/experiments/rtp-hdrext/playout-delays",
+        0},
+    {"a=extmap:5", 0},
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++) {
+    g_autoptr (GstSDPMessage) offer = parse_edited
+        ("chromium-156-recvonly-complete.sdp", "a=extmap:5 http://www.webrtc."
+        "org/experiments/rtp-hdrext/playout-delay", cases[i].to, NULL);
+    g_auto (RwCodecMatch) match = { 0 };
+    g_autoptr (GError) error = NULL;
+
+    g_test_message ("%s", cases[i].to);
+    g_assert_true (rw_sdp_match_codec (offer, RW_CODEC_VP8, &match, &error));
+    g_assert_no_error (error);
+    g_assert_cmpuint (match.playout_delay_id, ==, cases[i].expected);
+  }
+}
+
 static void
 test_unify_bundle_credentials (void)
 {
@@ -902,6 +941,7 @@ main (int argc, char *argv[])
   g_test_add_func ("/sdp/public-candidates", test_public_candidates);
   g_test_add_func ("/sdp/receiver-rtt", test_receiver_rtt);
   g_test_add_func ("/sdp/answer-remb", test_answer_remb);
+  g_test_add_func ("/sdp/playout-delay-id", test_playout_delay_id);
 
   return g_test_run ();
 }

@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "rw-error.h"
+#include "rw-playout-delay.h"
 #include "rw-session-host.h"
 #include "rw-sink.h"
 #include "test-utils.h"
@@ -718,6 +719,55 @@ test_aiortc_bundle (void)
   fixture_stop (&f);
 }
 
+/* The id @media maps the playout-delay extension to, or 0 */
+static guint
+playout_delay_id (const GstSDPMedia * media)
+{
+  const gchar *value;
+
+  for (guint i = 0; (value = gst_sdp_media_get_attribute_val_n (media,
+              "extmap", i)) != NULL; i++) {
+    if (g_str_has_suffix (value, " " RW_PLAYOUT_DELAY_URI))
+      return (guint) g_ascii_strtoull (value, NULL, 10);
+  }
+  return 0;
+}
+
+/* Chromium and Firefox offer playout-delay (Firefox recvonly): answered
+ * with their id while zero-playout-delay is on, not at all when off. */
+static void
+test_playout_delay (void)
+{
+  const struct
+  {
+    const gchar *file;
+    guint id;
+  } offers[] = {
+    {"chromium-156-recvonly-complete.sdp", 5},
+    {"firefox-esr-153-recvonly-complete.sdp", 6},
+    {"aiortc-1.4-recvonly-video.sdp", 0},
+  };
+
+  for (gint on = 1; on >= 0; on--) {
+    g_auto (Fixture) f = { 0 };
+
+    fixture_start (&f, FALSE, 0);
+    g_object_set (f.sink, "zero-playout-delay", on, NULL);
+    for (guint i = 0; i < G_N_ELEMENTS (offers); i++) {
+      g_autofree gchar *id = g_strdup_printf ("pd-%u", i);
+      g_autofree gchar *answer = open_file_ok (&f, id, offers[i].file);
+      g_autoptr (GstSDPMessage) msg = parse_answer (answer);
+      const GstSDPMedia *video = find_media (msg, "video");
+
+      g_assert_nonnull (video);
+      rw_test_check (playout_delay_id (video) == (on ? offers[i].id : 0),
+          "%s, zero-playout-delay %s: the answer maps playout-delay to %u",
+          offers[i].file, on ? "on" : "off", playout_delay_id (video));
+    }
+    fixture_stop (&f);
+  }
+}
+
 /* Offers refused before any viewer exists: each with its RW_ERROR code,
  * and no session, branch or session-closed left behind. */
 static void
@@ -1371,6 +1421,7 @@ main (int argc, char *argv[])
   g_test_add_func ("/session-host/chromium-audio-only",
       test_chromium_audio_only);
   g_test_add_func ("/session-host/aiortc-bundle", test_aiortc_bundle);
+  g_test_add_func ("/session-host/playout-delay", test_playout_delay);
   g_test_add_func ("/session-host/refused", test_refused);
   g_test_add_func ("/session-host/offer-before-media", test_offer_before_media);
   g_test_add_func ("/session-host/no-media", test_no_media);

@@ -154,6 +154,7 @@ struct _RwViewer
   gint64 stats_requested;       /* monotonic; 0: no get-stats in flight */
   IceSnapshot *ice;             /* NULL until the first selected pair */
   gboolean retransmissions;     /* NACK + RTX negotiable */
+  gboolean zero_playout_delay;  /* playout-delay 0 in its video packets */
 
   gint relay_candidates;        /* atomic: local relay candidates so far */
   RwCounters *counters;         /* the stream's; NULL: not counted */
@@ -1345,8 +1346,10 @@ add_branch (RwViewer * self, const RwConfig * config, guint branch,
   prefs = gst_caps_copy (match->caps);
   gst_caps_set_simple (prefs, "ssrc", G_TYPE_UINT, ssrc, NULL);
   if (branch == BRANCH_VIDEO && config->zero_playout_delay &&
-      match->playout_delay_id)
+      match->playout_delay_id) {
     add_playout_delay (pay, prefs, match->playout_delay_id);
+    self->zero_playout_delay = TRUE;
+  }
 
   webrtc_sink = gst_element_request_pad_simple (self->webrtcbin, "sink_%u");
   /* Each track in a media stream of its own: a browser then plays video
@@ -2238,8 +2241,9 @@ add_retransmissions (RwViewer * self, JsonBuilder * builder)
  * sent, since when it is connected, the bytes sent, the selected ICE
  * candidate pair and round-trip time (`ice`, refreshed every
  * STATS_INTERVAL_MS while connected), the retransmissions it asked for and
- * got (`retransmissions`, when they are on), and how its video RTP
- * timestamps map to capture times (`rtp`).
+ * got (`retransmissions`, when they are on), how its video RTP
+ * timestamps map to capture times (`rtp`), and the playout delay its
+ * packets ask for (`playout_delay_ms`, 0, or null when they carry none).
  */
 void
 rw_viewer_add_status (RwViewer * self, JsonBuilder * builder)
@@ -2276,6 +2280,11 @@ rw_viewer_add_status (RwViewer * self, JsonBuilder * builder)
   add_rate (self, builder);
   add_retransmissions (self, builder);
   add_rtp_clock (self, builder);
+  json_builder_set_member_name (builder, "playout_delay_ms");
+  if (self->zero_playout_delay)
+    json_builder_add_int_value (builder, 0);
+  else
+    json_builder_add_null_value (builder);
   json_builder_end_object (builder);
 }
 

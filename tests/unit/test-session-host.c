@@ -750,6 +750,8 @@ test_playout_delay (void)
 
   for (gint on = 1; on >= 0; on--) {
     g_auto (Fixture) f = { 0 };
+    g_autoptr (JsonObject) status = NULL;
+    JsonArray *peers;
 
     fixture_start (&f, FALSE, 0);
     g_object_set (f.sink, "zero-playout-delay", on, NULL);
@@ -764,6 +766,24 @@ test_playout_delay (void)
           "%s, zero-playout-delay %s: the answer maps playout-delay to %u",
           offers[i].file, on ? "on" : "off", playout_delay_id (video));
     }
+    /* /status says which viewers are asked for it */
+    status = dup_status (&f, RW_STATUS_FULL);
+    peers = json_object_get_array_member (status, "peers");
+    g_assert_cmpuint (json_array_get_length (peers), ==, G_N_ELEMENTS (offers));
+    for (guint i = 0; i < json_array_get_length (peers); i++) {
+      JsonObject *peer = json_array_get_object_element (peers, i);
+      const gchar *id = json_object_get_string_member (peer, "peer_id");
+      guint n = (guint) g_ascii_strtoull (id + strlen ("pd-"), NULL, 10);
+      gboolean sent = !json_object_get_null_member (peer, "playout_delay_ms");
+
+      g_assert_cmpuint (n, <, G_N_ELEMENTS (offers));
+      rw_test_check (sent == (on && offers[n].id != 0), "%s: playout_delay_ms "
+          "%s", offers[n].file, sent ? "0" : "null");
+      if (sent)
+        g_assert_cmpint (json_object_get_int_member (peer, "playout_delay_ms"),
+            ==, 0);
+    }
+    g_clear_pointer (&status, json_object_unref);
     fixture_stop (&f);
   }
 }

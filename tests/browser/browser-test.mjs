@@ -262,6 +262,10 @@ async function viewerPage(query, reconnect = false) {
       .catch(() => {});
     if (remb == null || !(remb.bitrate > 0)) throw new Error(`/status shows no REMB estimate for ${ui.peer} 5 s after it played: ${JSON.stringify(remb)}`);
     extra.push(`REMB ${(remb.bitrate / 1e6).toFixed(2)} Mbit/s`);
+    // Both browsers offer the playout-delay header extension: their packets ask for 0 (the default)
+    const playout = peerOf(await getStatus())?.playout_delay_ms;
+    if (playout !== 0) throw new Error(`/status: ${ui.peer}'s playout_delay_ms is ${JSON.stringify(playout)}, not 0`);
+    extra.push('playout delay 0');
     if (reconnect) {
       // The server hangs up on the page: it must notice and connect again by itself (backoff 1 s).
       // (with a token, only the session's owner may: the same sub, in a token of its own)

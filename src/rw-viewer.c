@@ -155,6 +155,8 @@ struct _RwViewer
   IceSnapshot *ice;             /* NULL until the first selected pair */
   gboolean retransmissions;     /* NACK + RTX negotiable */
   gboolean zero_playout_delay;  /* playout-delay 0 in its video packets */
+  gboolean live_input;          /* set by rw_viewer_join(), before webrtcbin
+                                 * builds its send path */
 
   gint relay_candidates;        /* atomic: local relay candidates so far */
   RwCounters *counters;         /* the stream's; NULL: not counted */
@@ -1270,6 +1272,14 @@ on_deep_element_added (GstBin * bin, GstBin * sub_bin, GstElement * element,
     GST_DEBUG_OBJECT (element, "keeping %d ms for retransmissions",
         RTX_HISTORY_MS);
     g_object_set (element, "max-size-time", RTX_HISTORY_MS, NULL);
+  } else if (g_str_equal (name, "clocksync") && self->live_input) {
+    /* webrtcbin 1.22 puts one in front of each of its sink pads and holds
+     * every packet until the frame's capture time plus the pipeline's
+     * latency (a frame and more: 25 ms of 34 from capture to the wire at
+     * 640x480 30 fps), which paces a source that is not live. A live
+     * source is paced by its capture: its packets go at once. */
+    GST_DEBUG_OBJECT (element, "not syncing: the input is live");
+    g_object_set (element, "sync", FALSE, NULL);
   }
 }
 
@@ -1465,6 +1475,24 @@ rw_viewer_new_offerer (const gchar * id, const RwConfig * config,
 
 /* --- joining and leaving the tees --- */
 
+/* Whether what feeds @tee is live (a camera, a live test source, a
+ * network camera): the upstream latency query says. */
+static gboolean
+input_is_live (GstElement * tee)
+{
+  g_autoptr (GstPad) sink = NULL;
+  g_autoptr (GstQuery) query = NULL;
+  gboolean live = FALSE;
+
+  if (tee == NULL)
+    return FALSE;
+  sink = gst_element_get_static_pad (tee, "sink");
+  query = gst_query_new_latency ();
+  if (sink && gst_pad_peer_query (sink, query))
+    gst_query_parse_latency (query, &live, NULL, NULL);
+  return live;
+}
+
 /**
  * rw_viewer_join:
  * @self: a new viewer
@@ -1488,6 +1516,7 @@ rw_viewer_join (RwViewer * self, GstBin * bin, GstElement * video_tee,
   g_return_val_if_fail (self->parent_bin == NULL, FALSE);
   rw_assert_context (self->context);
 
+  self->live_input = input_is_live (video_tee ? video_tee : audio_tee);
   self->parent_bin = gst_object_ref (bin);
   gst_bin_add (bin, self->bin);
   if (!gst_element_sync_state_with_parent (self->bin)) {

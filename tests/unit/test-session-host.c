@@ -788,6 +788,69 @@ test_playout_delay (void)
   }
 }
 
+/* webrtcbin's clocksyncs in the sink: how many, and how many sync */
+typedef struct
+{
+  guint found;
+  guint syncing;
+} Clocksyncs;
+
+static void
+count_clocksync (const GValue * value, gpointer user_data)
+{
+  GstElement *element = g_value_get_object (value);
+  GstElementFactory *factory = gst_element_get_factory (element);
+  Clocksyncs *c = user_data;
+  gboolean sync;
+
+  if (factory == NULL || g_strcmp0 (GST_OBJECT_NAME (factory), "clocksync"))
+    return;
+  g_object_get (element, "sync", &sync, NULL);
+  c->found++;
+  c->syncing += sync;
+}
+
+static Clocksyncs
+find_clocksyncs (Fixture * f)
+{
+  g_autoptr (GstIterator) it = gst_bin_iterate_recurse (GST_BIN (f->sink));
+  Clocksyncs c = { 0 };
+
+  while (gst_iterator_foreach (it, count_clocksync, &c) == GST_ITERATOR_RESYNC) {
+    gst_iterator_resync (it);
+    c = (Clocksyncs) {
+    0};
+  }
+  return c;
+}
+
+static gboolean
+has_clocksync (gpointer user_data)
+{
+  return find_clocksyncs (user_data).found > 0;
+}
+
+/* A live input: webrtcbin's clocksync in front of the viewer's send path
+ * does not hold packets back to the clock (it would add the pipeline's
+ * latency, a frame and more, between capture and the wire). */
+static void
+test_live_input_not_synced (void)
+{
+  g_auto (Fixture) f = { 0 };
+  g_autofree gchar *answer = NULL;
+  Clocksyncs c;
+
+  fixture_start (&f, TRUE, 0);
+  answer = open_file_ok (&f, "av", "chromium-156-audio-video.sdp");
+  rw_test_check (rw_test_pump_until (has_clocksync, &f, 5000),
+      "webrtcbin put no clocksync in the send path within 5 s");
+  c = find_clocksyncs (&f);
+  g_test_message ("%u clocksyncs, %u syncing", c.found, c.syncing);
+  rw_test_check (c.syncing == 0, "%u of %u clocksyncs sync to the clock",
+      c.syncing, c.found);
+  fixture_stop (&f);
+}
+
 /* Offers refused before any viewer exists: each with its RW_ERROR code,
  * and no session, branch or session-closed left behind. */
 static void
@@ -1442,6 +1505,8 @@ main (int argc, char *argv[])
       test_chromium_audio_only);
   g_test_add_func ("/session-host/aiortc-bundle", test_aiortc_bundle);
   g_test_add_func ("/session-host/playout-delay", test_playout_delay);
+  g_test_add_func ("/session-host/live-input-not-synced",
+      test_live_input_not_synced);
   g_test_add_func ("/session-host/refused", test_refused);
   g_test_add_func ("/session-host/offer-before-media", test_offer_before_media);
   g_test_add_func ("/session-host/no-media", test_no_media);

@@ -108,7 +108,7 @@ typedef struct
  * off, it repaired too little for what it costs. */
 #define RW_CONFIG_DEFAULT_RETRANSMISSIONS TRUE
 #define RW_CONFIG_DEFAULT_FEC_PERCENTAGE 0
-/* Chromium shows each frame as soon as it is decoded (playout-delay
+/* Browsers show each frame as soon as it is decoded (playout-delay
  * min = max = 0, docs/performance.md, "Latency") */
 #define RW_CONFIG_DEFAULT_ZERO_PLAYOUT_DELAY TRUE
 /* ICE-TCP (docs/networking.md, "UDP blocked"): off, see there */

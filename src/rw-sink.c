@@ -2047,8 +2047,8 @@ rw_sink_class_init (RwSinkClass * klass)
       "(generic NACK, RTX)", RW_CONFIG_DEFAULT_RETRANSMISSIONS, per_viewer);
   properties[PROP_ZERO_PLAYOUT_DELAY] = g_param_spec_boolean
       ("zero-playout-delay", "Zero playout delay", "Ask a browser that "
-      "offers the playout-delay header extension (Chromium) to show each "
-      "frame as soon as it is decoded (min = max = 0)",
+      "offers the playout-delay header extension (Chromium, Firefox) to "
+      "show each frame as soon as it is decoded (min = max = 0)",
       RW_CONFIG_DEFAULT_ZERO_PLAYOUT_DELAY, per_viewer);
   properties[PROP_FEC_PERCENTAGE] = g_param_spec_uint ("fec-percentage",
       "FEC percentage", "Video forward error correction (ULPFEC in RED): "

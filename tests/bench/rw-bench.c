@@ -56,6 +56,8 @@ typedef struct
   gchar *stream;
   gboolean audio;
   gchar *config;
+  gint join_spacing;
+  gint gop_cache;
 } Options;
 
 typedef struct
@@ -152,6 +154,17 @@ all_have_frames (gpointer data)
   return TRUE;
 }
 
+/* A member of /status's totals, -1 without it. */
+static gint64
+status_total (Bench * b, const gchar * name)
+{
+  g_autoptr (JsonNode) status = rw_test_get_status (b->session, b->url, 5000,
+      NULL);
+  g_autofree gchar *path = g_strconcat ("totals.", name, NULL);
+
+  return status ? rw_test_json_get_int (status, path, -1) : -1;
+}
+
 /* Gives every viewer the server's RTP clock, from /status. */
 static void
 set_rtp_clocks (Bench * b)
@@ -212,8 +225,9 @@ add_viewers (Bench * b, guint n, GArray * ttff_ms)
     if (!rw_test_viewer_start (v, &error))
       g_printerr ("viewer %u: %s\n", i, error->message);
     g_ptr_array_add (b->viewers, v);
-    /* staggered joins, as people arrive: TTFF is not a thundering herd */
-    rw_test_pump_for (30);
+    /* staggered joins, as people arrive (--join-spacing 0: all at once) */
+    if (b->o->join_spacing > 0)
+      rw_test_pump_for (b->o->join_spacing);
   }
   rw_test_pump_until (all_have_frames, b->viewers, 20000);
 
@@ -258,8 +272,23 @@ run_step (Bench * b, guint n)
   gdouble fps_sum = 0, fps_worst = INFINITY, kbps_sum = 0, gap_worst = 0;
   gdouble seconds, server_cpu, client_cpu;
   guint gaps = 0, got_frames = 0;
+  gint64 forced0 = status_total (b, "keyframes_forced");
+  gint64 cached0 = status_total (b, "joins_from_cache");
+  ProcSample j0, j1;
+  gboolean joined = n > b->viewers->len;
 
+  proc_sample (b->pid, &j0);
   add_viewers (b, n, ttff);
+  proc_sample (b->pid, &j1);
+  /* what the joins cost: the server's CPU until every new viewer had a
+   * frame, and the keyframes the viewers already watching were sent */
+  if (joined)
+    g_print ("     joins up to %u: %.0f ms, server CPU %.3f core-s, "
+        "keyframes forced %" G_GINT64_FORMAT ", started from the cache %"
+        G_GINT64_FORMAT "\n", n, (j1.time_us - j0.time_us) / 1000.0,
+        (j1.cpu_ticks - j0.cpu_ticks) / (gdouble) sysconf (_SC_CLK_TCK),
+        status_total (b, "keyframes_forced") - forced0, status_total (b,
+            "joins_from_cache") - cached0);
   if (n == 1 && ttff->len == 1)
     b->first_ttff_ms = g_array_index (ttff, gdouble, 0);
   else
@@ -571,7 +600,7 @@ int
 main (int argc, char *argv[])
 {
   Options o = { NULL, NULL, 1280, 720, 30, 1500000, 10, NULL, 5, 15, FALSE,
-    0, 300, 8, NULL, FALSE
+    0, 300, 8, NULL, FALSE, NULL, FALSE, NULL, 30, -1
   };
   GOptionEntry entries[] = {
     {"server", 0, 0, G_OPTION_ARG_FILENAME, &o.server,
@@ -609,6 +638,10 @@ main (int argc, char *argv[])
           "too", NULL},
     {"config", 0, 0, G_OPTION_ARG_FILENAME, &o.config, "Start the server with "
           "this config file, not the media options", "FILE"},
+    {"join-spacing", 0, 0, G_OPTION_ARG_INT, &o.join_spacing, "Milliseconds "
+          "between a step's joins; 0: all at once (30)", "MS"},
+    {"gop-cache", 0, 0, G_OPTION_ARG_INT, &o.gop_cache, "The server's "
+          "--gop-cache, KiB (default: the server's)", "KIB"},
     {NULL}
   };
   g_autoptr (GOptionContext) ctx = g_option_context_new ("- load a "
@@ -616,7 +649,7 @@ main (int argc, char *argv[])
   g_autoptr (GError) error = NULL;
   g_autoptr (JsonNode) root = NULL;
   g_autofree gchar *bitrate = NULL, *fps = NULL, *width = NULL, *height = NULL;
-  g_autofree gchar *kf = NULL, *text = NULL;
+  g_autofree gchar *kf = NULL, *text = NULL, *gop = NULL;
   g_auto (GStrv) steps = NULL;
   Bench b = { &o };
 
@@ -635,14 +668,17 @@ main (int argc, char *argv[])
   fps = g_strdup_printf ("%d", o.framerate);
   bitrate = g_strdup_printf ("%d", o.bitrate);
   kf = g_strdup_printf ("%d", o.keyframe_interval);
+  if (o.gop_cache >= 0)
+    gop = g_strdup_printf ("--gop-cache=%d", o.gop_cache);
   {
+    /* gop, when given, ends each list */
     const gchar *args[] = { "--codec", o.codec, "--width", width, "--height",
       height, "--framerate", fps, "--bitrate", bitrate, "--keyframe-interval",
       kf, "--max-viewers", "1000", "--camera", "255", "--rate-limit", "0",
-      NULL
+      gop, NULL
     };
     const gchar *config_args[] = { "--config", o.config, "--max-viewers",
-      "1000", "--rate-limit", "0", NULL
+      "1000", "--rate-limit", "0", gop, NULL
     };
 
     b.server = rw_test_server_start (o.server, o.config ? config_args : args,

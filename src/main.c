@@ -27,7 +27,7 @@ typedef struct
   gint port, camera, width, height, framerate, bitrate, keyframe_interval;
   gint max_viewers, max_body, rate_limit, rate_burst, handshake_timeout;
   gint request_timeout, idle_timeout, max_connections;
-  gint turn_credential_lifetime, fec_percentage;
+  gint turn_credential_lifetime, fec_percentage, gop_cache;
   gchar *bind, *codec, *stun, *turn, *turn_user, *turn_password;
   gchar *turn_secret_file, *public_address, *port_range;
   gchar *retransmissions;
@@ -226,6 +226,7 @@ apply_options (RwConfig * config, const Options * o, GError ** error)
     return FALSE;
   }
   set_uint (&config->fec_percentage, o->fec_percentage);
+  set_uint (&config->gop_cache, o->gop_cache);
   if (o->ice_tcp && !rw_config_parse_boolean (o->ice_tcp, &config->ice_tcp,
           error)) {
     g_prefix_error (error, "--ice-tcp: ");
@@ -254,7 +255,7 @@ int
 main (int argc, char *argv[])
 {
   Options o = { NULL, UNSET, UNSET, UNSET, UNSET, UNSET, UNSET, UNSET, UNSET,
-    UNSET, UNSET, UNSET, UNSET, UNSET, UNSET, UNSET, UNSET, UNSET
+    UNSET, UNSET, UNSET, UNSET, UNSET, UNSET, UNSET, UNSET, UNSET, UNSET
   };
   g_autoptr (RwConfig) config = rw_config_new ();
   g_autoptr (GOptionContext) ctx = NULL;
@@ -309,6 +310,10 @@ main (int argc, char *argv[])
     {"fec-percentage", 0, 0, G_OPTION_ARG_INT, &o.fec_percentage,
         "Video forward error correction (ULPFEC in RED): FEC packets per "
           "100 media packets, 0-100 (default 0: off)", "N"},
+    {"gop-cache", 0, 0, G_OPTION_ARG_INT, &o.gop_cache,
+        "KiB of video kept from the last keyframe on, sent to each viewer "
+          "that joins instead of a keyframe forced for every viewer; 0: off "
+          "(default 512)", "KIB"},
     {"ice-tcp", 0, 0, G_OPTION_ARG_STRING, &o.ice_tcp,
         "Also offer passive TCP candidates (ICE-TCP, for viewers whose "
           "UDP is blocked): true or false (default false)", "BOOL"},

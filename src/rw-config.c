@@ -73,6 +73,7 @@ rw_config_new (void)
   config->retransmissions = RW_CONFIG_DEFAULT_RETRANSMISSIONS;
   config->zero_playout_delay = RW_CONFIG_DEFAULT_ZERO_PLAYOUT_DELAY;
   config->fec_percentage = RW_CONFIG_DEFAULT_FEC_PERCENTAGE;
+  config->gop_cache = RW_CONFIG_DEFAULT_GOP_CACHE;
   config->ice_tcp = RW_CONFIG_DEFAULT_ICE_TCP;
   config->streams =
       g_ptr_array_new_with_free_func ((GDestroyNotify) rw_stream_config_free);
@@ -333,7 +334,8 @@ validate_settings (const RwConfig * config, GError ** error)
       !check_range ("clock-skew", config->auth_clock_skew, 0, 600, error) ||
       !check_range ("session-grace", config->auth_session_grace, 0, 86400,
           error) ||
-      !check_range ("fec-percentage", config->fec_percentage, 0, 100, error))
+      !check_range ("fec-percentage", config->fec_percentage, 0, 100, error) ||
+      !check_range ("gop-cache", config->gop_cache, 0, 65536, error))
     return FALSE;
 
   if (config->tls_key != NULL && config->tls_certificate == NULL) {
@@ -544,6 +546,7 @@ static const KeySpec keys[] = {
   {"webrtc", "retransmissions", KEY_BOOLEAN, FIELD (retransmissions)},
   {"webrtc", "zero-playout-delay", KEY_BOOLEAN, FIELD (zero_playout_delay)},
   {"webrtc", "fec-percentage", KEY_UINT, FIELD (fec_percentage), 0, 100},
+  {"webrtc", "gop-cache", KEY_UINT, FIELD (gop_cache), 0, 65536},
   {"webrtc", "ice-tcp", KEY_BOOLEAN, FIELD (ice_tcp)},
   /* a stream's keys: [stream NAME] groups, and [media] but max-viewers
    * (into RwConfig.media) */

@@ -108,6 +108,9 @@ typedef struct
  * off, it repaired too little for what it costs. */
 #define RW_CONFIG_DEFAULT_RETRANSMISSIONS TRUE
 #define RW_CONFIG_DEFAULT_FEC_PERCENTAGE 0
+/* a joining viewer starts with the frames since the last keyframe, when
+ * they are at most this many KiB (docs/performance.md, "First frame") */
+#define RW_CONFIG_DEFAULT_GOP_CACHE 512
 /* Browsers show each frame as soon as it is decoded (playout-delay
  * min = max = 0, docs/performance.md, "Latency") */
 #define RW_CONFIG_DEFAULT_ZERO_PLAYOUT_DELAY TRUE
@@ -157,6 +160,7 @@ typedef struct
   guint max_rtp_port;
   gboolean retransmissions;     /* NACK + RTX for video */
   guint fec_percentage;         /* ULPFEC in RED for video; 0: off */
+  guint gop_cache;              /* KiB since the last keyframe; 0: off */
   gboolean ice_tcp;             /* passive TCP candidates too (ICE-TCP) */
   gboolean zero_playout_delay;  /* playout-delay 0, to browsers that offer it */
 

@@ -12,7 +12,7 @@
  * `GET /metrics`: sessions opened, and closed by a bounded set of reasons;
  * RTP bytes and video frames sent; the viewers' PLI, FIR and NACK; keyframe
  * requests from viewers and keyframes asked of
- * the encoder; and two timings as histograms with fixed buckets (a
+ * the encoder; viewers that started from the cached frames; and two timings as histograms with fixed buckets (a
  * viewer's offer to the first keyframe sent to it once connected, a
  * frame's capture to its first packet sent). Safe from any thread: the streaming threads count,
  * the context reads.
@@ -250,7 +250,8 @@ add_histogram (RwCounters * self, JsonBuilder * builder, RwTiming timing)
  *
  * Adds `totals`: `sessions_opened`, `sessions_closed` (by reason),
  * `bytes_sent`, `frames_sent`, `pli_received`, `fir_received`,
- * `nack_received`, `keyframe_requests`, `keyframes_forced`, and the
+ * `nack_received`, `keyframe_requests`, `keyframes_forced`,
+ * `joins_from_cache`, and the
  * `first_frame_seconds` and `capture_to_send_seconds` histograms.
  */
 void
@@ -289,6 +290,9 @@ rw_counters_add_status (RwCounters * self, JsonBuilder * builder,
   json_builder_set_member_name (builder, "keyframes_forced");
   json_builder_add_int_value (builder,
       self->counters[RW_COUNTER_KEYFRAMES_FORCED]);
+  json_builder_set_member_name (builder, "joins_from_cache");
+  json_builder_add_int_value (builder,
+      self->counters[RW_COUNTER_JOINS_FROM_CACHE]);
   for (guint t = 0; t < RW_N_TIMINGS; t++)
     add_histogram (self, builder, t);
   json_builder_end_object (builder);

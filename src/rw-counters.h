@@ -21,6 +21,8 @@ G_BEGIN_DECLS
  * @RW_COUNTER_PLI: RTCP picture loss indications from viewers
  * @RW_COUNTER_FIR: RTCP full intra requests from viewers
  * @RW_COUNTER_NACK: RTCP generic NACK packets from viewers
+ * @RW_COUNTER_JOINS_FROM_CACHE: viewers that started with the frames
+ *   cached since the last keyframe, without a keyframe forced
  */
 typedef enum
 {
@@ -32,6 +34,7 @@ typedef enum
   RW_COUNTER_PLI,
   RW_COUNTER_FIR,
   RW_COUNTER_NACK,
+  RW_COUNTER_JOINS_FROM_CACHE,
   RW_N_COUNTERS
 } RwCounter;
 

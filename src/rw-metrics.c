@@ -515,6 +515,9 @@ render_status (GString * out, JsonNode * status)
   stream_family (out, streams, PREFIX "keyframes_forced_total", "counter",
       "Keyframes asked of the encoder, requests merged and rate-limited.",
       "totals", "keyframes_forced");
+  stream_family (out, streams, PREFIX "joins_from_cache_total", "counter",
+      "Viewers that started with the frames cached since the last "
+      "keyframe, without a keyframe forced.", "totals", "joins_from_cache");
   histogram_family (out, streams, PREFIX "first_frame_seconds",
       "From a viewer's offer to the first keyframe sent to it once "
       "connected.", "first_frame_seconds");

@@ -45,8 +45,10 @@
  *
  * An offer that arrives before the media does waits for it (5 s at most).
  * Viewers' keyframe requests reach the encoder merged, at most one per
- * #RwSink:keyframe-min-interval; a keyframe is forced when a viewer
- * connects. A viewer is removed when it hangs up, its connection fails or
+ * #RwSink:keyframe-min-interval. A viewer that connects gets no video
+ * before it has connected, then starts with the frames since the last
+ * keyframe (#RwSink:gop-cache), or, when those are more than the cache
+ * keeps, a keyframe is forced for it. A viewer is removed when it hangs up, its connection fails or
  * closes, its RTCP stops for 5 s, or it does not connect within
  * #RwSink:handshake-timeout (15 s). A viewer's error never reaches the
  * pipeline's bus: it only removes that viewer.
@@ -56,6 +58,7 @@
 #include "rw-config.h"
 #include "rw-counters.h"
 #include "rw-error.h"
+#include "rw-gop-cache.h"
 #include "rw-private.h"
 #include "rw-sdp.h"
 #include "rw-session-host.h"
@@ -74,6 +77,7 @@ GST_DEBUG_CATEGORY_STATIC (rw_sink_debug);
 #define GST_CAT_DEFAULT rw_sink_debug
 
 #define DEFAULT_KEYFRAME_MIN_INTERVAL 500       /* ms */
+#define DEFAULT_GOP_CACHE 512   /* KiB */
 #define LIVENESS_INTERVAL_MS 1000
 #define RATE_INTERVAL_MS 500
 #define DEFAULT_LOW_LAYER_BITRATE 250000
@@ -104,6 +108,8 @@ struct _RwSink
 
   GstElement *tees[N_INPUTS];
   RwSnapshot *snapshot;         /* JPEGs of the video, on request */
+  RwGopCache *gop_cache;        /* the video since its last keyframe */
+  guint gop_cache_kib;
   RwCounters *counters;         /* totals since the element was made */
 
   /* Settings: properties, changed only in NULL and READY (or on the
@@ -154,6 +160,7 @@ enum
   PROP_TURN_SERVER,
   PROP_ICE_ADDRESSES,
   PROP_KEYFRAME_MIN_INTERVAL,
+  PROP_GOP_CACHE,
   PROP_HANDSHAKE_TIMEOUT,
   PROP_MIN_RTP_PORT,
   PROP_MAX_RTP_PORT,
@@ -360,6 +367,12 @@ watch_input (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
   gboolean eos;
   GstCaps *caps;
 
+  if (input == INPUT_VIDEO && (GST_EVENT_TYPE (event) == GST_EVENT_CAPS ||
+          GST_EVENT_TYPE (event) == GST_EVENT_FLUSH_STOP ||
+          GST_EVENT_TYPE (event) == GST_EVENT_STREAM_START ||
+          GST_EVENT_TYPE (event) == GST_EVENT_EOS))
+    rw_gop_cache_clear (self->gop_cache);
+
   switch (GST_EVENT_TYPE (event)) {
     case GST_EVENT_CAPS:
       gst_event_parse_caps (event, &caps);
@@ -384,6 +397,28 @@ watch_input (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
     default:
       break;
   }
+  return GST_PAD_PROBE_OK;
+}
+
+static gboolean
+cache_frame (GstBuffer ** buffer, guint idx, gpointer user_data)
+{
+  rw_gop_cache_add (user_data, *buffer);
+  return TRUE;
+}
+
+/* The video's streaming thread, on the tee's sink pad: every frame goes
+ * into the cache before it goes on to the viewers. */
+static GstPadProbeReturn
+cache_video (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
+{
+  RwSink *self = user_data;
+
+  if (info->type & GST_PAD_PROBE_TYPE_BUFFER_LIST)
+    gst_buffer_list_foreach (GST_PAD_PROBE_INFO_BUFFER_LIST (info),
+        cache_frame, self->gop_cache);
+  else
+    rw_gop_cache_add (self->gop_cache, GST_PAD_PROBE_INFO_BUFFER (info));
   return GST_PAD_PROBE_OK;
 }
 
@@ -558,8 +593,9 @@ on_viewer_connected (RwViewer * viewer, gpointer user_data)
   RwSink *self = user_data;
 
   g_message ("viewer %s connected", rw_viewer_get_id (viewer));
-  /* A keyframe now, not at join time: DTLS was not up then. */
-  if (rw_viewer_has_video (viewer))
+  /* The cached frames since the last keyframe, or a keyframe now, not at
+   * join time: DTLS was not up then. */
+  if (rw_viewer_has_video (viewer) && !rw_viewer_start_video (viewer))
     rw_sink_request_keyframe (self);
 }
 
@@ -682,6 +718,7 @@ add_viewer (RwSink * self, const gchar * id, GstSDPMessage * offer,
   if (viewer == NULL)
     return NULL;
   rw_viewer_set_counters (viewer, self->counters);
+  rw_viewer_set_gop_cache (viewer, self->gop_cache);
 
   session = g_new0 (Session, 1);
   session->viewer = viewer;
@@ -1109,8 +1146,8 @@ rw_sink_session_host_init (RwSessionHostInterface * iface)
 static void
 on_publish_connected (RwViewer * viewer, gpointer user_data)
 {
-  /* a keyframe now, as for a viewer: DTLS was not up when it joined */
-  if (rw_viewer_has_video (viewer))
+  /* as for a viewer: DTLS was not up when it joined */
+  if (rw_viewer_has_video (viewer) && !rw_viewer_start_video (viewer))
     rw_sink_request_keyframe (user_data);
 }
 
@@ -1134,6 +1171,7 @@ join_publish (gpointer host, const gchar * id, const RwConfig * settings,
   if (viewer == NULL)
     return NULL;
   /* (not in the viewers' totals: /status shows the publish's own) */
+  rw_viewer_set_gop_cache (viewer, self->gop_cache);
   g_signal_connect_object (viewer, "connected",
       G_CALLBACK (on_publish_connected), self, 0);
   if (!rw_viewer_join (viewer, GST_BIN (self), self->tees[INPUT_VIDEO],
@@ -1687,6 +1725,12 @@ rw_sink_set_property (GObject * object, guint prop_id, const GValue * value,
     g_mutex_unlock (&self->keyframe_lock);
     return;
   }
+  if (prop_id == PROP_GOP_CACHE) {
+    /* the cache has its own lock */
+    self->gop_cache_kib = g_value_get_uint (value);
+    rw_gop_cache_set_max_bytes (self->gop_cache, self->gop_cache_kib * 1024);
+    return;
+  }
   if (GST_STATE (self) <= GST_STATE_READY || self->context == NULL) {
     set_config_value (self, prop_id, value);
     return;
@@ -1868,6 +1912,9 @@ rw_sink_get_property (GObject * object, guint prop_id, GValue * value,
     case PROP_KEYFRAME_MIN_INTERVAL:
       g_value_set_uint (value, self->keyframe_min_interval);
       break;
+    case PROP_GOP_CACHE:
+      g_value_set_uint (value, self->gop_cache_kib);
+      break;
     case PROP_HANDSHAKE_TIMEOUT:
       g_value_set_uint (value, config->handshake_timeout);
       break;
@@ -1975,6 +2022,7 @@ rw_sink_finalize (GObject * object)
   rw_config_free (self->config);
   g_clear_object (&self->turn);
   rw_counters_unref (self->counters);
+  rw_gop_cache_unref (self->gop_cache);
   g_mutex_clear (&self->keyframe_lock);
 
   G_OBJECT_CLASS (rw_sink_parent_class)->finalize (object);
@@ -2087,6 +2135,12 @@ rw_sink_class_init (RwSinkClass * klass)
       "(viewers' requests in between are merged)", 0, 60000,
       DEFAULT_KEYFRAME_MIN_INTERVAL, G_PARAM_READWRITE |
       G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_PLAYING);
+  properties[PROP_GOP_CACHE] = g_param_spec_uint ("gop-cache", "GOP cache",
+      "KiB of video kept from the last keyframe on: a viewer that joins "
+      "starts with it, instead of a keyframe forced for every viewer; a "
+      "larger group is not kept (0: off, always force)", 0, 65536,
+      DEFAULT_GOP_CACHE, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+      GST_PARAM_MUTABLE_PLAYING);
   properties[PROP_HANDSHAKE_TIMEOUT] = g_param_spec_uint ("handshake-timeout",
       "Handshake timeout", "Seconds a viewer may take from its offer to "
       "a connection before it is removed", 1, 120,
@@ -2168,9 +2222,12 @@ make_tee (RwSink * self, guint input)
   g_object_set (tee, "allow-not-linked", TRUE, NULL);
   gst_bin_add (GST_BIN (self), tee);
   pad = gst_element_get_static_pad (tee, "sink");
-  if (input == INPUT_VIDEO)
+  if (input == INPUT_VIDEO) {
     gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_EVENT_UPSTREAM,
         limit_keyframe_requests, self, NULL);
+    gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER |
+        GST_PAD_PROBE_TYPE_BUFFER_LIST, cache_video, self, NULL);
+  }
   gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM |
       GST_PAD_PROBE_TYPE_EVENT_FLUSH, watch_input, self, NULL);
   return tee;
@@ -2190,6 +2247,8 @@ rw_sink_init (RwSink * self)
       (GDestroyNotify) session_free);
   self->leaving = g_hash_table_new_full (NULL, NULL, g_object_unref, NULL);
   self->counters = rw_counters_new ();
+  self->gop_cache_kib = DEFAULT_GOP_CACHE;
+  self->gop_cache = rw_gop_cache_new (DEFAULT_GOP_CACHE * 1024);
 
   for (guint i = 0; i < N_INPUTS; i++)
     self->tees[i] = make_tee (self, i);

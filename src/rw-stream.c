@@ -128,7 +128,8 @@ configure_sink (RwStream * self)
       config->min_rtp_port, "max-rtp-port", config->max_rtp_port,
       "retransmissions", config->retransmissions, "fec-percentage",
       config->fec_percentage, "ice-tcp", config->ice_tcp,
-      "zero-playout-delay", config->zero_playout_delay, NULL);
+      "zero-playout-delay", config->zero_playout_delay, "gop-cache",
+      config->gop_cache, NULL);
   g_object_set (self->sink, "rate-control", self->stream->rate_control,
       "min-bitrate", self->stream->min_bitrate, "max-bitrate",
       self->stream->max_bitrate ? self->stream->max_bitrate :

@@ -34,6 +34,7 @@
 #include "rw-viewer.h"
 #include "rw-counters.h"
 #include "rw-error.h"
+#include "rw-gop-cache.h"
 #include "rw-layer-gate.h"
 #include "rw-playout-delay.h"
 #include "rw-private.h"
@@ -43,6 +44,7 @@
 #include "rw-turn.h"
 
 #include <gst/rtp/gstrtcpbuffer.h>
+#include <gst/video/video.h>
 #include <gst/webrtc/webrtc.h>
 #include <string.h>
 
@@ -160,6 +162,9 @@ struct _RwViewer
 
   gint relay_candidates;        /* atomic: local relay candidates so far */
   RwCounters *counters;         /* the stream's; NULL: not counted */
+  RwGopCache *gop_cache;        /* the stream's; NULL: none */
+  gint video_start;             /* atomic: a VideoStart */
+  gint replayed_frames;         /* atomic: how many it started with; -1: none */
 
   /* the video payloader's streaming thread only */
   GstClockTime last_pts;        /* of the last frame timed */
@@ -180,6 +185,15 @@ struct _RwViewer
   gint64 rate_at;               /* monotonic; 0: never measured */
   guint64 bitrate;              /* video sent between the last two */
 };
+
+/* How far the viewer's video has started, once connected. */
+typedef enum
+{
+  VIDEO_HELD,                   /* not connected: nothing goes on */
+  VIDEO_REPLAY,                 /* the next frame brings the cached ones */
+  VIDEO_WAIT_KEYFRAME,          /* deltas are dropped until a keyframe */
+  VIDEO_FLOWING,
+} VideoStart;
 
 enum
 {
@@ -239,6 +253,7 @@ rw_viewer_finalize (GObject * object)
   g_free (self->public_address);
   g_clear_pointer (&self->ice, ice_snapshot_free);
   rw_counters_unref (self->counters);
+  g_clear_pointer (&self->gop_cache, rw_gop_cache_unref);
   g_main_context_unref (self->context);
   g_mutex_clear (&self->lock);
 
@@ -294,6 +309,7 @@ rw_viewer_init (RwViewer * self)
   self->state = RW_VIEWER_NEGOTIATING;
   self->created = g_get_monotonic_time ();
   self->last_pts = GST_CLOCK_TIME_NONE;
+  self->replayed_frames = -1;
   rw_rate_estimate_init (&self->estimate);
 }
 
@@ -337,15 +353,70 @@ static GstPadProbeReturn
 watch_first_keyframe (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
 {
   RwViewer *self = user_data;
+  GstBuffer *first = (info->type & GST_PAD_PROBE_TYPE_BUFFER_LIST) ?
+      gst_buffer_list_get (GST_PAD_PROBE_INFO_BUFFER_LIST (info), 0) :
+      GST_PAD_PROBE_INFO_BUFFER (info);
 
   if (self->counters == NULL)
     return GST_PAD_PROBE_REMOVE;
-  if (!g_atomic_int_get (&self->connected) ||
-      GST_BUFFER_FLAG_IS_SET (GST_PAD_PROBE_INFO_BUFFER (info),
-          GST_BUFFER_FLAG_DELTA_UNIT))
+  if (!g_atomic_int_get (&self->connected) || first == NULL ||
+      GST_BUFFER_FLAG_IS_SET (first, GST_BUFFER_FLAG_DELTA_UNIT))
     return GST_PAD_PROBE_OK;
   rw_counters_observe (self->counters, RW_TIMING_FIRST_FRAME,
       (g_get_monotonic_time () - self->created) / (gdouble) G_USEC_PER_SEC);
+  return GST_PAD_PROBE_REMOVE;
+}
+
+/* The funnel's output, on the tee's streaming thread (which has cached
+ * the frame already). Nothing goes on before the viewer is connected
+ * (webrtcbin would drop it, and the viewer would get delta frames first
+ * and ask for a keyframe). Then a viewer joining between two keyframes
+ * starts with the cached ones (rw-gop-cache.c), sent before the live frame
+ * that is the newest of them; without them it waits for a keyframe. */
+static GstPadProbeReturn
+start_video (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
+{
+  RwViewer *self = user_data;
+  GstBuffer *buffer = GST_PAD_PROBE_INFO_BUFFER (info);
+  gboolean keyframe = !GST_BUFFER_FLAG_IS_SET (buffer,
+      GST_BUFFER_FLAG_DELTA_UNIT);
+  GstBufferList *replay;
+
+  switch (g_atomic_int_get (&self->video_start)) {
+    case VIDEO_HELD:
+      return GST_PAD_PROBE_DROP;
+    case VIDEO_WAIT_KEYFRAME:
+      if (!keyframe)
+        return GST_PAD_PROBE_DROP;
+      break;
+    case VIDEO_REPLAY:
+      if (keyframe) {
+        g_atomic_int_set (&self->replayed_frames, 0);
+        break;
+      }
+      replay = rw_gop_cache_replay (self->gop_cache, buffer);
+      if (replay == NULL) {
+        GST_DEBUG_OBJECT (pad, "viewer %s: the cache lost its frames, "
+            "asking for a keyframe", self->id);
+        g_atomic_int_set (&self->video_start, VIDEO_WAIT_KEYFRAME);
+        gst_pad_send_event (pad, gst_video_event_new_upstream_force_key_unit
+            (GST_CLOCK_TIME_NONE, FALSE, 0));
+        return GST_PAD_PROBE_DROP;
+      }
+      GST_DEBUG_OBJECT (pad, "viewer %s: starting with %u cached frames",
+          self->id, gst_buffer_list_length (replay));
+      g_atomic_int_set (&self->replayed_frames,
+          gst_buffer_list_length (replay));
+      if (self->counters)
+        rw_counters_add (self->counters, RW_COUNTER_JOINS_FROM_CACHE, 1);
+      g_atomic_int_set (&self->video_start, VIDEO_FLOWING);
+      /* the live buffer is the list's last; the probe goes at the next */
+      gst_pad_push_list (pad, replay);
+      return GST_PAD_PROBE_DROP;
+    default:
+      break;
+  }
+  g_atomic_int_set (&self->video_start, VIDEO_FLOWING);
   return GST_PAD_PROBE_REMOVE;
 }
 
@@ -1306,6 +1377,8 @@ add_layers (RwViewer * self, GstPad * queue_sink, GError ** error)
     return FALSE;
   }
   self->gate = rw_layer_gate_new (full, low);
+  gst_pad_add_probe (funnel_src, GST_PAD_PROBE_TYPE_BUFFER, start_video,
+      self, NULL);
   gst_element_add_pad (self->bin, gst_ghost_pad_new ("video", full));
   gst_element_add_pad (self->bin, gst_ghost_pad_new ("video_low", low));
   return TRUE;
@@ -1387,8 +1460,8 @@ add_branch (RwViewer * self, const RwConfig * config, guint branch,
 
   queue_sink = gst_element_get_static_pad (queue, "sink");
   if (branch == BRANCH_VIDEO)
-    gst_pad_add_probe (queue_sink, GST_PAD_PROBE_TYPE_BUFFER,
-        watch_first_keyframe, self, NULL);
+    gst_pad_add_probe (queue_sink, GST_PAD_PROBE_TYPE_BUFFER |
+        GST_PAD_PROBE_TYPE_BUFFER_LIST, watch_first_keyframe, self, NULL);
   gst_pad_add_probe (queue_sink, GST_PAD_PROBE_TYPE_QUERY_DOWNSTREAM,
       answer_serialized_query, NULL, NULL);
   if (branch == BRANCH_VIDEO)
@@ -1809,6 +1882,40 @@ rw_viewer_set_counters (RwViewer * self, RwCounters * counters)
   g_return_if_fail (self->counters == NULL);
 
   self->counters = rw_counters_ref (counters);
+}
+
+/**
+ * rw_viewer_set_gop_cache:
+ * @self: a viewer, before it joins the tees
+ * @cache: the cache of the stream's video (its full layer)
+ */
+void
+rw_viewer_set_gop_cache (RwViewer * self, RwGopCache * cache)
+{
+  g_return_if_fail (self->gop_cache == NULL && self->parent_bin == NULL);
+
+  self->gop_cache = rw_gop_cache_ref (cache);
+}
+
+/**
+ * rw_viewer_start_video:
+ * @self: a viewer that has just connected
+ *
+ * Lets the viewer's video through: it starts with the cached frames when
+ * its stream's cache holds a keyframe and the frames since (if the cache
+ * loses them meanwhile, the viewer asks for a keyframe itself), at a
+ * keyframe otherwise.
+ *
+ * Returns: %FALSE when the caller must have the encoder send a keyframe.
+ */
+gboolean
+rw_viewer_start_video (RwViewer * self)
+{
+  gboolean cached = self->gop_cache && rw_gop_cache_is_ready (self->gop_cache);
+
+  g_atomic_int_set (&self->video_start, cached ? VIDEO_REPLAY :
+      VIDEO_WAIT_KEYFRAME);
+  return cached;
 }
 
 /**
@@ -2309,6 +2416,12 @@ rw_viewer_add_status (RwViewer * self, JsonBuilder * builder)
   add_rate (self, builder);
   add_retransmissions (self, builder);
   add_rtp_clock (self, builder);
+  json_builder_set_member_name (builder, "replayed_frames");
+  if (g_atomic_int_get (&self->replayed_frames) >= 0)
+    json_builder_add_int_value (builder,
+        g_atomic_int_get (&self->replayed_frames));
+  else
+    json_builder_add_null_value (builder);
   json_builder_set_member_name (builder, "playout_delay_ms");
   if (self->zero_playout_delay)
     json_builder_add_int_value (builder, 0);

@@ -12,6 +12,7 @@
 #include "rw-config.h"
 #include "rw-rate-control.h"
 #include "rw-counters.h"
+#include "rw-gop-cache.h"
 #include "rw-sdp.h"
 #include "rw-turn.h"
 
@@ -44,6 +45,8 @@ RwViewer *rw_viewer_new (const gchar * id, const RwConfig * config,
 RwViewer *rw_viewer_new_offerer (const gchar * id, const RwConfig * config,
     RwTurn * turn, RwCodec codec, gboolean audio, GError ** error);
 void rw_viewer_set_counters (RwViewer * self, RwCounters * counters);
+void rw_viewer_set_gop_cache (RwViewer * self, RwGopCache * cache);
+gboolean rw_viewer_start_video (RwViewer * self);
 
 gboolean rw_viewer_join (RwViewer * self, GstBin * bin, GstElement * video_tee,
     GstElement * audio_tee, GError ** error);

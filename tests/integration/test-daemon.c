@@ -368,8 +368,11 @@ check_totals (SoupSession * session, RwTestServer * server)
           "{stream=\"main\",reason=\"silent\"}"), ==, 1);
   g_assert_cmpfloat (metric (text, "robot_webrtc_sent_bytes_total"
           "{stream=\"main\"}"), >, 100000);
+  /* each viewer started with the cached frames or a keyframe, live or
+   * forced (the cache holds 512 KiB: not all of 2 s at 2 Mbit/s) */
   g_assert_cmpfloat (metric (text, "robot_webrtc_keyframes_forced_total"
-          "{stream=\"main\"}"), >=, 1);
+          "{stream=\"main\"}") + metric (text,
+          "robot_webrtc_joins_from_cache_total{stream=\"main\"}"), >=, 1);
   g_assert_cmpfloat (metric (text, "robot_webrtc_keyframe_requests_total"
           "{stream=\"main\"}"), >=, metric (text,
           "robot_webrtc_keyframes_forced_total{stream=\"main\"}"));
@@ -511,6 +514,100 @@ test_h264 (void)
   wait_for_status (session, server, "branches", 0, 3000);
   rw_test_viewer_free (viewer);
   rw_test_daemon_stop (server, 3000);
+}
+
+/* --- /daemon/gop-cache --- */
+
+/* Every peer's replayed_frames in @status is at least @min (-1: each is
+ * null); the peers' count is @n. */
+static void
+check_replayed (JsonNode * status, guint n, gint64 min)
+{
+  JsonArray *peers = json_node_get_array (json_object_get_member
+      (json_node_get_object (status), "peers"));
+
+  g_assert_cmpuint (json_array_get_length (peers), ==, n);
+  for (guint i = 0; i < n; i++) {
+    JsonNode *peer = json_array_get_element (peers, i);
+    gint64 replayed = rw_test_json_get_int (peer, "replayed_frames", -1);
+
+    if (min < 0)
+      g_assert_true (json_object_get_null_member (json_node_get_object (peer),
+              "replayed_frames"));
+    else
+      rw_test_check (replayed >= min, "peer %s started with %" G_GINT64_FORMAT
+          " cached frames, expected at least %" G_GINT64_FORMAT,
+          rw_test_json_get_string (peer, "peer_id"), replayed, min);
+  }
+}
+
+/* Keyframes 10 s apart. With the cache, two viewers joining 1.5 s apart
+ * both start with the frames since the stream's first keyframe (the
+ * second with more than a second of them), decode at once and go on at
+ * full rate, and no keyframe is asked of the encoder: the first viewer
+ * never pays for the second's join. With the cache off, each join forces
+ * a keyframe. */
+static void
+gop_cache_case (const gchar * codec, gboolean on)
+{
+  g_autoptr (RwTestServer) server = NULL;
+  g_autoptr (SoupSession) session = rw_test_session_new ();
+  g_autoptr (JsonNode) status = NULL;
+  RwTestViewer *viewers[2];
+  gdouble fps[2];
+
+  server = rw_test_daemon_start ("--codec", codec, "--width", "640",
+      "--height", "480", "--bitrate", "500000", "--keyframe-interval", "10",
+      "--gop-cache", on ? "2048" : "0", NULL);
+  rw_test_daemon_wait_streaming (session, server, 5000);
+  for (guint i = 0; i < 2; i++) {
+    g_autofree gchar *name = g_strdup_printf ("%s-%s-%u", codec,
+        on ? "cached" : "uncached", i + 1);
+
+    viewers[i] = rw_test_viewer_new (rw_test_server_get_url (server),
+        g_str_equal (codec, "h264") ? RW_TEST_VIEWER_H264 :
+        RW_TEST_VIEWER_VP8, TRUE);
+    rw_test_viewer_set_name (viewers[i], name);
+    start_and_wait_decoding (&viewers[i], 1, 10000);
+    if (i == 0)
+      rw_test_pump_for (1500);
+  }
+  measure_fps (viewers, 2, 2000, fps);
+  for (guint i = 0; i < 2; i++)
+    rw_test_check (fps[i] >= MIN_FPS, "%s: %.1f fps < %.0f",
+        rw_test_viewer_get_name (viewers[i]), fps[i], MIN_FPS);
+
+  status = get_status (session, server);
+  if (on) {
+    g_assert_cmpint (rw_test_json_get_int (status, "totals.joins_from_cache",
+            -1), ==, 2);
+    /* The C viewer's rtph264depay (avc output) asks for a keyframe at
+     * the access unit delimiter that precedes the IDR's SPS and PPS, once
+     * per viewer; Chromium asks for none. */
+    g_assert_cmpint (rw_test_json_get_int (status, "totals.keyframes_forced",
+            -1), <=, g_str_equal (codec, "h264") ? 2 : 0);
+    check_replayed (status, 2, 2);
+  } else {
+    g_assert_cmpint (rw_test_json_get_int (status, "totals.joins_from_cache",
+            -1), ==, 0);
+    g_assert_cmpint (rw_test_json_get_int (status, "totals.keyframes_forced",
+            -1), >=, 2);
+    check_replayed (status, 2, -1);
+  }
+
+  for (guint i = 0; i < 2; i++) {
+    hangup_and_wait (viewers[i]);
+    rw_test_viewer_free (viewers[i]);
+  }
+  rw_test_daemon_stop (server, 3000);
+}
+
+static void
+test_gop_cache (void)
+{
+  gop_cache_case ("vp8", TRUE);
+  gop_cache_case ("vp8", FALSE);
+  gop_cache_case ("h264", TRUE);
 }
 
 /* --- /daemon/http-errors --- */
@@ -2119,6 +2216,7 @@ main (int argc, char *argv[])
 
   g_test_add_func ("/daemon/three-viewers", test_three_viewers);
   g_test_add_func ("/daemon/h264", test_h264);
+  g_test_add_func ("/daemon/gop-cache", test_gop_cache);
   g_test_add_func ("/daemon/http-errors", test_http_errors);
   g_test_add_func ("/daemon/no-camera", test_no_camera);
   g_test_add_func ("/daemon/config-pipeline", test_config_pipeline);

@@ -45,13 +45,13 @@
  *
  * An offer that arrives before the media does waits for it (5 s at most).
  * Viewers' keyframe requests reach the encoder merged, at most one per
- * #RwSink:keyframe-min-interval. A viewer that connects gets no video
- * before it has connected, then starts with the frames since the last
- * keyframe (#RwSink:gop-cache), or, when those are more than the cache
- * keeps, a keyframe is forced for it. A viewer is removed when it hangs up, its connection fails or
- * closes, its RTCP stops for 5 s, or it does not connect within
- * #RwSink:handshake-timeout (15 s). A viewer's error never reaches the
- * pipeline's bus: it only removes that viewer.
+ * #RwSink:keyframe-min-interval. A viewer gets no video before it is
+ * connected; then it starts with the frames since the last keyframe
+ * (#RwSink:gop-cache), or, when the cache does not hold them, with a
+ * keyframe forced for it. A viewer is removed when it hangs up, its
+ * connection fails or closes, its RTCP stops for 5 s, or it does not
+ * connect within #RwSink:handshake-timeout (15 s). A viewer's error never
+ * reaches the pipeline's bus: it only removes that viewer.
  */
 
 #include "rw-sink.h"

@@ -276,6 +276,15 @@ wait_state (Fixture * f, const gchar * state, const gchar * error_part,
   }
 }
 
+/* The publish has its session's resource: the endpoint answered. */
+static gboolean
+has_resource (gpointer data)
+{
+  g_autoptr (JsonNode) publish = get_publish (data);
+
+  return publish && rw_test_json_get_string (publish, "resource");
+}
+
 static gboolean
 posted (gpointer data)
 {
@@ -415,8 +424,9 @@ test_delete (Fixture * f, gconstpointer data)
   gint status;
 
   wait_state (f, "connecting", NULL, 5000);
+  /* connecting from the offer on: the answer comes later */
+  g_assert_true (rw_test_pump_until (has_resource, f, 5000));
   g_assert_cmpuint (f->bad_requests, ==, 0);
-  rw_test_pump_for (500);
   publish = get_publish (f);
   g_assert_nonnull (strstr (rw_test_json_get_string (publish, "resource"),
           "/resource/1"));

@@ -11,11 +11,11 @@
  * A stream's running totals, for `GET /status` (`totals`) and, from there,
  * `GET /metrics`: sessions opened, and closed by a bounded set of reasons;
  * RTP bytes and video frames sent; the viewers' PLI, FIR and NACK; keyframe
- * requests from viewers and keyframes asked of
- * the encoder; viewers that started from the cached frames; and two timings as histograms with fixed buckets (a
- * viewer's offer to the first keyframe sent to it once connected, a
- * frame's capture to its first packet sent). Safe from any thread: the streaming threads count,
- * the context reads.
+ * requests from viewers and keyframes asked of the encoder; viewers that
+ * started from the cached frames; and two timings as histograms with fixed
+ * buckets (a viewer's offer to the first keyframe sent to it once
+ * connected, a frame's capture to its first packet sent). Safe from any
+ * thread: the streaming threads count, the context reads.
  */
 
 #include "rw-counters.h"

@@ -497,14 +497,24 @@ run_chromium() {
 }
 
 # poll_status NAME SECONDS: the daemon's GET /status, asked from the viewer's namespace (as a
-# browser would) while viewer NAME watches (60 % into its SECONDS, at most 6 s: it is
-# connected by then), into $WORK/CASE/NAME.status.json.
+# browser would) while viewer NAME watches, into $WORK/CASE/NAME.status.json. First 60 % into
+# its SECONDS (at most 6 s: it is connected by then), then once a second until a peer has an
+# RTT, which needs the viewer's receiver report on a sender report of ours; a viewer slow to
+# connect on a busy machine may not have sent one by the first answer.
 poll_status() {
-    local name=$1 secs=$2 delay
+    local name=$1 secs=$2 delay tries file="$WORK/$CASE_ID/$1.status.json"
     delay=$(awk -v s="$secs" 'BEGIN { d = s * 0.6; if (d > 6) d = 6; printf "%.1f", d }')
+    tries=$(awk -v s="$secs" -v d="$delay" 'BEGIN { n = int(s - d - 2); print (n < 1 ? 1 : n) }')
     sleep "$delay"
-    timeout 5 ip netns exec "$(ns viewer)" curl -s --max-time 3 http://100.64.0.1:8080/status \
-        >"$WORK/$CASE_ID/$name.status.json" 2>/dev/null || true
+    while [ "$tries" -gt 0 ]; do
+        timeout 5 ip netns exec "$(ns viewer)" curl -s --max-time 3 http://100.64.0.1:8080/status \
+            >"$file.part" 2>/dev/null || true
+        [ -s "$file.part" ] && mv "$file.part" "$file"
+        grep -q '"rtt_ms" *: *[0-9]' "$file" 2>/dev/null && break
+        tries=$((tries - 1))
+        [ "$tries" -gt 0 ] && sleep 1
+    done
+    rm -f "$file.part"
 }
 
 # Reads a viewer's JSON line into V_* variables (empty when missing).

@@ -10,7 +10,7 @@
 # 127.0.0.1 with `[media] pipeline=videotestsrc is-live=true PROPERTIES ! video/x-raw,width=W,
 # height=H,framerate=30/1 ! vp8enc deadline=1 cpu-used=8 threads=1 lag-in-frames=0
 # target-bitrate=B keyframe-max-dist=60`, ICE on 127.0.0.1, and one Chromium viewer
-# (tests/netns/chromium-rate-viewer.mjs: requestVideoFrameCallback and getStats once a
+# (tests/netns/browser-rate-viewer.mjs: requestVideoFrameCallback and getStats once a
 # second). After the first 3 s it takes, from each second: capture → paint (the frame's
 # captureTime, which Chromium estimates from the daemon's RTCP sender reports, to its paint),
 # getStats' jitterBufferDelay / jitterBufferEmittedCount, decode and the painted fps. It
@@ -23,7 +23,7 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 src_dir=$(cd "$here/../.." && pwd)
 SERVER=${RW_SERVER:-$src_dir/build/src/robot-webrtc-server}
-VIEWER="$src_dir/tests/netns/chromium-rate-viewer.mjs"
+VIEWER="$src_dir/tests/netns/browser-rate-viewer.mjs"
 
 ROUNDS=3
 SECONDS_RUN=20

@@ -39,10 +39,16 @@
 #                    every RTCP packet, ~85 a second): v1/v2 keep ≥ 29 fps (as above), the
 #                    target stays ≥ 95 % of max, keyframes_forced ≤ RW_RATE_MAX_KEYFRAMES_PER_S
 #                    (2.2: the daemon's keyframe-min-interval is 500 ms) a second on average
-#   shaped-chromium  headless Chromium (chromium-rate-viewer.mjs) in v1, shaped as in
+#   shaped-chromium  headless Chromium (browser-rate-viewer.mjs) in v1, shaped as in
 #                    shaped-one, C viewers in v2/v3: the same assertions, and the REMB Chromium
 #                    sends visible in /status (peers[].remb). Skipped, saying why,
 #                    without node, Chromium or tests/browser/node_modules.
+#   shaped-alone-chromium, shaped-alone-firefox
+#                    headless Chromium or Firefox ESR alone in v1, shaped to 800 kbit/s for
+#                    25 s: shaped-all's assertions, and the browser shows the shrunk picture's
+#                    size within 5 s of the daemon's change, and the full size again within
+#                    5 s of its return, then ≥ 25 fps on average (a new size is one keyframe:
+#                    no new negotiation). Skipped, saying why, without the browser.
 #
 # Every case prints, per viewer, one table row per second (t, the daemon's estimate, its
 # source, layer, what the daemon sent that viewer, what the viewer received, fps, delay,
@@ -65,7 +71,7 @@ me=$(basename "$0")
 src_dir=$(cd "$(dirname "$0")/../.." && pwd)
 SERVER=${RW_SERVER:-$src_dir/build/src/robot-webrtc-server}
 VIEWER=${RW_VIEWER:-$src_dir/build/tests/client/rw-test-viewer}
-CHROMIUM_VIEWER="$src_dir/tests/netns/chromium-rate-viewer.mjs"
+BROWSER_VIEWER="$src_dir/tests/netns/browser-rate-viewer.mjs"
 REPORT=${RW_RATE_REPORT:-}
 STRICT=0
 if [ "${RW_RATE_STRICT:-0}" = 1 ] || [ "${CI:-}" = true ]; then
@@ -330,15 +336,26 @@ c_viewer() {
     echo "$! $name" >>"$CASE_DIR/viewers"
 }
 
-# chromium_viewer NAME I SECONDS: headless Chromium (chromium-rate-viewer.mjs) in vI.
-chromium_viewer() {
-    local name=$1 i=$2 secs=$3
+# browser_viewer NAME I SECONDS BROWSER: headless Chromium or Firefox (browser-rate-viewer.mjs)
+# in vI.
+browser_viewer() {
+    local name=$1 i=$2 secs=$3 browser=$4
     date +%s.%N >"$CASE_DIR/$name.start"
-    ip netns exec "$(ns "v$i")" timeout -k 5 $((secs + 60)) node "$CHROMIUM_VIEWER" \
-        --url http://10.3.0.1:8080 --duration "$secs" \
+    ip netns exec "$(ns "v$i")" timeout -k 5 $((secs + 60)) node "$BROWSER_VIEWER" \
+        --url http://10.3.0.1:8080 --duration "$secs" --browser "$browser" \
         >"$CASE_DIR/$name.out" 2>"$CASE_DIR/$name.err" &
     PIDS+=("$!")
     echo "$! $name" >>"$CASE_DIR/viewers"
+}
+
+# wait_progress NAME: until viewer NAME printed its first line (a browser takes a few seconds
+# to start), at most 20 s.
+wait_progress() {
+    local i
+    for ((i = 0; i < 200; i++)); do
+        grep -q '"progress"' "$CASE_DIR/$1.out" 2>/dev/null && return 0
+        sleep 0.1
+    done
 }
 
 # wait_viewers: waits for the case's viewers (each bounded by its own `timeout`).
@@ -349,15 +366,29 @@ wait_viewers() {
     done <"$CASE_DIR/viewers"
 }
 
-# Why Chromium cannot run here, or nothing (as netns-test.sh).
-chromium_missing() {
+# Why BROWSER (chromium or firefox) cannot run here, or nothing (as netns-test.sh).
+browser_missing() {
+    local exe=${RW_CHROMIUM:-/usr/bin/chromium} driver=playwright-core deb=chromium
+    if [ "$1" = firefox ]; then
+        exe=${RW_FIREFOX:-/usr/bin/firefox-esr} driver=puppeteer-core deb=firefox-esr
+    fi
     if ! command -v node >/dev/null 2>&1; then
         echo "no node"
-    elif [ ! -x "${RW_CHROMIUM:-/usr/bin/chromium}" ]; then
-        echo "no ${RW_CHROMIUM:-/usr/bin/chromium} (apt-get install chromium)"
-    elif [ ! -d "$src_dir/tests/browser/node_modules/playwright-core" ]; then
-        echo "no tests/browser/node_modules/playwright-core ('npm ci' in tests/browser)"
+    elif [ ! -x "$exe" ]; then
+        echo "no $exe (apt-get install $deb)"
+    elif [ ! -d "$src_dir/tests/browser/node_modules/$driver" ]; then
+        echo "no tests/browser/node_modules/$driver ('npm ci' in tests/browser)"
     fi
+}
+
+# skip_browser_case CASE BROWSER: true (and the case counted as skipped) when BROWSER cannot run
+skip_browser_case() {
+    local why
+    why=$(browser_missing "$2")
+    [ -n "$why" ] || return 1
+    log "case $1: SKIP: $why"
+    SKIPPED=$((SKIPPED + 1))
+    SUMMARY+=("$1 SKIP ($why)")
 }
 
 # --- the analysis: tables and assertions (rate-analyze.py's job, inline) ---
@@ -639,8 +670,9 @@ if case in ("shaped-one", "shaped-chromium"):
         notes.append("v1 (Chromium) estimate sources: %s; its REMB in %d samples, lowest while shaped %s kbit/s" % (
             sorted(map(str, sources)), len(rembs), fmt(min(shaped) / 1000 if shaped else None, "%.0f")))
         expect(rembs, "Chromium's REMB never shows in /status (peers[].remb)")
-elif case == "shaped-all":
+elif case == "shaped-all" or case.startswith("shaped-alone-"):
     sh, lift = ev("shape v1")[0], ev("unshape v1")[0]
+    t_small = t_full = None
     if have_rc:
         t_fit = None
         for s in samples:
@@ -674,6 +706,40 @@ elif case == "shaped-all":
             fmt(t_small - sh if t_small is not None else None, "%.1f"),
             fmt(t_full - lift if t_full is not None else None, "%.1f")))
         expect(t_small is not None, "the picture did not shrink while the encoder's target was below its floor")
+    if case != "shaped-all" and have_rc:
+        # the browser in v1 follows the picture's size, down and back, without a new negotiation
+        v = viewers["v1"]
+        full_w = max([p.get("width") or 0 for p in window(v, 0, sh)] or [0])
+        def sample_at(t):
+            return min(samples, key=lambda s: abs(s["t"] - t)) if samples else None
+        shrunk = set()
+        for s in samples:
+            x = get(layer(rc_of(s["status"]), "full"), "scale")
+            if sh <= s["t"] < lift and x is not None and x < 1:
+                shrunk.add(int(round(full_w * x)))
+        seen = None
+        for p in window(v, sh, lift + 2):
+            s = sample_at(p["tc"])
+            if p.get("width") in shrunk and s and layer_of(s, v) == "full":
+                seen = p["tc"]
+                break
+        notes.append("v1 (%s) shows the smaller picture (%s) %s s after the daemon shrank it" % (
+            case[len("shaped-alone-"):], "/".join(str(w) for w in sorted(shrunk)) or "-",
+            fmt(seen - t_small if seen is not None and t_small is not None else None, "%.1f")))
+        expect(seen is not None and t_small is not None and seen - t_small <= 5,
+               "v1 showed no frame of the smaller picture, on the full layer, within 5 s")
+        if t_full is not None:
+            back = next((p["tc"] for p in window(v, t_full - 1, t_full + 30)
+                         if full_w and p.get("width") == full_w), None)
+            after = [p.get("fps") for p in window(v, (back or t_full) + 1, lift + 30)]
+            after = [f for f in after if f is not None]
+            notes.append("v1 back at %s wide %s s after the daemon, then %s fps on average" % (
+                full_w, fmt(back - t_full if back is not None else None, "%.1f"),
+                fmt(mean(after) if after else None, "%.1f")))
+            expect(back is not None and back - t_full <= 5,
+                   "v1 not back at full size within 5 s of the picture")
+            expect(after and mean(after) >= 25,
+                   "v1 at %s fps on average after the picture grew back" % fmt(mean(after) if after else None, "%.1f"))
     for name, v in viewers.items():
         fps = [p.get("fps") for p in window(v, lift - 10, lift)]
         notes.append("%s fps in the last 10 s of the shaping: min=%s" % (name, fmt(min(fps) if fps and None not in fps else None, "%.1f")))
@@ -682,9 +748,9 @@ elif case == "shaped-all":
         # a keyframe sent at once overflows the 100 ms queue of an 800 kbit/s link
         # (docs/rate-control.md, "Measured"). Asserted: a mean the shrunk picture keeps.
         if have_rc and fps and None not in fps:
-            mean = sum(fps) / len(fps)
-            notes.append("%s mean %.1f fps (target 25: %s)" % (name, mean, "met" if min(fps) >= 25 else "MISSED"))
-            expect(mean >= SHAPED_ALL_MIN_MEAN_FPS, "%s: %.1f fps on average while shaped: %s" % (name, mean, fps))
+            avg = mean(fps)
+            notes.append("%s mean %.1f fps (target 25: %s)" % (name, avg, "met" if min(fps) >= 25 else "MISSED"))
+            expect(avg >= SHAPED_ALL_MIN_MEAN_FPS, "%s: %.1f fps on average while shaped: %s" % (name, avg, fps))
         elif have_rc:
             expect(False, "%s: no frame counts while shaped" % name)
 elif case == "bogus":
@@ -807,25 +873,16 @@ case_bogus() {
 }
 
 case_shaped_chromium() {
-    local secs=45 why
-    why=$(chromium_missing)
-    if [ -n "$why" ]; then
-        log "case shaped-chromium: SKIP: $why"
-        SKIPPED=$((SKIPPED + 1))
-        SUMMARY+=("shaped-chromium SKIP ($why)")
-        return
-    fi
+    local secs=45
+    skip_browser_case shaped-chromium chromium && return
     begin_case shaped-chromium "headless Chromium in v1 shaped to 400 kbit/s at 5 s, lifted at 25 s; C viewers in v2, v3"
     start_daemon || { setup_failed shaped-chromium; return; }
     start_monitor $((secs + 3))
-    chromium_viewer v1 1 "$secs"
+    browser_viewer v1 1 "$secs" chromium
     c_viewer v2 2 "$secs"
     c_viewer v3 3 "$secs"
-    # Chromium takes a few seconds to start: shape 5 s after its first frame (at most 20 s)
-    for ((i = 0; i < 200; i++)); do
-        grep -q '"progress"' "$CASE_DIR/v1.out" 2>/dev/null && break
-        sleep 0.1
-    done
+    # shape 5 s after the browser's first frame
+    wait_progress v1
     sleep 5
     shape 1 400kbit
     sleep 20
@@ -834,7 +891,28 @@ case_shaped_chromium() {
     end_case shaped-chromium
 }
 
-ALL_CASES=(shaped-one shaped-all bogus shaped-chromium)
+# shaped-alone-BROWSER: a browser alone in v1, shaped to 800 kbit/s for 25 s: the shared
+# encoder follows it alone, so its picture shrinks (and grows back after the lift), which the
+# browser follows without a new negotiation.
+shaped_alone_browser() {
+    local browser=$1 id="shaped-alone-$1" secs=60
+    skip_browser_case "$id" "$browser" && return
+    begin_case "$id" "headless $browser alone in v1, shaped to 800 kbit/s for 25 s"
+    start_daemon || { setup_failed "$id"; return; }
+    start_monitor $((secs + 3))
+    browser_viewer v1 1 "$secs" "$browser"
+    wait_progress v1
+    sleep 5
+    shape 1 800kbit
+    sleep 25
+    unshape 1
+    wait_viewers
+    end_case "$id"
+}
+case_shaped_alone_chromium() { shaped_alone_browser chromium; }
+case_shaped_alone_firefox() { shaped_alone_browser firefox; }
+
+ALL_CASES=(shaped-one shaped-all bogus shaped-chromium shaped-alone-chromium shaped-alone-firefox)
 CASES=("$@")
 [ ${#CASES[@]} -gt 0 ] || CASES=("${ALL_CASES[@]}")
 for c in "${CASES[@]}"; do

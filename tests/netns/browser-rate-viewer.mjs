@@ -1,8 +1,9 @@
-// Headless Chromium as a viewer in rate-test.sh's topology (issue 15: a browser behind a
-// shaped link, sending its own REMB). Run inside a viewer's namespace:
+// A headless browser as a viewer in rate-test.sh's topology (issue 15: a browser behind a
+// shaped link, sending its own REMB): Debian's Chromium (playwright-core), or Firefox ESR
+// (puppeteer-core) with --browser firefox. Run inside a viewer's namespace:
 //
-//   ip netns exec NS node tests/netns/chromium-rate-viewer.mjs --url http://10.3.0.1:8080 \
-//       --duration 45
+//   ip netns exec NS node tests/netns/browser-rate-viewer.mjs --url http://10.3.0.1:8080 \
+//       --duration 45 [--browser chromium|firefox]
 //
 // Like chromium-viewer.mjs (its page served on this namespace's loopback, a recvonly video
 // RTCPeerConnection without ICE servers, POST /offer once gathering is complete, DELETE
@@ -18,12 +19,12 @@
 // frameWidth/frameHeight; kbps: RTP bytes received (bytesReceived + headerBytesReceived) over
 // the last second; delay_ms: capture to paint of the frames painted in the last second
 // (requestVideoFrameCallback's captureTime, which Chromium estimates from the sender's RTCP
-// sender reports, against the callback's time; null without it); jitter_buffer_ms: getStats'
-// jitterBufferDelay / jitterBufferEmittedCount over the last second; gap_ms: the longest time
-// between two painted frames (or since the last) in the last second. Then one final line as
-// chromium-viewer.mjs prints (fps = painted, fps_decoded). Everything else goes to stderr.
-// Exit 0 when frames were painted. Needs tests/browser/node_modules (playwright-core) and
-// /usr/bin/chromium (RW_CHROMIUM).
+// sender reports, against the callback's time; null without it, as in Firefox); jitter_buffer_ms:
+// getStats' jitterBufferDelay / jitterBufferEmittedCount over the last second; gap_ms: the
+// longest time between two painted frames (or since the last) in the last second. Then one
+// final line as chromium-viewer.mjs prints (fps = painted, fps_decoded). Everything else goes
+// to stderr. Exit 0 when frames were painted. Needs tests/browser/node_modules and
+// /usr/bin/chromium (RW_CHROMIUM) or /usr/bin/firefox-esr (RW_FIREFOX).
 
 import http from 'node:http';
 import { parseArgs } from 'node:util';
@@ -41,10 +42,11 @@ const { values: opt } = parseArgs({
     url: { type: 'string' },
     duration: { type: 'string', default: '30' },
     warmup: { type: 'string', default: '1' },
+    browser: { type: 'string', default: 'chromium' },
   },
 });
 if (!opt.url) {
-  console.error('usage: chromium-rate-viewer.mjs --url URL [--duration S] [--warmup S]');
+  console.error('usage: browser-rate-viewer.mjs --url URL [--duration S] [--warmup S] [--browser chromium|firefox]');
   process.exit(2);
 }
 const duration = Number(opt.duration), warmup = Number(opt.warmup);
@@ -56,7 +58,7 @@ function printLine(result) {
   printed = true;
   process.stdout.write(`${JSON.stringify(result)}\n`);
 }
-process.on('exit', () => printLine({ viewer: 'chromium', frames: 0, error: 'the run ended early (see stderr)' }));
+process.on('exit', () => printLine({ viewer: opt.browser, frames: 0, error: 'the run ended early (see stderr)' }));
 
 // ---- the page ----
 
@@ -156,11 +158,11 @@ function servePage() {
 
 const round1 = (x) => (x == null ? null : Math.round(x * 10) / 10);
 
-startRun({ title: 'netns chromium rate viewer', totalMs: (duration + 60) * 1000 });
+startRun({ title: `netns ${opt.browser} rate viewer`, totalMs: (duration + 60) * 1000 });
 const base = opt.url.replace(/\/$/, '');
 const server = await servePage();
 common.onCleanup(() => server.close());
-const prereq = await browserPrerequisites('chromium');
+const prereq = await browserPrerequisites(opt.browser);
 const browser = await launchBrowser(prereq, { resolverExclude: [new URL(base).hostname] });
 common.onCleanup(() => { browser.close().catch(() => {}); });
 let opened;
@@ -187,7 +189,7 @@ try {
     const delays = r.since.delays.map(([, d]) => d);
     const jbCount = r.stats.jbCount - last.jbCount;
     process.stdout.write(`${JSON.stringify({
-      progress: true, viewer: 'chromium', t: round1((Date.now() - started) / 1000),
+      progress: true, viewer: opt.browser, t: round1((Date.now() - started) / 1000),
       frames: r.stats.decoded, fps: round1((r.stats.decoded - last.decoded) / dt),
       fps_painted: round1(r.since.frames.length / dt),
       width: r.stats.width, height: r.stats.height,
@@ -219,7 +221,7 @@ try {
   }
   const seconds = warm ? (r.now - warm.at) / 1000 : 0;
   const result = {
-    viewer: 'chromium', peer_id: r.st.peerId, state: r.state,
+    viewer: opt.browser, peer_id: r.st.peerId, state: r.state,
     frames: frames.length, fps: round1(seconds > 0 ? (frames.length - warmFrames) / seconds : 0),
     fps_decoded: round1(seconds > 0 ? (r.stats.decoded - warmDecoded) / seconds : 0),
     frames_decoded: r.stats.decoded, frames_dropped: r.stats.dropped,
@@ -231,12 +233,12 @@ try {
     error: r.st.error || (frames.length ? null : 'no frame painted'),
   };
   printLine(result);
-  record('chromium rate viewer', frames.length > 0, `${frames.length} frames painted, ${result.fps} fps, ${r.stats.decoded} decoded`);
+  record(`${opt.browser} rate viewer`, frames.length > 0, `${frames.length} frames painted, ${result.fps} fps, ${r.stats.decoded} decoded`);
   if (!frames.length) printConsole(opened);
 } catch (e) {
   printConsole(opened);
-  printLine({ viewer: 'chromium', frames: 0, error: e.message.split('\n')[0] });
-  record('chromium rate viewer', false, e.message);
+  printLine({ viewer: opt.browser, frames: 0, error: e.message.split('\n')[0] });
+  record(`${opt.browser} rate viewer`, false, e.message);
 }
 await browser.close().catch(() => {});
 finish();

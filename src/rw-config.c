@@ -57,7 +57,7 @@ rw_config_new (void)
   config->media.keyframe_interval = 2;
   config->media.rate_control = TRUE;
   config->media.low_layer = TRUE;
-  config->media.scale_down = FALSE;
+  config->media.scale_down = TRUE;
   config->media.low_layer_bitrate = RW_CONFIG_DEFAULT_LOW_LAYER_BITRATE;
   config->media.audio = RW_AUDIO_NONE;
   config->media.audio_bitrate = RW_CONFIG_DEFAULT_AUDIO_BITRATE;

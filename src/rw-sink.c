@@ -2125,7 +2125,7 @@ rw_sink_class_init (RwSinkClass * klass)
   properties[PROP_SCALE_DOWN] = g_param_spec_boolean ("scale-down",
       "Scale down", "The encoder's picture shrinks (to 3/4, then 1/2) while "
       "it drops frames to keep a low target; it needs a capsfilter with the "
-      "size upstream of the encoder", FALSE, per_viewer);
+      "size upstream of the encoder", TRUE, per_viewer);
   properties[PROP_ICE_ADDRESSES] = g_param_spec_string ("ice-addresses",
       "ICE addresses", "Comma-separated local addresses ICE may use "
       "(NULL: every interface)", NULL, per_viewer);
@@ -2242,7 +2242,7 @@ rw_sink_init (RwSink * self)
   self->config->allowed_origins = list_to_strv ("*");
   self->keyframe_min_interval = DEFAULT_KEYFRAME_MIN_INTERVAL;
   self->rate_settings = (RwRateSettings) {
-  TRUE, 0, 0, TRUE, DEFAULT_LOW_LAYER_BITRATE, FALSE};
+  TRUE, 0, 0, TRUE, DEFAULT_LOW_LAYER_BITRATE, TRUE};
   self->sessions = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
       (GDestroyNotify) session_free);
   self->leaving = g_hash_table_new_full (NULL, NULL, g_object_unref, NULL);

@@ -48,7 +48,8 @@
 #                    25 s: shaped-all's assertions, and the browser shows the shrunk picture's
 #                    size within 5 s of the daemon's change, and the full size again within
 #                    5 s of its return, then ≥ 25 fps on average (a new size is one keyframe:
-#                    no new negotiation). Skipped, saying why, without the browser.
+#                    no new negotiation); its fps while shaped is printed, not asserted.
+#                    Skipped, saying why, without the browser.
 #
 # Every case prints, per viewer, one table row per second (t, the daemon's estimate, its
 # source, layer, what the daemon sent that viewer, what the viewer received, fps, delay,
@@ -750,7 +751,9 @@ elif case == "shaped-all" or case.startswith("shaped-alone-"):
         if have_rc and fps and None not in fps:
             avg = mean(fps)
             notes.append("%s mean %.1f fps (target 25: %s)" % (name, avg, "met" if min(fps) >= 25 else "MISSED"))
-            expect(avg >= SHAPED_ALL_MIN_MEAN_FPS, "%s: %.1f fps on average while shaped: %s" % (name, avg, fps))
+            # a browser alone is there for the picture's size: its rate is printed
+            expect(case != "shaped-all" or avg >= SHAPED_ALL_MIN_MEAN_FPS,
+                   "%s: %.1f fps on average while shaped: %s" % (name, avg, fps))
         elif have_rc:
             expect(False, "%s: no frame counts while shaped" % name)
 elif case == "bogus":

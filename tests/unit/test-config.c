@@ -630,7 +630,7 @@ test_rate_control (void)
 
   g_assert_true (defaults->media.rate_control);
   g_assert_true (defaults->media.low_layer);
-  g_assert_false (defaults->media.scale_down);
+  g_assert_true (defaults->media.scale_down);
   g_assert_cmpuint (defaults->media.min_bitrate, ==, 0);
   g_assert_cmpuint (defaults->media.max_bitrate, ==, 0);
   g_assert_cmpuint (defaults->media.low_layer_bitrate, ==,

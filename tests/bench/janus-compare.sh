@@ -25,7 +25,9 @@
 #    (rtph264pay for h264) feeds mountpoint 1 (type rtp, pt 96, video port 5004) of Janus,
 #    run with -F on a configuration written here: the streaming plugin alone, the HTTP
 #    transport alone on 127.0.0.1:8088, interface and ice_enforce_list 10.214.0.1.
-# 2. Our daemon (RW_SERVER), with `[media] pipeline=SOURCE`, `[webrtc] ice-addresses=10.214.0.1`,
+# 2. Our daemon (RW_SERVER), with `[media] pipeline=SOURCE` and `bitrate=B` (the top of what
+#    rate control may ask of the encoder: without it, the daemon's default 2 Mbit/s, and the
+#    encoder would be sent more than Janus's), `[webrtc] ice-addresses=10.214.0.1`,
 #    rate-limit=0, max-viewers=100, HTTP on 127.0.0.1:8080.
 #
 # For each server, one step with no viewer and then one per --steps count: N viewers of
@@ -365,6 +367,7 @@ ice-addresses=$ADDR
 
 [media]
 pipeline=$SOURCE
+bitrate=$BITRATE
 EOF
   ip netns exec "$NS" env GST_DEBUG_NO_COLOR=1 timeout -k 5 "$BOUND" "$SERVER" \
     --config "$WORK/robot.conf" >"$WORK/daemon.log" 2>&1 &

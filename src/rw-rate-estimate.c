@@ -23,11 +23,15 @@
  *   3 % within 10 % of the rate that lost packets last), never beyond
  *   1.5 × the rate sent (growth needs evidence), and at once to the rate
  *   sent if it was lower (the viewer got all of it); in between it holds. A viewer that never lost that much has
- *   no limit;
+ *   no limit. Nor does a clean report raise it above the viewer's last
+ *   REMB (under 3 s old): the browser sees no room above, and probing past
+ *   it only overflows the link's queue; the REMB climbs when there is;
  * - from REMB (the browser's delay-based estimate): only a REMB that fell
  *   and is below 85 % of what we send counts, for 3 s, once REMBs stayed
  *   that low for 1.5 s (one that dips for a moment is no congestion: a
- *   browser's estimate does when retransmissions arrive late). A browser's REMB is
+ *   browser's estimate does when retransmissions arrive late). Such a
+ *   limit then stays (3 s past each REMB) until a REMB climbs 5 % above
+ *   it, though what we send has come down to it. A browser's REMB is
  *   bounded by 1.5 × what it receives, so after a switch to a bigger
  *   layer it climbs for seconds while the link is fine: a REMB that only
  *   climbs is no congestion. A falling one is the browser seeing queues
@@ -59,6 +63,10 @@
 /* and only once REMBs stayed below that long: a browser's estimate dips
  * for a moment when retransmissions arrive late */
 #define REMB_BELOW_US (1500 * 1000)
+/* a limit from REMB ends when a REMB climbs this far above it */
+#define REMB_CLIMB 1.05
+/* an older REMB says nothing of the link now */
+#define REMB_FRESH_US (3 * G_USEC_PER_SEC)
 /* Loss is measured between reports at least this far apart and covering
  * this many packets: a browser sends a receiver report with every NACK,
  * and the fraction lost of such a report covers a few packets (one lost
@@ -93,6 +101,7 @@ rw_rate_estimate_reset (RwRateEstimate * self)
   self->remb_limit = 0;
   self->remb_limit_until = 0;
   self->remb_below_since = 0;
+  self->remb_held = FALSE;
 }
 
 /**
@@ -166,6 +175,11 @@ rw_rate_estimate_report (RwRateEstimate * self, gint64 now,
     guint64 raised = (guint64) (self->loss_based * step + 0.5);
     guint64 cap = sent * MAX_OVER_SENT;
 
+    /* the browser sees no room above its own estimate: probing past it
+     * only overflows the link's queue */
+    if (self->remb && now - self->remb_at < REMB_FRESH_US)
+      cap = MIN (cap, self->remb);
+
     /* never lowered by a clean report */
     self->loss_based = MAX (self->loss_based, MIN (raised, cap));
   }
@@ -193,6 +207,21 @@ rw_rate_estimate_remb (RwRateEstimate * self, gint64 now, guint64 bitrate)
     self->remb_limit = MAX (bitrate, 1);
     self->remb_limit_until = now + REMB_HOLD_US;
   }
+  if (self->remb_limit && now < self->remb_limit_until &&
+      self->remb_below_since && now - self->remb_below_since >= REMB_BELOW_US)
+    self->remb_held = TRUE;
+  /* A limit that held stays while the browser's estimate does not climb,
+   * though we then send no more than it: its estimate is of the link. One
+   * that climbs (the link has room again) ends it. */
+  if (self->remb_held && self->remb_limit) {
+    if (bitrate > self->remb_limit * REMB_CLIMB) {
+      self->remb_limit = 0;
+      self->remb_held = FALSE;
+    } else {
+      self->remb_limit = MAX (MIN (self->remb_limit, bitrate), 1);
+      self->remb_limit_until = now + REMB_HOLD_US;
+    }
+  }
   self->remb = bitrate;
   self->remb_at = now;
 }
@@ -214,7 +243,8 @@ rw_rate_estimate_get (const RwRateEstimate * self, gint64 now,
   const gchar *from = estimate ? "loss" : NULL;
 
   if (self->remb_limit && now < self->remb_limit_until &&
-      self->remb_below_since && now - self->remb_below_since >= REMB_BELOW_US &&
+      (self->remb_held || (self->remb_below_since &&
+              now - self->remb_below_since >= REMB_BELOW_US)) &&
       (estimate == 0 || self->remb_limit < estimate)) {
     estimate = self->remb_limit;
     from = "remb";

@@ -34,6 +34,7 @@ typedef struct
   guint64 remb_limit;           /* a REMB that fell below what we sent */
   gint64 remb_limit_until;
   gint64 remb_below_since;      /* REMBs below what we send since; 0: not */
+  gboolean remb_held;           /* remb_limit held long enough to stay */
 } RwRateEstimate;
 
 void rw_rate_estimate_init (RwRateEstimate * self);

@@ -201,6 +201,86 @@ test_estimate_remb (void)
   g_assert_cmpstr (source, ==, "remb");
 }
 
+/* A REMB limit that held stays while the browser's REMB does not climb,
+ * though what is sent came down to it, and ends when it climbs 5 %. */
+static void
+test_estimate_remb_held (void)
+{
+  RwRateEstimate estimate;
+  Feed feed = {.now = 1 };
+  gint64 t0;
+  const gchar *source = NULL;
+
+  rw_rate_estimate_init (&estimate);
+  report (&estimate, &feed, 2000000, 0);
+  report (&estimate, &feed, 2000000, 0);
+  t0 = feed.now;
+  rw_rate_estimate_remb (&estimate, t0, 1900000);
+  rw_rate_estimate_remb (&estimate, t0, 600000);
+  g_assert_cmpuint (rw_rate_estimate_get (&estimate, t0 + S, NULL), ==, 0);
+  rw_rate_estimate_remb (&estimate, t0 + 2 * S, 600000);
+  g_assert_cmpuint (rw_rate_estimate_get (&estimate, t0 + 2 * S, &source),
+      ==, 600000);
+  g_assert_cmpstr (source, ==, "remb");
+  /* what is sent comes down to it: the limit stays, 3 s past each REMB
+   * that does not climb (a drift of 1-3 % is none) */
+  feed.now = t0 + 2 * S;
+  report (&estimate, &feed, 600000, 0);
+  rw_rate_estimate_remb (&estimate, t0 + 3 * S, 610000);
+  g_assert_cmpuint (rw_rate_estimate_get (&estimate, t0 + 3 * S, NULL), ==,
+      600000);
+  rw_rate_estimate_remb (&estimate, t0 + 4 * S, 620000);
+  g_assert_cmpuint (rw_rate_estimate_get (&estimate, t0 + 6 * S, NULL), ==,
+      600000);
+  g_assert_cmpuint (rw_rate_estimate_get (&estimate, t0 + 7 * S, NULL), ==, 0);
+  /* a REMB 5 % above it ends it */
+  rw_rate_estimate_remb (&estimate, t0 + 5 * S, 640000);
+  g_assert_cmpuint (rw_rate_estimate_get (&estimate, t0 + 5 * S, NULL), ==, 0);
+}
+
+/* After a loss, clean reports raise the limit no higher than the
+ * browser's REMB, which climbs when the link has room. */
+static void
+test_estimate_remb_caps_probing (void)
+{
+  RwRateEstimate estimate;
+  Feed feed = {.now = 1 };
+  guint64 expected[] = { 600000, 600000, 600000, 648000, 699840, 700000,
+    700000
+  };
+
+  rw_rate_estimate_init (&estimate);
+  report (&estimate, &feed, 1000000, 0);
+  rw_rate_estimate_remb (&estimate, feed.now, 700000);
+  /* 80 % lost: GCC's step to 600 kbit/s, held 3 s, then 8 % a report, but
+   * no higher than the REMB */
+  report (&estimate, &feed, 1000000, 0.8);
+  for (guint i = 0; i < G_N_ELEMENTS (expected); i++) {
+    if (i > 0) {
+      rw_rate_estimate_remb (&estimate, feed.now, 700000);
+      report (&estimate, &feed, 600000, 0);
+    }
+    g_assert_cmpuint (rw_rate_estimate_get (&estimate, feed.now, NULL), ==,
+        expected[i]);
+  }
+  /* the REMB climbs, and the limit with it */
+  rw_rate_estimate_remb (&estimate, feed.now, 720000);
+  report (&estimate, &feed, 600000, 0);
+  g_assert_cmpuint (rw_rate_estimate_get (&estimate, feed.now, NULL), ==,
+      720000);
+  rw_rate_estimate_remb (&estimate, feed.now, 900000);
+  report (&estimate, &feed, 600000, 0);
+  g_assert_cmpuint (rw_rate_estimate_get (&estimate, feed.now, NULL), ==,
+      777600);
+  /* the REMBs stop (it got all of 800 kbit/s): one 3 s old caps nothing */
+  report (&estimate, &feed, 800000, 0);
+  g_assert_cmpuint (rw_rate_estimate_get (&estimate, feed.now, NULL), ==,
+      864000);
+  report (&estimate, &feed, 800000, 0);
+  g_assert_cmpuint (rw_rate_estimate_get (&estimate, feed.now, NULL), ==,
+      933120);
+}
+
 /* Updates twice a second for @seconds with the encoder given 30 frames a
  * second and putting out @encoded; returns the step. */
 static guint
@@ -432,6 +512,9 @@ main (int argc, char **argv)
   g_test_add_func ("/rate/estimate/loss", test_estimate_loss);
   g_test_add_func ("/rate/estimate/nack-reports", test_estimate_nack_reports);
   g_test_add_func ("/rate/estimate/remb", test_estimate_remb);
+  g_test_add_func ("/rate/estimate/remb-held", test_estimate_remb_held);
+  g_test_add_func ("/rate/estimate/remb-caps-probing",
+      test_estimate_remb_caps_probing);
   g_test_add_func ("/rate/scale", test_scale);
   g_test_add_func ("/rate/control/one-far-below", test_one_far_below);
   g_test_add_func ("/rate/control/all-below", test_all_below);

@@ -313,7 +313,7 @@ main (int argc, char *argv[])
     {"gop-cache", 0, 0, G_OPTION_ARG_INT, &o.gop_cache,
         "KiB of video kept from the last keyframe on, sent to each viewer "
           "that joins instead of a keyframe forced for every viewer; 0: off "
-          "(default 512)", "KIB"},
+          "(the default)", "KIB"},
     {"ice-tcp", 0, 0, G_OPTION_ARG_STRING, &o.ice_tcp,
         "Also offer passive TCP candidates (ICE-TCP, for viewers whose "
           "UDP is blocked): true or false (default false)", "BOOL"},

@@ -110,7 +110,7 @@ typedef struct
 #define RW_CONFIG_DEFAULT_FEC_PERCENTAGE 0
 /* a joining viewer starts with the frames since the last keyframe, when
  * they are at most this many KiB (docs/performance.md, "First frame") */
-#define RW_CONFIG_DEFAULT_GOP_CACHE 512
+#define RW_CONFIG_DEFAULT_GOP_CACHE 0
 /* Browsers show each frame as soon as it is decoded (playout-delay
  * min = max = 0, docs/performance.md, "Latency") */
 #define RW_CONFIG_DEFAULT_ZERO_PLAYOUT_DELAY TRUE

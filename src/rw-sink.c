@@ -46,9 +46,8 @@
  * An offer that arrives before the media does waits for it (5 s at most).
  * Viewers' keyframe requests reach the encoder merged, at most one per
  * #RwSink:keyframe-min-interval. A viewer gets no video before it is
- * connected; then it starts with the frames since the last keyframe
- * (#RwSink:gop-cache), or, when the cache does not hold them, with a
- * keyframe forced for it. A viewer is removed when it hangs up, its
+ * connected; then it starts with a keyframe forced for it, or, with
+ * #RwSink:gop-cache, with the frames cached since the last keyframe. A viewer is removed when it hangs up, its
  * connection fails or closes, its RTCP stops for 5 s, or it does not
  * connect within #RwSink:handshake-timeout (15 s). A viewer's error never
  * reaches the pipeline's bus: it only removes that viewer.
@@ -77,7 +76,7 @@ GST_DEBUG_CATEGORY_STATIC (rw_sink_debug);
 #define GST_CAT_DEFAULT rw_sink_debug
 
 #define DEFAULT_KEYFRAME_MIN_INTERVAL 500       /* ms */
-#define DEFAULT_GOP_CACHE 512   /* KiB */
+#define DEFAULT_GOP_CACHE 0     /* KiB: off (docs/performance.md) */
 #define LIVENESS_INTERVAL_MS 1000
 #define RATE_INTERVAL_MS 500
 #define DEFAULT_LOW_LAYER_BITRATE 250000

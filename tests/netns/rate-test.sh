@@ -225,8 +225,11 @@ shape() {
     in_ns router tc qdisc replace dev "r$1" root tbf rate "$2" burst 16kb latency ${RW_TBF_LATENCY:-100ms} &&
         event "shape v$1 $2"
 }
+# unshape I: the link back to 1 Gbit/s, keeping what its queue holds (deleting the qdisc drops
+# it: a lossy report right at the lift, which restarts a low-layer viewer's wait for its trial)
 unshape() {
-    in_ns router tc qdisc del dev "r$1" root 2>/dev/null || true
+    in_ns router tc qdisc change dev "r$1" root tbf rate 1gbit burst 1mb latency 100ms 2>/dev/null ||
+        in_ns router tc qdisc del dev "r$1" root 2>/dev/null || true
     event "unshape v$1"
 }
 # event TEXT: a line with the wall clock in the case's events file

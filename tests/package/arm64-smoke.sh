@@ -21,8 +21,9 @@
 #    (a meson cross file passed to dh through DH_MESON_CROSS_FILE);
 # 4. dpkg-buildpackage -a arm64 -d -Pcross,nocheck -us -uc -b, then lintian (errors fail);
 # 5. unpacks the arm64 daemon (not installed: it would replace the amd64 package) and runs
-#    it with qemu-aarch64-static on 127.0.0.1 with a 320x240 test pattern; the amd64 C test
-#    viewer (RW_VIEWER) must decode frames from it for RW_ARM64_SECONDS (10).
+#    it with qemu-aarch64-static on 127.0.0.1 with a 320x240 test pattern; once its
+#    webrtcbin prewarm is done (thread rw-prewarm gone), the amd64 C test viewer
+#    (RW_VIEWER) must decode frames from it for RW_ARM64_SECONDS (10).
 #
 # No binfmt_misc registration is needed: the daemon runs as `qemu-aarch64-static
 # /path/robot-webrtc-server`, its libraries come from /usr/lib/aarch64-linux-gnu, and
@@ -205,6 +206,12 @@ for _ in $(seq 100); do
 done
 [ -s "$out/status.json" ] || fail "GET /status of the arm64 daemon did not answer"
 step "arm64 daemon under qemu on 127.0.0.1:$port; GET /status: $(head -c 200 "$out/status.json")"
+# webrtcbin's prewarm takes seconds under qemu (5-8 s): an offer made meanwhile waits for
+# it, and its negotiation can pass the daemon's 5 s bound. The thread ends when it is done.
+prewarming() { cat /proc/"$daemon_pid"/task/*/comm 2>/dev/null | grep -qx rw-prewarm; }
+for _ in $(seq 600); do prewarming || break; sleep 0.1; done
+prewarming && fail "the arm64 daemon was still prewarming webrtcbin after 60 s"
+step "the arm64 daemon prewarmed webrtcbin"
 viewer_status=0
 timeout $((SECONDS_WATCHED + 60)) "$VIEWER" --url "http://127.0.0.1:$port" \
   --duration "$SECONDS_WATCHED" >"$out/viewer.out" 2>"$out/viewer.err" || viewer_status=$?

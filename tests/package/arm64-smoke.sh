@@ -208,7 +208,8 @@ done
 step "arm64 daemon under qemu on 127.0.0.1:$port; GET /status: $(head -c 200 "$out/status.json")"
 # webrtcbin's prewarm takes seconds under qemu (5-8 s): an offer made meanwhile waits for
 # it, and its negotiation can pass the daemon's 5 s bound. The thread ends when it is done.
-prewarming() { cat /proc/"$daemon_pid"/task/*/comm 2>/dev/null | grep -qx rw-prewarm; }
+# (grep -q: 0 on a match even when another thread's file vanished meanwhile)
+prewarming() { grep -qsx rw-prewarm /proc/"$daemon_pid"/task/*/comm; }
 for _ in $(seq 600); do prewarming || break; sleep 0.1; done
 prewarming && fail "the arm64 daemon was still prewarming webrtcbin after 60 s"
 step "the arm64 daemon prewarmed webrtcbin"

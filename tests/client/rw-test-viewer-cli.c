@@ -38,6 +38,9 @@
  *
  * --nack offers the video with NACK and RTX, as browsers do (the jitter
  * buffer then asks for lost packets when the answer takes NACK).
+ * --keyframe-after-loss (decoding): after a packet lost for good, nothing
+ * is decoded until a keyframe, which the viewer asks for (PLI), as browsers
+ * do; by default the frames after a loss decode against the old picture.
  * --ice-tcp gathers TCP candidates too (ICE-TCP), as browsers do.
  * --check-timeout MS and --check-retransmissions N shorten libnice's ICE
  * check timeouts: with its regular nomination the viewer nominates a working
@@ -812,7 +815,7 @@ main (int argc, char *argv[])
   g_autofree gchar *stun_server = NULL;
   g_auto (GStrv) turn_servers = NULL;
   gint check_timeout = 0, check_retransmissions = -1;
-  gboolean nack = FALSE, ice_tcp = FALSE;
+  gboolean nack = FALSE, ice_tcp = FALSE, keyframe_after_loss = FALSE;
   g_autoptr (GTlsDatabase) ca = NULL;
   gint viewers = 1, leavers = -1, stagger_ms = 0;
   gdouble duration = 10.0, hangup_after = -1.0, vanish_after = -1.0;
@@ -873,6 +876,9 @@ main (int argc, char *argv[])
     {"nack", 0, 0, G_OPTION_ARG_NONE, &nack,
         "Offer the video with NACK and RTX, as browsers do, and ask for "
           "lost packets when the answer takes NACK", NULL},
+    {"keyframe-after-loss", 0, 0, G_OPTION_ARG_NONE, &keyframe_after_loss,
+        "Decoding, after a packet lost for good wait for a keyframe and ask "
+          "for one, as browsers do", NULL},
     {"ice-tcp", 0, 0, G_OPTION_ARG_NONE, &ice_tcp,
         "Gather TCP candidates too (ICE-TCP), as browsers do", NULL},
     {"check-timeout", 0, 0, G_OPTION_ARG_INT, &check_timeout,
@@ -965,6 +971,7 @@ main (int argc, char *argv[])
     rw_test_viewer_set_stream (run->viewer, stream);
     rw_test_viewer_set_media (run->viewer, cli.video, cli.audio);
     rw_test_viewer_set_nack (run->viewer, nack);
+    rw_test_viewer_set_keyframe_after_loss (run->viewer, keyframe_after_loss);
     rw_test_viewer_set_remb (run->viewer, bogus);
     g_mutex_init (&run->lock);
     run->index = i;

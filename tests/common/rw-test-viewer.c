@@ -75,6 +75,7 @@ struct _RwTestViewer
   gboolean offer_video;
   gboolean offer_audio;
   gboolean nack;                /* rw_test_viewer_set_nack () */
+  gboolean keyframe_after_loss; /* rw_test_viewer_set_keyframe_after_loss () */
   gboolean remb;                /* rw_test_viewer_set_remb () */
   gboolean ice_tcp;             /* rw_test_viewer_set_ice_tcp () */
   gboolean whep;
@@ -527,15 +528,24 @@ branch_failed_main (RwTestViewer * self, gpointer data)
 static const gchar *
 branch_description (RwTestViewer * self, const gchar * encoding)
 {
-  if (g_ascii_strcasecmp (encoding, "VP8") == 0)
+  if (g_ascii_strcasecmp (encoding, "VP8") == 0) {
+    if (self->decode && self->keyframe_after_loss)
+      return "rtpvp8depay wait-for-keyframe=true request-keyframe=true ! "
+          "vp8dec ! fakesink name=sink sync=false async=false";
     return self->decode ? "rtpvp8depay ! vp8dec ! fakesink name=sink "
         "sync=false async=false" :
         "rtpvp8depay ! fakesink name=sink sync=false async=false";
-  if (g_ascii_strcasecmp (encoding, "H264") == 0)
+  }
+  if (g_ascii_strcasecmp (encoding, "H264") == 0) {
+    if (self->decode && self->keyframe_after_loss)
+      return "rtph264depay wait-for-keyframe=true request-keyframe=true ! "
+          "h264parse ! avdec_h264 ! fakesink name=sink sync=false "
+          "async=false";
     return self->decode ? "rtph264depay ! h264parse ! avdec_h264 ! "
         "fakesink name=sink sync=false async=false" :
         "rtph264depay ! video/x-h264,stream-format=avc,alignment=au ! "
         "fakesink name=sink sync=false async=false";
+  }
   if (g_ascii_strcasecmp (encoding, "OPUS") == 0)
     return self->decode ? "rtpopusdepay ! opusdec ! audioconvert ! "
         "audio/x-raw,format=F32LE,layout=interleaved ! "
@@ -1709,6 +1719,28 @@ rw_test_viewer_set_nack (RwTestViewer * self, gboolean nack)
   g_return_if_fail (self->state == RW_TEST_VIEWER_NEW);
 
   self->nack = nack;
+}
+
+/**
+ * rw_test_viewer_set_keyframe_after_loss:
+ * @self: a viewer that was not started
+ * @keyframe_after_loss: %TRUE to decode nothing after a packet lost for
+ *   good (past retransmissions) until a keyframe, and ask for one (PLI)
+ *
+ * What a browser does. Off by default, as GStreamer's: the frames after a
+ * loss are decoded against the picture before it (at its size, after a
+ * lost keyframe of another size). Its retransmission requests give up
+ * sooner than a browser's, so under steady loss this mode freezes more
+ * than a browser does.
+ */
+void
+rw_test_viewer_set_keyframe_after_loss (RwTestViewer * self,
+    gboolean keyframe_after_loss)
+{
+  g_return_if_fail (RW_IS_TEST_VIEWER (self));
+  g_return_if_fail (self->state == RW_TEST_VIEWER_NEW);
+
+  self->keyframe_after_loss = keyframe_after_loss;
 }
 
 /**

@@ -68,6 +68,8 @@ void rw_test_viewer_set_media (RwTestViewer * self, gboolean video,
     gboolean audio);
 void rw_test_viewer_set_whep (RwTestViewer * self, gboolean whep);
 void rw_test_viewer_set_nack (RwTestViewer * self, gboolean nack);
+void rw_test_viewer_set_keyframe_after_loss (RwTestViewer * self,
+    gboolean keyframe_after_loss);
 void rw_test_viewer_set_ice_tcp (RwTestViewer * self, gboolean ice_tcp);
 void rw_test_viewer_set_remb (RwTestViewer * self, gboolean remb);
 GstElement *rw_test_viewer_get_webrtcbin (RwTestViewer * self);

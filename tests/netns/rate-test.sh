@@ -66,7 +66,8 @@
 #
 # Exit 0, 1 if a case failed, 77 (skip) if it cannot run here or no case could run.
 # RW_RATE_KEEP_LOGS=1 keeps the logs directory; RW_RATE_SERVER_ARGS adds daemon options,
-# RW_RATE_CONFIG_EXTRA adds lines to the config's [media] group.
+# RW_RATE_VIEWER_ARGS options of every C viewer (rw-test-viewer), RW_RATE_CONFIG_EXTRA lines to
+# the config's [media] group.
 set -euo pipefail
 
 me=$(basename "$0")
@@ -128,6 +129,7 @@ PASSED=0
 FAILED=0
 SKIPPED=0
 SUMMARY=()
+FAIL_LINES=()    # "case: why", repeated last on stderr (CI shows a failed test's last lines)
 
 ns() { printf '%s-%s' "$PREFIX" "$1"; }
 in_ns() {
@@ -328,14 +330,15 @@ start_monitor() {
     PIDS+=("$!")
 }
 
-# c_viewer NAME I SECONDS [OPTION]...: a C viewer in namespace vI, its lines into NAME.out.
+# c_viewer NAME I SECONDS [OPTION]...: a C viewer in namespace vI (offering NACK), its lines
+# into NAME.out.
 c_viewer() {
     local name=$1 i=$2 secs=$3
     shift 3
     date +%s.%N >"$CASE_DIR/$name.start"
     ip netns exec "$(ns "v$i")" timeout -k 5 $((secs + 30)) "$VIEWER" \
         --url http://10.3.0.1:8080 --ice-address "10.3.$i.2" --duration "$secs" --progress \
-        --nack "$@" \
+        --nack ${RW_RATE_VIEWER_ARGS:-} "$@" \
         >"$CASE_DIR/$name.out" 2>"$CASE_DIR/$name.err" &
     PIDS+=("$!")
     echo "$! $name" >>"$CASE_DIR/viewers"
@@ -639,12 +642,15 @@ def shaped_one_checks(shaped, others):
         seen = [p["tc"] for p in window(v, t_low - 1, lift)
                 if p.get("width") and full_w and p["width"] < full_w]
         t_seen = min(seen) if seen else None
-        notes.append("%s shows the low layer %s s after the daemon switched it (target %.1f s)" % (
+        notes.append("%s shows the low layer %s s after the daemon switched it (target %.1f s, bound %.1f s)" % (
             shaped, fmt(t_seen - t_low if t_seen is not None else None, "%.1f"),
-            MAX_GAP_MS / 1000))
+            MAX_GAP_MS / 1000, MAX_SWITCH_S))
         expect(t_seen is not None and t_seen - t_low <= MAX_SWITCH_S,
                "%s showed no low-layer frame within %.0f s of the switch" % (shaped, MAX_SWITCH_S))
-        w = window(v, max(t_low, t_seen or t_low) + 1, lift)
+        # steady from 2 s after its first frame: until the link has drained what it held of the
+        # full layer, a low-layer packet lost there costs a wait for the next keyframe (1.3 s
+        # once with --keyframe-after-loss), as it does a browser
+        w = window(v, max(t_low, t_seen or t_low) + 2, lift)
         fps = [p.get("fps") for p in w]
         delays = [p.get("delay_ms") for p in w if p.get("delay_ms") is not None]
         gaps = [p.get("gap_ms") for p in w if p.get("gap_ms") is not None]
@@ -700,7 +706,12 @@ elif case == "shaped-all" or case.startswith("shaped-alone-"):
                 t_up = s["t"]
                 break
         notes.append("target >= 90 %% of max (%s) %s s after the lift" % (fmt(mx), fmt(t_up - lift if t_up else None, "%.1f")))
-        expect(t_up is not None and t_up - lift <= 30, "the target did not go back up within 30 s of the lift")
+        # a browser alone: the estimate never probes past its REMB, which climbs by a few
+        # kbit/s a second near the rate it last saw queues grow at (libwebrtc's additive
+        # increase): 17-24 s measured, once 31 s with Firefox
+        up_bound = 40 if case.startswith("shaped-alone-") else 30
+        expect(t_up is not None and t_up - lift <= up_bound,
+               "the target did not go back up within %d s of the lift" % up_bound)
         # the encoder drops frames below ~750 kbit/s at 640x480: its picture shrinks instead
         scales = [(s["t"], get(layer(rc_of(s["status"]), "full"), "scale")) for s in samples]
         scales = [(t, x) for t, x in scales if x is not None]
@@ -794,6 +805,8 @@ out("case %s: %s %s" % (case, "; ".join(notes), verdict))
 for f in fails:
     out("  - %s" % f)
 out()
+with open(os.path.join(d, "fails"), "w") as f:
+    f.write("".join(x + "\n" for x in fails))
 if report:
     with open(report, "a") as f:
         f.write("\n".join(md) + "\n")
@@ -823,6 +836,9 @@ end_case() {
         0) PASSED=$((PASSED + 1)); SUMMARY+=("$1 PASS") ;;
         77) SKIPPED=$((SKIPPED + 1)); SUMMARY+=("$1 SKIP (no rate control in /status)") ;;
         *) FAILED=$((FAILED + 1)); SUMMARY+=("$1 FAIL")
+           while IFS= read -r line; do
+               FAIL_LINES+=("$1: $line")
+           done <"$CASE_DIR/fails" 2>/dev/null || FAIL_LINES+=("$1: the analysis failed (exit $rc)")
            log "$1: the daemon's log:"; tail -n 40 "$CASE_DIR/daemon.log" >&2 || true ;;
     esac
 }
@@ -830,6 +846,7 @@ end_case() {
 setup_failed() {
     FAILED=$((FAILED + 1))
     SUMMARY+=("$1 FAIL (setup)")
+    FAIL_LINES+=("$1: its set-up failed (the daemon or a viewer did not start; see above)")
     stop_pids
 }
 
@@ -838,9 +855,12 @@ case_shaped_one() {
     begin_case shaped-one "three C viewers, v1 shaped to 400 kbit/s at 5 s, lifted at 25 s"
     start_daemon || { setup_failed shaped-one; return; }
     start_monitor $((secs + 3))
-    c_viewer v1 1 "$secs"
-    c_viewer v2 2 "$secs"
-    c_viewer v3 3 "$secs"
+    # v1's switch to the low layer is what is watched: its first keyframe may be lost in what the
+    # link still holds of the full layer, and a browser then waits for the next one, asked for
+    # (without the option, vp8dec decodes the low layer's delta frames onto the full picture)
+    c_viewer v1 1 "$secs" --keyframe-after-loss
+    c_viewer v2 2 "$secs" --keyframe-after-loss
+    c_viewer v3 3 "$secs" --keyframe-after-loss
     sleep 5
     shape 1 400kbit
     sleep 20
@@ -904,7 +924,7 @@ case_shaped_chromium() {
 # encoder follows it alone, so its picture shrinks (and grows back after the lift), which the
 # browser follows without a new negotiation.
 shaped_alone_browser() {
-    local browser=$1 id="shaped-alone-$1" secs=60
+    local browser=$1 id="shaped-alone-$1" secs=72
     skip_browser_case "$id" "$browser" && return
     begin_case "$id" "headless $browser alone in v1, shaped to 800 kbit/s for 25 s"
     start_daemon || { setup_failed "$id"; return; }
@@ -944,6 +964,9 @@ done
 
 echo "$me: ${SUMMARY[*]/%/;}"
 echo "$me: $PASSED passed, $FAILED failed, $SKIPPED skipped"
+for line in "${FAIL_LINES[@]+"${FAIL_LINES[@]}"}"; do
+    log "FAILED $line"
+done
 if [ "$FAILED" -gt 0 ]; then
     exit 1
 fi

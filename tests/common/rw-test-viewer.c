@@ -1729,9 +1729,10 @@ rw_test_viewer_set_nack (RwTestViewer * self, gboolean nack)
  *
  * What a browser does. Off by default, as GStreamer's: the frames after a
  * loss are decoded against the picture before it (at its size, after a
- * lost keyframe of another size). Its retransmission requests give up
- * sooner than a browser's, so under steady loss this mode freezes more
- * than a browser does.
+ * lost keyframe of another size). In this mode the jitter buffer's latency
+ * is 200 ms instead of 20 (time to first frame and delay grow by that
+ * much), so that a retransmission or a packet late on a loaded machine is
+ * waited for rather than given up, as a browser waits.
  */
 void
 rw_test_viewer_set_keyframe_after_loss (RwTestViewer * self,
@@ -2242,9 +2243,13 @@ rw_test_viewer_start (RwTestViewer * self, GError ** error)
   gst_bin_add (GST_BIN (self->pipeline), self->webrtc);
   /* A browser's jitter buffer starts near 0; rtpjitterbuffer holds the
    * first packet for its whole latency (200 ms by default), which would
-   * count in every time to first frame. */
+   * count in every time to first frame. A browser's grows with the jitter
+   * and the retransmissions it waits for: waiting for a keyframe after
+   * each packet given up, 20 ms would wait for many (a retransmission
+   * behind a shaped link's queue, a packet late on a loaded machine). */
   g_object_set (self->webrtc, "bundle-policy",
-      GST_WEBRTC_BUNDLE_POLICY_MAX_BUNDLE, "latency", 20, NULL);
+      GST_WEBRTC_BUNDLE_POLICY_MAX_BUNDLE, "latency",
+      self->keyframe_after_loss ? 200 : 20, NULL);
 
   if (!restrict_ice (self, error) || !set_ice_servers (self, error))
     goto failed;

@@ -661,7 +661,15 @@ def shaped_one_checks(shaped, others):
         # the low layer is 15 fps: a one-second window holds 14 to 16 of its frames
         expect(fps and None not in fps and min(fps) >= LOW_MIN_FPS_SECOND and
                mean(fps) >= 14.5, "%s below 15 fps on low: %s" % (shaped, fps))
-        expect(not delays or max(delays) < 500, "%s delay up to %.0f ms on low" % (shaped, max(delays or [0])))
+        # A browser's delay_ms is its captureTime, estimated from our sender reports: once,
+        # after the switch, Chromium's read 10.4 s while it painted 15 fps with gaps under
+        # 84 ms through a link that queues 100 ms. Printed; its jitter buffer's delay is asserted.
+        jb = [p.get("jitter_buffer_ms") for p in w if p.get("jitter_buffer_ms") is not None]
+        if case == "shaped-chromium":
+            notes.append("%s jitter buffer max=%s ms" % (shaped, fmt(max(jb) if jb else None, "%.1f")))
+            expect(not jb or max(jb) < 500, "%s jitter buffer delay up to %.0f ms on low" % (shaped, max(jb or [0])))
+        else:
+            expect(not delays or max(delays) < 500, "%s delay up to %.0f ms on low" % (shaped, max(delays or [0])))
         expect(all(f and f > 0 for f in fps), "%s had a second without a frame on low" % shaped)
         expect(not gaps or max(gaps) <= MAX_GAP_MS, "%s gap of %.0f ms on low" % (shaped, max(gaps or [0])))
     t_full = first_time(v, lift, lift + 30, "full")

@@ -40,9 +40,10 @@
  * buffer then asks for lost packets when the answer takes NACK).
  * --keyframe-after-loss (decoding): after a packet lost for good, nothing
  * is decoded until a keyframe, which the viewer asks for (PLI), as browsers
- * do, and its jitter buffer holds 200 ms instead of 20 (delay_ms grows by
- * that much); by default the frames after a loss decode against the old
- * picture.
+ * do, and its jitter buffer waits up to 200 ms for a missing packet
+ * instead of 20 (the first frame comes that much later; delay_ms grows only
+ * while a packet is waited for); by default the frames after a loss decode
+ * against the old picture.
  * --ice-tcp gathers TCP candidates too (ICE-TCP), as browsers do.
  * --check-timeout MS and --check-retransmissions N shorten libnice's ICE
  * check timeouts: with its regular nomination the viewer nominates a working

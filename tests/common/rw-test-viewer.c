@@ -1730,9 +1730,10 @@ rw_test_viewer_set_nack (RwTestViewer * self, gboolean nack)
  * What a browser does. Off by default, as GStreamer's: the frames after a
  * loss are decoded against the picture before it (at its size, after a
  * lost keyframe of another size). In this mode the jitter buffer's latency
- * is 200 ms instead of 20 (time to first frame and delay grow by that
- * much), so that a retransmission or a packet late on a loaded machine is
- * waited for rather than given up, as a browser waits.
+ * is 200 ms instead of 20: a missing packet (a retransmission to come, a
+ * packet late on a loaded machine) is waited for that long rather than
+ * given up, as a browser waits. The first packet is held that long too,
+ * so the time to first frame grows by it; later frames come when whole.
  */
 void
 rw_test_viewer_set_keyframe_after_loss (RwTestViewer * self,

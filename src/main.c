@@ -10,6 +10,7 @@
 
 #include <gst/gst.h>
 #include <glib-unix.h>
+#include <openssl/crypto.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -362,6 +363,11 @@ main (int argc, char *argv[])
     {NULL}
   };
 
+  /* Before anything loads webrtcbin's DTLS: OpenSSL frees its global state
+   * in an atexit() handler, and a streaming thread that retires after it
+   * (they are pooled, and exit on their own time) crashes the daemon's exit
+   * in OpenSSL's thread-local destructor. Exiting frees that memory anyway. */
+  OPENSSL_init_crypto (OPENSSL_INIT_NO_ATEXIT, NULL);
   /* first of all: a SIGTERM from now on stops the daemon cleanly */
   ids[0] = g_unix_signal_add (SIGINT, on_quit_signal, &signals);
   ids[1] = g_unix_signal_add (SIGTERM, on_quit_signal, &signals);

@@ -118,7 +118,7 @@ DEV=(libglib2.0-dev libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev
   libgstreamer-plugins-bad1.0-dev libsoup-3.0-dev libjson-glib-dev libsystemd-dev
   libpcre2-dev libffi-dev libdw-dev libmount-dev libselinux1-dev libunwind-dev zlib1g-dev
   libblkid-dev libelf-dev libsepol-dev libbrotli-dev liblzma-dev libnghttp2-dev libpsl-dev
-  libsqlite3-dev libsysprof-4-dev liborc-0.4-dev)
+  libsqlite3-dev libsysprof-4-dev liborc-0.4-dev libssl-dev)
 rm -rf "$sysroot" "$out/debs"
 mkdir -p "$sysroot" "$out/debs"
 (cd "$out/debs" && apt-get download -q "${DEV[@]/%/:arm64}") >"$out/download.log" 2>&1 ||
@@ -140,7 +140,7 @@ PKG_CONFIG_LIBDIR=$libdir/pkgconfig:$sysroot/usr/share/pkgconfig PKG_CONFIG_SYSR
 EOF
 chmod +x "$out/pkg-config"
 "$out/pkg-config" --cflags --libs glib-2.0 gio-2.0 gstreamer-webrtc-1.0 gstreamer-video-1.0 \
-  gstreamer-sdp-1.0 gstreamer-rtp-1.0 libsoup-3.0 json-glib-1.0 libsystemd >/dev/null ||
+  gstreamer-sdp-1.0 gstreamer-rtp-1.0 libsoup-3.0 json-glib-1.0 libsystemd libcrypto >/dev/null ||
   fail "pkg-config does not find everything in the sysroot (a .pc's Requires: add its -dev package to DEV)"
 cat >"$out/cross.ini" <<EOF
 [binaries]

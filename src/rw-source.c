@@ -240,7 +240,7 @@ make_encoded_bin (const RwStreamConfig * config, const gchar * source,
  * @error: where to say why the bin could not be built
  *
  * The test pattern shown when there is no camera or the configured source
- * is lost: a moving SMPTE pattern with a running clock and @message,
+ * is lost: a moving SMPTE pattern with @message,
  * encoded like the camera would be.
  *
  * Returns: (transfer floating) (nullable): a bin with a "src" pad giving

@@ -14,8 +14,10 @@
 #                                   └ r3 10.3.3.1 ── v3 10.3.3.2
 #
 # A fresh daemon (RW_SERVER) per case, in robot on 10.3.0.1:8080, ICE on 10.3.0.1 only,
-# from a --config file: the test pattern, VP8 640x480 30 fps, bitrate 2000000, rate-control
-# on (min-bitrate 300000, max-bitrate 2000000, low-layer with 250000, scale-down). The C viewers
+# from a --config file: a moving test pattern with a running clock, VP8 640x480 30 fps,
+# bitrate 2000000 (its own `pipeline=`, so that the content the cases' numbers were measured
+# with does not change with the daemon's slate), rate-control on (min-bitrate 300000,
+# max-bitrate 2000000, low-layer with 250000, scale-down). The C viewers
 # (offering NACK and RTX, as browsers do)
 # (RW_VIEWER, --progress) run in v1..v3. Cases (issue 15):
 #
@@ -252,7 +254,16 @@ low-layer=true
 low-layer-bitrate=250000
 scale-down=true"
     fi
-    # camera=99: no such camera, so the test pattern whatever the machine
+    # The picture the cases were measured with: the daemon's slate of 2026-12-07, whose
+    # clock changes every frame (libvpx needs ~750 kbit/s for it at 640x480 and 30 fps; the
+    # slate without it needs less, and at 800 kbit/s its picture does not always shrink).
+    # The vp8enc settings are the daemon's own (rw_source_encoder_description()).
+    local pipeline="videotestsrc is-live=true pattern=smpte horizontal-speed=4
+  ! video/x-raw,format=I420,width=640,height=480,framerate=30/1,pixel-aspect-ratio=1/1
+  ! timeoverlay halignment=center valignment=center font-desc=\"Sans 40\" time-mode=running-time
+  ! vp8enc deadline=1 cpu-used=8 threads=1 lag-in-frames=0 end-usage=cbr target-bitrate=2000000
+      undershoot=95 buffer-size=1000 buffer-initial-size=500 buffer-optimal-size=600
+      error-resilient=default keyframe-max-dist=60"
     cat >"$1" <<EOF
 [server]
 port=8080
@@ -262,7 +273,7 @@ bind=10.3.0.1
 ice-addresses=10.3.0.1
 
 [media]
-camera=99
+pipeline=$(echo $pipeline)
 codec=vp8
 width=640
 height=480
